@@ -1,0 +1,89 @@
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import {
+  BtrfsToS3Error,
+  type Config,
+  ConfigError,
+  createLogger,
+  ExitCode,
+  loadConfig,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type Logger,
+  type LogLevel,
+  redactText,
+  secretsFromEnv,
+} from '@org/btrfs-s3-core';
+
+export const DEFAULT_CONFIG_PATH = '/etc/btrfs-to-s3/config.toml';
+
+type BaseFlags = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags']>;
+
+export interface CommandContext {
+  readonly config: Config;
+  readonly logger: Logger;
+}
+
+/**
+ * Every command's shared flags, logger and error handling. Domain errors carry
+ * their exit code (core's ExitCode table); this is the one place that maps them.
+ */
+export abstract class BaseCommand extends Command {
+  static override baseFlags = {
+    config: Flags.string({
+      char: 'c',
+      summary: 'Path of the TOML config file.',
+      default: DEFAULT_CONFIG_PATH,
+      env: 'BTRFS_TO_S3_CONFIG',
+      helpGroup: 'GLOBAL',
+    }),
+    'log-level': Flags.option({ options: LOG_LEVELS, summary: 'Log level; overrides global.log_level.', helpGroup: 'GLOBAL' })(),
+    'log-format': Flags.option({ options: LOG_FORMATS, default: 'human' as const, summary: 'Log line format (logs go to stderr).', helpGroup: 'GLOBAL' })(),
+  };
+
+  private logger?: Logger;
+
+  /** Loads and validates the config, then builds the logger at the effective level. */
+  protected async context(flags: BaseFlags): Promise<CommandContext> {
+    this.logger = this.makeLogger(flags, flags['log-level'] ?? 'info');
+    const config = await loadConfig(flags.config, process.env);
+    this.logger = this.makeLogger(flags, flags['log-level'] ?? config.global.log_level);
+    return { config, logger: this.logger };
+  }
+
+  private makeLogger(flags: BaseFlags, level: LogLevel): Logger {
+    return createLogger({ level, format: flags['log-format'] });
+  }
+
+  protected override toErrorJson(error: unknown): unknown {
+    const secrets = secretsFromEnv(process.env);
+    const message = redactText(error instanceof Error ? error.message : String(error), secrets);
+    return {
+      error: {
+        name: error instanceof Error ? error.name : 'Error',
+        message,
+        exitCode: exitCodeOf(error),
+        ...(error instanceof ConfigError ? { issues: error.issues } : {}),
+      },
+    };
+  }
+
+  protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    // Flag and argument errors from oclif's parser keep oclif's usage output.
+    if (!(error instanceof BtrfsToS3Error) && error instanceof Errors.CLIError) return super.catch(error);
+    const exitCode = exitCodeOf(error);
+    if (this.jsonEnabled()) {
+      this.logJson(this.toErrorJson(error));
+    } else {
+      const logger = this.logger ?? createLogger({ level: 'info', format: 'human' });
+      logger.error(error.message);
+      if (!(error instanceof BtrfsToS3Error)) logger.debug(error.stack ?? '');
+    }
+    return this.exit(exitCode);
+  }
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof BtrfsToS3Error) return error.exitCode;
+  if (error instanceof Errors.CLIError) return error.oclif.exit ?? ExitCode.Usage;
+  return ExitCode.Fatal;
+}

@@ -1,0 +1,29 @@
+// Shared jest settings for every workspace package: TypeScript through ts-jest,
+// unit tests beside the code (src/**/*.test.ts), integration tests in test/integration.
+// Integration suites get the real gateway from the global setup (tools/testenv).
+const path = require('node:path');
+
+/** @param {{ integration?: boolean, coverageThreshold?: object }} [options] */
+module.exports = function jestConfig(options = {}) {
+  const config = {
+    testEnvironment: 'node',
+    roots: ['<rootDir>/src', '<rootDir>/test'].filter((dir) =>
+      require('node:fs').existsSync(dir.replace('<rootDir>', process.cwd())),
+    ),
+    testMatch: ['**/*.test.ts'],
+    transform: {
+      '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],
+    },
+    collectCoverageFrom: ['src/**/*.ts', '!src/**/*.test.ts'],
+    coverageReporters: ['text-summary', 'lcov'],
+  };
+  if (options.coverageThreshold) config.coverageThreshold = options.coverageThreshold;
+  if (options.integration) {
+    const testenv = path.dirname(require.resolve('@org/testenv/package.json', { paths: [process.cwd()] }));
+    config.globalSetup = path.join(testenv, 'dist/global-setup.js');
+    config.globalTeardown = path.join(testenv, 'dist/global-teardown.js');
+    // Real Btrfs and a real gateway: seconds, not milliseconds.
+    config.testTimeout = 120_000;
+  }
+  return config;
+};

@@ -1,0 +1,3 @@
+module.exports = require('../../jest.preset.js')({
+  coverageThreshold: { global: { lines: 90 } },
+});

@@ -1,0 +1,253 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../errors';
+import { ExitCode } from '../exit-codes';
+import { loadConfig, parseConfig, validateConfig } from './load';
+import { GiB, MiB, TiB } from './units';
+
+const MINIMAL = `
+[snapshots]
+base_dir = "/srv/.snapshots"
+[subvolumes]
+paths = ["/srv/data", "/srv/home"]
+[s3]
+bucket = "my-backups"
+region = "eu-central-1"
+prefix = "host1"
+`;
+
+/** The issues a TOML text produces, as "key: message" lines. */
+function problems(text: string, env: Record<string, string> = {}): string[] {
+  try {
+    parseConfig(text, { env });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues.map((issue) => `${issue.key}: ${issue.message}`);
+    throw error;
+  }
+  return [];
+}
+
+function keys(text: string, env: Record<string, string> = {}): string[] {
+  return problems(text, env).map((line) => line.split(':')[0] ?? '');
+}
+
+describe('config defaults', () => {
+  it('fills every default of SPEC section 7 from a minimal file', () => {
+    const config = parseConfig(MINIMAL);
+    expect(config.global).toEqual({
+      log_level: 'info',
+      state_path: join(homedir(), '.local/state/btrfs_to_s3/state.json'),
+      lock_path: '/var/lock/btrfs_to_s3.lock',
+      spool_dir: '/var/tmp/btrfs_to_s3/spool',
+      spool_size_bytes: 200 * GiB,
+    });
+    expect(config.schedule).toEqual({ full_every_days: 180, incremental_every_days: 7, run_at: '02:00' });
+    expect(config.snapshots).toEqual({ base_dir: '/srv/.snapshots', retain: 2 });
+    expect(config.s3).toEqual({
+      bucket: 'my-backups',
+      region: 'eu-central-1',
+      prefix: 'host1',
+      path_style: false,
+      checksum_mode: 'when_supported',
+      chunk_size_bytes: 200 * GiB,
+      part_size_bytes: 128 * MiB,
+      max_object_size_bytes: 5 * TiB,
+      storage_class_chunks: 'DEEP_ARCHIVE',
+      storage_class_manifest: 'STANDARD',
+      concurrency: 4,
+      spool_enabled: false,
+      sse: 'AES256',
+      retain_generations: 1,
+    });
+    expect(config.restore).toEqual({
+      verify_mode: 'full',
+      sample_max_files: 1000,
+      wait_for_restore: true,
+      restore_timeout_seconds: 72 * 3600,
+      restore_tier: 'Standard',
+    });
+  });
+
+  it('keeps values that are set', () => {
+    const config = parseConfig(`${MINIMAL}\n[restore]\nverify_mode = "sample"\ntarget_base_dir = "/mnt/restore"\n`);
+    expect(config.restore.verify_mode).toBe('sample');
+    expect(config.restore.target_base_dir).toBe('/mnt/restore');
+  });
+
+  it('expands ~ in paths to the home directory', () => {
+    const config = parseConfig(MINIMAL.replace('[snapshots]', '[global]\nstate_path = "~/state.json"\nspool_dir = "~"\n[snapshots]'));
+    expect(config.global.state_path).toBe(join(homedir(), 'state.json'));
+    expect(config.global.spool_dir).toBe(homedir());
+  });
+
+  it('strips slashes around the prefix', () => {
+    expect(parseConfig(MINIMAL.replace('"host1"', '"/host1/"')).s3.prefix).toBe('host1');
+  });
+});
+
+describe('config validation rules', () => {
+  const replaceIn = (from: string, to: string) => MINIMAL.replace(from, to);
+
+  it.each([
+    ['a relative path', replaceIn('"/srv/.snapshots"', '"snapshots"'), 'snapshots.base_dir'],
+    ['a relative subvolume path', replaceIn('"/srv/home"', '"srv/home"'), 'subvolumes.paths.1'],
+    ['an empty subvolume list', replaceIn('["/srv/data", "/srv/home"]', '[]'), 'subvolumes.paths'],
+    ['two subvolumes with one name', replaceIn('"/srv/home"', '"/other/data"'), 'subvolumes.paths'],
+    ['a base dir that is a subvolume', replaceIn('"/srv/.snapshots"', '"/srv/data"'), 'snapshots.base_dir'],
+    ['a bad bucket name', replaceIn('"my-backups"', '"My_Backups"'), 's3.bucket'],
+    ['an empty region', replaceIn('"eu-central-1"', '""'), 's3.region'],
+    ['an empty prefix', replaceIn('"host1"', '"/"'), 's3.prefix'],
+    ['an endpoint that is not a URL', `${MINIMAL}endpoint = "localhost 7480"\n`, 's3.endpoint'],
+    ['a zero chunk size', `${MINIMAL}chunk_size_bytes = 0\n`, 's3.chunk_size_bytes'],
+    ['a part below 5 MiB', `${MINIMAL}part_size_bytes = 5242879\n`, 's3.part_size_bytes'],
+    ['a part above 5 GiB', `${MINIMAL}part_size_bytes = 5368709121\n`, 's3.part_size_bytes'],
+    ['a fractional part size', `${MINIMAL}part_size_bytes = 6000000.5\n`, 's3.part_size_bytes'],
+    ['more than 10,000 parts per chunk', `${MINIMAL}part_size_bytes = 5242880\nchunk_size_bytes = 52428800001\n`, 's3.chunk_size_bytes'],
+    ['a chunk above the object size limit', `${MINIMAL}max_object_size_bytes = 1073741824\nchunk_size_bytes = 2147483648\n`, 's3.chunk_size_bytes'],
+    ['a bad chunk storage class', `${MINIMAL}storage_class_chunks = "COLD"\n`, 's3.storage_class_chunks'],
+    ['a bad manifest storage class', `${MINIMAL}storage_class_manifest = "deep_archive"\n`, 's3.storage_class_manifest'],
+    ['a zero concurrency', `${MINIMAL}concurrency = 0\n`, 's3.concurrency'],
+    ['a huge concurrency', `${MINIMAL}concurrency = 1000\n`, 's3.concurrency'],
+    ['a string where a boolean belongs', `${MINIMAL}spool_enabled = "yes"\n`, 's3.spool_enabled'],
+    ['an unknown SSE mode', `${MINIMAL}sse = "aws:kms"\n`, 's3.sse'],
+    ['an unknown checksum mode', `${MINIMAL}checksum_mode = "always"\n`, 's3.checksum_mode'],
+    ['zero retained generations', `${MINIMAL}retain_generations = 0\n`, 's3.retain_generations'],
+    ['a bad log level', `[global]\nlog_level = "loud"\n${MINIMAL}`, 'global.log_level'],
+    ['a zero spool size', `[global]\nspool_size_bytes = 0\n${MINIMAL}`, 'global.spool_size_bytes'],
+    ['a relative lock path', `[global]\nlock_path = "lock"\n${MINIMAL}`, 'global.lock_path'],
+    ['zero full cadence', `[schedule]\nfull_every_days = 0\n${MINIMAL}`, 'schedule.full_every_days'],
+    ['negative incremental cadence', `[schedule]\nincremental_every_days = -1\n${MINIMAL}`, 'schedule.incremental_every_days'],
+    ['run_at 24:00', `[schedule]\nrun_at = "24:00"\n${MINIMAL}`, 'schedule.run_at'],
+    ['run_at without a leading zero', `[schedule]\nrun_at = "2:00"\n${MINIMAL}`, 'schedule.run_at'],
+    ['zero snapshots retained', MINIMAL.replace('[subvolumes]', 'retain = 0\n[subvolumes]'), 'snapshots.retain'],
+    ['a bad verify mode', `${MINIMAL}[restore]\nverify_mode = "quick"\n`, 'restore.verify_mode'],
+    ['a bad restore tier', `${MINIMAL}[restore]\nrestore_tier = "Fast"\n`, 'restore.restore_tier'],
+    ['a zero restore timeout', `${MINIMAL}[restore]\nrestore_timeout_seconds = 0\n`, 'restore.restore_timeout_seconds'],
+    ['a zero sample size', `${MINIMAL}[restore]\nsample_max_files = 0\n`, 'restore.sample_max_files'],
+    ['an unknown key', `${MINIMAL}colour = "blue"\n`, 's3.colour'],
+    ['an unknown section', `${MINIMAL}[extra]\nx = 1\n`, 'extra'],
+    ['a missing bucket', MINIMAL.replace('bucket = "my-backups"', ''), 's3.bucket'],
+    ['a missing [subvolumes] section', MINIMAL.replace('[subvolumes]\npaths = ["/srv/data", "/srv/home"]', ''), 'subvolumes'],
+  ])('rejects %s, naming the key', (_case, text, key) => {
+    expect(keys(text)).toEqual([key]);
+  });
+
+  it('accepts the S3 limits exactly at their bounds', () => {
+    const text = `${MINIMAL}part_size_bytes = 5242880\nchunk_size_bytes = 52428800000\n`;
+    expect(problems(text)).toEqual([]);
+  });
+
+  it('reports every problem at once, each with its key', () => {
+    const text = `
+[global]
+log_level = "loud"
+[schedule]
+run_at = "25:00"
+[snapshots]
+base_dir = "relative"
+[subvolumes]
+paths = ["/srv/data"]
+[s3]
+region = "eu-central-1"
+prefix = "host1"
+part_size_bytes = 1024
+colour = "blue"
+`;
+    expect(problems(text)).toEqual([
+      'global.log_level: must be one of error, warn, info, debug, got "loud"',
+      'schedule.run_at: must be 24-hour HH:MM, got "25:00"',
+      'snapshots.base_dir: must be an absolute path (after ~ expansion), got "relative"',
+      's3.bucket: is required',
+      's3.part_size_bytes: must be at least 5 MiB (5242880), got 1024',
+      's3.colour: unknown key',
+    ]);
+  });
+
+  it('describes a wrong type with what was expected', () => {
+    expect(problems(`${MINIMAL}concurrency = "four"\n`)).toEqual(['s3.concurrency: must be number, got "four"']);
+  });
+
+  it('reports a TOML syntax error with its line', () => {
+    expect(problems('[s3\nbucket = 1')).toEqual([expect.stringMatching(/^\(toml\): syntax error at line 1, column \d+/)]);
+  });
+
+  it('throws a ConfigError with the usage exit code and every issue in the message', () => {
+    expect.assertions(3);
+    try {
+      parseConfig(MINIMAL.replace('"my-backups"', '"X"'), { source: '/etc/x.toml' });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).exitCode).toBe(ExitCode.Usage);
+      expect((error as ConfigError).message).toMatch(/^invalid configuration in \/etc\/x\.toml \(1 problem\):\n {2}s3\.bucket: must be a valid bucket name/);
+    }
+  });
+});
+
+describe('environment overrides (BTRFS_TO_S3__<SECTION>__<KEY>)', () => {
+  it('overrides strings, numbers, booleans and lists with the key type', () => {
+    const config = parseConfig(MINIMAL, {
+      env: {
+        BTRFS_TO_S3__S3__BUCKET: 'other-bucket',
+        BTRFS_TO_S3__S3__CONCURRENCY: '8',
+        BTRFS_TO_S3__S3__SPOOL_ENABLED: 'true',
+        BTRFS_TO_S3__S3__PATH_STYLE: 'false',
+        BTRFS_TO_S3__SUBVOLUMES__PATHS: '/a/x, /b/y',
+        BTRFS_TO_S3__SCHEDULE__FULL_EVERY_DAYS: '90',
+        BTRFS_TO_S3__RESTORE__VERIFY_MODE: 'none',
+        UNRELATED: 'ignored',
+      },
+    });
+    expect(config.s3.bucket).toBe('other-bucket');
+    expect(config.s3.concurrency).toBe(8);
+    expect(config.s3.spool_enabled).toBe(true);
+    expect(config.s3.path_style).toBe(false);
+    expect(config.subvolumes.paths).toEqual(['/a/x', '/b/y']);
+    expect(config.schedule.full_every_days).toBe(90);
+    expect(config.restore.verify_mode).toBe('none');
+  });
+
+  it('fills a required key that the file lacks', () => {
+    const config = parseConfig(MINIMAL.replace('bucket = "my-backups"', ''), { env: { BTRFS_TO_S3__S3__BUCKET: 'from-env' } });
+    expect(config.s3.bucket).toBe('from-env');
+  });
+
+  it('creates a section that the file lacks', () => {
+    expect(parseConfig(MINIMAL, { env: { BTRFS_TO_S3__GLOBAL__LOG_LEVEL: 'debug' } }).global.log_level).toBe('debug');
+  });
+
+  it('names the variable when its value is invalid', () => {
+    expect(problems(MINIMAL, { BTRFS_TO_S3__S3__CONCURRENCY: 'many', BTRFS_TO_S3__S3__SPOOL_ENABLED: 'yes' })).toEqual([
+      's3.concurrency: must be number, got "many" (set by environment variable BTRFS_TO_S3__S3__CONCURRENCY)',
+      's3.spool_enabled: must be boolean, got "yes" (set by environment variable BTRFS_TO_S3__S3__SPOOL_ENABLED)',
+    ]);
+  });
+
+  it('rejects variables with the prefix that name no key, section or shape', () => {
+    expect(
+      problems(MINIMAL, { BTRFS_TO_S3__S3__BUKET: 'x', BTRFS_TO_S3__NOPE__KEY: 'x', BTRFS_TO_S3__S3__BUCKET__EXTRA: 'x' }),
+    ).toEqual([
+      's3.buket: unknown key (set by environment variable BTRFS_TO_S3__S3__BUKET)',
+      'nope.key: unknown key (set by environment variable BTRFS_TO_S3__NOPE__KEY)',
+      's3.bucket.extra: unknown key (set by environment variable BTRFS_TO_S3__S3__BUCKET__EXTRA)',
+    ]);
+  });
+
+  it('validates a document object directly', () => {
+    const result = validateConfig({}, {});
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.issues.map((issue) => issue.key)).toEqual(['snapshots', 'subvolumes', 's3']);
+  });
+});
+
+describe('loadConfig', () => {
+  it('reads and validates a file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'config-'));
+    await writeFile(join(dir, 'config.toml'), MINIMAL);
+    expect((await loadConfig(join(dir, 'config.toml'))).s3.bucket).toBe('my-backups');
+  });
+
+  it('names --config and the path when the file cannot be read', async () => {
+    await expect(loadConfig('/nonexistent/config.toml')).rejects.toThrow('--config: cannot read /nonexistent/config.toml: ENOENT');
+  });
+});

@@ -1,0 +1,190 @@
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import * as v from 'valibot';
+import { GiB, MiB, S3_LIMITS } from './units';
+
+/**
+ * The configuration schema (SPEC section 7): the single source of config types,
+ * defaults and validation rules. Every object is strict, so an unknown key is
+ * reported by name.
+ */
+
+export const STORAGE_CLASSES = [
+  'STANDARD',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'GLACIER_IR',
+  'GLACIER',
+  'DEEP_ARCHIVE',
+  'REDUCED_REDUNDANCY',
+] as const;
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export const VERIFY_MODES = ['full', 'sample', 'none'] as const;
+export const RESTORE_TIERS = ['Standard', 'Bulk', 'Expedited'] as const;
+/** AWS SDK v3 request checksum modes; `when_required` suits many S3-compatible stores. */
+export const CHECKSUM_MODES = ['when_supported', 'when_required'] as const;
+export const SSE_MODES = ['AES256', 'none'] as const;
+
+/** `~` and `~/x` expand to the home directory of the user running the tool. */
+export function expandHome(path: string): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
+  return path;
+}
+
+const absolutePath = v.pipe(
+  v.string(),
+  v.transform(expandHome),
+  v.check(isAbsolute, (issue) => `must be an absolute path (after ~ expansion), got ${JSON.stringify(issue.input)}`),
+);
+const positiveInteger = v.pipe(
+  v.number(),
+  v.integer('must be a whole number'),
+  v.minValue(1, (issue) => `must be greater than 0, got ${String(issue.input)}`),
+);
+const positiveNumber = v.pipe(
+  v.number(),
+  v.gtValue(0, (issue) => `must be greater than 0, got ${String(issue.input)}`),
+);
+const nonEmpty = v.pipe(v.string(), v.nonEmpty('must not be empty'));
+const oneOf = <const T extends readonly string[]>(values: T) =>
+  v.picklist(values, (issue) => `must be one of ${values.join(', ')}, got ${JSON.stringify(issue.input)}`);
+
+function isValidPartSize(bytes: number): boolean {
+  return Number.isInteger(bytes) && bytes >= S3_LIMITS.minPartSize && bytes <= S3_LIMITS.maxPartSize;
+}
+
+const GlobalSchema = v.strictObject({
+  log_level: v.optional(oneOf(LOG_LEVELS), 'info'),
+  state_path: v.optional(absolutePath, '~/.local/state/btrfs_to_s3/state.json'),
+  lock_path: v.optional(absolutePath, '/var/lock/btrfs_to_s3.lock'),
+  spool_dir: v.optional(absolutePath, '/var/tmp/btrfs_to_s3/spool'),
+  spool_size_bytes: v.optional(positiveInteger, 200 * GiB),
+});
+
+const ScheduleSchema = v.strictObject({
+  full_every_days: v.optional(positiveNumber, 180),
+  incremental_every_days: v.optional(positiveNumber, 7),
+  run_at: v.optional(
+    v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, (issue) => `must be 24-hour HH:MM, got ${JSON.stringify(issue.input)}`)),
+    '02:00',
+  ),
+});
+
+const SnapshotsSchema = v.strictObject({
+  base_dir: absolutePath,
+  retain: v.optional(positiveInteger, 2),
+});
+
+/** The last component of a configured subvolume path names it everywhere. */
+export function subvolumeName(path: string): string {
+  const parts = path.split('/').filter(Boolean);
+  return parts[parts.length - 1] ?? '';
+}
+
+function duplicateNames(paths: readonly string[]): string | undefined {
+  const seen = new Map<string, string>();
+  for (const path of paths) {
+    const name = subvolumeName(path);
+    const first = seen.get(name);
+    if (first !== undefined) return `${first} and ${path} share the name "${name}"; subvolume names must be unique`;
+    seen.set(name, path);
+  }
+  return undefined;
+}
+
+const SubvolumesSchema = v.strictObject({
+  paths: v.pipe(
+    v.array(absolutePath),
+    v.minLength(1, 'must list at least one subvolume'),
+    v.check((paths) => duplicateNames(paths) === undefined, (issue) => duplicateNames(issue.input) ?? ''),
+  ),
+});
+
+const S3Schema = v.strictObject({
+  bucket: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, (issue) => `must be a valid bucket name (3-63 lowercase letters, digits, dots, hyphens), got ${JSON.stringify(issue.input)}`)),
+  region: nonEmpty,
+  prefix: v.pipe(v.string(), v.transform((prefix) => prefix.replace(/^\/+|\/+$/g, '')), v.nonEmpty('must not be empty')),
+  endpoint: v.optional(v.pipe(v.string(), v.url((issue) => `must be a URL such as http://127.0.0.1:7480, got ${JSON.stringify(issue.input)}`))),
+  path_style: v.optional(v.boolean(), false),
+  checksum_mode: v.optional(oneOf(CHECKSUM_MODES), 'when_supported'),
+  chunk_size_bytes: v.optional(positiveInteger, 200 * GiB),
+  part_size_bytes: v.optional(
+    v.pipe(
+      positiveInteger,
+      v.minValue(S3_LIMITS.minPartSize, (issue) => `must be at least 5 MiB (${S3_LIMITS.minPartSize}), got ${String(issue.input)}`),
+      v.maxValue(S3_LIMITS.maxPartSize, (issue) => `must be at most 5 GiB (${S3_LIMITS.maxPartSize}), got ${String(issue.input)}`),
+    ),
+    128 * MiB,
+  ),
+  max_object_size_bytes: v.optional(positiveInteger, S3_LIMITS.defaultMaxObjectSize),
+  storage_class_chunks: v.optional(oneOf(STORAGE_CLASSES), 'DEEP_ARCHIVE'),
+  storage_class_manifest: v.optional(oneOf(STORAGE_CLASSES), 'STANDARD'),
+  concurrency: v.optional(v.pipe(positiveInteger, v.maxValue(64, 'must be at most 64')), 4),
+  spool_enabled: v.optional(v.boolean(), false),
+  sse: v.optional(oneOf(SSE_MODES), 'AES256'),
+  retain_generations: v.optional(positiveInteger, 1),
+});
+
+const RestoreSchema = v.strictObject({
+  target_base_dir: v.optional(absolutePath),
+  verify_mode: v.optional(oneOf(VERIFY_MODES), 'full'),
+  sample_max_files: v.optional(positiveInteger, 1000),
+  wait_for_restore: v.optional(v.boolean(), true),
+  restore_timeout_seconds: v.optional(positiveInteger, 72 * 3600),
+  restore_tier: v.optional(oneOf(RESTORE_TIERS), 'Standard'),
+});
+
+/** The sections of the config file, by name; env overrides and docs walk this. */
+export const CONFIG_SECTIONS = {
+  global: GlobalSchema,
+  schedule: ScheduleSchema,
+  snapshots: SnapshotsSchema,
+  subvolumes: SubvolumesSchema,
+  s3: S3Schema,
+  restore: RestoreSchema,
+} as const;
+
+export const ConfigSchema = v.pipe(
+  v.strictObject({
+    global: v.optional(GlobalSchema, {}),
+    schedule: v.optional(ScheduleSchema, {}),
+    snapshots: SnapshotsSchema,
+    subvolumes: SubvolumesSchema,
+    s3: S3Schema,
+    restore: v.optional(RestoreSchema, {}),
+  }),
+  // Cross-key rules run whenever the keys they read are themselves valid, so they
+  // are reported together with every other problem.
+  v.forward(
+    v.partialCheck(
+      [['subvolumes', 'paths'], ['snapshots', 'base_dir']],
+      (config) => !config.subvolumes.paths.includes(config.snapshots.base_dir),
+      'must not be one of subvolumes.paths',
+    ),
+    ['snapshots', 'base_dir'],
+  ),
+  v.forward(
+    v.partialCheck(
+      [['s3', 'chunk_size_bytes'], ['s3', 'part_size_bytes']],
+      // An out-of-range part size is reported on its own key; do not pile a second error on it.
+      (config) => !isValidPartSize(config.s3.part_size_bytes) || Math.ceil(config.s3.chunk_size_bytes / config.s3.part_size_bytes) <= S3_LIMITS.maxParts,
+      `needs more than ${S3_LIMITS.maxParts} parts of s3.part_size_bytes per chunk; raise s3.part_size_bytes or lower s3.chunk_size_bytes`,
+    ),
+    ['s3', 'chunk_size_bytes'],
+  ),
+  v.forward(
+    v.partialCheck(
+      [['s3', 'chunk_size_bytes'], ['s3', 'max_object_size_bytes']],
+      (config) => config.s3.chunk_size_bytes <= config.s3.max_object_size_bytes,
+      'must not exceed s3.max_object_size_bytes',
+    ),
+    ['s3', 'chunk_size_bytes'],
+  ),
+);
+
+/** The validated configuration, with defaults applied and paths expanded. */
+export type Config = v.InferOutput<typeof ConfigSchema>;
+/** The configuration as written in TOML (optional keys may be absent). */
+export type ConfigInput = v.InferInput<typeof ConfigSchema>;

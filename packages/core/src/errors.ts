@@ -1,0 +1,33 @@
+import { ExitCode } from './exit-codes';
+import { type ConfigIssue, formatIssue } from './config/issues';
+
+/** Base of every error the tool expects; the CLI exits with `exitCode`. */
+export class BtrfsToS3Error extends Error {
+  readonly exitCode: ExitCode;
+
+  constructor(message: string, options: { exitCode: ExitCode; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = options.exitCode;
+  }
+}
+
+/** The configuration (file, environment or flags) is invalid. Lists every problem. */
+export class ConfigError extends BtrfsToS3Error {
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[], source?: string) {
+    const where = source === undefined ? '' : ` in ${source}`;
+    const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
+    super(`invalid configuration${where} (${count}):\n${issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}`, {
+      exitCode: ExitCode.Usage,
+    });
+    this.issues = issues;
+  }
+}
+
+/** The `code` of a Node system error (`ENOENT`, `EACCES`, ...), if it has one. */
+export function errnoCode(error: unknown): string | undefined {
+  // Not `instanceof Error`: errors from another realm (a jest sandbox) fail that test.
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}

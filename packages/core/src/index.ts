@@ -1,0 +1,31 @@
+/**
+ * @org/btrfs-s3-core: the config schema, errors and exit codes, and logging shared by
+ * every btrfs-to-s3 package. No process spawning and no network I/O live here.
+ *
+ * The public API is this file: everything exported is listed by name.
+ */
+export {
+  ConfigSchema,
+  CONFIG_SECTIONS,
+  STORAGE_CLASSES,
+  LOG_LEVELS,
+  VERIFY_MODES,
+  RESTORE_TIERS,
+  CHECKSUM_MODES,
+  SSE_MODES,
+  expandHome,
+  subvolumeName,
+} from './config/schema';
+export type { Config, ConfigInput } from './config/schema';
+export { ENV_PREFIX, envName, applyEnvOverrides } from './config/env';
+export type { Env, EnvOverrides } from './config/env';
+export { validateConfig, parseConfig, loadConfig } from './config/load';
+export type { ConfigResult } from './config/load';
+export type { ConfigIssue } from './config/issues';
+export { formatIssue } from './config/issues';
+export { KiB, MiB, GiB, TiB, S3_LIMITS } from './config/units';
+export { ExitCode } from './exit-codes';
+export { BtrfsToS3Error, ConfigError, errnoCode } from './errors';
+export { createLogger, LOG_FORMATS } from './logging/logger';
+export type { Logger, LoggerOptions, LogLevel, LogFormat } from './logging/logger';
+export { REDACTED, redactText, redactValue, secretsFromEnv } from './logging/redact';

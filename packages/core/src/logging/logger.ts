@@ -1,0 +1,76 @@
+import type { Writable } from 'node:stream';
+import winston from 'winston';
+import type { Env } from '../config/env';
+import type { LOG_LEVELS } from '../config/schema';
+import { redactText, redactValue, secretsFromEnv } from './redact';
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['human', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  readonly format: LogFormat;
+  /** Where lines go; stderr by default, so stdout stays for command output. */
+  readonly stream?: Writable;
+  /** Used to find secrets to redact and `JOURNAL_STREAM`; defaults to process.env. */
+  readonly env?: Env;
+  /** Colour level names (a terminal); defaults to whether the stream is a TTY. */
+  readonly color?: boolean;
+}
+
+/** sd-daemon(3) priority prefixes, so journald files each line under its level. */
+const JOURNAL_PRIORITY: Record<LogLevel, number> = { error: 3, warn: 4, info: 6, debug: 7 };
+
+const SPLAT = Symbol.for('splat');
+const LEVEL = Symbol.for('level');
+
+function fields(info: winston.Logform.TransformableInfo): string {
+  const rest = Object.entries(info).filter(([key]) => key !== 'level' && key !== 'message' && key !== 'timestamp');
+  return rest.map(([key, value]) => ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`).join('');
+}
+
+function redactFormat(secrets: readonly string[]) {
+  return winston.format((info) => {
+    for (const key of Object.keys(info)) {
+      if (key === 'level') continue;
+      info[key] = typeof info[key] === 'string' ? redactText(info[key], secrets) : redactValue(info[key], secrets);
+    }
+    delete info[SPLAT];
+    return info;
+  })();
+}
+
+/**
+ * The one logger factory. Human lines on a terminal, JSON on request, and under
+ * systemd (`JOURNAL_STREAM` set) human lines carrying journald priority prefixes.
+ */
+export function createLogger(options: LoggerOptions): winston.Logger {
+  const env = options.env ?? process.env;
+  const stream = options.stream ?? process.stderr;
+  const secrets = secretsFromEnv(env);
+  const journald = env.JOURNAL_STREAM !== undefined && env.JOURNAL_STREAM !== '';
+  const color = options.color ?? ('isTTY' in stream && stream.isTTY === true);
+
+  let line: winston.Logform.Format;
+  if (options.format === 'json') {
+    line = winston.format.combine(winston.format.timestamp(), winston.format.json());
+  } else if (journald) {
+    // journald adds its own timestamps.
+    line = winston.format.printf((info) => `<${JOURNAL_PRIORITY[info[LEVEL] as LogLevel] ?? 6}>${String(info.message)}${fields(info)}`);
+  } else {
+    line = winston.format.combine(
+      winston.format.timestamp({ format: 'HH:mm:ss' }),
+      ...(color ? [winston.format.colorize({ level: true })] : []),
+      winston.format.printf((info) => `${String(info.timestamp)} ${info.level} ${String(info.message)}${fields(info)}`),
+    );
+  }
+  return winston.createLogger({
+    level: options.level,
+    levels: { error: 0, warn: 1, info: 2, debug: 3 },
+    format: winston.format.combine(winston.format.errors({ stack: false }), redactFormat(secrets), line),
+    transports: [new winston.transports.Stream({ stream })],
+  });
+}
+
+export type Logger = winston.Logger;

@@ -1,0 +1,7 @@
+/** The project's real test environment: loop-mounted Btrfs and a local Ceph gateway. */
+export { withLoopBtrfs } from './loop-btrfs';
+export type { LoopBtrfsOptions } from './loop-btrfs';
+export { testGateway, readEnvFile } from './gateway';
+export type { TestGateway } from './gateway';
+export { run } from './exec';
+export { LOOP_BTRFS_SCRIPT, RGW_SCRIPT } from './paths';
