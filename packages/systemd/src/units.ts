@@ -25,7 +25,6 @@ export function renderUnits(options: UnitOptions): RenderedUnits {
   const runAt = options.runAt ?? '02:00';
   const service = `[Unit]
 Description=btrfs-to-s3 backup of Btrfs subvolumes to S3
-Documentation=man:btrfs(8)
 Wants=network-online.target
 After=network-online.target
 

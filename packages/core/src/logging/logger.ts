@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import winston from 'winston';
 import type { Env } from '../config/env';
 import type { LOG_LEVELS } from '../config/schema';
-import { redactText, redactValue, secretsFromEnv } from './redact';
+import { redactEntry, secretsFromEnv } from './redact';
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['human', 'json'] as const;
@@ -22,6 +22,11 @@ export interface LoggerOptions {
 /** sd-daemon(3) priority prefixes, so journald files each line under its level. */
 const JOURNAL_PRIORITY: Record<LogLevel, number> = { error: 3, warn: 4, info: 6, debug: 7 };
 
+function journalPriority(level: unknown): number {
+  const priorities: Readonly<Record<string, number>> = JOURNAL_PRIORITY;
+  return (typeof level === 'string' ? priorities[level] : undefined) ?? JOURNAL_PRIORITY.info;
+}
+
 const SPLAT = Symbol.for('splat');
 const LEVEL = Symbol.for('level');
 
@@ -33,8 +38,7 @@ function fields(info: winston.Logform.TransformableInfo): string {
 function redactFormat(secrets: readonly string[]) {
   return winston.format((info) => {
     for (const key of Object.keys(info)) {
-      if (key === 'level') continue;
-      info[key] = typeof info[key] === 'string' ? redactText(info[key], secrets) : redactValue(info[key], secrets);
+      if (key !== 'level') info[key] = redactEntry(key, info[key], secrets);
     }
     delete info[SPLAT];
     return info;
@@ -57,7 +61,7 @@ export function createLogger(options: LoggerOptions): winston.Logger {
     line = winston.format.combine(winston.format.timestamp(), winston.format.json());
   } else if (journald) {
     // journald adds its own timestamps.
-    line = winston.format.printf((info) => `<${JOURNAL_PRIORITY[info[LEVEL] as LogLevel] ?? 6}>${String(info.message)}${fields(info)}`);
+    line = winston.format.printf((info) => `<${journalPriority(info[LEVEL])}>${String(info.message)}${fields(info)}`);
   } else {
     line = winston.format.combine(
       winston.format.timestamp({ format: 'HH:mm:ss' }),

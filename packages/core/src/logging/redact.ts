@@ -25,14 +25,17 @@ export function redactValue<T>(value: T, secrets: readonly string[]): T {
   return walk(value, secrets) as T;
 }
 
+/** The value logged under `key`: gone if the key names a secret, else redacted. */
+export function redactEntry(key: string, value: unknown, secrets: readonly string[]): unknown {
+  return SECRET_KEY.test(key) && value != null ? REDACTED : walk(value, secrets);
+}
+
 function walk(value: unknown, secrets: readonly string[]): unknown {
   if (typeof value === 'string') return redactText(value, secrets);
   if (Array.isArray(value)) return value.map((item) => walk(item, secrets));
   if (value instanceof Error) return redactText(value.message, secrets);
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, SECRET_KEY.test(key) && item != null ? REDACTED : walk(item, secrets)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactEntry(key, item, secrets)]));
   }
   return value;
 }
