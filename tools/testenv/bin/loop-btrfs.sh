@@ -13,7 +13,8 @@ die() { echo "loop-btrfs.sh: $*" >&2; exit 1; }
 install_packages() {
   if ! command -v mkfs.btrfs >/dev/null || ! command -v btrfs >/dev/null; then
     echo "loop-btrfs.sh: installing btrfs-progs" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q btrfs-progs >/dev/null
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q btrfs-progs >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q btrfs-progs >/dev/null; }
   fi
 }
 

@@ -11,22 +11,24 @@ set -euo pipefail
 
 die() { echo "rgw.sh: $*" >&2; exit 1; }
 
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "$@" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "$@" >/dev/null; }
+}
+
 install_packages() {
   local missing=()
-  for bin in ceph-mon ceph-osd radosgw radosgw-admin monmaptool; do
+  for bin in ceph ceph-mon ceph-osd radosgw radosgw-admin monmaptool curl; do
     command -v "$bin" >/dev/null || missing+=("$bin")
   done
   if ((${#missing[@]})); then
     echo "rgw.sh: installing ceph-mon ceph-osd radosgw (missing: ${missing[*]})" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q ceph-mon ceph-osd radosgw ceph-common >/dev/null
+    apt_install ceph-mon ceph-osd radosgw ceph-common curl
   fi
 }
 
 free_port() {
-  python3 - <<'PY'
-import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
-PY
+  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
 }
 
 # Wait (bounded) until a command succeeds; never an unbounded sleep.

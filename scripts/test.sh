@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs every test: lint, typecheck, unit tests and
+# the integration tests on a real loop-mounted Btrfs and a real local Ceph gateway.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+# One gateway for the whole run; jest's global setup (tools/testenv) finds it
+# through these variables instead of starting its own.
+gateway_dir=$(mktemp -d /tmp/btrfs-to-s3-rgw.XXXXXX)
+trap 'tools/testenv/bin/rgw.sh stop "$gateway_dir"' EXIT
+tools/testenv/bin/rgw.sh start "$gateway_dir"
+set -a
+# shellcheck disable=SC1091
+. "$gateway_dir/env"
+set +a
+
+export TURBO_TELEMETRY_DISABLED=1
+pnpm turbo run lint typecheck test --output-logs=errors-only --continue
