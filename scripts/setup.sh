@@ -26,4 +26,4 @@ fi
 
 export TURBO_TELEMETRY_DISABLED=1
 pnpm install --frozen-lockfile --reporter=silent
-pnpm turbo run build --output-logs=errors-only
+pnpm turbo run build

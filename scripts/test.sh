@@ -16,4 +16,4 @@ set -a
 set +a
 
 export TURBO_TELEMETRY_DISABLED=1
-pnpm turbo run lint typecheck test --output-logs=errors-only --continue
+pnpm turbo run lint typecheck test --continue
