@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExitCode } from '../exit-codes';
+import { acquireLock, LockBusyError, LockError, lockHolder } from './lock';
+import { procfsProbe, type ProcessProbe } from './process-probe';
+
+/** Processes that exist, by PID, with their start times. */
+function probe(running: Record<number, string>): ProcessProbe {
+  return { startTime: async (pid) => running[pid] };
+}
+
+describe('acquireLock', () => {
+  let path: string;
+  beforeEach(async () => {
+    path = join(await mkdtemp(join(tmpdir(), 'lock-')), 'run.lock');
+  });
+
+  it('writes the PID, process start time, host and start time, and releases only once', async () => {
+    const lock = await acquireLock(path, { probe: probe({ 100: '555' }), pid: 100, now: () => new Date('2026-11-25T02:00:00Z') });
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ pid: 100, proc_start: '555', host: expect.any(String), started_at: '2026-11-25T02:00:00.000Z' });
+    await lock.release();
+    expect(existsSync(path)).toBe(false);
+    await expect(lock.release()).resolves.toBeUndefined();
+  });
+
+  it('refuses while a live holder has it, naming the PID, with the busy exit code', async () => {
+    const running = probe({ 100: '555', 200: '777' });
+    await acquireLock(path, { probe: running, pid: 100 });
+    const attempt = acquireLock(path, { probe: running, pid: 200 });
+    await expect(attempt).rejects.toThrow(LockBusyError);
+    await expect(attempt).rejects.toThrow(/holds the lock .*run\.lock: PID 100 \(since /);
+    await expect(attempt).rejects.toMatchObject({ exitCode: ExitCode.LockBusy });
+  });
+
+  it('recovers the lock of a holder that died', async () => {
+    await acquireLock(path, { probe: probe({ 100: '555' }), pid: 100 });
+    const lock = await acquireLock(path, { probe: probe({ 200: '777' }), pid: 200 });
+    expect(JSON.parse(await readFile(path, 'utf8')).pid).toBe(200);
+    expect(lock.info.pid).toBe(200);
+  });
+
+  it('recovers the lock when the PID was reused by another process', async () => {
+    await acquireLock(path, { probe: probe({ 100: '555' }), pid: 100 });
+    await acquireLock(path, { probe: probe({ 100: '999', 200: '777' }), pid: 200 });
+    expect(JSON.parse(await readFile(path, 'utf8')).pid).toBe(200);
+  });
+
+  it('never expires a live holder, however old its lock', async () => {
+    const running = probe({ 100: '555', 200: '777' });
+    await acquireLock(path, { probe: running, pid: 100, now: () => new Date('2026-01-01T00:00:00Z') });
+    await utimes(path, new Date('2026-01-01'), new Date('2026-01-01'));
+    await expect(acquireLock(path, { probe: running, pid: 200 })).rejects.toThrow(LockBusyError);
+  });
+
+  it('treats unreadable content as busy while fresh and as stale once abandoned', async () => {
+    await writeFile(path, 'garbage');
+    const running = probe({ 200: '777' });
+    await expect(acquireLock(path, { probe: running, pid: 200 })).rejects.toThrow('another process (its lock file is being written)');
+    const later = () => new Date(Date.now() + 60_000);
+    await expect(acquireLock(path, { probe: running, pid: 200, now: later })).resolves.toMatchObject({ info: { pid: 200 } });
+  });
+
+  it('release leaves a lock that is no longer ours', async () => {
+    const lock = await acquireLock(path, { probe: probe({ 100: '555' }), pid: 100 });
+    await writeFile(path, JSON.stringify({ pid: 300, proc_start: '1', host: 'h', started_at: 'x' }));
+    await lock.release();
+    expect(existsSync(path)).toBe(true);
+    lock.releaseSync();
+    expect(existsSync(path)).toBe(true);
+  });
+
+  it('releaseSync removes our own lock', async () => {
+    const lock = await acquireLock(path, { probe: probe({ 100: '555' }), pid: 100 });
+    lock.releaseSync();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('names the lock path and the config key when the lock cannot be created', async () => {
+    await writeFile(join(path, '..', 'file'), '');
+    const bad = join(path, '..', 'file', 'run.lock');
+    await expect(acquireLock(bad, { probe: probe({}) })).rejects.toThrow(LockError);
+    await expect(acquireLock(bad, { probe: probe({}) })).rejects.toThrow(`cannot take lock ${bad} (global.lock_path): EEXIST`);
+  });
+
+  it('reports the live holder for status, and nobody for a dead one', async () => {
+    await acquireLock(path, { probe: probe({ 100: '555' }), pid: 100 });
+    await expect(lockHolder(path, probe({ 100: '555' }))).resolves.toMatchObject({ pid: 100 });
+    await expect(lockHolder(path, probe({}))).resolves.toBeUndefined();
+    await expect(lockHolder(join(path, '..', 'none.lock'), probe({}))).resolves.toBeUndefined();
+  });
+});
+
+describe('procfsProbe', () => {
+  it('knows this process and not a PID that cannot exist', async () => {
+    expect(await procfsProbe.startTime(process.pid)).toMatch(/^\d+$/);
+    expect(await procfsProbe.startTime(2 ** 30)).toBeUndefined();
+  });
+});

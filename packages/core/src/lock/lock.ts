@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { unlinkSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import * as v from 'valibot';
+import { dirname } from 'node:path';
+import { BtrfsToS3Error, errnoCode } from '../errors';
+import { ExitCode } from '../exit-codes';
+import { procfsProbe, type ProcessProbe } from './process-probe';
+
+/**
+ * One run at a time per host. The lock file holds the holder's PID, its process
+ * start time and when it took the lock. A lock whose holder is gone (crash,
+ * `kill -9`) is recovered automatically; a live holder's lock never expires,
+ * however long it runs.
+ *
+ * Not built on the `lockfile` package: it detects stale locks by file age only,
+ * so it cannot record the holder, and a days-long run would either lose its lock
+ * or a crashed run's lock would block the next one until the age ran out.
+ */
+export interface LockInfo {
+  readonly pid: number;
+  readonly proc_start: string | null;
+  readonly host: string;
+  readonly started_at: string;
+}
+
+export class LockBusyError extends BtrfsToS3Error {
+  constructor(
+    readonly path: string,
+    readonly holder: LockInfo | undefined,
+  ) {
+    const who = holder === undefined ? 'another process (its lock file is being written)' : `PID ${holder.pid} (since ${holder.started_at})`;
+    super(`another btrfs-to-s3 run holds the lock ${path}: ${who}`, { exitCode: ExitCode.LockBusy });
+  }
+}
+
+export class LockError extends BtrfsToS3Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { exitCode: ExitCode.Fatal, cause });
+  }
+}
+
+export interface LockHandle {
+  readonly path: string;
+  readonly info: LockInfo;
+  /** Removes the lock if it is still ours. Safe to call more than once. */
+  release(): Promise<void>;
+  /** The same, synchronously, for `process.on('exit')`. */
+  releaseSync(): void;
+}
+
+export interface LockOptions {
+  readonly probe?: ProcessProbe;
+  readonly pid?: number;
+  readonly now?: () => Date;
+}
+
+/** A half-written lock or recovery marker older than this belongs to a dead process. */
+const ABANDONED_AFTER_MS = 30_000;
+
+const LockInfoSchema = v.object({
+  pid: v.pipe(v.number(), v.integer()),
+  proc_start: v.optional(v.nullable(v.string()), null),
+  host: v.optional(v.string(), ''),
+  started_at: v.optional(v.string(), ''),
+});
+
+/** The holder recorded in a lock file, or undefined if the content is not a lock. */
+function parseLock(text: string): LockInfo | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined; // unreadable content: the caller treats the file as having no valid holder
+  }
+  const result = v.safeParse(LockInfoSchema, value);
+  return result.success ? result.output : undefined;
+}
+
+async function readHolder(path: string): Promise<{ text: string; info: LockInfo | undefined } | undefined> {
+  try {
+    const text = await readFile(path, 'utf8');
+    return { text, info: parseLock(text) };
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw new LockError(`cannot read lock file ${path}: ${errnoCode(error) ?? String(error)}`, error);
+  }
+}
+
+async function isAlive(info: LockInfo, probe: ProcessProbe): Promise<boolean> {
+  const start = await probe.startTime(info.pid);
+  return start !== undefined && (info.proc_start === null || info.proc_start === start);
+}
+
+async function ageMs(path: string, now: Date): Promise<number> {
+  try {
+    return now.getTime() - (await stat(path)).mtimeMs;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+/** Creates `path` with `content` only if it does not exist, never exposing a half-written file. */
+async function createExclusive(path: string, content: string): Promise<boolean> {
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temp, content, { mode: 0o644 });
+  try {
+    await link(temp, path);
+    return true;
+  } catch (error) {
+    if (errnoCode(error) === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await unlink(temp);
+  }
+}
+
+/**
+ * Removes a stale lock. Recoverers serialize on a `.recover` marker, and re-check
+ * the lock under it, so two runs recovering at once cannot delete a fresh lock.
+ */
+async function removeStale(path: string, staleText: string, now: Date): Promise<void> {
+  const marker = `${path}.recover`;
+  if (!(await createExclusive(marker, String(process.pid)))) {
+    if ((await ageMs(marker, now)) < ABANDONED_AFTER_MS) return; // someone else is recovering; the caller retries
+    await unlink(marker).catch(() => undefined); // a recoverer died; another may have removed it first
+    return;
+  }
+  try {
+    const current = await readHolder(path);
+    if (current?.text === staleText) await unlink(path);
+  } finally {
+    await unlink(marker);
+  }
+}
+
+export async function acquireLock(path: string, options: LockOptions = {}): Promise<LockHandle> {
+  const probe = options.probe ?? procfsProbe;
+  const pid = options.pid ?? process.pid;
+  const now = options.now ?? (() => new Date());
+  const info: LockInfo = { pid, proc_start: (await probe.startTime(pid)) ?? null, host: hostname(), started_at: now().toISOString() };
+  const content = `${JSON.stringify(info)}\n`;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      if (await createExclusive(path, content)) return handle(path, info, content);
+      const holder = await readHolder(path);
+      if (holder === undefined) continue; // released between our attempts
+      if (holder.info !== undefined && (await isAlive(holder.info, probe))) throw new LockBusyError(path, holder.info);
+      if (holder.info === undefined && (await ageMs(path, now())) < ABANDONED_AFTER_MS) throw new LockBusyError(path, undefined);
+      await removeStale(path, holder.text, now());
+    }
+  } catch (error) {
+    if (error instanceof BtrfsToS3Error) throw error;
+    throw new LockError(`cannot take lock ${path} (global.lock_path): ${errnoCode(error) ?? String(error)}`, error);
+  }
+  throw new LockError(`cannot take lock ${path}: it kept changing while recovering a stale lock`);
+}
+
+function handle(path: string, info: LockInfo, content: string): LockHandle {
+  let released = false;
+  return {
+    path,
+    info,
+    async release() {
+      if (released) return;
+      released = true;
+      const current = await readHolder(path);
+      if (current?.text === content) await unlink(path);
+    },
+    releaseSync() {
+      if (released) return;
+      released = true;
+      try {
+        if (readFileSync(path, 'utf8') === content) unlinkSync(path);
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT') throw error;
+      }
+    },
+  };
+}
+
+/** Who holds the lock now, if anyone alive does (for `status`). */
+export async function lockHolder(path: string, probe: ProcessProbe = procfsProbe): Promise<LockInfo | undefined> {
+  const holder = await readHolder(path);
+  return holder?.info !== undefined && (await isAlive(holder.info, probe)) ? holder.info : undefined;
+}

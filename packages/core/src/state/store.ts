@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import * as v from 'valibot';
+import { BtrfsToS3Error, errnoCode } from '../errors';
+import { ExitCode } from '../exit-codes';
+import { emptyState, type State, StateSchema, STATE_VERSION } from './schema';
+
+/** The state file exists but cannot be used; it is never silently reset. */
+export class StateError extends BtrfsToS3Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { exitCode: ExitCode.Fatal, cause });
+  }
+}
+
+/**
+ * Reads the state file. A missing file is a first run (empty state); a corrupt
+ * file, or one written by a newer version, is an error that names the file.
+ */
+export async function readState(path: string): Promise<State> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return emptyState();
+    throw new StateError(`cannot read state file ${path}: ${errnoCode(error) ?? String(error)}`, error);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new StateError(`state file ${path} is corrupt (not JSON: ${error instanceof Error ? error.message : String(error)}); move it aside to start over with full backups`, error);
+  }
+  const version = typeof document === 'object' && document !== null && 'version' in document ? document.version : undefined;
+  if (typeof version === 'number' && version > STATE_VERSION) {
+    throw new StateError(`state file ${path} has version ${version}, newer than this btrfs-to-s3 understands (${STATE_VERSION}); upgrade btrfs-to-s3`);
+  }
+  const result = v.safeParse(StateSchema, document);
+  if (!result.success) {
+    const problems = result.issues.map((issue) => `${v.getDotPath(issue) ?? '(top level)'}: ${issue.message}`).join('; ');
+    throw new StateError(`state file ${path} is corrupt (${problems}); move it aside to start over with full backups`);
+  }
+  return result.output;
+}
+
+/**
+ * Writes the state atomically: a temp file in the same directory, fsync, rename
+ * over the old file, fsync the directory. A crash leaves the old or the new state,
+ * never a torn file.
+ */
+export async function writeState(path: string, state: State): Promise<void> {
+  const validated = v.parse(StateSchema, state);
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = await open(temp, 'wx', 0o600);
+    try {
+      await file.writeFile(`${JSON.stringify(validated, null, 2)}\n`);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+    const dirHandle = await open(dir, 'r');
+    try {
+      await dirHandle.sync(); // the rename itself is durable only once the directory is
+    } finally {
+      await dirHandle.close();
+    }
+  } catch (error) {
+    await unlink(temp).catch(() => undefined); // best effort: the temp file may never have been created
+    throw new StateError(`cannot write state file ${path}: ${errnoCode(error) ?? String(error)}`, error);
+  }
+}
