@@ -2,7 +2,7 @@ import type { Config } from '../config/schema';
 import { subvolumeName } from '../config/schema';
 import { BtrfsToS3Error } from '../errors';
 import { ExitCode } from '../exit-codes';
-import type { State } from '../state/schema';
+import type { State, SubvolumeState } from '../state/schema';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -58,6 +58,14 @@ export class UnknownSubvolumeError extends BtrfsToS3Error {
   }
 }
 
+/** When the schedule next wants an incremental and a full of a subvolume with this state. */
+export function nextDue(schedule: Config['schedule'], last: SubvolumeState): { nextIncrementalAt: Date; nextFullAt: Date } {
+  return {
+    nextIncrementalAt: new Date(new Date(last.last_backup_at).getTime() + schedule.incremental_every_days * DAY_MS),
+    nextFullAt: new Date(new Date(last.last_full_at).getTime() + schedule.full_every_days * DAY_MS),
+  };
+}
+
 function days(ms: number): string {
   const value = ms / DAY_MS;
   return `${value < 10 ? value.toFixed(1) : Math.floor(value)} days`;
@@ -95,9 +103,8 @@ function planOne(input: PlanInput, subvolume: string): PlannedAction & { reason:
   }
   if (last === undefined) return { action: 'full', reason: options.full ? 'forced full (--full)' : 'first backup of this subvolume' };
 
-  const nextIncrementalAt = new Date(new Date(last.last_backup_at).getTime() + schedule.incremental_every_days * DAY_MS);
-  const nextFullAt = new Date(new Date(last.last_full_at).getTime() + schedule.full_every_days * DAY_MS);
-  const due = { nextIncrementalAt, nextFullAt };
+  const due = nextDue(schedule, last);
+  const { nextIncrementalAt, nextFullAt } = due;
   if (options.full) return { action: 'full', reason: 'forced full (--full)', ...due };
   const sinceFull = now.getTime() - new Date(last.last_full_at).getTime();
   if (now >= nextFullAt) {
