@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on a self-contained local setup: a loop-mounted Btrfs
 # filesystem with sample data and a local Ceph RADOS Gateway, both torn down at exit.
-# Today it stops after validating the config; each feature issue extends it
-# (backup -> change data -> incremental -> restore -> verify).
+# Today: validate the config, full backup, change data, incremental backup, status.
+# Restore and its verification join when restore lands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -56,6 +56,14 @@ TOML
 cli() { node apps/cli/bin/run.js "$@"; }
 echo "== btrfs-to-s3 config validate"
 cli config validate --config "$work/config.toml"
-echo "== btrfs-to-s3 config show"
-cli config show --config "$work/config.toml"
+echo "== btrfs-to-s3 plan"
+cli plan --config "$work/config.toml"
+echo "== btrfs-to-s3 backup (full)"
+cli backup --config "$work/config.toml"
+echo "== change 5% of the data, then btrfs-to-s3 backup --once (incremental)"
+head -c 3M /dev/urandom >"$mnt/data/new.bin"
+for i in $(seq 1 10); do echo "changed $i" >>"$mnt/data/small-$i.txt"; done
+cli backup --once --config "$work/config.toml"
+echo "== btrfs-to-s3 status"
+cli status --config "$work/config.toml"
 echo "== done"

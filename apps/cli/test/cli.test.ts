@@ -1,10 +1,5 @@
 import { ExitCode } from '@org/btrfs-s3-core';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-const BIN = join(__dirname, '..', 'bin', 'run.js');
+import { cli, writeConfig } from './helpers';
 const FAKE_SECRET = 'fakeSecretKeyValue/0123456789abcdefEXAMPLE';
 
 const VALID = `
@@ -33,18 +28,6 @@ prefix = "host1"
 storage_class_chunks = "FROZEN"
 concurrency = 0
 `;
-
-function writeConfig(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'cli-')), 'config.toml');
-  writeFileSync(path, text);
-  return path;
-}
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const { PATH, HOME } = process.env;
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { PATH, HOME, ...env } });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe('btrfs-to-s3 CLI', () => {
   it('lists its commands in --help', () => {

@@ -1,11 +1,15 @@
-import { BtrfsToS3Error, ExitCode } from '@org/btrfs-s3-core';
+import type { Readable } from 'node:stream';
+import { join } from 'node:path';
+import { BTRFS_SUPER_MAGIC, nodeDirectoryProbe, SUBVOLUME_ROOT_INODE, type DirectoryProbe } from './directory-probe';
+import { BtrfsError, fileSystemFailure, NotBtrfsError } from './errors';
 import { ProcessError, type ProcessRunner } from './process-runner';
+import { ReceiveStream } from './receive-stream';
+import { sendStream } from './send-stream';
+import { parseSubvolumeShow, type SubvolumeInfo } from './subvolume-info';
 
-/** A btrfs-progs command failed; the message names the command and its stderr. */
-export class BtrfsError extends BtrfsToS3Error {
-  constructor(action: string, cause: unknown) {
-    super(`btrfs ${action} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { exitCode: ExitCode.Fatal, cause });
-  }
+export interface SendOptions {
+  /** A read-only snapshot the receiver already has: send only the difference (`-p`). */
+  readonly parent?: string;
 }
 
 /** Subvolume operations over btrfs-progs, through an injected process runner. */
@@ -13,6 +17,7 @@ export class Btrfs {
   constructor(
     private readonly runner: ProcessRunner,
     private readonly binary = 'btrfs',
+    private readonly directories: DirectoryProbe = nodeDirectoryProbe,
   ) {}
 
   private async btrfs(action: string, args: readonly string[]): Promise<string> {
@@ -35,5 +40,58 @@ export class Btrfs {
 
   async deleteSubvolume(path: string): Promise<void> {
     await this.btrfs('subvolume delete', ['subvolume', 'delete', path]);
+  }
+
+  /** `btrfs subvolume show PATH` as a typed record. */
+  async showSubvolume(path: string): Promise<SubvolumeInfo> {
+    const output = await this.btrfs('subvolume show', ['subvolume', 'show', path]);
+    try {
+      return parseSubvolumeShow(path, output);
+    } catch (error) {
+      throw new BtrfsError('subvolume show', error);
+    }
+  }
+
+  /**
+   * The subvolumes directly inside `dir` (not nested deeper), sorted by name.
+   * Plain directories are skipped; so are the empty placeholders a snapshot
+   * leaves where the source had nested subvolumes (their inode is not 256).
+   */
+  async listSubvolumes(dir: string): Promise<SubvolumeInfo[]> {
+    let names: string[];
+    try {
+      const type = await this.directories.filesystemType(dir);
+      if (type !== BTRFS_SUPER_MAGIC) throw new NotBtrfsError('list subvolumes', dir, type);
+      const children = await this.directories.childDirectories(dir);
+      names = children.filter((child) => child.inode === SUBVOLUME_ROOT_INODE).map((child) => child.name);
+    } catch (error) {
+      throw fileSystemFailure('list subvolumes', error);
+    }
+    // Code-unit order, not locale order: the same on every machine, and timestamped names sort by time.
+    names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const subvolumes: SubvolumeInfo[] = [];
+    for (const name of names) subvolumes.push(await this.showSubvolume(join(dir, name)));
+    return subvolumes;
+  }
+
+  /**
+   * `btrfs send [-p parent] snapshot` as a stream, read once with backpressure.
+   * It errors (never ends) when the program fails, even after some output, and
+   * destroying it kills the program.
+   */
+  send(snapshotPath: string, options: SendOptions = {}): Readable {
+    const args = ['send', ...(options.parent === undefined ? [] : ['-p', options.parent]), snapshotPath];
+    return sendStream(this.runner.spawn(this.binary, args), this.binary, args);
+  }
+
+  /**
+   * A Writable feeding `btrfs receive targetDir`; see ReceiveStream. Pipe a send
+   * stream into it, then await its `done` for the received subvolumes' paths.
+   */
+  receive(targetDir: string): ReceiveStream {
+    return new ReceiveStream(
+      { runner: this.runner, binary: this.binary, directories: this.directories, deleteSubvolume: (path) => this.deleteSubvolume(path) },
+      targetDir,
+    );
   }
 }

@@ -1,4 +1,12 @@
 /** Btrfs adapters for btrfs-to-s3, over btrfs-progs through an injectable process runner. */
-export { Btrfs, BtrfsError } from './btrfs';
-export { spawnProcessRunner, ProcessError } from './process-runner';
-export type { ProcessRunner, ProcessResult } from './process-runner';
+export { Btrfs } from './btrfs';
+export type { SendOptions } from './btrfs';
+export { BtrfsError, NotBtrfsError } from './errors';
+export { ReceiveStream } from './receive-stream';
+export type { SubvolumeInfo } from './subvolume-info';
+export { BTRFS_SUPER_MAGIC, SUBVOLUME_ROOT_INODE, nodeDirectoryProbe } from './directory-probe';
+export type { DirectoryProbe, ChildDirectory } from './directory-probe';
+export { spawnProcessRunner, ProcessError, STDERR_LIMIT } from './process-runner';
+export type { ProcessRunner, ProcessResult, ProcessExit, SpawnedProcess, SpawnOptions } from './process-runner';
+export { SnapshotManager } from './snapshot-manager';
+export type { CreatedSnapshot } from './snapshot-manager';

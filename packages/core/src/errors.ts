@@ -31,3 +31,10 @@ export function errnoCode(error: unknown): string | undefined {
   // Not `instanceof Error`: errors from another realm (a jest sandbox) fail that test.
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
+
+/** The run was stopped by a signal; what was in progress was rolled back. */
+export class InterruptedError extends BtrfsToS3Error {
+  constructor(readonly signal: string) {
+    super(`interrupted by ${signal}; work in progress was rolled back and the previous backup stays current`, { exitCode: ExitCode.Fatal });
+  }
+}

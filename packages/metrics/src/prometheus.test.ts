@@ -23,6 +23,12 @@ describe('renderPrometheusTextfile', () => {
     expect(text.endsWith('\n')).toBe(true);
   });
 
+  it('reports the last successful backup per subvolume for staleness alerts', () => {
+    const text = renderPrometheusTextfile([], [{ subvolume: 'data', timestamp: 1_700_000_000 }]);
+    expect(text).toContain('# TYPE btrfs_to_s3_last_success_timestamp_seconds gauge\n');
+    expect(text).toContain('btrfs_to_s3_last_success_timestamp_seconds{subvolume="data"} 1700000000\n');
+  });
+
   it('escapes label values', () => {
     expect(renderPrometheusTextfile([{ ...run, subvolume: 'a"b\\c' }])).toContain('subvolume="a\\"b\\\\c"');
   });

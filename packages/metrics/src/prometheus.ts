@@ -3,7 +3,8 @@ import { throughput } from './format';
 /** What one subvolume's backup moved; the numbers behind the summary, JSON and textfile. */
 export interface SubvolumeRunMetrics {
   readonly subvolume: string;
-  readonly kind: 'full' | 'inc';
+  /** What ran: a full, an incremental, or nothing (a subvolume that could not even start). */
+  readonly kind: 'full' | 'inc' | 'none';
   readonly ok: boolean;
   readonly bytes: number;
   readonly chunks: number;
@@ -36,9 +37,19 @@ function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
+/** When each subvolume's last published backup was taken: the basis of a "no backup in N days" alert. */
+export interface LastSuccess {
+  readonly subvolume: string;
+  readonly timestamp: number;
+}
+
 /** The Prometheus text exposition format, for node_exporter's textfile collector. */
-export function renderPrometheusTextfile(runs: readonly SubvolumeRunMetrics[]): string {
-  const lines: string[] = [];
+export function renderPrometheusTextfile(runs: readonly SubvolumeRunMetrics[], lastSuccess: readonly LastSuccess[] = []): string {
+  const lines: string[] = [
+    '# HELP btrfs_to_s3_last_success_timestamp_seconds When the last published backup of the subvolume was taken.',
+    '# TYPE btrfs_to_s3_last_success_timestamp_seconds gauge',
+    ...lastSuccess.map((entry) => `btrfs_to_s3_last_success_timestamp_seconds{subvolume="${label(entry.subvolume)}"} ${entry.timestamp}`),
+  ];
   for (const metric of METRICS) {
     lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} ${metric.type}`);
     for (const run of runs) {

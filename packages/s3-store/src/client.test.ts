@@ -7,6 +7,8 @@ describe('createS3Client', () => {
     expect(client.config.forcePathStyle).toBe(true);
     expect(await client.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED');
     expect(await client.config.responseChecksumValidation()).toBe('WHEN_REQUIRED');
+    // Retries are withRetry's alone; the SDK makes one attempt per send.
+    expect(await client.config.maxAttempts()).toBe(1);
     const endpoint = await client.config.endpoint?.();
     expect(endpoint?.hostname).toBe('127.0.0.1');
     expect(endpoint?.port).toBe(7480);

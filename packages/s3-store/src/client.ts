@@ -28,6 +28,9 @@ export function createS3Client(config: S3ConnectionConfig, tuning: S3ClientTunin
     region: config.region,
     ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
     forcePathStyle: config.path_style,
+    // One attempt per send: retries belong to withRetry (src/retry.ts), the project's one
+    // retry loop. SDK retries underneath would multiply attempts (5 x 3) and hide backoff.
+    maxAttempts: 1,
     requestChecksumCalculation: checksums,
     responseChecksumValidation: checksums,
     requestHandler: new NodeHttpHandler({

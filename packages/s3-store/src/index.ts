@@ -1,5 +1,27 @@
-/** S3 access for btrfs-to-s3: the one S3 client factory and object reads/writes with SSE and storage classes. */
+/** S3 access for btrfs-to-s3: the one S3 client factory, the retry helper, object reads/writes and the streaming chunked uploader. */
 export { createS3Client } from './client';
 export type { S3ConnectionConfig, S3ClientTuning } from './client';
 export { S3ObjectStore, S3StoreError } from './object-store';
 export type { ObjectInfo, S3StoreConfig } from './object-store';
+export { withRetry, isRetryableS3Error, backoffDelayMs, abortableSleep, DEFAULT_RETRY_POLICY } from './retry';
+export type { RetryEvent, RetryOptions, RetryPolicy } from './retry';
+export { uploadChunkedStream } from './upload/upload-chunked-stream';
+export { resolveLayout, uploadOptionsFromConfig } from './upload/limits';
+export type { UploadLayout } from './upload/limits';
+export { ChunkUploadError, PartMismatchError, SpoolFullError, UploadLimitError } from './upload/errors';
+export type { FailurePoint } from './upload/errors';
+export type {
+  ChunkedUploadOptions,
+  ChunkedUploadParams,
+  ChunkedUploadResult,
+  MultipartClient,
+  SendOptions,
+  SpoolOptions,
+  UploadedChunk,
+  UploadedPart,
+  UploadLimits,
+  UploadProgress,
+  UploadRetryEvent,
+} from './upload/types';
+export { abortStaleMultipartUploads } from './stale-multipart';
+export type { AbortedUpload, StaleUploadOptions } from './stale-multipart';

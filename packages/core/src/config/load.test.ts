@@ -41,6 +41,8 @@ describe('config defaults', () => {
       lock_path: '/var/lock/btrfs_to_s3.lock',
       spool_dir: '/var/tmp/btrfs_to_s3/spool',
       spool_size_bytes: 200 * GiB,
+      metrics_path: join(homedir(), '.local/state/btrfs_to_s3/metrics.json'),
+      progress_interval_seconds: 60,
     });
     expect(config.schedule).toEqual({ full_every_days: 180, incremental_every_days: 7, run_at: '02:00' });
     expect(config.snapshots).toEqual({ base_dir: '/srv/.snapshots', retain: 2 });
@@ -59,6 +61,7 @@ describe('config defaults', () => {
       spool_enabled: false,
       sse: 'AES256',
       retain_generations: 1,
+      stale_upload_age_hours: 24,
     });
     expect(config.restore).toEqual({
       verify_mode: 'full',
@@ -112,6 +115,9 @@ describe('config validation rules', () => {
     ['a string where a boolean belongs', `${MINIMAL}spool_enabled = "yes"\n`, 's3.spool_enabled'],
     ['an unknown SSE mode', `${MINIMAL}sse = "aws:kms"\n`, 's3.sse'],
     ['an unknown checksum mode', `${MINIMAL}checksum_mode = "always"\n`, 's3.checksum_mode'],
+    ['a negative stale upload age', `${MINIMAL}stale_upload_age_hours = -1\n`, 's3.stale_upload_age_hours'],
+    ['a relative metrics path', `[global]\nmetrics_path = "m.json"\n${MINIMAL}`, 'global.metrics_path'],
+    ['a zero progress interval', `[global]\nprogress_interval_seconds = 0\n${MINIMAL}`, 'global.progress_interval_seconds'],
     ['zero retained generations', `${MINIMAL}retain_generations = 0\n`, 's3.retain_generations'],
     ['a bad log level', `[global]\nlog_level = "loud"\n${MINIMAL}`, 'global.log_level'],
     ['a zero spool size', `[global]\nspool_size_bytes = 0\n${MINIMAL}`, 'global.spool_size_bytes'],

@@ -61,6 +61,12 @@ const GlobalSchema = v.strictObject({
   lock_path: v.optional(absolutePath, '/var/lock/btrfs_to_s3.lock'),
   spool_dir: v.optional(absolutePath, '/var/tmp/btrfs_to_s3/spool'),
   spool_size_bytes: v.optional(positiveInteger, 200 * GiB),
+  /** Per-run metrics as JSON, rewritten after every backup run. */
+  metrics_path: v.optional(absolutePath, '~/.local/state/btrfs_to_s3/metrics.json'),
+  /** Prometheus textfile for node_exporter's textfile collector; off when unset. */
+  prometheus_textfile: v.optional(absolutePath),
+  /** How often a non-terminal run logs upload progress. */
+  progress_interval_seconds: v.optional(positiveInteger, 60),
 });
 
 const ScheduleSchema = v.strictObject({
@@ -125,6 +131,8 @@ const S3Schema = v.strictObject({
   spool_enabled: v.optional(v.boolean(), false),
   sse: v.optional(oneOf(SSE_MODES), 'AES256'),
   retain_generations: v.optional(positiveInteger, 1),
+  /** Incomplete multipart uploads under the prefix older than this are aborted at the start of a backup. */
+  stale_upload_age_hours: v.optional(v.pipe(v.number(), v.minValue(0, 'must be 0 or more')), 24),
 });
 
 const RestoreSchema = v.strictObject({

@@ -76,13 +76,18 @@ function days(ms: number): string {
  * A pure function of its input: no clock, disk or network of its own.
  */
 export function planBackups(input: PlanInput): SubvolumePlan[] {
-  const configured = input.config.subvolumes.paths.map((path) => ({ path, subvolume: subvolumeName(path) }));
-  const wanted = input.options?.subvolumes ?? [];
+  return selectSubvolumes(input.config, input.options?.subvolumes ?? []).map((entry) => ({ ...entry, ...planOne(input, entry.subvolume) }));
+}
+
+/**
+ * The configured subvolumes that `--subvolume` names (all when none is named).
+ * Throws before any side effect when a name is not configured.
+ */
+export function selectSubvolumes(config: Pick<Config, 'subvolumes'>, wanted: readonly string[]): { path: string; subvolume: string }[] {
+  const configured = config.subvolumes.paths.map((path) => ({ path, subvolume: subvolumeName(path) }));
   const unknown = wanted.filter((name) => !configured.some((entry) => entry.subvolume === name));
   if (unknown.length > 0) throw new UnknownSubvolumeError(unknown, configured.map((entry) => entry.subvolume));
-  return configured
-    .filter((entry) => wanted.length === 0 || wanted.includes(entry.subvolume))
-    .map((entry) => ({ ...entry, ...planOne(input, entry.subvolume) }));
+  return configured.filter((entry) => wanted.length === 0 || wanted.includes(entry.subvolume));
 }
 
 function planOne(input: PlanInput, subvolume: string): PlannedAction & { reason: string; nextIncrementalAt?: Date; nextFullAt?: Date } {

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import * as v from 'valibot';
 import { BtrfsToS3Error, errnoCode } from '../errors';
 import { ExitCode } from '../exit-codes';
+import { writeFileAtomic } from '../fs/atomic';
 import { emptyState, type State, StateSchema, STATE_VERSION } from './schema';
 
 /** The state file exists but cannot be used; it is never silently reset. */
@@ -43,33 +42,12 @@ export async function readState(path: string): Promise<State> {
   return result.output;
 }
 
-/**
- * Writes the state atomically: a temp file in the same directory, fsync, rename
- * over the old file, fsync the directory. A crash leaves the old or the new state,
- * never a torn file.
- */
+/** Writes the state atomically (see writeFileAtomic): a crash leaves the old or the new state. */
 export async function writeState(path: string, state: State): Promise<void> {
   const validated = v.parse(StateSchema, state);
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const file = await open(temp, 'wx', 0o600);
-    try {
-      await file.writeFile(`${JSON.stringify(validated, null, 2)}\n`);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-    const dirHandle = await open(dir, 'r');
-    try {
-      await dirHandle.sync(); // the rename itself is durable only once the directory is
-    } finally {
-      await dirHandle.close();
-    }
+    await writeFileAtomic(path, `${JSON.stringify(validated, null, 2)}\n`);
   } catch (error) {
-    await unlink(temp).catch(() => undefined); // best effort: the temp file may never have been created
     throw new StateError(`cannot write state file ${path}: ${errnoCode(error) ?? String(error)}`, error);
   }
 }

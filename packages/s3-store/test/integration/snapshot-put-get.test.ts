@@ -56,12 +56,14 @@ describe('real Btrfs and the real gateway', () => {
     client.destroy();
   });
 
-  it('names the operation and key when an object is missing', async () => {
+  it('tells missing objects apart and names the operation and key when one is read', async () => {
     const s3 = gatewayConfig();
     const client = createS3Client(s3);
     const store = new S3ObjectStore(client, s3);
     await expect(store.getObject('it/does-not-exist')).rejects.toThrow(/^S3 GetObject s3:\/\/…\/it\/does-not-exist failed: NoSuchKey \(HTTP 404\)/);
+    expect(await store.objectExists('it/does-not-exist')).toBe(false);
     await store.putObject('it/small.json', '{"a":1}', { storageClass: 'STANDARD' });
+    expect(await store.objectExists('it/small.json')).toBe(true);
     expect(await text(await store.getObject('it/small.json'))).toBe('{"a":1}');
     client.destroy();
   });

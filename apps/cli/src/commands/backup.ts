@@ -1,0 +1,61 @@
+import { Flags } from '@oclif/core';
+import { Btrfs, SnapshotManager, spawnProcessRunner } from '@org/btrfs';
+import { InterruptedError } from '@org/btrfs-s3-core';
+import { createS3Client, S3ObjectStore } from '@org/btrfs-s3-store';
+import { BaseCommand } from '../base-command';
+import { describeOutcome, describePlan } from '../describe';
+import { selectionFlags } from '../flags';
+import { BackupFailedError, type BackupResult, runBackup } from '../jobs/backup';
+import { progressFactory } from '../progress';
+
+export default class Backup extends BaseCommand {
+  static override summary = 'Snapshot the configured subvolumes and upload what is due to S3.';
+  static override description = `Takes the lock, aborts stale multipart uploads, plans (see \`plan\`), then per subvolume: read-only snapshot, \`btrfs send\` streamed into chunked multipart uploads, manifest, and only then current.json. One subvolume failing does not stop the others (exit code 4).`;
+  static override examples = ['<%= config.bin %> backup', '<%= config.bin %> backup --once --subvolume data', '<%= config.bin %> backup --dry-run'];
+  static override enableJsonFlag = true;
+  static override flags = {
+    ...selectionFlags,
+    'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
+    'no-s3': Flags.boolean({ summary: 'Take the snapshots only; no S3 access.', exclusive: ['dry-run'] }),
+  };
+
+  async run(): Promise<BackupResult> {
+    const { flags } = await this.parse(Backup);
+    const { config, logger } = await this.context(flags);
+    const controller = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.warn(`${signal} received: stopping and rolling back the backup in progress`);
+      controller.abort(new InterruptedError(signal));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const client = createS3Client(config.s3);
+    try {
+      const btrfs = new Btrfs(spawnProcessRunner);
+      const result = await runBackup(
+        {
+          config,
+          logger,
+          btrfs,
+          snapshots: new SnapshotManager(btrfs, config.snapshots.base_dir),
+          client,
+          store: new S3ObjectStore(client, config.s3),
+          now: () => new Date(),
+          signal: controller.signal,
+          progress: progressFactory({ tty: process.stderr.isTTY === true && !this.jsonEnabled(), logger, intervalSeconds: config.global.progress_interval_seconds }),
+          toolVersion: this.config.version,
+        },
+        { once: flags.once, full: flags.full, subvolumes: flags.subvolume ?? [], dryRun: flags['dry-run'], noS3: flags['no-s3'] },
+      );
+      for (const line of result.dryRun ? result.plan.map(describePlan) : result.outcomes.map(describeOutcome)) this.log(line);
+      return result;
+    } catch (error) {
+      if (error instanceof BackupFailedError) for (const line of error.result.outcomes.map(describeOutcome)) this.log(line);
+      throw controller.signal.aborted && controller.signal.reason instanceof InterruptedError ? controller.signal.reason : error;
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      client.destroy();
+    }
+  }
+}

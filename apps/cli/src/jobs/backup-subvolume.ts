@@ -1,0 +1,130 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Btrfs, SnapshotManager } from '@org/btrfs';
+import {
+  backupPrefix,
+  chunkKey,
+  compactTimestamp,
+  type Config,
+  type Logger,
+  type Manifest,
+  manifestKey,
+  pointerKey,
+  serializeManifest,
+  serializePointer,
+  type SubvolumePlan,
+  type SubvolumeState,
+} from '@org/btrfs-s3-core';
+import type { SubvolumeRunMetrics } from '@org/btrfs-s3-metrics';
+import { type S3ObjectStore, uploadChunkedStream, uploadOptionsFromConfig } from '@org/btrfs-s3-store';
+import { join } from 'node:path';
+import type { ProgressFactory } from '../progress';
+
+export interface BackupDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly btrfs: Btrfs;
+  readonly snapshots: SnapshotManager;
+  readonly client: S3Client;
+  readonly store: S3ObjectStore;
+  readonly now: () => Date;
+  readonly signal: AbortSignal;
+  readonly progress: ProgressFactory;
+  readonly toolVersion: string;
+}
+
+export type RunnablePlan = SubvolumePlan & { readonly action: 'full' | 'incremental' };
+
+export interface PublishedBackup {
+  readonly state: SubvolumeState;
+  readonly metrics: SubvolumeRunMetrics;
+  readonly manifestKey: string;
+}
+
+/**
+ * One subvolume's backup: snapshot, send, chunked upload, then publish the
+ * manifest and only then `current.json`. Until the pointer is written nothing a
+ * reader can see has changed; on any failure before that, the new snapshot is
+ * deleted so it is never mistaken for an uploaded parent.
+ */
+export async function backupSubvolume(deps: BackupDeps, plan: RunnablePlan, previous: SubvolumeState | undefined): Promise<PublishedBackup> {
+  const { config, logger } = deps;
+  const kind = plan.action === 'full' ? 'full' : 'inc';
+  const startedAt = deps.now();
+  const snapshot = await deps.snapshots.create(plan.path, plan.subvolume, kind, startedAt);
+  logger.info(`${plan.subvolume}: ${plan.action} backup of snapshot ${snapshot.name}`, { reason: plan.reason });
+  try {
+    const info = await deps.btrfs.showSubvolume(snapshot.path);
+    const parentPath = plan.action === 'incremental' ? join(config.snapshots.base_dir, plan.parentSnapshot) : undefined;
+    const parentInfo = parentPath === undefined ? undefined : await deps.btrfs.showSubvolume(parentPath);
+    const backup = backupPrefix(config.s3.prefix, plan.subvolume, kind, compactTimestamp(snapshot.createdAt));
+
+    const progress = deps.progress(plan.subvolume);
+    const source = deps.btrfs.send(snapshot.path, parentPath === undefined ? {} : { parent: parentPath });
+    const upload = await uploadChunkedStream(
+      { client: deps.client, bucket: config.s3.bucket, source, keyForChunk: (index) => chunkKey(backup, index), storageClass: config.s3.storage_class_chunks, sse: config.s3.sse },
+      {
+        ...uploadOptionsFromConfig(config),
+        signal: deps.signal,
+        onProgress: ({ bytesUploaded }) => progress.update(bytesUploaded),
+        onRetry: (retry) =>
+          logger.warn(
+            `${plan.subvolume}: ${retry.operation} of ${retry.key}${retry.partNumber === undefined ? '' : ` part ${retry.partNumber}`} failed (attempt ${retry.attempt}: ${retry.error instanceof Error ? retry.error.message : String(retry.error)}); retrying in ${(retry.delayMs / 1000).toFixed(1)} s`,
+          ),
+      },
+    ).finally(() => progress.stop());
+    if (upload.chunks.length === 0) throw new Error(`btrfs send of ${snapshot.path} produced no data`);
+
+    const manifest: Manifest = {
+      version: 1,
+      subvolume: plan.subvolume,
+      kind,
+      created_at: snapshot.createdAt.toISOString(),
+      snapshot: { name: snapshot.name, path: snapshot.path, uuid: info.uuid, parent_uuid: info.parentUuid },
+      parent_manifest: plan.action === 'incremental' ? plan.parentManifest : null,
+      parent_snapshot_uuid: parentInfo?.uuid ?? null,
+      chunks: upload.chunks.map((chunk) => ({ key: chunk.key, size: chunk.size, sha256: chunk.sha256, etag: chunk.etag, parts: [...chunk.parts] })),
+      total_bytes: upload.totalBytes,
+      chunk_size: config.s3.chunk_size_bytes,
+      part_size: config.s3.part_size_bytes,
+      s3: { bucket: config.s3.bucket, region: config.s3.region, storage_class: config.s3.storage_class_chunks },
+      restore: { stream_sha256: upload.streamSha256, chunk_hash_algo: 'sha256' },
+      tool: { name: 'btrfs-to-s3', version: deps.toolVersion },
+    };
+    const key = manifestKey(backup);
+    const metadata = { storageClass: config.s3.storage_class_manifest, contentType: 'application/json' };
+    await deps.store.putObject(key, serializeManifest(manifest), metadata);
+    deps.signal.throwIfAborted(); // the last point at which stopping leaves nothing visible changed
+    await deps.store.putObject(pointerKey(config.s3.prefix, plan.subvolume), serializePointer({ version: 1, manifest_key: key, kind, created_at: manifest.created_at }), metadata);
+
+    const finishedAt = deps.now();
+    const elapsedSeconds = (finishedAt.getTime() - startedAt.getTime()) / 1000;
+    logger.info(`${plan.subvolume}: published ${key}`, { bytes: upload.totalBytes, chunks: upload.chunks.length, parts: upload.partCount, retries: upload.retries, seconds: elapsedSeconds });
+    return {
+      manifestKey: key,
+      state: {
+        last_snapshot: snapshot.name,
+        last_manifest: key,
+        last_kind: kind,
+        last_backup_at: snapshot.createdAt.toISOString(),
+        // An incremental extends the chain that the previous full started.
+        last_full_at: kind === 'inc' && previous !== undefined ? previous.last_full_at : snapshot.createdAt.toISOString(),
+      },
+      metrics: {
+        subvolume: plan.subvolume,
+        kind,
+        ok: true,
+        bytes: upload.totalBytes,
+        chunks: upload.chunks.length,
+        parts: upload.partCount,
+        retries: upload.retries,
+        elapsedSeconds,
+        finishedAt: finishedAt.getTime() / 1000,
+      },
+    };
+  } catch (error) {
+    await deps.btrfs.deleteSubvolume(snapshot.path).catch((cleanupError: unknown) =>
+      logger.warn(`${plan.subvolume}: could not delete unpublished snapshot ${snapshot.path}: ${String(cleanupError)}`),
+    );
+    throw error;
+  }
+}

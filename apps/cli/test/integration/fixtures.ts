@@ -1,0 +1,92 @@
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '@org/btrfs-s3-store';
+import { testGateway } from '@org/testenv';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeConfig } from '../helpers';
+
+export const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** The credentials the test gateway's user has, for the CLI under test. */
+export function gatewayEnv(): Record<string, string | undefined> {
+  return { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };
+}
+
+/** A unique prefix per test, so tests sharing the gateway never see each other's objects. */
+export function uniquePrefix(name: string): string {
+  return `${name}-${process.pid}-${Date.now()}`;
+}
+
+/** A config for subvolumes on `mnt` and the test gateway, with extra `[s3]`/`[global]` lines. */
+export function backupConfig(mnt: string, prefix: string, subvolumes: readonly string[], extra: { s3?: string; global?: string; snapshots?: string } = {}): string {
+  const gateway = testGateway();
+  return writeConfig(`
+[global]
+state_path = "${mnt}/state/state.json"
+lock_path = "${mnt}/state/run.lock"
+metrics_path = "${mnt}/state/metrics.json"
+${extra.global ?? ''}
+[snapshots]
+base_dir = "${mnt}/snapshots"
+${extra.snapshots ?? ''}
+[subvolumes]
+paths = [${subvolumes.map((name) => `"${mnt}/${name}"`).join(', ')}]
+[s3]
+bucket = "${gateway.bucket}"
+region = "${gateway.region}"
+prefix = "${prefix}"
+endpoint = "${gateway.endpoint}"
+path_style = true
+checksum_mode = "when_required"
+part_size_bytes = 5242880
+chunk_size_bytes = 15728640
+${extra.s3 ?? ''}
+`);
+}
+
+/** Writes `files` random files of `size` bytes each under `dir`. */
+export async function writeRandomFiles(dir: string, files: number, size: number, prefix = 'file'): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let index = 0; index < files; index += 1) await writeFile(join(dir, `${prefix}-${index}.bin`), randomBytes(size));
+}
+
+/** Reads the test bucket directly with the SDK, independently of the code under test. */
+export class Bucket {
+  readonly client: S3Client;
+  readonly name: string;
+
+  constructor() {
+    const gateway = testGateway();
+    this.name = gateway.bucket;
+    this.client = createS3Client({ region: gateway.region, endpoint: gateway.endpoint, path_style: true, checksum_mode: 'when_required', concurrency: 4 });
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.name, Prefix: prefix, ContinuationToken: token }));
+      keys.push(...(page.Contents ?? []).flatMap((object) => (object.Key === undefined ? [] : [object.Key])));
+      token = page.NextContinuationToken;
+    } while (token !== undefined);
+    return keys.sort();
+  }
+
+  async bytes(key: string): Promise<Buffer> {
+    const response = await this.client.send(new GetObjectCommand({ Bucket: this.name, Key: key }));
+    return Buffer.from((await response.Body?.transformToByteArray()) ?? []);
+  }
+
+  async json(key: string): Promise<unknown> {
+    return JSON.parse((await this.bytes(key)).toString('utf8'));
+  }
+
+  async storageClass(key: string): Promise<string> {
+    return (await this.client.send(new HeadObjectCommand({ Bucket: this.name, Key: key }))).StorageClass ?? 'STANDARD';
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,88 @@
+import { Btrfs, spawnProcessRunner } from '@org/btrfs';
+import { ExitCode } from '@org/btrfs-s3-core';
+import { run, testGateway, withLoopBtrfs } from '@org/testenv';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cli, writeConfig } from '../helpers';
+
+const gatewayEnv = () => ({ AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY });
+
+/** Uploads a stand-in manifest object with curl's SigV4 signing, independently of the code under test. */
+async function putObject(key: string, body: string): Promise<void> {
+  const gateway = testGateway();
+  await run('curl', ['-fsS', '-X', 'PUT', '--aws-sigv4', `aws:amz:${gateway.region}:s3`, '--user', `${process.env.AWS_ACCESS_KEY_ID}:${process.env.AWS_SECRET_ACCESS_KEY}`,
+    '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', '--data-binary', body, `${gateway.endpoint}/${gateway.bucket}/${key}`]);
+}
+
+describe('plan on real Btrfs and the real gateway', () => {
+  it('plans fulls on a first run, an incremental on a valid parent, and a full when the parent is unusable', async () => {
+    const gateway = testGateway();
+    const prefix = `plan-${process.pid}-${Date.now()}`;
+    await withLoopBtrfs(async (mnt) => {
+      const btrfs = new Btrfs(spawnProcessRunner);
+      await btrfs.createSubvolume(join(mnt, 'data'));
+      await btrfs.createSubvolume(join(mnt, 'home'));
+      const state = join(mnt, 'state.json');
+      const config = writeConfig(`
+[global]
+state_path = "${state}"
+lock_path = "${mnt}/run.lock"
+[snapshots]
+base_dir = "${mnt}/snapshots"
+[subvolumes]
+paths = ["${mnt}/data", "${mnt}/home"]
+[s3]
+bucket = "${gateway.bucket}"
+region = "${gateway.region}"
+prefix = "${prefix}"
+endpoint = "${gateway.endpoint}"
+path_style = true
+checksum_mode = "when_required"
+`);
+      const plan = (...args: string[]) => {
+        const result = cli(['plan', '--json', '--config', config, ...args], gatewayEnv());
+        expect(result.code).toBe(ExitCode.Success);
+        return JSON.parse(result.stdout).subvolumes as { subvolume: string; action: string; reason: string }[];
+      };
+
+      expect(plan().map((entry) => [entry.subvolume, entry.action, entry.reason])).toEqual([
+        ['data', 'full', 'first backup of this subvolume'],
+        ['home', 'full', 'first backup of this subvolume'],
+      ]);
+
+      const parent = 'data__20261101T020000Z__full';
+      const manifest = `${prefix}/subvol/data/full/20261101T020000Z/manifest.json`;
+      await mkdir(join(mnt, 'snapshots'));
+      await btrfs.createReadOnlySnapshot(join(mnt, 'data'), join(mnt, 'snapshots', parent));
+      await putObject(manifest, '{}');
+      const backupAt = new Date(Date.now() - 8 * 24 * 3600 * 1000).toISOString();
+      await writeFile(state, JSON.stringify({
+        version: 1,
+        last_run_at: backupAt,
+        subvolumes: { data: { last_snapshot: parent, last_manifest: manifest, last_kind: 'full', last_backup_at: backupAt, last_full_at: backupAt } },
+      }));
+      expect(plan('--subvolume', 'data')).toEqual([
+        expect.objectContaining({ subvolume: 'data', action: 'incremental', parentSnapshot: parent, parentManifest: manifest, reason: expect.stringMatching(/^last backup was 8\.0 days ago/) }),
+      ]);
+
+      // The parent made writable by hand can no longer be trusted as a parent.
+      await run('btrfs', ['property', 'set', '-ts', join(mnt, 'snapshots', parent), 'ro', 'false']);
+      expect(plan('--subvolume', 'data')[0]).toMatchObject({ action: 'full', reason: `parent snapshot ${parent} is not read-only, so it may have changed since upload` });
+      await run('btrfs', ['property', 'set', '-ts', join(mnt, 'snapshots', parent), 'ro', 'true']);
+
+      // A parent manifest that is gone from the bucket forces a full.
+      const missing = `${prefix}/subvol/data/full/20261101T020000Z/missing.json`;
+      await writeFile(state, JSON.stringify({
+        version: 1,
+        last_run_at: backupAt,
+        subvolumes: { data: { last_snapshot: parent, last_manifest: missing, last_kind: 'full', last_backup_at: backupAt, last_full_at: backupAt } },
+      }));
+      expect(plan('--subvolume', 'data')[0]).toMatchObject({ action: 'full', reason: `parent manifest ${missing} is missing in the bucket, so an incremental could not be restored` });
+
+      // An unknown --subvolume is a usage error naming the flag.
+      const unknown = cli(['plan', '--config', config, '--subvolume', 'nope'], gatewayEnv());
+      expect(unknown.code).toBe(ExitCode.Usage);
+      expect(unknown.stderr).toContain('--subvolume: unknown subvolume "nope"; configured: data, home');
+    });
+  });
+});

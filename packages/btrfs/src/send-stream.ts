@@ -1,0 +1,40 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { BtrfsError } from './errors';
+import { exitError, type SpawnedProcess } from './process-runner';
+
+/**
+ * The stdout of a running `btrfs send` as a Readable that ends only if the program
+ * exited 0. A failure, even after some output, becomes an 'error' instead of
+ * 'end', so a consumer never mistakes a cut-off stream for a whole one.
+ *
+ * Nothing is buffered beyond the streams' highWaterMarks: stdout is piped, so
+ * a consumer that stops reading fills the OS pipe and `btrfs send` blocks.
+ * Destroying the Readable (a consumer aborting) kills the program.
+ */
+export function sendStream(child: SpawnedProcess, command: string, args: readonly string[]): Readable {
+  // send reads nothing; an open stdin would only hold a pipe.
+  child.stdin.end();
+  let exited = false;
+  const exit = child.completion.then((result) => {
+    exited = true;
+    return result;
+  });
+  const output = new PassThrough({
+    flush(callback) {
+      // stdout closed; whether that was the whole stream depends on the exit status.
+      void exit.then((result) => {
+        const failure = exitError(command, args, result);
+        callback(failure === undefined ? null : new BtrfsError('send', failure));
+      });
+    },
+    destroy(error, callback) {
+      if (!exited) child.kill();
+      callback(error);
+    },
+  });
+  // pipeline destroys stdout when the consumer destroys `output`, and `output` when
+  // stdout fails; `output` then already carries the error, so there is nothing to add here.
+  pipeline(child.stdout, output, () => undefined);
+  return output;
+}

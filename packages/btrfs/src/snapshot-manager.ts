@@ -1,0 +1,51 @@
+import { type BackupKind, nextSnapshotName, parseSnapshotName, snapshotsToDelete, type SnapshotName } from '@org/btrfs-s3-core';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Btrfs } from './btrfs';
+
+export interface CreatedSnapshot extends SnapshotName {
+  readonly path: string;
+}
+
+/**
+ * The snapshots this tool makes in `snapshots.base_dir`: read-only, named
+ * `<subvol>__<UTC timestamp>__<kind>`, and pruned by retention. It only ever
+ * deletes subvolumes whose names match its own pattern.
+ */
+export class SnapshotManager {
+  constructor(
+    private readonly btrfs: Btrfs,
+    private readonly baseDir: string,
+  ) {}
+
+  /** A new read-only snapshot of `sourcePath`, with a name no existing entry has. */
+  async create(sourcePath: string, subvolume: string, kind: BackupKind, now: Date): Promise<CreatedSnapshot> {
+    await mkdir(this.baseDir, { recursive: true });
+    const name = nextSnapshotName(subvolume, now, kind, await readdir(this.baseDir));
+    const path = join(this.baseDir, name.name);
+    await this.btrfs.createReadOnlySnapshot(sourcePath, path);
+    return { ...name, path };
+  }
+
+  /** Our snapshots of `subvolume`, oldest first. */
+  async list(subvolume: string): Promise<CreatedSnapshot[]> {
+    const subvolumes = await this.btrfs.listSubvolumes(this.baseDir);
+    return subvolumes
+      .flatMap((info) => {
+        const parsed = parseSnapshotName(info.name);
+        return parsed?.subvolume === subvolume ? [{ ...parsed, path: info.path }] : [];
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Deletes our snapshots of `subvolume` beyond the newest `retain`, never `keep`
+   * (the last uploaded snapshot, parent of the next incremental). Returns what went.
+   */
+  async prune(subvolume: string, retain: number, keep: string | undefined): Promise<string[]> {
+    const names = (await this.list(subvolume)).map((snapshot) => snapshot.name);
+    const doomed = snapshotsToDelete({ subvolume, names, retain, ...(keep === undefined ? {} : { keep }) });
+    for (const name of doomed) await this.btrfs.deleteSubvolume(join(this.baseDir, name));
+    return doomed;
+  }
+}

@@ -1,0 +1,68 @@
+import { AbortMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { withRetry, type RetryOptions } from './retry';
+import { isS3Error } from './s3-errors';
+import { S3StoreError } from './object-store';
+import type { MultipartClient } from './upload/types';
+
+export interface AbortedUpload {
+  readonly key: string;
+  readonly uploadId: string;
+  readonly initiated: Date;
+}
+
+/** Retry settings for the list and abort calls (defaults as withRetry). */
+export type StaleUploadOptions = Omit<RetryOptions, 'isRetryable'>;
+
+/**
+ * Aborts every incomplete multipart upload under `prefix` that was initiated before
+ * `olderThan`. Incomplete uploads are billed until aborted, and a failed run leaves
+ * them behind if its own abort could not reach S3. Pass the current run's start time:
+ * uploads started since then may belong to this run (the host lock keeps other runs out).
+ *
+ * Returns what was aborted; an upload that vanished meanwhile is skipped, not an error.
+ * Throws S3StoreError naming the prefix or key of the first call that failed after retries.
+ */
+export async function abortStaleMultipartUploads(
+  client: MultipartClient,
+  bucket: string,
+  prefix: string,
+  olderThan: Date,
+  options: StaleUploadOptions = {},
+): Promise<AbortedUpload[]> {
+  const stale: AbortedUpload[] = [];
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  for (;;) {
+    const markers = { ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }), ...(uploadIdMarker === undefined ? {} : { UploadIdMarker: uploadIdMarker }) };
+    const page = await withRetry(() => client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, ...markers })), options).catch((error: unknown) => {
+      throw new S3StoreError('ListMultipartUploads', prefix, error);
+    });
+    for (const upload of page.Uploads ?? []) {
+      // An entry missing these cannot be aborted (abort needs key and id) or judged old.
+      if (upload.Key === undefined || upload.UploadId === undefined || upload.Initiated === undefined) continue;
+      if (upload.Initiated.getTime() < olderThan.getTime()) stale.push({ key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated });
+    }
+    if (page.IsTruncated !== true) break;
+    // Both markers: several uploads of one key may straddle a page boundary.
+    keyMarker = page.NextKeyMarker;
+    uploadIdMarker = page.NextUploadIdMarker;
+    if (keyMarker === undefined) throw new S3StoreError('ListMultipartUploads', prefix, new Error('truncated listing without NextKeyMarker'));
+  }
+
+  const aborted: AbortedUpload[] = [];
+  for (const upload of stale) {
+    const gone = await withRetry(async () => {
+      try {
+        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.key, UploadId: upload.uploadId }));
+        return false;
+      } catch (error) {
+        if (isS3Error(error, 'NoSuchUpload')) return true;
+        throw error;
+      }
+    }, options).catch((error: unknown) => {
+      throw new S3StoreError('AbortMultipartUpload', upload.key, error);
+    });
+    if (!gone) aborted.push(upload);
+  }
+  return aborted;
+}

@@ -1,0 +1,227 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListPartsCommand,
+  type Part,
+  type StorageClass,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import type { Config } from '@org/btrfs-s3-core';
+import { isS3Error } from '../s3-errors';
+import { type FailurePoint, PartMismatchError } from './errors';
+import type { ChunkEndItem, PartItem } from './split-stream';
+import { StepError } from './step-error';
+import type { MultipartClient, UploadedChunk, UploadedPart } from './types';
+
+/** What every chunk of a run shares. */
+export interface ChunkContext {
+  readonly client: MultipartClient;
+  readonly bucket: string;
+  readonly storageClass: StorageClass;
+  readonly sse: Config['s3']['sse'];
+  readonly contentType?: string;
+  /** Aborted when the run fails: in-flight parts stop and retry waits end. */
+  readonly signal: AbortSignal;
+  /** The retry helper, counting retries and tagging failures with `point`. `signal` ends its waits. */
+  retry<T>(point: FailurePoint, operation: (attempt: number) => Promise<T>, signal: AbortSignal | undefined): Promise<T>;
+}
+
+interface SentPart extends UploadedPart {
+  readonly etag: string | undefined;
+}
+
+const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
+
+/**
+ * One chunk object as one multipart upload. Parts may arrive from several workers in
+ * any order; the upload is created by the first and completed by whichever caller
+ * finds it sealed with every part acknowledged.
+ */
+export class ChunkUpload {
+  private uploadId: Promise<string> | undefined;
+  private readonly sent = new Map<number, SentPart>();
+  private sealed: ChunkEndItem | undefined;
+  private completion: Promise<UploadedChunk> | undefined;
+  /** Set once CompleteMultipartUpload succeeded. */
+  result: UploadedChunk | undefined;
+
+  constructor(
+    private readonly ctx: ChunkContext,
+    readonly key: string,
+  ) {}
+
+  async uploadPart(part: PartItem): Promise<void> {
+    const uploadId = await this.start();
+    const { client, bucket, signal } = this.ctx;
+    const response = await this.ctx.retry(
+      { operation: 'UploadPart', key: this.key, partNumber: part.partNumber },
+      () =>
+        client.send(
+          new UploadPartCommand({ Bucket: bucket, Key: this.key, UploadId: uploadId, PartNumber: part.partNumber, Body: part.stored.body(), ContentLength: part.size }),
+          { abortSignal: signal },
+        ),
+      signal,
+    );
+    this.sent.set(part.partNumber, { number: part.partNumber, size: part.size, sha256: part.sha256, etag: response.ETag });
+  }
+
+  seal(end: ChunkEndItem): void {
+    this.sealed = end;
+  }
+
+  /** Completes the object if it is sealed and all its parts are acknowledged; a no-op otherwise. */
+  async completeIfReady(): Promise<void> {
+    const sealed = this.sealed;
+    if (sealed === undefined || this.sent.size < sealed.partCount) return;
+    this.completion ??= this.complete(sealed);
+    await this.completion;
+  }
+
+  /**
+   * Aborts the multipart upload unless it was completed. Returns the failure if the
+   * abort itself failed (after retries), so the caller can report it.
+   */
+  async abort(): Promise<unknown> {
+    if (this.result !== undefined || this.uploadId === undefined) return undefined;
+    let uploadId: string;
+    try {
+      uploadId = await this.uploadId;
+    } catch {
+      // CreateMultipartUpload failed: there is no upload id to abort. If the store created
+      // one anyway, the next run's stale-upload cleanup finds it by prefix.
+      return undefined;
+    }
+    const { client, bucket } = this.ctx;
+    try {
+      // Not tied to the run's signal: the run is failing, and the upload must still go.
+      await this.ctx.retry(
+        { operation: 'AbortMultipartUpload', key: this.key },
+        async () => {
+          try {
+            await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: this.key, UploadId: uploadId }));
+          } catch (error) {
+            // Gone already (an earlier attempt succeeded but its response was lost): that is the goal.
+            if (!isS3Error(error, 'NoSuchUpload')) throw error;
+          }
+        },
+        undefined,
+      );
+      return undefined;
+    } catch (error) {
+      return error instanceof StepError ? error.cause : error;
+    }
+  }
+
+  private start(): Promise<string> {
+    const { client, bucket, storageClass, sse, contentType, signal } = this.ctx;
+    this.uploadId ??= this.ctx.retry(
+      { operation: 'CreateMultipartUpload', key: this.key },
+      // No abortSignal on the request itself: once sent, its upload id is needed to abort it.
+      async () => {
+        const response = await client.send(
+          new CreateMultipartUploadCommand({
+            Bucket: bucket,
+            Key: this.key,
+            StorageClass: storageClass,
+            ...(sse === 'AES256' ? { ServerSideEncryption: 'AES256' } : {}),
+            ...(contentType === undefined ? {} : { ContentType: contentType }),
+          }),
+        );
+        if (response.UploadId === undefined || response.UploadId === '') throw new Error('CreateMultipartUpload returned no UploadId');
+        return response.UploadId;
+      },
+      signal,
+    );
+    return this.uploadId;
+  }
+
+  private async complete(sealed: ChunkEndItem): Promise<UploadedChunk> {
+    const uploadId = await this.start();
+    const parts = this.checkSentParts(sealed);
+    await this.checkStoredParts(uploadId, parts);
+    const { client, bucket } = this.ctx;
+    const etag = await this.ctx.retry(
+      { operation: 'CompleteMultipartUpload', key: this.key },
+      async (attempt) => {
+        const request = { Bucket: bucket, Key: this.key, UploadId: uploadId, MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.number, ETag: part.etag })) } };
+        try {
+          return (await client.send(new CompleteMultipartUploadCommand(request))).ETag;
+        } catch (error) {
+          // A retry after a lost response finds the upload gone because it was completed;
+          // checkCompleted then confirms the object is there with the right size.
+          if (attempt > 1 && isS3Error(error, 'NoSuchUpload')) return undefined;
+          throw error;
+        }
+      },
+      undefined,
+    );
+    const stored = await this.checkCompleted(sealed.size);
+    this.result = {
+      key: this.key,
+      size: sealed.size,
+      sha256: sealed.sha256,
+      // Ceph RGW answers Complete with an empty ETag when SSE is on; HeadObject has it.
+      etag: unquote(etag !== undefined && etag !== '' ? etag : stored.etag),
+      parts: parts.map(({ number, size, sha256 }) => ({ number, size, sha256 })),
+    };
+    return this.result;
+  }
+
+  /** The completed object must be there with the chunk's size; a store that assembled it wrong fails the run. */
+  private async checkCompleted(size: number): Promise<{ etag: string }> {
+    const { client, bucket } = this.ctx;
+    const head = await this.ctx.retry({ operation: 'HeadObject', key: this.key }, () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: this.key })), undefined);
+    if (head.ContentLength !== size) {
+      throw new StepError({ operation: 'verify object', key: this.key }, new PartMismatchError(`the completed object holds ${head.ContentLength ?? '?'} bytes, ${size} were sent`));
+    }
+    return { etag: head.ETag ?? '' };
+  }
+
+  /** What this process sent: parts 1..n, each acknowledged with an ETag, adding up to the chunk. */
+  private checkSentParts(sealed: ChunkEndItem): Array<SentPart & { etag: string }> {
+    const mismatch = (message: string) => new StepError({ operation: 'verify parts', key: this.key }, new PartMismatchError(message));
+    const parts: Array<SentPart & { etag: string }> = [];
+    for (let number = 1; number <= sealed.partCount; number += 1) {
+      const part = this.sent.get(number);
+      if (part === undefined) throw mismatch(`part ${number} of ${sealed.partCount} was never acknowledged`);
+      if (part.etag === undefined || part.etag === '') throw mismatch(`UploadPart returned no ETag for part ${number}`);
+      parts.push({ ...part, etag: part.etag });
+    }
+    const bytes = parts.reduce((sum, part) => sum + part.size, 0);
+    if (this.sent.size !== sealed.partCount || bytes !== sealed.size) {
+      throw mismatch(`sent ${this.sent.size} parts holding ${bytes} bytes for a chunk of ${sealed.partCount} parts and ${sealed.size} bytes`);
+    }
+    return parts;
+  }
+
+  /**
+   * What the store holds (ListParts) must match what was sent, part by part, before
+   * Complete: lib-storage once completed objects with parts missing (aws-sdk-js-v3 #2311, #8299).
+   */
+  private async checkStoredParts(uploadId: string, sent: ReadonlyArray<SentPart & { etag: string }>): Promise<void> {
+    const stored: Part[] = [];
+    let marker: string | undefined;
+    do {
+      const { client, bucket, signal } = this.ctx;
+      const response = await this.ctx.retry(
+        { operation: 'ListParts', key: this.key },
+        () => client.send(new ListPartsCommand({ Bucket: bucket, Key: this.key, UploadId: uploadId, ...(marker === undefined ? {} : { PartNumberMarker: marker }) }), { abortSignal: signal }),
+        signal,
+      );
+      stored.push(...(response.Parts ?? []));
+      marker = response.IsTruncated === true ? response.NextPartNumberMarker : undefined;
+    } while (marker !== undefined);
+
+    const mismatch = (message: string) => new StepError({ operation: 'verify parts', key: this.key }, new PartMismatchError(message));
+    if (stored.length !== sent.length) throw mismatch(`the store holds ${stored.length} parts, ${sent.length} were sent`);
+    const byNumber = new Map(stored.map((part) => [part.PartNumber, part]));
+    for (const part of sent) {
+      const held = byNumber.get(part.number);
+      if (held === undefined) throw mismatch(`the store lacks part ${part.number}`);
+      if (held.Size !== part.size) throw mismatch(`the store holds ${held.Size ?? '?'} bytes of part ${part.number}, ${part.size} were sent`);
+      if (held.ETag === undefined || unquote(held.ETag) !== unquote(part.etag)) throw mismatch(`the store's ETag of part ${part.number} differs from the one UploadPart returned`);
+    }
+  }
+}

@@ -1,0 +1,143 @@
+import type {
+  AbortMultipartUploadCommand,
+  AbortMultipartUploadCommandOutput,
+  CompleteMultipartUploadCommand,
+  CompleteMultipartUploadCommandOutput,
+  CreateMultipartUploadCommand,
+  CreateMultipartUploadCommandOutput,
+  HeadObjectCommand,
+  HeadObjectCommandOutput,
+  ListMultipartUploadsCommand,
+  ListMultipartUploadsCommandOutput,
+  ListPartsCommand,
+  ListPartsCommandOutput,
+  StorageClass,
+  UploadPartCommand,
+  UploadPartCommandOutput,
+} from '@aws-sdk/client-s3';
+import type { Config } from '@org/btrfs-s3-core';
+import type { Readable } from 'node:stream';
+import type { RetryEvent } from '../retry';
+
+export interface SendOptions {
+  readonly abortSignal?: AbortSignal;
+}
+
+/**
+ * The calls the uploader and the stale-upload cleanup make. An S3Client from
+ * createS3Client satisfies it; unit tests pass a fake at this SDK boundary.
+ */
+export interface MultipartClient {
+  send(command: CreateMultipartUploadCommand, options?: SendOptions): Promise<CreateMultipartUploadCommandOutput>;
+  send(command: UploadPartCommand, options?: SendOptions): Promise<UploadPartCommandOutput>;
+  send(command: ListPartsCommand, options?: SendOptions): Promise<ListPartsCommandOutput>;
+  send(command: CompleteMultipartUploadCommand, options?: SendOptions): Promise<CompleteMultipartUploadCommandOutput>;
+  send(command: AbortMultipartUploadCommand, options?: SendOptions): Promise<AbortMultipartUploadCommandOutput>;
+  send(command: HeadObjectCommand, options?: SendOptions): Promise<HeadObjectCommandOutput>;
+  send(command: ListMultipartUploadsCommand, options?: SendOptions): Promise<ListMultipartUploadsCommandOutput>;
+}
+
+/** What is uploaded and where: required, kept apart from the tuning knobs (as lib-storage does). */
+export interface ChunkedUploadParams {
+  readonly client: MultipartClient;
+  readonly bucket: string;
+  /** Read exactly once; destroyed when the upload fails, so a producer such as `btrfs send` stops. */
+  readonly source: Readable;
+  /** The object key of the chunk with this 0-based index, e.g. `.../chunks/part-00000.bin`. */
+  readonly keyForChunk: (index: number) => string;
+  readonly storageClass: StorageClass;
+  /** `AES256` puts `x-amz-server-side-encryption: AES256` on every CreateMultipartUpload. */
+  readonly sse: Config['s3']['sse'];
+}
+
+/** Disk spool: parts wait for upload in files instead of memory. */
+export interface SpoolOptions {
+  /** `global.spool_dir`; created (mode 0700) if missing. Part files are 0600: they hold plaintext snapshot data. */
+  readonly dir: string;
+  /** `global.spool_size_bytes`: bytes of part files at once; at least one part. Reading stops while it is full. */
+  readonly maxBytes: number;
+}
+
+/**
+ * S3 limits; the defaults are AWS's. Tests pass smaller ones instead of patching
+ * statics, as lib-storage's own tests shrink the minimum part size.
+ */
+export interface UploadLimits {
+  /** Default 5 MiB. */
+  readonly minPartSizeBytes?: number;
+  /** Default 5 GiB. */
+  readonly maxPartSizeBytes?: number;
+  /** Default 10,000. */
+  readonly maxPartsPerObject?: number;
+}
+
+export interface UploadProgress {
+  /** Bytes whose parts S3 has acknowledged. */
+  readonly bytesUploaded: number;
+  /** Bytes read from the source so far (uploaded, in flight or spooled). */
+  readonly bytesRead: number;
+}
+
+/** A retry of one S3 call, with what it was for. */
+export interface UploadRetryEvent extends RetryEvent {
+  readonly operation: string;
+  readonly key: string;
+  readonly partNumber?: number;
+}
+
+/** Tuning knobs. Memory cost: about `concurrency x partSizeBytes` without a spool. */
+export interface ChunkedUploadOptions {
+  /** Bytes per chunk object, the last one shorter (default 200 GiB, `s3.chunk_size_bytes`). */
+  readonly chunkSizeBytes?: number;
+  /** Bytes per part (default 128 MiB, `s3.part_size_bytes`); each part in flight holds this much memory. */
+  readonly partSizeBytes?: number;
+  /** Parts in flight across the whole run (default 4, `s3.concurrency`). */
+  readonly concurrency?: number;
+  /** Largest object the store accepts (default 5 TiB, `s3.max_object_size_bytes`). */
+  readonly maxObjectSizeBytes?: number;
+  readonly limits?: UploadLimits;
+  /** Attempts and backoff of every S3 call (defaults: 5 attempts, 1 s base, 30 s cap), plus test hooks. */
+  readonly retry?: {
+    readonly attempts?: number;
+    readonly baseDelayMs?: number;
+    readonly maxDelayMs?: number;
+    readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+    readonly random?: () => number;
+  };
+  /** Aborting fails the upload at once, aborting the multipart uploads it started. */
+  readonly signal?: AbortSignal;
+  readonly spool?: SpoolOptions;
+  readonly contentType?: string;
+  /** Called after every acknowledged part. */
+  readonly onProgress?: (progress: UploadProgress) => void;
+  readonly onRetry?: (event: UploadRetryEvent) => void;
+}
+
+export interface UploadedPart {
+  /** 1-based, within its chunk object. */
+  readonly number: number;
+  readonly size: number;
+  /** Hex SHA-256 of the part's bytes. */
+  readonly sha256: string;
+}
+
+export interface UploadedChunk {
+  readonly key: string;
+  readonly size: number;
+  /** Hex SHA-256 of the chunk object's bytes. */
+  readonly sha256: string;
+  /** The ETag CompleteMultipartUpload returned, without quotes (`<md5 of part md5s>-<parts>` on AWS). */
+  readonly etag: string;
+  readonly parts: readonly UploadedPart[];
+}
+
+export interface ChunkedUploadResult {
+  /** In stream order. Empty when the source was empty: no object is written then. */
+  readonly chunks: readonly UploadedChunk[];
+  readonly totalBytes: number;
+  /** Hex SHA-256 of the whole stream (of all chunks concatenated). */
+  readonly streamSha256: string;
+  readonly partCount: number;
+  /** Retried S3 calls, summed over the run. */
+  readonly retries: number;
+}

@@ -1,0 +1,117 @@
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { chunkKey, commandNames, FakeS3, randomData, sha256, sourceOf, upload } from '../__fakes__/upload-harness';
+
+describe('uploadChunkedStream: splitting and the call sequence', () => {
+  it('sends Create, each part in order, ListParts, Complete and HeadObject per chunk, with exact part numbers and bytes', async () => {
+    const fake = new FakeS3();
+    const data = randomData(25);
+    const result = await upload(fake, sourceOf(data), { chunkSizeBytes: 10, partSizeBytes: 4, concurrency: 1 });
+
+    const perChunk = (parts: number) => ['CreateMultipartUpload', ...Array<string>(parts).fill('UploadPart'), 'ListParts', 'CompleteMultipartUpload', 'HeadObject'];
+    expect(commandNames(fake)).toEqual([...perChunk(3), ...perChunk(3), ...perChunk(2)]);
+    expect(fake.of(UploadPartCommand).map(({ input }) => [input.Key, input.PartNumber, input.ContentLength])).toEqual([
+      [chunkKey(0), 1, 4],
+      [chunkKey(0), 2, 4],
+      [chunkKey(0), 3, 2],
+      [chunkKey(1), 1, 4],
+      [chunkKey(1), 2, 4],
+      [chunkKey(1), 3, 2],
+      [chunkKey(2), 1, 4],
+      [chunkKey(2), 2, 1],
+    ]);
+    expect(Buffer.concat(fake.receivedParts.map((part) => part.bytes))).toEqual(data);
+    expect(fake.of(CompleteMultipartUploadCommand)[0]?.input.MultipartUpload?.Parts?.map((part) => part.PartNumber)).toEqual([1, 2, 3]);
+    expect(result.chunks.map((chunk) => [chunk.key, chunk.size, chunk.parts.map((part) => part.size)])).toEqual([
+      [chunkKey(0), 10, [4, 4, 2]],
+      [chunkKey(1), 10, [4, 4, 2]],
+      [chunkKey(2), 5, [4, 1]],
+    ]);
+    expect(result.partCount).toBe(8);
+    expect(result.totalBytes).toBe(25);
+    expect(result.retries).toBe(0);
+  });
+
+  it('puts SSE-S3 and the storage class on every CreateMultipartUpload', async () => {
+    const fake = new FakeS3();
+    await upload(fake, sourceOf(randomData(25)), { contentType: 'application/octet-stream' }, { storageClass: 'DEEP_ARCHIVE', sse: 'AES256' });
+    const creates = fake.of(CreateMultipartUploadCommand);
+    expect(creates).toHaveLength(3);
+    for (const { input } of creates) {
+      expect(input).toMatchObject({ Bucket: 'backups', ServerSideEncryption: 'AES256', StorageClass: 'DEEP_ARCHIVE', ContentType: 'application/octet-stream' });
+    }
+  });
+
+  it('sends no SSE header when s3.sse is "none", and the configured storage class', async () => {
+    const fake = new FakeS3();
+    await upload(fake, sourceOf(randomData(5)), {}, { storageClass: 'STANDARD_IA', sse: 'none' });
+    const [create] = fake.of(CreateMultipartUploadCommand);
+    expect(create?.input.StorageClass).toBe('STANDARD_IA');
+    expect(create?.input).not.toHaveProperty('ServerSideEncryption');
+  });
+
+  it('records hashes of each chunk, part and the whole stream equal to hashes of the bytes S3 received', async () => {
+    const fake = new FakeS3();
+    const data = randomData(1000);
+    const result = await upload(fake, sourceOf(data, 33), { chunkSizeBytes: 300, partSizeBytes: 64, concurrency: 3 });
+
+    expect(result.chunks.map((chunk) => chunk.key)).toEqual([0, 1, 2, 3].map(chunkKey));
+    expect(result.streamSha256).toBe(sha256(data));
+    expect(result.totalBytes).toBe(1000);
+    let offset = 0;
+    for (const chunk of result.chunks) {
+      const expected = data.subarray(offset, offset + chunk.size);
+      expect(fake.objects.get(chunk.key)).toEqual(expected);
+      expect(chunk.sha256).toBe(sha256(expected));
+      expect(chunk.etag).toMatch(/^[0-9a-f]{32}-\d+$/);
+      let partOffset = 0;
+      for (const part of chunk.parts) {
+        expect(part.sha256).toBe(sha256(expected.subarray(partOffset, partOffset + part.size)));
+        partOffset += part.size;
+      }
+      expect(partOffset).toBe(chunk.size);
+      offset += chunk.size;
+    }
+    expect(result.chunks.map((chunk) => chunk.size)).toEqual([300, 300, 300, 100]);
+    expect(result.partCount).toBe(5 + 5 + 5 + 2);
+  });
+
+  it('writes nothing for an empty stream and returns zero chunks with the hash of no bytes', async () => {
+    const fake = new FakeS3();
+    const result = await upload(fake, Readable.from([], { objectMode: false }));
+    expect(fake.commands).toEqual([]);
+    expect(result).toEqual({ chunks: [], totalBytes: 0, streamSha256: sha256(Buffer.alloc(0)), partCount: 0, retries: 0 });
+  });
+
+  it('creates no empty trailing chunk when the stream ends exactly on a chunk boundary', async () => {
+    const fake = new FakeS3();
+    const result = await upload(fake, sourceOf(randomData(20)), { chunkSizeBytes: 10, partSizeBytes: 5 });
+    expect(result.chunks.map((chunk) => chunk.size)).toEqual([10, 10]);
+    expect(fake.of(CreateMultipartUploadCommand)).toHaveLength(2);
+    expect(fake.of(ListPartsCommand)).toHaveLength(2);
+  });
+
+  it('uses the chunk size as the part size when chunks are smaller than parts', async () => {
+    const fake = new FakeS3();
+    const result = await upload(fake, sourceOf(randomData(7)), { chunkSizeBytes: 3, partSizeBytes: 8 });
+    expect(result.chunks.map((chunk) => chunk.parts.map((part) => part.size))).toEqual([[3], [3], [1]]);
+  });
+
+  it('reports progress after each acknowledged part, ending at the total', async () => {
+    const fake = new FakeS3();
+    const progress: Array<{ bytesUploaded: number; bytesRead: number }> = [];
+    await upload(fake, sourceOf(randomData(25)), { onProgress: (event) => progress.push(event) });
+    expect(progress.map((event) => event.bytesUploaded)).toEqual([4, 8, 10, 14, 18, 20, 24, 25]);
+    // One worker reads a part only after the previous one is acknowledged.
+    expect(progress.map((event) => event.bytesRead)).toEqual([4, 8, 10, 14, 18, 20, 24, 25]);
+  });
+
+  it('hashes and counts a string-mode source by its UTF-8 bytes', async () => {
+    const fake = new FakeS3();
+    const source = Readable.from(['ab', 'cdé'], { objectMode: false });
+    source.setEncoding('utf8');
+    const result = await upload(fake, source);
+    expect(result.streamSha256).toBe(sha256(Buffer.from('abcdé')));
+    expect(result.totalBytes).toBe(6);
+  });
+});

@@ -1,0 +1,207 @@
+import { withRetry } from '../retry';
+import { isS3Error, sseHint } from '../s3-errors';
+import { ChunkUpload, type ChunkContext } from './chunk-upload';
+import { ChunkUploadError, type FailurePoint } from './errors';
+import { resolveLayout, type UploadLayout } from './limits';
+import { MemoryPartStore, type PartStore } from './part-store';
+import { ReadAhead } from './read-ahead';
+import { type SplitItem, splitStream, type StreamEndItem } from './split-stream';
+import { SpoolPartStore } from './spool-store';
+import { StepError } from './step-error';
+import type { ChunkedUploadOptions, ChunkedUploadParams, ChunkedUploadResult, UploadedChunk } from './types';
+
+/**
+ * Streams `params.source` into consecutive chunk objects, each a multipart upload,
+ * with at most `concurrency` parts in flight over the whole run and the source read
+ * once. See docs/upload.md for why this drives the multipart calls itself instead of
+ * using @aws-sdk/lib-storage.
+ *
+ * Rejects with UploadLimitError (nothing done) when the settings break S3 limits, and
+ * with ChunkUploadError after aborting every multipart upload it opened when a part
+ * exhausts its retries, the source fails, the parts S3 holds differ from those sent,
+ * or `options.signal` aborts. An empty source resolves with no chunks and writes nothing.
+ */
+export async function uploadChunkedStream(params: ChunkedUploadParams, options: ChunkedUploadOptions = {}): Promise<ChunkedUploadResult> {
+  const layout = resolveLayout(options);
+  return new UploadRun(params, options, layout).run();
+}
+
+type ItemFeed = { next(): Promise<IteratorResult<SplitItem, unknown>> };
+
+class UploadRun implements ChunkContext {
+  readonly client: ChunkContext['client'];
+  readonly bucket: string;
+  readonly storageClass: ChunkContext['storageClass'];
+  readonly sse: ChunkContext['sse'];
+  readonly contentType: string | undefined;
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+  private readonly store: PartStore;
+  private readonly chunks = new Map<number, ChunkUpload>();
+  private failure: { error: unknown } | undefined;
+  private storeClosing: Promise<void> = Promise.resolve();
+  private streamEnd: StreamEndItem | undefined;
+  private retries = 0;
+  private bytesUploaded = 0;
+  private bytesRead = 0;
+  private lastPoint: FailurePoint;
+
+  constructor(
+    private readonly params: ChunkedUploadParams,
+    private readonly options: ChunkedUploadOptions,
+    private readonly layout: UploadLayout,
+  ) {
+    ({ client: this.client, bucket: this.bucket, storageClass: this.storageClass, sse: this.sse } = params);
+    this.contentType = options.contentType;
+    this.store = layout.spool === undefined ? new MemoryPartStore(Math.min(layout.partSizeBytes, layout.chunkSizeBytes), layout.concurrency) : new SpoolPartStore(layout.spool.dir, layout.spool.maxBytes);
+    this.lastPoint = { operation: 'read', key: params.keyForChunk(0), partNumber: 1 };
+  }
+
+  async retry<T>(point: FailurePoint, operation: (attempt: number) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    const { onRetry } = this.options;
+    try {
+      return await withRetry(operation, {
+        ...this.options.retry,
+        ...(signal === undefined ? {} : { signal }),
+        onRetry: (event) => {
+          this.retries += 1;
+          onRetry?.({ ...event, ...point });
+        },
+      });
+    } catch (error) {
+      throw error instanceof StepError ? error : new StepError(point, error);
+    }
+  }
+
+  async run(): Promise<ChunkedUploadResult> {
+    const external = this.options.signal;
+    const onAbort = () => this.fail(new StepError({ ...this.lastPoint, operation: 'abort' }, external?.reason));
+    if (external?.aborted) onAbort();
+    external?.addEventListener('abort', onAbort, { once: true });
+
+    const items = splitStream(this.params.source, { ...this.layout, keyForChunk: this.params.keyForChunk }, this.store, (bytes) => {
+      this.bytesRead = bytes;
+    });
+    // With a spool, reading runs ahead into files (paced by the spool's budget); in memory,
+    // workers pull the generator themselves, so a part is read only when a worker is free.
+    const readAhead = this.layout.spool === undefined ? undefined : new ReadAhead(items, (error) => this.fail(error));
+    const feed: ItemFeed = readAhead ?? items;
+    try {
+      await Promise.all(Array.from({ length: this.layout.concurrency }, () => this.work(feed)));
+      if (this.failure !== undefined) {
+        // Settle the producer before cleaning up after it: it may hold an open part file.
+        await items.return();
+        await readAhead?.drained;
+        for (const item of readAhead?.takeRemaining() ?? []) if (item.kind === 'part') await item.stored.release();
+        await this.storeClosing;
+        // Again: the reader may have created a part file after the first close.
+        await this.store.close(this.failure.error);
+        throw await this.failed(this.failure.error);
+      }
+      return this.result();
+    } finally {
+      external?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** One of `concurrency` workers: takes the next item when it is free, so memory stays at one part per worker. */
+  private async work(feed: ItemFeed): Promise<void> {
+    while (this.failure === undefined) {
+      let next: IteratorResult<SplitItem, unknown>;
+      try {
+        next = await feed.next();
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      if (next.done === true) return;
+      try {
+        await this.handle(next.value);
+      } catch (error) {
+        this.fail(error);
+      }
+    }
+  }
+
+  private async handle(item: SplitItem): Promise<void> {
+    if (item.kind === 'stream-end') {
+      this.streamEnd = item;
+      return;
+    }
+    const chunk = this.chunkFor(item.chunkIndex, item.kind === 'part' ? item.key : undefined);
+    if (item.kind === 'chunk-end') {
+      chunk.seal(item);
+    } else {
+      this.lastPoint = { operation: 'UploadPart', key: item.key, partNumber: item.partNumber };
+      try {
+        if (this.failure !== undefined) return;
+        await chunk.uploadPart(item);
+      } finally {
+        await item.stored.release();
+      }
+      this.bytesUploaded += item.size;
+      this.options.onProgress?.({ bytesUploaded: this.bytesUploaded, bytesRead: this.bytesRead });
+    }
+    await chunk.completeIfReady();
+  }
+
+  private chunkFor(index: number, key: string | undefined): ChunkUpload {
+    let chunk = this.chunks.get(index);
+    if (chunk === undefined) {
+      // The splitter sends a chunk's parts before its chunk-end, so the first sight carries the key.
+      if (key === undefined) throw new Error(`chunk ${index} ended before any of its parts was seen`);
+      chunk = new ChunkUpload(this, key);
+      this.chunks.set(index, chunk);
+    }
+    return chunk;
+  }
+
+  /** Records the first failure and stops everything else: in-flight parts, the source, a reader waiting for spool room. */
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = { error };
+    this.controller.abort(error);
+    this.params.source.destroy();
+    // Awaited by run(); started here so a reader waiting for spool room is released now.
+    this.storeClosing = this.store.close(error);
+  }
+
+  private async failed(error: unknown): Promise<ChunkUploadError> {
+    const cleanup = await Promise.all([...this.chunks.values()].map((chunk) => chunk.abort()));
+    const point = error instanceof StepError ? error.point : this.lastPoint;
+    const cause = error instanceof StepError ? error.cause : error;
+    return new ChunkUploadError({
+      ...point,
+      cause,
+      ...(point.operation === 'CreateMultipartUpload' ? { hint: createHint(this.sse, cause) } : {}),
+      completedChunks: this.completed(),
+      cleanupErrors: cleanup.filter((result) => result !== undefined),
+    });
+  }
+
+  private completed(): UploadedChunk[] {
+    return [...this.chunks.entries()]
+      .sort(([a], [b]) => a - b)
+      .flatMap(([, chunk]) => (chunk.result === undefined ? [] : [chunk.result]));
+  }
+
+  private result(): ChunkedUploadResult {
+    const chunks = this.completed();
+    const end = this.streamEnd;
+    const totalBytes = chunks.reduce((sum, chunk) => sum + chunk.size, 0);
+    // Every worker awaits the completion it triggers, so a missing chunk here is a bug, not an S3 failure.
+    if (end === undefined || chunks.length !== this.chunks.size || totalBytes !== end.totalBytes) {
+      throw new Error(`upload finished inconsistently: ${chunks.length} of ${this.chunks.size} chunks complete, ${totalBytes} bytes of ${end?.totalBytes ?? '?'}`);
+    }
+    return { chunks, totalBytes, streamSha256: end.sha256, partCount: chunks.reduce((sum, chunk) => sum + chunk.parts.length, 0), retries: this.retries };
+  }
+}
+
+function createHint(sse: ChunkContext['sse'], cause: unknown): string | undefined {
+  const storageClass = 'check that the store offers the storage class in s3.storage_class_chunks';
+  if (isS3Error(cause, 'InvalidStorageClass')) return storageClass;
+  const hint = sseHint(sse, cause);
+  // RGW answers an unconfigured storage class with InvalidArgument too, so name both settings.
+  if (isS3Error(cause, 'InvalidArgument')) return hint === undefined ? storageClass : `${hint}; also ${storageClass}`;
+  return hint;
+}
