@@ -53,7 +53,7 @@ chunk_size_bytes = 33554432
 part_size_bytes = 8388608
 TOML
 
-cli() { node apps/cli/bin/run.js "$@"; }
+cli() { apps/cli/bin/run.js "$@"; }
 echo "== btrfs-to-s3 config validate"
 cli config validate --config "$work/config.toml"
 echo "== btrfs-to-s3 plan"
