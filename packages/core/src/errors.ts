@@ -38,3 +38,14 @@ export class InterruptedError extends BtrfsToS3Error {
     super(`interrupted by ${signal}; work in progress was rolled back and the previous backup stays current`, { exitCode: ExitCode.Fatal });
   }
 }
+
+/** Archived objects are not readable yet; a later run of the same restore continues. */
+export class RestorePendingError extends BtrfsToS3Error {
+  constructor(
+    readonly ready: number,
+    readonly total: number,
+    detail: string,
+  ) {
+    super(`${ready} of ${total} archived objects are readable; ${detail}`, { exitCode: ExitCode.RestorePending });
+  }
+}

@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '@org/btrfs-s3-store';
 import { testGateway } from '@org/testenv';
 import { createHash, randomBytes } from 'node:crypto';
@@ -80,6 +80,10 @@ export class Bucket {
 
   async json(key: string): Promise<unknown> {
     return JSON.parse((await this.bytes(key)).toString('utf8'));
+  }
+
+  async put(key: string, body: string): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.name, Key: key, Body: body }));
   }
 
   async storageClass(key: string): Promise<string> {

@@ -1,44 +1,21 @@
 import { Btrfs, spawnProcessRunner } from '@org/btrfs';
 import { ExitCode } from '@org/btrfs-s3-core';
-import { run, testGateway, withLoopBtrfs } from '@org/testenv';
+import { run, withLoopBtrfs } from '@org/testenv';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cli, writeConfig } from '../helpers';
-
-const gatewayEnv = () => ({ AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY });
-
-/** Uploads a stand-in manifest object with curl's SigV4 signing, independently of the code under test. */
-async function putObject(key: string, body: string): Promise<void> {
-  const gateway = testGateway();
-  await run('curl', ['-fsS', '-X', 'PUT', '--aws-sigv4', `aws:amz:${gateway.region}:s3`, '--user', `${process.env.AWS_ACCESS_KEY_ID}:${process.env.AWS_SECRET_ACCESS_KEY}`,
-    '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', '--data-binary', body, `${gateway.endpoint}/${gateway.bucket}/${key}`]);
-}
+import { cli } from '../helpers';
+import { backupConfig, Bucket, gatewayEnv, uniquePrefix } from './fixtures';
 
 describe('plan on real Btrfs and the real gateway', () => {
   it('plans fulls on a first run, an incremental on a valid parent, and a full when the parent is unusable', async () => {
-    const gateway = testGateway();
-    const prefix = `plan-${process.pid}-${Date.now()}`;
+    const prefix = uniquePrefix('plan');
     await withLoopBtrfs(async (mnt) => {
       const btrfs = new Btrfs(spawnProcessRunner);
       await btrfs.createSubvolume(join(mnt, 'data'));
       await btrfs.createSubvolume(join(mnt, 'home'));
-      const state = join(mnt, 'state.json');
-      const config = writeConfig(`
-[global]
-state_path = "${state}"
-lock_path = "${mnt}/run.lock"
-[snapshots]
-base_dir = "${mnt}/snapshots"
-[subvolumes]
-paths = ["${mnt}/data", "${mnt}/home"]
-[s3]
-bucket = "${gateway.bucket}"
-region = "${gateway.region}"
-prefix = "${prefix}"
-endpoint = "${gateway.endpoint}"
-path_style = true
-checksum_mode = "when_required"
-`);
+      const state = join(mnt, 'state', 'state.json');
+      await mkdir(join(mnt, 'state'));
+      const config = backupConfig(mnt, prefix, ['data', 'home']);
       const plan = (...args: string[]) => {
         const result = cli(['plan', '--json', '--config', config, ...args], gatewayEnv());
         expect(result.code).toBe(ExitCode.Success);
@@ -54,7 +31,9 @@ checksum_mode = "when_required"
       const manifest = `${prefix}/subvol/data/full/20261101T020000Z/manifest.json`;
       await mkdir(join(mnt, 'snapshots'));
       await btrfs.createReadOnlySnapshot(join(mnt, 'data'), join(mnt, 'snapshots', parent));
-      await putObject(manifest, '{}');
+      const bucket = new Bucket();
+      await bucket.put(manifest, '{}');
+      bucket.destroy();
       const backupAt = new Date(Date.now() - 8 * 24 * 3600 * 1000).toISOString();
       await writeFile(state, JSON.stringify({
         version: 1,

@@ -1,35 +1,17 @@
 import { Btrfs, spawnProcessRunner } from '@org/btrfs';
-import { parseConfig } from '@org/btrfs-s3-core';
-import { run, testGateway, withLoopBtrfs } from '@org/testenv';
+import { run, withLoopBtrfs } from '@org/testenv';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { createS3Client, S3ObjectStore } from '../../src';
+import { gatewayS3Config } from './gateway';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-function gatewayConfig() {
-  const gateway = testGateway();
-  const config = parseConfig(`
-[snapshots]
-base_dir = "/unused/.snapshots"
-[subvolumes]
-paths = ["/unused/data"]
-[s3]
-bucket = "${gateway.bucket}"
-region = "${gateway.region}"
-prefix = "it"
-endpoint = "${gateway.endpoint}"
-path_style = true
-checksum_mode = "when_required"
-`);
-  return config.s3;
-}
-
 describe('real Btrfs and the real gateway', () => {
   it('snapshots a subvolume read-only and round-trips its bytes through S3 with SSE and a storage class', async () => {
-    const s3 = gatewayConfig();
+    const s3 = gatewayS3Config();
     const client = createS3Client(s3);
     const store = new S3ObjectStore(client, s3);
     const payload = randomBytes(3 * 1024 * 1024 + 17);
@@ -57,7 +39,7 @@ describe('real Btrfs and the real gateway', () => {
   });
 
   it('tells missing objects apart and names the operation and key when one is read', async () => {
-    const s3 = gatewayConfig();
+    const s3 = gatewayS3Config();
     const client = createS3Client(s3);
     const store = new S3ObjectStore(client, s3);
     await expect(store.getObject('it/does-not-exist')).rejects.toThrow(/^S3 GetObject s3:\/\/…\/it\/does-not-exist failed: NoSuchKey \(HTTP 404\)/);
