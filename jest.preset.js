@@ -16,6 +16,9 @@ module.exports = function jestConfig(options = {}) {
     },
     collectCoverageFrom: ['src/**/*.ts', '!src/**/*.test.ts'],
     coverageReporters: ['text-summary', 'lcov'],
+    // Tests that spawn processes or touch disks run beside other suites in CI; a
+    // generous limit keeps a loaded machine from failing them (it is not a speed test).
+    testTimeout: 60_000,
   };
   if (options.coverageThreshold) config.coverageThreshold = options.coverageThreshold;
   if (options.integration) {
@@ -23,7 +26,7 @@ module.exports = function jestConfig(options = {}) {
     config.globalSetup = path.join(testenv, 'dist/global-setup.js');
     config.globalTeardown = path.join(testenv, 'dist/global-teardown.js');
     // Real Btrfs and a real gateway: seconds, not milliseconds.
-    config.testTimeout = 120_000;
+    config.testTimeout = 180_000;
   }
   return config;
 };
