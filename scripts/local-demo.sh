@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on a self-contained local setup: a loop-mounted Btrfs
 # filesystem with sample data and a local Ceph RADOS Gateway, both torn down at exit.
-# Today: validate the config, full backup, change data, incremental backup, status.
-# Restore and its verification join when restore lands.
+# Validate the config, full backup, change data, incremental backup, status, then
+# restore the chain into a new path and verify it against the source snapshot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -66,4 +66,6 @@ for i in $(seq 1 10); do echo "changed $i" >>"$mnt/data/small-$i.txt"; done
 cli backup --once --config "$work/config.toml"
 echo "== btrfs-to-s3 status"
 cli status --config "$work/config.toml"
+echo "== btrfs-to-s3 restore (full + incremental, verified against the source snapshot)"
+cli restore --config "$work/config.toml" --subvolume data --target "$mnt/restored"
 echo "== done"

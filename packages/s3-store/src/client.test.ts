@@ -1,4 +1,7 @@
+import type { ArchiveClient } from './archive/types';
 import { createS3Client } from './client';
+import type { ObjectReadClient } from './download/types';
+import type { MultipartClient } from './upload/types';
 
 describe('createS3Client', () => {
   it('takes region, endpoint, path style and checksum mode from config', async () => {
@@ -20,6 +23,14 @@ describe('createS3Client', () => {
     expect(client.config.forcePathStyle).toBe(false);
     expect(client.config.endpoint).toBeUndefined();
     expect(await client.config.requestChecksumCalculation()).toBe('WHEN_SUPPORTED');
+    client.destroy();
+  });
+
+  it('gives a client the uploader, the download and the thaw all accept', () => {
+    const client = createS3Client({ region: 'us-east-1', endpoint: undefined, path_style: false, checksum_mode: 'when_supported', concurrency: 4 });
+    // Checked by the compiler: each narrow interface is a view of the same S3Client.
+    const views: [MultipartClient, ObjectReadClient, ArchiveClient] = [client, client, client];
+    expect(views.every((view) => view === client)).toBe(true);
     client.destroy();
   });
 });

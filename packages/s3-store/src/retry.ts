@@ -31,6 +31,9 @@ export interface RetryOptions extends RetryPolicy {
   readonly random?: () => number;
 }
 
+/** The retry knobs a caller passes to the uploader, the download and the thaw: policy plus test hooks. */
+export type RetrySettings = Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random'>;
+
 export const DEFAULT_RETRY_POLICY = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000 } as const;
 
 /** Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): spreads retries of many workers apart. */

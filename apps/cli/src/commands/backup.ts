@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
 import { Btrfs, SnapshotManager, spawnProcessRunner } from '@org/btrfs';
-import { InterruptedError } from '@org/btrfs-s3-core';
 import { createS3Client, S3ObjectStore } from '@org/btrfs-s3-store';
 import { BaseCommand } from '../base-command';
 import { describeOutcome, describePlan } from '../describe';
 import { selectionFlags } from '../flags';
 import { BackupFailedError, type BackupResult, runBackup } from '../jobs/backup';
+import { withInterrupts } from '../interrupts';
 import { progressFactory } from '../progress';
 
 export default class Backup extends BaseCommand {
@@ -22,17 +22,10 @@ export default class Backup extends BaseCommand {
   async run(): Promise<BackupResult> {
     const { flags } = await this.parse(Backup);
     const { config, logger } = await this.context(flags);
-    const controller = new AbortController();
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.warn(`${signal} received: stopping and rolling back the backup in progress`);
-      controller.abort(new InterruptedError(signal));
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     const client = createS3Client(config.s3);
     try {
       const btrfs = new Btrfs(spawnProcessRunner);
-      const result = await runBackup(
+      const result = await withInterrupts(logger, 'the backup in progress', (signal) => runBackup(
         {
           config,
           logger,
@@ -41,20 +34,18 @@ export default class Backup extends BaseCommand {
           client,
           store: new S3ObjectStore(client, config.s3),
           now: () => new Date(),
-          signal: controller.signal,
+          signal,
           progress: progressFactory({ tty: process.stderr.isTTY === true && !this.jsonEnabled(), logger, intervalSeconds: config.global.progress_interval_seconds }),
           toolVersion: this.config.version,
         },
         { once: flags.once, full: flags.full, subvolumes: flags.subvolume ?? [], dryRun: flags['dry-run'], noS3: flags['no-s3'] },
-      );
+      ));
       for (const line of result.dryRun ? result.plan.map(describePlan) : result.outcomes.map(describeOutcome)) this.log(line);
       return result;
     } catch (error) {
       if (error instanceof BackupFailedError) for (const line of error.result.outcomes.map(describeOutcome)) this.log(line);
-      throw controller.signal.aborted && controller.signal.reason instanceof InterruptedError ? controller.signal.reason : error;
+      throw error;
     } finally {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
       client.destroy();
     }
   }

@@ -82,7 +82,7 @@ export class Bucket {
     return JSON.parse((await this.bytes(key)).toString('utf8'));
   }
 
-  async put(key: string, body: string): Promise<void> {
+  async put(key: string, body: string | Buffer): Promise<void> {
     await this.client.send(new PutObjectCommand({ Bucket: this.name, Key: key, Body: body }));
   }
 

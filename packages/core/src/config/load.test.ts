@@ -69,6 +69,7 @@ describe('config defaults', () => {
       wait_for_restore: true,
       restore_timeout_seconds: 72 * 3600,
       restore_tier: 'Standard',
+      thaw_poll_seconds: 60,
     });
   });
 

@@ -142,6 +142,8 @@ const RestoreSchema = v.strictObject({
   wait_for_restore: v.optional(v.boolean(), true),
   restore_timeout_seconds: v.optional(positiveInteger, 72 * 3600),
   restore_tier: v.optional(oneOf(RESTORE_TIERS), 'Standard'),
+  /** First wait between checks of a thaw; later waits grow to 15 times this. */
+  thaw_poll_seconds: v.optional(positiveNumber, 60),
 });
 
 /** The sections of the config file, by name; env overrides and docs walk this. */

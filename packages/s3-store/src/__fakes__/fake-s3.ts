@@ -183,7 +183,7 @@ export class FakeS3 implements MultipartClient {
 }
 
 /** Like the SDK's HTTP handler: an aborted signal fails the request at once. */
-async function untilAborted(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+export async function untilAborted(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
   if (signal === undefined) return work;
   let onAbort: () => void = () => undefined;
   const aborted = new Promise<never>((_, reject) => {

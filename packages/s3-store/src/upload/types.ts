@@ -17,7 +17,7 @@ import type {
 } from '@aws-sdk/client-s3';
 import type { Config } from '@org/btrfs-s3-core';
 import type { Readable } from 'node:stream';
-import type { RetryEvent } from '../retry';
+import type { RetryEvent, RetrySettings } from '../retry';
 
 export interface SendOptions {
   readonly abortSignal?: AbortSignal;
@@ -97,13 +97,7 @@ export interface ChunkedUploadOptions {
   readonly maxObjectSizeBytes?: number;
   readonly limits?: UploadLimits;
   /** Attempts and backoff of every S3 call (defaults: 5 attempts, 1 s base, 30 s cap), plus test hooks. */
-  readonly retry?: {
-    readonly attempts?: number;
-    readonly baseDelayMs?: number;
-    readonly maxDelayMs?: number;
-    readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-    readonly random?: () => number;
-  };
+  readonly retry?: RetrySettings;
   /** Aborting fails the upload at once, aborting the multipart uploads it started. */
   readonly signal?: AbortSignal;
   readonly spool?: SpoolOptions;

@@ -1,0 +1,65 @@
+import { Flags } from '@oclif/core';
+import { Btrfs, spawnProcessRunner } from '@org/btrfs';
+import { VERIFY_MODES } from '@org/btrfs-s3-core';
+import { createS3Client, S3ObjectStore } from '@org/btrfs-s3-store';
+import { join } from 'node:path';
+import { BaseCommand } from '../base-command';
+import { withInterrupts } from '../interrupts';
+import { progressFactory } from '../progress';
+import { type RestoreResult, runRestore } from '../jobs/restore';
+import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
+
+export default class Restore extends BaseCommand {
+  static override summary = 'Restore a subvolume from S3 into a new path on a Btrfs filesystem, verified.';
+  static override description = `Follows current.json (or --manifest-key) back to the full backup, thaws archived chunks of the whole chain, streams verified bytes into \`btrfs receive\` oldest first, then checks the Received UUID and, when the source snapshot is on this host, compares the trees. Exit code 5: archived objects are still thawing; run the same command again later.`;
+  static override examples = [
+    '<%= config.bin %> restore --subvolume data --target /mnt/restore/data',
+    '<%= config.bin %> restore -s data --target /mnt/restore/data --wait-restore=false',
+  ];
+  static override enableJsonFlag = true;
+  static override flags = {
+    subvolume: Flags.string({ char: 's', summary: 'The subvolume to restore (its name, as in the S3 keys).', required: true }),
+    target: Flags.string({ char: 't', summary: 'A new path on a Btrfs filesystem (or an empty directory); default restore.target_base_dir/<subvolume>.' }),
+    'manifest-key': Flags.string({ summary: 'Restore this backup instead of the one current.json points to.' }),
+    verify: Flags.option({ options: VERIFY_MODES, summary: 'Tree comparison against the source snapshot; default restore.verify_mode.' })(),
+    'wait-restore': Flags.option({ options: ['true', 'false'] as const, summary: 'Wait for archived objects to thaw (default restore.wait_for_restore); false: request the thaw and exit 5.' })(),
+    'restore-timeout': Flags.integer({ min: 1, summary: 'Seconds to wait for the thaw before exiting 5 (default restore.restore_timeout_seconds).' }),
+  };
+
+  async run(): Promise<RestoreResult> {
+    const { flags } = await this.parse(Restore);
+    const { config, logger } = await this.context(flags);
+    const target = flags.target ?? (config.restore.target_base_dir === undefined ? undefined : join(config.restore.target_base_dir, flags.subvolume));
+    if (target === undefined) this.error('--target is required when restore.target_base_dir is not set', { exit: 2 });
+    const client = createS3Client(config.s3);
+    try {
+      const result = await withInterrupts(logger, 'the restore in progress', (signal) => runRestore(
+        {
+          config,
+          logger,
+          btrfs: new Btrfs(spawnProcessRunner),
+          client,
+          store: new S3ObjectStore(client, config.s3),
+          runner: spawnProcessRunner,
+          signal,
+          progress: progressFactory({ tty: process.stderr.isTTY === true && !this.jsonEnabled(), logger, intervalSeconds: config.global.progress_interval_seconds }),
+          now: () => new Date(),
+        },
+        {
+          subvolume: flags.subvolume,
+          target,
+          ...(flags['manifest-key'] === undefined ? {} : { manifestKey: flags['manifest-key'] }),
+          verify: flags.verify ?? config.restore.verify_mode,
+          waitForRestore: flags['wait-restore'] === undefined ? config.restore.wait_for_restore : flags['wait-restore'] === 'true',
+          restoreTimeoutSeconds: flags['restore-timeout'] ?? config.restore.restore_timeout_seconds,
+        },
+      ));
+      const verified = 'skipped' in result.verification ? `tree comparison skipped: ${result.verification.skipped}` : `${result.verification.compared} entries compared (${result.verification.mode}), no differences`;
+      this.log(`${result.subvolume}: restored ${result.chain.length} backup(s), ${formatBytes(result.bytes)} in ${result.elapsedSeconds.toFixed(1)} s (${formatRate(result.bytes, result.elapsedSeconds)}), to ${result.snapshotPath}`);
+      this.log(`${result.subvolume}: Received UUID ${result.receivedUuid} matches the manifest; ${verified}`);
+      return result;
+    } finally {
+      client.destroy();
+    }
+  }
+}

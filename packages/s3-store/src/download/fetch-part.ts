@@ -1,0 +1,92 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { addAbortSignal, Readable } from 'node:stream';
+import { isS3Error } from '../s3-errors';
+import { DownloadVerificationError } from './errors';
+import type { PartRange } from './plan';
+import type { ObjectReadClient, RangedGetOutput } from './types';
+
+/** What every part fetch of one download shares. */
+export interface FetchContext {
+  readonly client: ObjectReadClient;
+  readonly bucket: string;
+  /** Aborted when the download is destroyed: in-flight GETs and their bodies stop. */
+  readonly signal: AbortSignal;
+  readonly rangeSizeBytes: number | undefined;
+  /** The retry helper for one ranged GET of `part`; names the part in what it throws. */
+  retry<T>(part: PartRange, operation: () => Promise<T>): Promise<T>;
+}
+
+export const sha256Hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** The connection closed before the answer's Content-Length was read: a transient failure, retried like a reset. */
+class IncompleteBodyError extends Error {
+  override readonly name = 'IncompleteBody';
+}
+
+/**
+ * Fetches one part and checks its size and SHA-256. Resolves only with bytes that
+ * match the manifest; each attempt of a retried GET rewrites its whole range, and the
+ * hash is taken once every range is in, so a retried GET is verified like the first.
+ */
+export async function fetchVerifiedPart(ctx: FetchContext, part: PartRange): Promise<Buffer> {
+  // Filled range by range with no concatenation: one part-sized buffer per fetch is the memory bound.
+  const bytes = Buffer.allocUnsafe(part.size);
+  const step = ctx.rangeSizeBytes ?? part.size;
+  for (let start = 0; start < part.size; start += step) {
+    const target = bytes.subarray(start, Math.min(part.size, start + step));
+    await ctx.retry(part, () => readRange(ctx, part, start, target));
+  }
+  const actual = sha256Hex(bytes);
+  if (actual !== part.sha256) throw new DownloadVerificationError({ subject: 'part sha256', key: part.key, partNumber: part.partNumber, expected: part.sha256, actual });
+  return bytes;
+}
+
+/** The object size in a 206 answer's `Content-Range: bytes a-b/size`; undefined when absent or `*`. */
+export function objectSizeOf(contentRange: string | undefined): number | undefined {
+  const match = contentRange === undefined ? null : /^bytes \d+-\d+\/(\d+)$/.exec(contentRange.trim());
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/** One ranged GET of `target.length` bytes at `startInPart`, read straight into `target`. */
+async function readRange(ctx: FetchContext, part: PartRange, startInPart: number, target: Buffer): Promise<void> {
+  const first = part.offset + startInPart;
+  const sizeError = (subject: 'part size' | 'object size', actual: string) =>
+    new DownloadVerificationError({ subject, key: part.key, partNumber: part.partNumber, expected: String(subject === 'part size' ? part.size : part.chunkSize), actual });
+  let response: RangedGetOutput;
+  try {
+    response = await ctx.client.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: part.key, Range: `bytes=${first}-${first + target.length - 1}` }), { abortSignal: ctx.signal });
+  } catch (error) {
+    // 416: the object ends before this range starts, so it is shorter than the manifest says.
+    if (isS3Error(error, 'InvalidRange')) throw sizeError('object size', `at most ${first}`);
+    throw error;
+  }
+  const body = response.Body;
+  if (!(body instanceof Readable)) throw new Error('GetObject answered without a Node stream body');
+  const total = objectSizeOf(response.ContentRange);
+  if (total !== undefined && total !== part.chunkSize) {
+    body.destroy();
+    throw sizeError('object size', String(total));
+  }
+  const filled = await readInto(body, target, ctx.signal);
+  if (filled === target.length) return;
+  if (response.ContentLength !== undefined && filled < response.ContentLength) {
+    throw new IncompleteBodyError(`GetObject body ended after ${filled} of ${response.ContentLength} bytes`);
+  }
+  throw sizeError('part size', String(startInPart + filled));
+}
+
+async function readInto(body: Readable, target: Buffer, signal: AbortSignal): Promise<number> {
+  // Destroying the body on abort ends the loop below with an AbortError, as the SDK's handler would.
+  const pieces: AsyncIterable<unknown> = addAbortSignal(signal, body);
+  let filled = 0;
+  for await (const piece of pieces) {
+    if (!Buffer.isBuffer(piece)) throw new Error('GetObject body yielded something other than bytes');
+    if (filled + piece.length > target.length) {
+      throw new Error(`the store answered a ranged GET of ${target.length} bytes with more (it may not support Range requests)`);
+    }
+    piece.copy(target, filled);
+    filled += piece.length;
+  }
+  return filled;
+}

@@ -1,0 +1,59 @@
+import type { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { ManifestChunk } from '@org/btrfs-s3-core';
+import type { RetryEvent, RetrySettings } from '../retry';
+import type { SendOptions } from '../upload/types';
+
+/**
+ * What a ranged GET answers with, as far as the download reads it. In Node the SDK's
+ * `Body` is an `http.IncomingMessage` (a Readable); anything else is refused.
+ */
+export interface RangedGetOutput {
+  readonly Body?: unknown;
+  readonly ContentLength?: number;
+  /** `bytes <first>-<last>/<object size>` on a 206 answer. */
+  readonly ContentRange?: string;
+}
+
+/** The one call the download makes. An S3Client from createS3Client satisfies it; unit tests pass a fake. */
+export interface ObjectReadClient {
+  send(command: GetObjectCommand, options?: SendOptions): Promise<RangedGetOutput>;
+}
+
+/** What is downloaded: required, kept apart from the tuning knobs (as the uploader does). */
+export interface DownloadParams {
+  readonly client: ObjectReadClient;
+  readonly bucket: string;
+  /** A manifest's `chunks`, in stream order, each with its parts' sizes and SHA-256. */
+  readonly chunks: readonly ManifestChunk[];
+  /** The manifest's `restore.stream_sha256`: the whole stream is checked against it before its last part is passed on. */
+  readonly streamSha256: string;
+}
+
+/** A retry of one ranged GET, with what it was for. */
+export interface DownloadRetryEvent extends RetryEvent {
+  readonly key: string;
+  readonly partNumber: number;
+}
+
+/**
+ * Tuning knobs. Memory cost: about `concurrency x part size` (parts being fetched or
+ * verified, the part being handed over counted among them), plus what the consumer buffers.
+ */
+export interface DownloadOptions {
+  /** Parts fetched at once (default 4, `s3.concurrency`); each holds one part in memory until it is passed on. */
+  readonly concurrency?: number;
+  /** Destroys the stream with an AbortError and aborts in-flight GETs. */
+  readonly signal?: AbortSignal;
+  /** Attempts and backoff of every ranged GET (defaults: 5 attempts, 1 s base, 30 s cap), plus test hooks. */
+  readonly retry?: RetrySettings;
+  /** Called after each part is verified and passed on, with the bytes passed on so far. */
+  readonly onProgress?: (bytesVerified: number) => void;
+  readonly onRetry?: (event: DownloadRetryEvent) => void;
+  /**
+   * Largest ranged GET (default: one GET per part). A part larger than this is fetched
+   * in several consecutive ranges, each retried on its own, so a dropped connection
+   * re-fetches at most this much; the part is still verified whole before any of it is
+   * passed on, so memory stays at one part per fetch.
+   */
+  readonly rangeSizeBytes?: number;
+}
