@@ -6,7 +6,7 @@
 #   rgw.sh start DIR [PORT]      start a cluster in DIR; writes DIR/env (endpoint, keys, bucket)
 #   rgw.sh stop DIR              stop the daemons started in DIR (by their PID files) and remove DIR
 #
-# Environment: RGW_MEMSTORE_BYTES (default 4 GiB), RGW_BUCKET (default btrfs-to-s3-test).
+# Environment: RGW_MEMSTORE_BYTES (default 8 GiB; memstore allocates as it fills), RGW_BUCKET (default btrfs-to-s3-test).
 set -euo pipefail
 
 die() { echo "rgw.sh: $*" >&2; exit 1; }
@@ -67,7 +67,7 @@ pid file = $DIR/run/\$name.pid
 mon data = $DIR/mon/\$cluster-\$id
 osd data = $DIR/osd/\$cluster-\$id
 osd objectstore = memstore
-memstore device bytes = ${RGW_MEMSTORE_BYTES:-4294967296}
+memstore device bytes = ${RGW_MEMSTORE_BYTES:-8589934592}
 osd max object size = 134217728
 keyring = $DIR/keyring
 
@@ -96,6 +96,9 @@ start() {
   [[ -e $DIR/run/mon.a.pid ]] && die "a cluster already runs in $DIR"
   mkdir -p "$DIR"/{run,log,mon/ceph-a,osd/ceph-0}
   DIR=$(cd "$DIR" && pwd)
+  # A failed start stops what it started; its logs stay in $DIR/log.
+  started=0
+  trap '[[ $started == 1 ]] || { echo "rgw.sh: start failed; stopping its daemons (logs in $DIR/log)" >&2; kill_daemons "$DIR"; }' EXIT
   write_conf "$mon_port" "$rgw_port" "$fsid"
 
   monmaptool --create --clobber --fsid "$fsid" --addv a "[v1:127.0.0.1:$mon_port]" "$DIR/monmap" >/dev/null
@@ -103,7 +106,8 @@ start() {
   ceph-mon -c "$DIR/ceph.conf" -i a
   wait_for "the monitor" 60 ceph_ -s
 
-  ceph_ osd create >/dev/null
+  # Right after quorum the monitor may still refuse commands (EPERM); retry, bounded.
+  wait_for "the monitor to accept commands" 60 ceph_ osd create
   ceph-osd -c "$DIR/ceph.conf" -i 0 --mkfs >>"$DIR/log/setup.log" 2>&1
   ceph_ osd crush add osd.0 1.0 host=localhost root=default >>"$DIR/log/setup.log" 2>&1
   ceph-osd -c "$DIR/ceph.conf" -i 0 >>"$DIR/log/setup.log" 2>&1
@@ -139,6 +143,7 @@ AWS_ACCESS_KEY_ID=$access
 AWS_SECRET_ACCESS_KEY=$secret
 ENV
   create_bucket "$rgw_port" "$bucket" "$access" "$secret"
+  started=1
   echo "rgw.sh: gateway on http://127.0.0.1:$rgw_port, bucket $bucket, env in $DIR/env" >&2
 }
 
@@ -150,18 +155,22 @@ create_bucket() {
     "http://127.0.0.1:$port/$bucket" -o /dev/null || die "could not create bucket $bucket"
 }
 
-stop() {
-  DIR=$1
-  [[ -d $DIR ]] || return 0
-  local name pid
+kill_daemons() {
+  local dir=$1 name pid
   for name in client.rgw osd.0 mon.a; do
-    [[ -f $DIR/run/$name.pid ]] || continue
-    pid=$(cat "$DIR/run/$name.pid")
+    [[ -f $dir/run/$name.pid ]] || continue
+    pid=$(cat "$dir/run/$name.pid")
     kill "$pid" 2>/dev/null || continue
     local deadline=$((SECONDS + 30))
     while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
     kill -9 "$pid" 2>/dev/null || true
   done
+}
+
+stop() {
+  DIR=$1
+  [[ -d $DIR ]] || return 0
+  kill_daemons "$DIR"
   rm -rf "$DIR"
 }
 

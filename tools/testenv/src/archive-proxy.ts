@@ -134,14 +134,15 @@ export async function startArchiveProxy(options: ArchiveProxyOptions): Promise<A
       agent: upstream.agent,
       method: 'HEAD',
       path,
-      headers: signedHeaders({ method: 'HEAD', host, path }, credentials, options.region ?? 'us-east-1', now()),
+      // Signed on the wall clock, not `now`: the gateway refuses skewed request times.
+      headers: signedHeaders({ method: 'HEAD', host, path }, credentials, options.region ?? 'us-east-1', new Date()),
     });
     head.end();
     const [response]: IncomingMessage[] = await once(head, 'response');
-    if (response === undefined) throw new Error('archive proxy: no HeadObject response');
+    if (response === undefined) throw new Error('no HeadObject response');
     response.resume();
     if (response.statusCode === 404) return { found: false };
-    if (response.statusCode !== 200) throw new Error(`archive proxy: its own HeadObject of ${key} got HTTP ${response.statusCode}`);
+    if (response.statusCode !== 200) throw new Error(`its own HeadObject of ${key} got HTTP ${response.statusCode}`);
     return { found: true, storageClass: header(response, 'x-amz-storage-class') ?? 'STANDARD' };
   }
 

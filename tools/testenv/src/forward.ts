@@ -79,7 +79,7 @@ export function forward(
   if (expectsContinue(req)) upstreamRequest.once('continue', () => res.writeContinue());
   upstreamRequest.on('error', upstreamError);
   res.once('close', () => {
-    
+    if (!res.writableFinished || !req.complete) abandon();
   });
   upstreamRequest.once('response', (response) => {
     const decision = decide(response);

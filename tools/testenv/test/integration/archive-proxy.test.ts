@@ -113,9 +113,11 @@ describe('archive proxy in front of the real gateway', () => {
         }),
       );
 
-      expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).StorageClass).toBe('DEEP_ARCHIVE');
-      expect(await s3Failure(getBytes(client, bucket, key))).toMatchObject(INVALID_OBJECT_STATE);
+      // Restore before any HEAD or GET: the class can only have come from CreateMultipartUpload.
       expect((await restore(client, bucket, key, 1, 'Standard')).$metadata.httpStatusCode).toBe(202);
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      expect([head.StorageClass, head.Restore]).toEqual(['DEEP_ARCHIVE', 'ongoing-request="true"']);
+      expect(await s3Failure(getBytes(client, bucket, key))).toMatchObject(INVALID_OBJECT_STATE);
       expect(proxy.thawAll()).toEqual([key]);
       expect((await getBytes(client, bucket, key)).equals(Buffer.concat(parts))).toBe(true);
       expect(proxy.restoreRequests()).toEqual(new Map([[key, { count: 1, tier: 'Standard', days: 1 }]]));
@@ -160,7 +162,9 @@ describe('archive proxy in front of the real gateway', () => {
   });
 
   it('HEADs an object written straight to the gateway itself before answering its RestoreObject', async () => {
-    await withProxy('lookup', { credentials: gatewayCredentials(), region: testGateway().region }, async ({ proxy, client, bucket, prefix, direct }) => {
+    const farFuture = new Date('2031-01-01T00:00:00Z');
+    const options = { credentials: gatewayCredentials(), region: testGateway().region, now: () => farFuture };
+    await withProxy('lookup', options, async ({ proxy, client, bucket, prefix, direct }) => {
       const archivedKey = `${prefix}direct (archived).bin`;
       const standardKey = `${prefix}direct-standard.bin`;
       await direct.send(new PutObjectCommand({ Bucket: bucket, Key: archivedKey, Body: 'a', StorageClass: 'DEEP_ARCHIVE' }));
@@ -187,7 +191,7 @@ describe('archive proxy in front of the real gateway', () => {
   });
 
   it('passes list and delete through, and a deleted or overwritten archived key stops being archived', async () => {
-    await withProxy('list-delete', {}, async ({ client, bucket, prefix }) => {
+    await withProxy('list-delete', { credentials: gatewayCredentials() }, async ({ client, bucket, prefix }) => {
       const deleted = `${prefix}deleted.bin`;
       const overwritten = `${prefix}overwritten.bin`;
       for (const key of [deleted, overwritten]) {
@@ -200,8 +204,10 @@ describe('archive proxy in front of the real gateway', () => {
       ]);
 
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: deleted }));
+      expect(await s3Failure(restore(client, bucket, deleted))).toMatchObject({ name: 'NoSuchKey', status: 404 });
       expect(await s3Failure(getBytes(client, bucket, deleted))).toMatchObject({ name: 'NoSuchKey', status: 404 });
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: overwritten, Body: 'new' }));
+      expect(await s3Failure(restore(client, bucket, overwritten))).toMatchObject(INVALID_OBJECT_STATE);
       expect((await getBytes(client, bucket, overwritten)).toString()).toBe('new');
     });
   });

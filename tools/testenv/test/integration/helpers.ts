@@ -33,6 +33,8 @@ export function s3Client(endpoint: string, credentials: Credentials = gatewayCre
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 1,
+    // A wedged proxy must fail the test, not hang it.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
   });
 }
 

@@ -58,9 +58,9 @@ function proxyRequest(proxy: ArchiveProxy, method: string, path: string, headers
 }
 
 async function reply(req: ClientRequest): Promise<Reply> {
-  const [response]: IncomingMessage[] = await once(req, 'response');
-  if (response === undefined) throw new Error('no response');
-  return { status: response.statusCode, statusMessage: response.statusMessage, rawHeaders: response.rawHeaders, body: (await buffer(response)).toString() };
+  const response = await responseOf(req);
+  const body = await within(buffer(response), 'the response body');
+  return { status: response.statusCode, statusMessage: response.statusMessage, rawHeaders: response.rawHeaders, body: body.toString() };
 }
 
 async function withGateway(
@@ -78,6 +78,25 @@ async function withGateway(
   } finally {
     await gateway.close();
   }
+}
+
+/** Rejects unless `promise` settles within `ms`: a missing event fails the test, and its cleanup still runs. */
+async function within<T>(promise: Promise<T>, what: string, ms = 5_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function responseOf(req: ClientRequest): Promise<IncomingMessage> {
+  const [response]: IncomingMessage[] = await within(once(req, 'response'), 'the response');
+  if (response === undefined) throw new Error('no response');
+  return response;
 }
 
 /** A promise with its resolve function, for handing a signal between client and gateway. */
@@ -112,7 +131,7 @@ describe('archive proxy transport', () => {
       req.end('payload');
       const response = await reply(req);
 
-      expect(await seen.promise).toEqual({ method: 'PUT', url: path, rawHeaders: headers, body: 'payload' });
+      expect(await within(seen.promise, 'the forwarded request')).toEqual({ method: 'PUT', url: path, rawHeaders: headers, body: 'payload' });
       expect(response).toMatchObject({ status: 201, statusMessage: 'Made It', body: 'reply' });
       expect(response.rawHeaders.slice(0, 6)).toEqual(['X-Upstream', 'yes', 'X-Amz-Request-Id', 'tx1', 'Content-Length', '5']);
     });
@@ -129,14 +148,16 @@ describe('archive proxy transport', () => {
     await withGateway(handler, async ({ proxy }) => {
       const req = proxyRequest(proxy, 'GET', '/bucket/streamed', ['Host', 'h']);
       req.end();
-      const [response]: IncomingMessage[] = await once(req, 'response');
-      if (response === undefined) throw new Error('no response');
-      const chunks: string[] = [];
-      for await (const chunk of response) {
-        chunks.push(String(chunk));
-        clientGotFirstChunk.resolve();
-      }
-      expect(chunks.join('')).toBe('first second');
+      const response = await responseOf(req);
+      const readAll = async () => {
+        const chunks: string[] = [];
+        for await (const chunk of response) {
+          chunks.push(String(chunk));
+          clientGotFirstChunk.resolve();
+        }
+        return chunks.join('');
+      };
+      expect(await within(readAll(), 'the whole response')).toBe('first second');
     });
   }, 10_000);
 
@@ -153,7 +174,7 @@ describe('archive proxy transport', () => {
     await withGateway(handler, async ({ proxy }) => {
       const req = proxyRequest(proxy, 'PUT', '/bucket/uploaded', ['Host', 'h', 'Transfer-Encoding', 'chunked']);
       req.write('first ');
-      expect(await gatewayGotFirstChunk.promise).toBe('first ');
+      expect(await within(gatewayGotFirstChunk.promise, 'the first chunk at the gateway')).toBe('first ');
       req.end('second');
       expect((await reply(req)).body).toBe('first second');
     });
@@ -170,11 +191,10 @@ describe('archive proxy transport', () => {
       const req = proxyRequest(proxy, 'GET', '/bucket/big', ['Host', 'h']);
       req.on('error', () => undefined);
       req.end();
-      const [response]: IncomingMessage[] = await once(req, 'response');
-      if (response === undefined) throw new Error('no response');
-      await once(response, 'data');
+      const response = await responseOf(req);
+      await within(once(response, 'data'), 'the first chunk');
       req.destroy();
-      expect(await upstreamClosed.promise).toBe(false);
+      expect(await within(upstreamClosed.promise, 'the upstream request to close')).toBe(false);
     });
   }, 10_000);
 
@@ -189,9 +209,9 @@ describe('archive proxy transport', () => {
       const req = proxyRequest(proxy, 'GET', '/bucket/slow', ['Host', 'h']);
       req.on('error', () => undefined);
       req.end();
-      await gatewayGotRequest.promise;
+      await within(gatewayGotRequest.promise, 'the request at the gateway');
       req.destroy();
-      await upstreamClosed.promise;
+      await within(upstreamClosed.promise, 'the upstream socket to close');
     });
   }, 10_000);
 
@@ -268,16 +288,16 @@ describe('archive proxy transport', () => {
       (_req, res) => res.end('ok'),
       async ({ gateway, proxy }) => {
         const client = connect(proxy.port, '127.0.0.1');
-        await once(client, 'connect');
+        await within(once(client, 'connect'), 'the connection');
         client.write('GET /bucket/key HTTP/1.1\r\nHost: h\r\n\r\n');
-        await once(client, 'data');
+        await within(once(client, 'data'), 'the response');
         expect(gateway.openSockets()).toBe(1);
 
         await proxy.close();
-        await Promise.all([...gateway.socketsClosed, once(client, 'close')]);
+        await within(Promise.all([...gateway.socketsClosed, once(client, 'close')]), 'every socket to close');
         expect(gateway.openSockets()).toBe(0);
         const refused = connect(proxy.port, '127.0.0.1');
-        const [error]: unknown[] = await once(refused, 'error');
+        const [error]: unknown[] = await within(once(refused, 'error'), 'the refused connection');
         expect(error).toMatchObject({ code: 'ECONNREFUSED' });
       },
     );
