@@ -83,7 +83,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     timeoutMs: options.restoreTimeoutSeconds * 1000,
     poll: { initialDelayMs: config.restore.thaw_poll_seconds * 1000, maxDelayMs: config.restore.thaw_poll_seconds * 15_000 },
     signal: deps.signal,
-    onProgress: ({ ready, total }) => logger.info(`${options.subvolume}: waiting for archived objects to thaw: ${ready} of ${total} readable`),
+    onProgress: ({ ready, total }) => logger.info(`${options.subvolume}: ${ready} of ${total} chunk objects readable${ready < total ? '; waiting for the thaw' : ''}`),
   });
 
   const created = !existsSync(options.target);
