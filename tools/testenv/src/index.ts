@@ -9,3 +9,7 @@ export { startArchiveProxy } from './archive-proxy';
 export type { ArchiveProxy, ArchiveProxyOptions } from './archive-proxy';
 export type { RestoreRequestRecord, RestoreTier } from './archive-state';
 export type { SigningCredentials } from './sigv4';
+export { Bucket, backupConfig, backupConfigText, gatewayEnv, MiB, sha256, uniquePrefix, until, writeConfig, writeRandomFiles } from './fixtures';
+export type { ConfigExtras } from './fixtures';
+export { runCli, runCliAsync, startCli } from './cli-runner';
+export type { CliProcess, CliResult, Env } from './cli-runner';

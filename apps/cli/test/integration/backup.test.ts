@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli } from '../helpers';
-import { backupConfig, Bucket, gatewayEnv, sha256, uniquePrefix, writeRandomFiles } from './fixtures';
+import { backupConfig, Bucket, gatewayEnv, sha256, uniquePrefix, writeRandomFiles } from '@org/testenv';
 
 const MiB = 1024 * 1024;
 const schema = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'schema', 'manifest.v1.schema.json'), 'utf8'));

@@ -4,7 +4,7 @@ import { run, withLoopBtrfs } from '@org/testenv';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli } from '../helpers';
-import { backupConfig, Bucket, gatewayEnv, uniquePrefix } from './fixtures';
+import { backupConfig, Bucket, gatewayEnv, uniquePrefix } from '@org/testenv';
 
 describe('plan on real Btrfs and the real gateway', () => {
   it('plans fulls on a first run, an incremental on a valid parent, and a full when the parent is unusable', async () => {

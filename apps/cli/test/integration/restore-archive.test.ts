@@ -4,7 +4,7 @@ import { type ArchiveProxy, startArchiveProxy, testGateway, withLoopBtrfs } from
 import { appendFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli, cliAsync } from '../helpers';
-import { backupConfig, Bucket, gatewayEnv, uniquePrefix, writeRandomFiles } from './fixtures';
+import { backupConfig, Bucket, gatewayEnv, uniquePrefix, writeRandomFiles } from '@org/testenv';
 
 const MiB = 1024 * 1024;
 

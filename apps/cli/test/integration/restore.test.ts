@@ -4,7 +4,7 @@ import { run, withLoopBtrfs } from '@org/testenv';
 import { appendFile, link, mkdir, readdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli } from '../helpers';
-import { backupConfig, Bucket, gatewayEnv, uniquePrefix, writeRandomFiles } from './fixtures';
+import { backupConfig, Bucket, gatewayEnv, uniquePrefix, writeRandomFiles } from '@org/testenv';
 
 const MiB = 1024 * 1024;
 

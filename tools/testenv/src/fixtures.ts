@@ -1,10 +1,14 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '@org/btrfs-s3-store';
-import { testGateway } from '@org/testenv';
+import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeConfig } from '../helpers';
+import { testGateway } from './gateway';
+
+/** Fixtures shared by the CLI's integration tests and the fault suite. */
+
+export const MiB = 1024 * 1024;
 
 export const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -18,10 +22,26 @@ export function uniquePrefix(name: string): string {
   return `${name}-${process.pid}-${Date.now()}`;
 }
 
-/** A config for subvolumes on `mnt` and the test gateway, with extra `[s3]`/`[global]` lines. */
-export function backupConfig(mnt: string, prefix: string, subvolumes: readonly string[], extra: { s3?: string; global?: string; snapshots?: string } = {}): string {
+/** Writes `text` to a config file in a new temp directory and returns its path. */
+export function writeConfig(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'cli-')), 'config.toml');
+  writeFileSync(path, text);
+  return path;
+}
+
+export interface ConfigExtras {
+  readonly s3?: string;
+  readonly global?: string;
+  readonly snapshots?: string;
+  readonly restore?: string;
+  /** Overrides the gateway endpoint (e.g. a fault-injecting proxy in front of it). */
+  readonly endpoint?: string;
+}
+
+/** The TOML of a config for subvolumes on `mnt` and the test gateway, with extra lines per section. */
+export function backupConfigText(mnt: string, prefix: string, subvolumes: readonly string[], extra: ConfigExtras = {}): string {
   const gateway = testGateway();
-  return writeConfig(`
+  return `
 [global]
 state_path = "${mnt}/state/state.json"
 lock_path = "${mnt}/state/run.lock"
@@ -36,13 +56,20 @@ paths = [${subvolumes.map((name) => `"${mnt}/${name}"`).join(', ')}]
 bucket = "${gateway.bucket}"
 region = "${gateway.region}"
 prefix = "${prefix}"
-endpoint = "${gateway.endpoint}"
+endpoint = "${extra.endpoint ?? gateway.endpoint}"
 path_style = true
 checksum_mode = "when_required"
 part_size_bytes = 5242880
 chunk_size_bytes = 15728640
 ${extra.s3 ?? ''}
-`);
+[restore]
+${extra.restore ?? ''}
+`;
+}
+
+/** A config file for subvolumes on `mnt` and the test gateway; returns its path. */
+export function backupConfig(mnt: string, prefix: string, subvolumes: readonly string[], extra: ConfigExtras = {}): string {
+  return writeConfig(backupConfigText(mnt, prefix, subvolumes, extra));
 }
 
 /** Writes `files` random files of `size` bytes each under `dir`. */
@@ -59,7 +86,7 @@ export class Bucket {
   constructor() {
     const gateway = testGateway();
     this.name = gateway.bucket;
-    this.client = createS3Client({ region: gateway.region, endpoint: gateway.endpoint, path_style: true, checksum_mode: 'when_required', concurrency: 4 });
+    this.client = new S3Client({ region: gateway.region, endpoint: gateway.endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
   }
 
   async keys(prefix: string): Promise<string[]> {
@@ -90,7 +117,22 @@ export class Bucket {
     return (await this.client.send(new HeadObjectCommand({ Bucket: this.name, Key: key }))).StorageClass ?? 'STANDARD';
   }
 
+  /** Incomplete multipart uploads under `prefix/`. */
+  async uploads(prefix: string): Promise<string[]> {
+    const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.name, Prefix: `${prefix}/` }));
+    return (page.Uploads ?? []).flatMap((upload) => (upload.Key === undefined ? [] : [upload.Key]));
+  }
+
   destroy(): void {
     this.client.destroy();
+  }
+}
+
+/** Polls (bounded by a deadline) until `condition` holds; for events outside this process (the gateway's or the disk's state). */
+export async function until(what: string, condition: () => Promise<boolean> | boolean, deadlineMs = 60_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -1,31 +1,17 @@
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs';
-import { withLoopBtrfs } from '@org/testenv';
+import { backupConfig, Bucket, gatewayEnv, MiB, uniquePrefix, until, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BIN, cli } from '../helpers';
-import { backupConfig, Bucket, gatewayEnv, uniquePrefix, writeRandomFiles } from './fixtures';
-
-const MiB = 1024 * 1024;
-
-/** Polls (bounded by a deadline) until `condition` holds; the awaited event is external (the gateway's state). */
-async function until(what: string, condition: () => Promise<boolean>, deadlineMs = 60_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+import { BIN, cli } from './cli';
 
 describe('an interrupted backup', () => {
   const bucket = new Bucket();
   afterAll(() => bucket.destroy());
 
-  const uploadsUnder = async (prefix: string) =>
-    (await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name, Prefix: `${prefix}/` }))).Uploads ?? [];
+  const uploadsUnder = (prefix: string) => bucket.uploads(prefix);
 
   it('killed with SIGKILL mid-upload leaves the previous backup current, and the next run converges', async () => {
     await withLoopBtrfs(
