@@ -17,6 +17,7 @@ import {
 import type { SubvolumeRunMetrics } from '@org/btrfs-s3-metrics';
 import { type S3ObjectStore, uploadChunkedStream, uploadOptionsFromConfig } from '@org/btrfs-s3-store';
 import { join } from 'node:path';
+import { failpoint } from '../failpoints';
 import type { ProgressFactory } from '../progress';
 
 export interface BackupDeps {
@@ -52,6 +53,7 @@ export async function backupSubvolume(deps: BackupDeps, plan: RunnablePlan, prev
   const startedAt = deps.now();
   const snapshot = await deps.snapshots.create(plan.path, plan.subvolume, kind, startedAt);
   logger.info(`${plan.subvolume}: ${plan.action} backup of snapshot ${snapshot.name}`, { reason: plan.reason });
+  failpoint('backup:snapshot-created');
   try {
     const info = await deps.btrfs.showSubvolume(snapshot.path);
     const parentPath = plan.action === 'incremental' ? join(config.snapshots.base_dir, plan.parentSnapshot) : undefined;
@@ -65,7 +67,11 @@ export async function backupSubvolume(deps: BackupDeps, plan: RunnablePlan, prev
       {
         ...uploadOptionsFromConfig(config),
         signal: deps.signal,
-        onProgress: ({ bytesUploaded }) => progress.update(bytesUploaded),
+        onProgress: ({ bytesUploaded }) => {
+          failpoint('backup:first-part-uploaded');
+          progress.update(bytesUploaded);
+        },
+        onChunkComplete: () => failpoint('backup:chunk-completed'),
         onRetry: (retry) =>
           logger.warn(
             `${plan.subvolume}: ${retry.operation} of ${retry.key}${retry.partNumber === undefined ? '' : ` part ${retry.partNumber}`} failed (attempt ${retry.attempt}: ${retry.error instanceof Error ? retry.error.message : String(retry.error)}); retrying in ${(retry.delayMs / 1000).toFixed(1)} s`,
@@ -73,6 +79,7 @@ export async function backupSubvolume(deps: BackupDeps, plan: RunnablePlan, prev
       },
     ).finally(() => progress.stop());
     if (upload.chunks.length === 0) throw new Error(`btrfs send of ${snapshot.path} produced no data`);
+    failpoint('backup:chunks-uploaded');
 
     const manifest: Manifest = {
       version: 1,
@@ -93,8 +100,10 @@ export async function backupSubvolume(deps: BackupDeps, plan: RunnablePlan, prev
     const key = manifestKey(backup);
     const metadata = { storageClass: config.s3.storage_class_manifest, contentType: 'application/json' };
     await deps.store.putObject(key, serializeManifest(manifest), metadata);
+    failpoint('backup:manifest-written');
     deps.signal.throwIfAborted(); // the last point at which stopping leaves nothing visible changed
     await deps.store.putObject(pointerKey(config.s3.prefix, plan.subvolume), serializePointer({ version: 1, manifest_key: key, kind, created_at: manifest.created_at }), metadata);
+    failpoint('backup:pointer-written');
 
     const finishedAt = deps.now();
     const elapsedSeconds = (finishedAt.getTime() - startedAt.getTime()) / 1000;

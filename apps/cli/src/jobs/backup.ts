@@ -10,10 +10,10 @@ import {
   writeState,
 } from '@org/btrfs-s3-core';
 import type { SubvolumeRunMetrics } from '@org/btrfs-s3-metrics';
-import { abortStaleMultipartUploads } from '@org/btrfs-s3-store';
 import { type BackupDeps, backupSubvolume, type RunnablePlan } from './backup-subvolume';
 import { writeRunMetrics } from './metrics-output';
 import { observePlanWorld } from './plan-input';
+import { recoverFromDeadRuns } from './recover';
 
 export interface BackupOptions {
   readonly once: boolean;
@@ -53,12 +53,12 @@ function isRunnable(plan: SubvolumePlan): plan is RunnablePlan {
 }
 
 /**
- * A backup run: validate the selection, take the lock, abort stale multipart
- * uploads, plan, then back up each due subvolume in turn. One subvolume failing
+ * A backup run: validate the selection, take the lock, clean up after dead runs
+ * (their multipart uploads, a pointer that state missed), plan, then back up each due subvolume in turn. One subvolume failing
  * does not stop the others; an interrupt stops the run.
  */
 export async function runBackup(deps: BackupDeps, options: BackupOptions): Promise<BackupResult> {
-  const { config, logger } = deps;
+  const { config } = deps;
   selectSubvolumes(config, options.subvolumes); // a bad --subvolume fails before any side effect
   const planOptions = { once: options.once, full: options.full, subvolumes: options.subvolumes };
 
@@ -75,9 +75,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   try {
     const state: State = await readState(config.global.state_path);
     if (!options.noS3) {
-      const cutoff = new Date(deps.now().getTime() - config.s3.stale_upload_age_hours * 3600 * 1000);
-      const aborted = await abortStaleMultipartUploads(deps.client, config.s3.bucket, `${config.s3.prefix}/`, cutoff, { signal: deps.signal });
-      for (const upload of aborted) logger.info(`aborted stale multipart upload of ${upload.key} (started ${upload.initiated.toISOString()})`);
+      if ((await recoverFromDeadRuns(deps, state)).stateChanged) await writeState(config.global.state_path, state);
     }
     // Without S3 the parents' manifests cannot be checked; snapshots alone do not depend on them.
     const world = await observePlanWorld(config, state, options.noS3 ? { btrfs: deps.btrfs, manifests: { objectExists: async () => true } } : { btrfs: deps.btrfs, manifests: deps.store });

@@ -104,6 +104,8 @@ export interface ChunkedUploadOptions {
   readonly contentType?: string;
   /** Called after every acknowledged part. */
   readonly onProgress?: (progress: UploadProgress) => void;
+  /** Called once per chunk object, right after S3 completed it. */
+  readonly onChunkComplete?: (chunk: UploadedChunk) => void;
   readonly onRetry?: (event: UploadRetryEvent) => void;
 }
 

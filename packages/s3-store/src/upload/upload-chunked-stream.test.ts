@@ -106,6 +106,14 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
     expect(progress.map((event) => event.bytesRead)).toEqual([4, 8, 10, 14, 18, 20, 24, 25]);
   });
 
+  it('reports each completed chunk exactly once, with its key and size', async () => {
+    const fake = new FakeS3();
+    const completed: Array<{ key: string; size: number }> = [];
+    const result = await upload(fake, sourceOf(randomData(25)), { concurrency: 3, onChunkComplete: (chunk) => completed.push({ key: chunk.key, size: chunk.size }) });
+    expect(completed.map((chunk) => chunk.key).sort()).toEqual(result.chunks.map((chunk) => chunk.key).sort());
+    expect(completed.reduce((sum, chunk) => sum + chunk.size, 0)).toBe(25);
+  });
+
   it('hashes and counts a string-mode source by its UTF-8 bytes', async () => {
     const fake = new FakeS3();
     const source = Readable.from(['ab', 'cdé'], { objectMode: false });

@@ -38,6 +38,7 @@ class UploadRun implements ChunkContext {
   readonly signal = this.controller.signal;
   private readonly store: PartStore;
   private readonly chunks = new Map<number, ChunkUpload>();
+  private readonly reported = new Set<ChunkUpload>();
   private failure: { error: unknown } | undefined;
   private storeClosing: Promise<void> = Promise.resolve();
   private streamEnd: StreamEndItem | undefined;
@@ -143,6 +144,11 @@ class UploadRun implements ChunkContext {
       this.options.onProgress?.({ bytesUploaded: this.bytesUploaded, bytesRead: this.bytesRead });
     }
     await chunk.completeIfReady();
+    // Several workers may await the same completion; report it once.
+    if (chunk.result !== undefined && !this.reported.has(chunk)) {
+      this.reported.add(chunk);
+      this.options.onChunkComplete?.(chunk.result);
+    }
   }
 
   private chunkFor(index: number, key: string | undefined): ChunkUpload {

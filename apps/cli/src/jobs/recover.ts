@@ -1,0 +1,76 @@
+import { type Config, parseManifest, parsePointer, pointerKey, type State, subvolumeName, subvolumePrefix } from '@org/btrfs-s3-core';
+import { abortStaleMultipartUploads } from '@org/btrfs-s3-store';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import type { BackupDeps } from './backup-subvolume';
+
+/** Later than any upload's start: under the lock, every upload of our subvolumes is a dead run's. */
+const ANY_TIME = new Date(8.64e15);
+
+/**
+ * What a run that died (kill -9, power cut) can leave behind, put right before
+ * planning, under the lock:
+ *
+ * - Incomplete multipart uploads. Under our configured subvolumes' keys they can
+ *   only be a dead run's (the lock keeps our other runs out), so they are aborted
+ *   whatever their age; elsewhere under the prefix only those older than
+ *   `s3.stale_upload_age_hours` (someone else's, or a subvolume no longer configured).
+ * - A `current.json` newer than local state (the run died between the two). The
+ *   pointer is what readers see, so state adopts it when its snapshot is here.
+ */
+export async function recoverFromDeadRuns(deps: BackupDeps, state: State): Promise<{ stateChanged: boolean }> {
+  await abortDeadUploads(deps);
+  let stateChanged = false;
+  for (const path of deps.config.subvolumes.paths) stateChanged = (await adoptPublishedBackup(deps, state, subvolumeName(path))) || stateChanged;
+  return { stateChanged };
+}
+
+async function abortDeadUploads(deps: BackupDeps): Promise<void> {
+  const { config, logger } = deps;
+  const options = { signal: deps.signal };
+  const report = (reason: string) => (upload: { key: string; initiated: Date }) =>
+    logger.info(`aborted ${reason} multipart upload of ${upload.key} (started ${upload.initiated.toISOString()})`);
+  for (const path of config.subvolumes.paths) {
+    const aborted = await abortStaleMultipartUploads(deps.client, config.s3.bucket, `${subvolumePrefix(config.s3.prefix, subvolumeName(path))}/`, ANY_TIME, options);
+    aborted.forEach(report('an interrupted run\'s'));
+  }
+  const cutoff = new Date(deps.now().getTime() - config.s3.stale_upload_age_hours * 3600 * 1000);
+  const aborted = await abortStaleMultipartUploads(deps.client, config.s3.bucket, `${config.s3.prefix}/`, cutoff, options);
+  aborted.forEach(report('a stale'));
+}
+
+async function readText(deps: BackupDeps, key: string): Promise<string | undefined> {
+  return (await deps.store.objectExists(key)) ? text(await deps.store.getObject(key)) : undefined;
+}
+
+/** Returns whether state changed. */
+async function adoptPublishedBackup(deps: BackupDeps, state: State, subvolume: string): Promise<boolean> {
+  const { config, logger } = deps;
+  const key = pointerKey(config.s3.prefix, subvolume);
+  const pointerText = await readText(deps, key);
+  const recorded = state.subvolumes[subvolume];
+  if (pointerText === undefined) return false;
+  const pointer = parsePointer(key, pointerText);
+  if (pointer.manifest_key === recorded?.last_manifest) return false;
+  const manifestText = await readText(deps, pointer.manifest_key);
+  if (manifestText === undefined) return false; // the planner reports a pointer without its manifest
+  const manifest = parseManifest(pointer.manifest_key, manifestText);
+  if (!(await isLocalSnapshot(deps, config, manifest.snapshot.name, manifest.snapshot.uuid))) return false;
+  state.subvolumes[subvolume] = {
+    last_snapshot: manifest.snapshot.name,
+    last_manifest: pointer.manifest_key,
+    last_kind: manifest.kind,
+    last_backup_at: manifest.created_at,
+    last_full_at: manifest.kind === 'full' ? manifest.created_at : (recorded?.last_full_at ?? manifest.created_at),
+  };
+  logger.warn(`${subvolume}: local state did not record the published backup ${pointer.manifest_key} (a run was interrupted after publishing it); adopted it`);
+  return true;
+}
+
+async function isLocalSnapshot(deps: BackupDeps, config: Config, name: string, uuid: string): Promise<boolean> {
+  try {
+    return (await deps.btrfs.showSubvolume(join(config.snapshots.base_dir, name))).uuid === uuid;
+  } catch {
+    return false; // not here (deleted, or another host's): nothing to adopt
+  }
+}
