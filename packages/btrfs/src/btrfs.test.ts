@@ -64,6 +64,33 @@ describe('Btrfs.showSubvolume', () => {
   });
 });
 
+describe('Btrfs.isOnBtrfs', () => {
+  /** A probe that knows the filesystem type of a few existing paths; anything else is ENOENT. */
+  const probe = (types: Record<string, number>) => ({
+    ...fakeDirectories(BTRFS_SUPER_MAGIC, []),
+    async filesystemType(path: string) {
+      const type = types[path];
+      if (type === undefined) throw errnoError('ENOENT', `no such file or directory, statfs '${path}'`);
+      return type;
+    },
+  });
+
+  it('answers for an existing path', async () => {
+    await expect(new Btrfs(new FakeRunner(), 'btrfs', probe({ '/srv/snaps': BTRFS_SUPER_MAGIC })).isOnBtrfs('/srv/snaps')).resolves.toBe(true);
+    await expect(new Btrfs(new FakeRunner(), 'btrfs', probe({ '/tmp/snaps': TMPFS_MAGIC })).isOnBtrfs('/tmp/snaps')).resolves.toBe(false);
+  });
+
+  it('answers for a missing path by its nearest existing ancestor, where it would be created', async () => {
+    await expect(new Btrfs(new FakeRunner(), 'btrfs', probe({ '/srv': BTRFS_SUPER_MAGIC })).isOnBtrfs('/srv/a/b')).resolves.toBe(true);
+    await expect(new Btrfs(new FakeRunner(), 'btrfs', probe({ '/': TMPFS_MAGIC, '/srv': BTRFS_SUPER_MAGIC })).isOnBtrfs('/x/y')).resolves.toBe(false);
+  });
+
+  it('reports a filesystem error other than a missing path', async () => {
+    const denied = { ...probe({}), filesystemType: async () => Promise.reject(errnoError('EACCES', "permission denied, statfs '/secret'")) };
+    await expect(new Btrfs(new FakeRunner(), 'btrfs', denied).isOnBtrfs('/secret')).rejects.toThrow('btrfs statfs failed: EACCES');
+  });
+});
+
 describe('Btrfs.listSubvolumes', () => {
   it('shows only the direct children whose inode is 256, sorted by name', async () => {
     const directories = fakeDirectories(BTRFS_SUPER_MAGIC, [

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { errnoCode } from '@org/btrfs-s3-core';
 import { BTRFS_SUPER_MAGIC, nodeDirectoryProbe, SUBVOLUME_ROOT_INODE, type DirectoryProbe } from './directory-probe';
 import { BtrfsError, fileSystemFailure, NotBtrfsError } from './errors';
 import { ProcessError, type ProcessRunner } from './process-runner';
@@ -49,6 +50,22 @@ export class Btrfs {
       return parseSubvolumeShow(path, output);
     } catch (error) {
       throw new BtrfsError('subvolume show', error);
+    }
+  }
+
+  /**
+   * Whether `path` is on a Btrfs filesystem, or, when it does not exist yet, whether
+   * it would be (its nearest existing ancestor is): checked before a run creates it.
+   */
+  async isOnBtrfs(path: string): Promise<boolean> {
+    let current = resolve(path);
+    for (;;) {
+      try {
+        return (await this.directories.filesystemType(current)) === BTRFS_SUPER_MAGIC;
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT' || current === dirname(current)) throw fileSystemFailure('statfs', error);
+        current = dirname(current);
+      }
     }
   }
 

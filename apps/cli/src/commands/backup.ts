@@ -7,6 +7,7 @@ import { selectionFlags } from '../flags';
 import { BackupFailedError, type BackupResult, runBackup } from '../jobs/backup';
 import { withInterrupts } from '../interrupts';
 import { progressFactory } from '../progress';
+import { requireRoot } from '../require-root';
 
 export default class Backup extends BaseCommand {
   static override summary = 'Snapshot the configured subvolumes and upload what is due to S3.';
@@ -22,6 +23,7 @@ export default class Backup extends BaseCommand {
   async run(): Promise<BackupResult> {
     const { flags } = await this.parse(Backup);
     const { config, logger } = await this.context(flags);
+    requireRoot('backup');
     const client = createS3Client(config.s3);
     try {
       const btrfs = new Btrfs(spawnProcessRunner);

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { BaseCommand } from '../base-command';
 import { withInterrupts } from '../interrupts';
 import { progressFactory } from '../progress';
-import { type RestoreResult, runRestore } from '../jobs/restore';
+import { requireRoot } from '../require-root';
+import { type RestoreResult, runRestore, signalledRunner } from '../jobs/restore';
 import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
 
 export default class Restore extends BaseCommand {
@@ -29,6 +30,7 @@ export default class Restore extends BaseCommand {
   async run(): Promise<RestoreResult> {
     const { flags } = await this.parse(Restore);
     const { config, logger } = await this.context(flags);
+    requireRoot('restore');
     const target = flags.target ?? (config.restore.target_base_dir === undefined ? undefined : join(config.restore.target_base_dir, flags.subvolume));
     if (target === undefined) this.error('--target is required when restore.target_base_dir is not set', { exit: 2 });
     const client = createS3Client(config.s3);
@@ -40,7 +42,7 @@ export default class Restore extends BaseCommand {
           btrfs: new Btrfs(spawnProcessRunner),
           client,
           store: new S3ObjectStore(client, config.s3),
-          runner: spawnProcessRunner,
+          runner: signalledRunner(spawnProcessRunner),
           signal,
           progress: progressFactory({ tty: process.stderr.isTTY === true && !this.jsonEnabled(), logger, intervalSeconds: config.global.progress_interval_seconds }),
           now: () => new Date(),

@@ -1,14 +1,19 @@
 import {
   acquireLock,
   BtrfsToS3Error,
+  compactTimestamp,
+  ConfigError,
+  emptyState,
   ExitCode,
   planBackups,
   readState,
   selectSubvolumes,
   type State,
+  StateError,
   type SubvolumePlan,
   writeState,
 } from '@org/btrfs-s3-core';
+import { rename } from 'node:fs/promises';
 import type { SubvolumeRunMetrics } from '@org/btrfs-s3-metrics';
 import { type BackupDeps, backupSubvolume, type RunnablePlan } from './backup-subvolume';
 import { writeRunMetrics } from './metrics-output';
@@ -60,6 +65,7 @@ function isRunnable(plan: SubvolumePlan): plan is RunnablePlan {
 export async function runBackup(deps: BackupDeps, options: BackupOptions): Promise<BackupResult> {
   const { config } = deps;
   selectSubvolumes(config, options.subvolumes); // a bad --subvolume fails before any side effect
+  await assertSnapshotDirOnBtrfs(deps);
   const planOptions = { once: options.once, full: options.full, subvolumes: options.subvolumes };
 
   if (options.dryRun) {
@@ -73,7 +79,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   const releaseOnExit = () => lock.releaseSync();
   process.once('exit', releaseOnExit);
   try {
-    const state: State = await readState(config.global.state_path);
+    const state = await loadState(deps);
     if (!options.noS3) {
       if ((await recoverFromDeadRuns(deps, state)).stateChanged) await writeState(config.global.state_path, state);
     }
@@ -95,6 +101,33 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   } finally {
     await lock.release();
     process.removeListener('exit', releaseOnExit);
+  }
+}
+
+/** Before any side effect: snapshots can only be made on the subvolumes' Btrfs. */
+async function assertSnapshotDirOnBtrfs(deps: BackupDeps): Promise<void> {
+  const dir = deps.config.snapshots.base_dir;
+  if (!(await deps.btrfs.isOnBtrfs(dir))) {
+    throw new ConfigError([{ key: 'snapshots.base_dir', message: `${dir} is not on a Btrfs filesystem; snapshots must be made on the filesystem of the subvolumes` }]);
+  }
+}
+
+/**
+ * The state file, or, when its content is corrupt, an empty state after moving the
+ * file aside: state only caches what the bucket and the snapshot directory hold, and
+ * recoverFromDeadRuns rebuilds it from current.json, so an unattended run need not
+ * stop for it. An unreadable file or a newer version still stops the run.
+ */
+async function loadState(deps: BackupDeps): Promise<State> {
+  const path = deps.config.global.state_path;
+  try {
+    return await readState(path);
+  } catch (error) {
+    if (!(error instanceof StateError && error.corrupt)) throw error;
+    const aside = `${path}.corrupt-${compactTimestamp(deps.now())}`;
+    await rename(path, aside);
+    deps.logger.error(`${error.message.replace(/; move it aside.*$/, '')}; moved it to ${aside}; rebuilding state from current.json and the local snapshots`);
+    return emptyState();
   }
 }
 

@@ -1,4 +1,4 @@
-import { type Config, parseManifest, parsePointer, pointerKey, type State, subvolumeName, subvolumePrefix } from '@org/btrfs-s3-core';
+import { type Config, type Manifest, parseManifest, parsePointer, pointerKey, type State, subvolumeName, subvolumePrefix, type SubvolumeState } from '@org/btrfs-s3-core';
 import { abortStaleMultipartUploads } from '@org/btrfs-s3-store';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -61,10 +61,22 @@ async function adoptPublishedBackup(deps: BackupDeps, state: State, subvolume: s
     last_manifest: pointer.manifest_key,
     last_kind: manifest.kind,
     last_backup_at: manifest.created_at,
-    last_full_at: manifest.kind === 'full' ? manifest.created_at : (recorded?.last_full_at ?? manifest.created_at),
+    last_full_at: await fullCreatedAt(deps, manifest, recorded),
   };
   logger.warn(`${subvolume}: local state did not record the published backup ${pointer.manifest_key} (a run was interrupted after publishing it); adopted it`);
   return true;
+}
+
+/** When the chain ending in `manifest` started: its full's time, which schedules the next full. */
+async function fullCreatedAt(deps: BackupDeps, manifest: Manifest, recorded: SubvolumeState | undefined): Promise<string> {
+  let link = manifest;
+  for (let hops = 0; link.kind === 'inc' && link.parent_manifest !== null && hops < 10_000; hops += 1) {
+    if (recorded !== undefined && link.parent_manifest === recorded.last_manifest) return recorded.last_full_at;
+    const parentText = await readText(deps, link.parent_manifest);
+    if (parentText === undefined) break; // a broken chain: the planner's manifest check makes the next backup a full
+    link = parseManifest(link.parent_manifest, parentText);
+  }
+  return link.created_at;
 }
 
 async function isLocalSnapshot(deps: BackupDeps, config: Config, name: string, uuid: string): Promise<boolean> {
