@@ -16,4 +16,8 @@ set -a
 set +a
 
 export TURBO_TELEMETRY_DISABLED=1
-pnpm turbo run lint typecheck test --continue
+status=0
+pnpm turbo run lint typecheck test --continue || status=$?
+# The public API of each package is recorded; an unintended change fails here.
+bash scripts/api.sh check || status=1
+exit "$status"
