@@ -27,10 +27,14 @@ function typeOf(stats: { isFile(): boolean; isDirectory(): boolean; isSymbolicLi
   return 'other';
 }
 
-/** Every path under `root` (relative, `/`-separated, root itself excluded), without following symlinks. */
-export async function walkTree(root: string): Promise<Map<string, TreeEntry>> {
+/**
+ * Every path under `root` (relative, `/`-separated, root itself excluded), without
+ * following symlinks. `signal` is checked per directory: a huge tree stops promptly.
+ */
+export async function walkTree(root: string, signal?: AbortSignal): Promise<Map<string, TreeEntry>> {
   const entries = new Map<string, TreeEntry>();
   async function visit(relative: string): Promise<void> {
+    signal?.throwIfAborted();
     for (const name of (await readdir(join(root, relative))).sort()) {
       const path = relative === '' ? name : `${relative}/${name}`;
       const absolute = join(root, path);
@@ -54,8 +58,8 @@ export async function walkTree(root: string): Promise<Map<string, TreeEntry>> {
   return entries;
 }
 
-export async function hashFile(path: string): Promise<string> {
+export async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
+  await pipeline(createReadStream(path), hash, signal === undefined ? {} : { signal });
   return hash.digest('hex');
 }

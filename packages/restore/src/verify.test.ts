@@ -79,6 +79,44 @@ describe('compareTrees', () => {
   });
 });
 
+describe('compareTrees stopped by its signal', () => {
+  it('rejects at once with an aborted signal, before running getfattr', async () => {
+    const { source, restored } = await twins();
+    const calls: string[] = [];
+    const counting = { run: async (command: string, args: readonly string[]) => (calls.push(command), runner.run(command, args)) };
+    await expect(compareTrees(source, restored, { ...full, runner: counting, signal: AbortSignal.abort(new Error('stop')) })).rejects.toThrow('stop');
+    expect(calls).toEqual([]);
+  });
+
+  it('hands the signal to getfattr, so an abort stops the program, and rejects', async () => {
+    const { source, restored } = await twins();
+    const controller = new AbortController();
+    const seen: (AbortSignal | undefined)[] = [];
+    // Stands for a getfattr that runs long: it ends only when its signal aborts, as spawn({ signal }) does.
+    const slow = {
+      run: (_command: string, _args: readonly string[], options?: { readonly signal?: AbortSignal }) => {
+        seen.push(options?.signal);
+        if (seen.length === 2) controller.abort(new Error('interrupted'));
+        return new Promise<{ stdout: string }>((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(new Error('getfattr killed'))));
+      },
+    };
+    await expect(compareTrees(source, restored, { ...full, runner: slow, signal: controller.signal })).rejects.toThrow('getfattr killed');
+    expect(seen).toEqual([controller.signal, controller.signal]);
+  });
+
+  it('rejects after a runner that ignores the signal returns, instead of comparing on', async () => {
+    const { source, restored } = await twins();
+    const controller = new AbortController();
+    const deaf = {
+      run: async (command: string, args: readonly string[]) => {
+        controller.abort(new Error('interrupted'));
+        return runner.run(command, args);
+      },
+    };
+    await expect(compareTrees(source, restored, { ...full, runner: deaf, signal: controller.signal })).rejects.toThrow('interrupted');
+  });
+});
+
 describe('parseGetfattr', () => {
   it('reads escaped paths and base64 values relative to the root', () => {
     const output = '# file: /r/dir/a\\040b\\\\c\nuser.x=0sYQ==\nsecurity.y=0sYg==\n\n# file: /r/\\303\\274\nuser.z=0sYw==\n';

@@ -22,6 +22,12 @@ export interface CompareOptions {
   readonly sampleMaxFiles: number;
   /** Runs getfattr for extended attributes. */
   readonly runner: CommandRunner;
+  /**
+   * Stops the comparison (a full one reads every byte of both trees: hours on a large
+   * restore): the walk, getfattr (through the runner) and the file being hashed;
+   * the comparison then rejects instead of resolving with a partial answer.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A deterministic sample: the files whose path hashes sort first (same choice on every run). */
@@ -65,7 +71,8 @@ function hardLinkGroups(tree: Map<string, TreeEntry>, paths: Iterable<string>): 
  * deterministic sample of files in depth.
  */
 export async function compareTrees(sourceRoot: string, restoredRoot: string, options: CompareOptions): Promise<TreeComparison> {
-  const [source, restored] = await Promise.all([walkTree(sourceRoot), walkTree(restoredRoot)]);
+  const { signal } = options;
+  const [source, restored] = await Promise.all([walkTree(sourceRoot, signal), walkTree(restoredRoot, signal)]);
   const differences: TreeDifference[] = [];
   for (const path of source.keys()) if (!restored.has(path)) differences.push({ path, what: 'missing from the restore' });
   for (const path of restored.keys()) if (!source.has(path)) differences.push({ path, what: 'not in the source' });
@@ -73,11 +80,12 @@ export async function compareTrees(sourceRoot: string, restoredRoot: string, opt
   const common = [...source.keys()].filter((path) => restored.has(path));
   const files = common.filter((path) => source.get(path)?.type === 'file');
   const deep = options.mode === 'full' ? new Set(common) : new Set([...sample(files, options.sampleMaxFiles), ...common.filter((path) => source.get(path)?.type !== 'file')]);
-  const [sourceXattrs, restoredXattrs] = await Promise.all([readXattrs(options.runner, sourceRoot), readXattrs(options.runner, restoredRoot)]);
+  const [sourceXattrs, restoredXattrs] = await Promise.all([readXattrs(options.runner, sourceRoot, signal), readXattrs(options.runner, restoredRoot, signal)]);
   const sourceLinks = hardLinkGroups(source, deep);
   const restoredLinks = hardLinkGroups(restored, deep);
 
   for (const path of deep) {
+    signal?.throwIfAborted();
     const a = source.get(path);
     const b = restored.get(path);
     if (a === undefined || b === undefined) continue;
@@ -87,7 +95,7 @@ export async function compareTrees(sourceRoot: string, restoredRoot: string, opt
     if (xa !== xb) differences.push({ path, what: `extended attributes ${xa} != ${xb}` });
     if (sourceLinks.get(path) !== restoredLinks.get(path)) differences.push({ path, what: `hard links ${sourceLinks.get(path) ?? 'none'} != ${restoredLinks.get(path) ?? 'none'}` });
     if (a.type === 'file' && b.type === 'file' && a.size === b.size) {
-      const [ha, hb] = await Promise.all([hashFile(join(sourceRoot, path)), hashFile(join(restoredRoot, path))]);
+      const [ha, hb] = await Promise.all([hashFile(join(sourceRoot, path), signal), hashFile(join(restoredRoot, path), signal)]);
       if (ha !== hb) differences.push({ path, what: `content sha256 ${ha} != ${hb}` });
     }
   }

@@ -1,6 +1,6 @@
-/** Runs a program to completion (the btrfs package's ProcessRunner fits). */
+/** Runs a program to completion; one that honours `options.signal` kills the program when it aborts. */
 export interface CommandRunner {
-  run(command: string, args: readonly string[]): Promise<{ stdout: string }>;
+  run(command: string, args: readonly string[], options?: { readonly signal?: AbortSignal }): Promise<{ stdout: string }>;
 }
 
 /** Extended attributes by relative path, each `name -> base64 value`. */
@@ -46,8 +46,11 @@ export function parseGetfattr(output: string, root: string): XattrMap {
   return result;
 }
 
-/** All extended attributes under `root`, in one getfattr run (package `attr`). */
-export async function readXattrs(runner: CommandRunner, root: string): Promise<XattrMap> {
-  const { stdout } = await runner.run('getfattr', ['--recursive', '--no-dereference', '--dump', '--match=-', '--encoding=base64', '--absolute-names', '--physical', root]);
+/** All extended attributes under `root`, in one getfattr run (package `attr`); `signal` stops it. */
+export async function readXattrs(runner: CommandRunner, root: string, signal?: AbortSignal): Promise<XattrMap> {
+  signal?.throwIfAborted();
+  const args = ['--recursive', '--no-dereference', '--dump', '--match=-', '--encoding=base64', '--absolute-names', '--physical', root];
+  const { stdout } = await runner.run('getfattr', args, signal === undefined ? undefined : { signal });
+  signal?.throwIfAborted();
   return parseGetfattr(stdout, root);
 }

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Btrfs } from '@org/btrfs';
+import { type Btrfs, ProcessError, type ProcessRunner } from '@org/btrfs';
 import { BtrfsToS3Error, type Config, ExitCode, type Logger, type Manifest } from '@org/btrfs-s3-core';
 import { assertRestoreTarget, type ChainLink, type CommandRunner, compareTrees, type ManifestSource, resolveChain, resolveStartKey, type TreeComparison, type VerifyMode } from '@org/btrfs-s3-restore';
 import { downloadVerifiedStream, type S3ObjectStore, thawObjects } from '@org/btrfs-s3-store';
@@ -16,7 +16,7 @@ export interface RestoreDeps {
   readonly btrfs: Btrfs;
   readonly client: S3Client;
   readonly store: S3ObjectStore;
-  /** Runs getfattr for the tree comparison. */
+  /** Runs getfattr for the tree comparison; must kill it when the signal it is given aborts (see signalledRunner). */
   readonly runner: CommandRunner;
   readonly signal: AbortSignal;
   readonly progress: ProgressFactory;
@@ -43,6 +43,24 @@ export interface RestoreResult {
   readonly verification: (TreeComparison & { readonly mode: VerifyMode; readonly source: string }) | { readonly mode: VerifyMode; readonly skipped: string };
   readonly bytes: number;
   readonly elapsedSeconds: number;
+}
+
+/**
+ * A CommandRunner over a ProcessRunner's `spawn`, which kills the program when the
+ * signal aborts (`ProcessRunner.run` takes none): an interrupt during the tree
+ * comparison then stops getfattr instead of waiting for it to walk the whole tree.
+ */
+export function signalledRunner(runner: ProcessRunner): CommandRunner {
+  return {
+    async run(command, args, options) {
+      const signal = options?.signal;
+      const child = runner.spawn(command, args, signal === undefined ? {} : { signal });
+      child.stdin.end();
+      const [stdout, exit] = await Promise.all([text(child.stdout), child.completion]);
+      if (exit.exitCode !== 0 || exit.error !== undefined) throw new ProcessError(command, args, exit.exitCode, exit.stderr, exit.error, exit.signal);
+      return { stdout };
+    },
+  };
 }
 
 /** The restored data does not match what was backed up. The restored subvolumes stay for inspection. */
@@ -102,8 +120,17 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const last = chain[chain.length - 1];
   if (last === undefined) throw new VerificationError('empty chain');
   const snapshotPath = join(options.target, last.manifest.snapshot.name);
-  const receivedUuid = await checkReceived(deps, chain, options.target, snapshotPath, last.manifest);
-  const verification = await verifyTree(deps, options, last.manifest, snapshotPath);
+  let receivedUuid: string;
+  let verification: RestoreResult['verification'];
+  try {
+    receivedUuid = await checkReceived(deps, chain, options.target, snapshotPath, last.manifest);
+    verification = await verifyTree(deps, options, last.manifest, snapshotPath);
+  } catch (error) {
+    // A failed verification keeps the snapshots for inspection; an interrupted one
+    // proved nothing, and an interrupt leaves nothing behind, as during the download.
+    if (deps.signal.aborted) await removeReceived(deps, received, options.target, created);
+    throw error;
+  }
   const bytes = chain.reduce((sum, link) => sum + link.manifest.total_bytes, 0);
   return {
     subvolume: options.subvolume,
@@ -163,7 +190,7 @@ async function verifyTree(deps: RestoreDeps, options: RestoreOptions, manifest: 
   if (mode === 'none') return { mode, skipped: '--verify none' };
   const sourcePath = manifest.snapshot.path;
   if (!existsSync(sourcePath)) return { mode, skipped: `the source snapshot ${sourcePath} is not on this host` };
-  const comparison = await compareTrees(sourcePath, snapshotPath, { mode, sampleMaxFiles: deps.config.restore.sample_max_files, runner: deps.runner });
+  const comparison = await compareTrees(sourcePath, snapshotPath, { mode, sampleMaxFiles: deps.config.restore.sample_max_files, runner: deps.runner, signal: deps.signal });
   if (comparison.differences.length > 0) {
     const shown = comparison.differences.slice(0, 20).map((difference) => `  ${difference.path}: ${difference.what}`);
     const more = comparison.differences.length > 20 ? [`  ... and ${comparison.differences.length - 20} more`] : [];
