@@ -11,6 +11,7 @@ import {
   type Logger,
   type LogLevel,
   redactText,
+  redactValue,
   secretsFromEnv,
 } from '@org/btrfs-s3-core';
 
@@ -62,14 +63,19 @@ export abstract class BaseCommand extends Command {
         name: error instanceof Error ? error.name : 'Error',
         message,
         exitCode: exitCodeOf(error),
-        ...(error instanceof ConfigError ? { issues: error.issues } : {}),
+        // Issues quote the bad values, which may be a credential put in the wrong place.
+        ...(error instanceof ConfigError ? { issues: redactValue(error.issues, secrets) } : {}),
       },
     };
   }
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
-    // Flag and argument errors from oclif's parser keep oclif's usage output.
-    if (!(error instanceof BtrfsToS3Error) && error instanceof Errors.CLIError) return super.catch(error);
+    // Flag and argument errors from oclif's parser keep oclif's usage output; they quote
+    // what was typed, which may be a credential pasted into the wrong argument.
+    if (!(error instanceof BtrfsToS3Error) && error instanceof Errors.CLIError) {
+      error.message = redactText(error.message, secretsFromEnv(process.env));
+      return super.catch(error);
+    }
     const exitCode = exitCodeOf(error);
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(error));

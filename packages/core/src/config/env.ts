@@ -64,7 +64,9 @@ export function applyEnvOverrides(document: Record<string, unknown>, env: Env): 
     const [section = '', key = '', ...rest] = name.slice(ENV_PREFIX.length).toLowerCase().split('__');
     const kind = isSection(section) && rest.length === 0 ? valueKind(section, key) : undefined;
     if (kind === undefined) {
-      issues.push({ key: [section, key, ...rest].filter(Boolean).join('.'), message: `unknown key (set by environment variable ${name})` });
+      // A variable without both a section and a key (`BTRFS_TO_S3__S3`) names no key at all: name the variable instead.
+      const message = `unknown key (set by environment variable ${name})`;
+      issues.push(section !== '' && key !== '' ? { key: [section, key, ...rest].filter(Boolean).join('.'), message } : { key: name, message: `${message}; the rule is ${ENV_PREFIX}<SECTION>__<KEY>` });
       continue;
     }
     const current = merged[section];

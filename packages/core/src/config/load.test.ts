@@ -136,8 +136,36 @@ describe('config validation rules', () => {
     ['an unknown section', `${MINIMAL}[extra]\nx = 1\n`, 'extra'],
     ['a missing bucket', MINIMAL.replace('bucket = "my-backups"', ''), 's3.bucket'],
     ['a missing [subvolumes] section', MINIMAL.replace('[subvolumes]\npaths = ["/srv/data", "/srv/home"]', ''), 'subvolumes'],
+    ['an infinite cadence (TOML inf)', `[schedule]\nfull_every_days = inf\n${MINIMAL}`, 'schedule.full_every_days'],
+    ['a negative infinite cadence, once', `[schedule]\nincremental_every_days = -inf\n${MINIMAL}`, 'schedule.incremental_every_days'],
+    ['an infinite stale upload age', `${MINIMAL}stale_upload_age_hours = inf\n`, 's3.stale_upload_age_hours'],
+    ['the root as a subvolume (no name)', replaceIn('"/srv/home"', '"/"'), 'subvolumes.paths.1'],
+    ['a base dir that is a subvolume spelled differently', replaceIn('"/srv/.snapshots"', '"/srv//data/"'), 'snapshots.base_dir'],
+    ['two subvolumes with one name after normalization', replaceIn('"/srv/home"', '"/srv/home/../data"'), 'subvolumes.paths'],
+    ['an endpoint that is not http(s)', `${MINIMAL}endpoint = "ftp://127.0.0.1"\n`, 's3.endpoint'],
   ])('rejects %s, naming the key', (_case, text, key) => {
     expect(keys(text)).toEqual([key]);
+  });
+
+  it('never repeats the user info of a bad endpoint', () => {
+    // `user:pass@host` parses as a URL of scheme `user:`; output redaction would not recognize it.
+    const endpoints = ['user:s3cretvalue@host', 'http://user:s3cretvalue@bad host', 's3cretvalue@host', 'ftp://user:s3cretvalue@host'];
+    for (const endpoint of endpoints) {
+      const lines = problems(`${MINIMAL}endpoint = "${endpoint}"\n`);
+      expect(lines).toEqual([expect.stringMatching(/^s3\.endpoint: must/)]);
+      expect(lines.join('\n')).not.toContain('s3cretvalue');
+    }
+  });
+
+  it('accepts http and https endpoints with a port, a path or user info (which the SDK ignores and output redacts)', () => {
+    expect(problems(`${MINIMAL}endpoint = "https://s3.example.com:8443/base"\n`)).toEqual([]);
+    expect(problems(`${MINIMAL}endpoint = "http://user:pass@127.0.0.1:7480"\n`)).toEqual([]);
+  });
+
+  it('normalizes absolute paths to one spelling', () => {
+    const config = parseConfig(MINIMAL.replace('"/srv/.snapshots"', '"/srv//.snapshots/./"').replace('"/srv/home"', '"/srv/x/../home/"'));
+    expect(config.snapshots.base_dir).toBe('/srv/.snapshots');
+    expect(config.subvolumes.paths).toEqual(['/srv/data', '/srv/home']);
   });
 
   it('accepts the S3 limits exactly at their bounds', () => {
@@ -237,6 +265,13 @@ describe('environment overrides (BTRFS_TO_S3__<SECTION>__<KEY>)', () => {
       's3.buket: unknown key (set by environment variable BTRFS_TO_S3__S3__BUKET)',
       'nope.key: unknown key (set by environment variable BTRFS_TO_S3__NOPE__KEY)',
       's3.bucket.extra: unknown key (set by environment variable BTRFS_TO_S3__S3__BUCKET__EXTRA)',
+    ]);
+  });
+
+  it('names the variable itself when it names no section and key', () => {
+    expect(problems(MINIMAL, { BTRFS_TO_S3__S3: 'x', BTRFS_TO_S3__: 'x' })).toEqual([
+      'BTRFS_TO_S3__S3: unknown key (set by environment variable BTRFS_TO_S3__S3); the rule is BTRFS_TO_S3__<SECTION>__<KEY>',
+      'BTRFS_TO_S3__: unknown key (set by environment variable BTRFS_TO_S3__); the rule is BTRFS_TO_S3__<SECTION>__<KEY>',
     ]);
   });
 

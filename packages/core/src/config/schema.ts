@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, posix } from 'node:path';
 import * as v from 'valibot';
 import { GiB, MiB, S3_LIMITS } from './units';
 
@@ -33,19 +33,30 @@ export function expandHome(path: string): string {
   return path;
 }
 
+/** One spelling per directory (no `.`, `..`, doubled or trailing `/`), so keys compare and name subvolumes reliably. */
+export function normalizePath(path: string): string {
+  const normalized = posix.normalize(path);
+  return normalized.length > 1 ? normalized.replace(/\/+$/, '') : normalized;
+}
+
 const absolutePath = v.pipe(
   v.string(),
   v.transform(expandHome),
   v.check(isAbsolute, (issue) => `must be an absolute path (after ~ expansion), got ${JSON.stringify(issue.input)}`),
+  v.transform(normalizePath),
 );
 const positiveInteger = v.pipe(
   v.number(),
   v.integer('must be a whole number'),
   v.minValue(1, (issue) => `must be greater than 0, got ${String(issue.input)}`),
 );
+// TOML has `inf`: an infinite cadence or wait would become an invalid date or timer later on.
 const positiveNumber = v.pipe(
   v.number(),
-  v.gtValue(0, (issue) => `must be greater than 0, got ${String(issue.input)}`),
+  v.check(
+    (value) => Number.isFinite(value) && value > 0,
+    (issue) => `must be ${Number.isFinite(issue.input) ? '' : 'a finite number '}greater than 0, got ${String(issue.input)}`,
+  ),
 );
 const nonEmpty = v.pipe(v.string(), v.nonEmpty('must not be empty'));
 const oneOf = <const T extends readonly string[]>(values: T) =>
@@ -89,6 +100,23 @@ export function subvolumeName(path: string): string {
   return parts[parts.length - 1] ?? '';
 }
 
+/**
+ * What is wrong with an `s3.endpoint` value, if anything. Only `http(s)://` URLs: the
+ * output redaction recognizes user info (`user:password@`) after a scheme, so a value
+ * like `user:password@host` must not pass for a URL, and no message repeats user info.
+ */
+function endpointProblem(value: string): string | undefined {
+  const shown = JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/]*@/i, '$1[REDACTED]@'));
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `must be a URL such as http://127.0.0.1:7480, got ${shown}`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must be an http:// or https:// URL such as http://127.0.0.1:7480, got ${shown}`;
+  return undefined;
+}
+
 function duplicateNames(paths: readonly string[]): string | undefined {
   const seen = new Map<string, string>();
   for (const path of paths) {
@@ -102,7 +130,7 @@ function duplicateNames(paths: readonly string[]): string | undefined {
 
 const SubvolumesSchema = v.strictObject({
   paths: v.pipe(
-    v.array(absolutePath),
+    v.array(v.pipe(absolutePath, v.check((path) => subvolumeName(path) !== '', 'must end in a path component, which names the subvolume'))),
     v.minLength(1, 'must list at least one subvolume'),
     v.check((paths) => duplicateNames(paths) === undefined, (issue) => duplicateNames(issue.input) ?? ''),
   ),
@@ -112,7 +140,7 @@ const S3Schema = v.strictObject({
   bucket: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, (issue) => `must be a valid bucket name (3-63 lowercase letters, digits, dots, hyphens), got ${JSON.stringify(issue.input)}`)),
   region: nonEmpty,
   prefix: v.pipe(v.string(), v.transform((prefix) => prefix.replace(/^\/+|\/+$/g, '')), v.nonEmpty('must not be empty')),
-  endpoint: v.optional(v.pipe(v.string(), v.url((issue) => `must be a URL such as http://127.0.0.1:7480, got ${JSON.stringify(issue.input)}`))),
+  endpoint: v.optional(v.pipe(v.string(), v.check((value) => endpointProblem(value) === undefined, (issue) => endpointProblem(issue.input) ?? ''))),
   path_style: v.optional(v.boolean(), false),
   checksum_mode: v.optional(oneOf(CHECKSUM_MODES), 'when_supported'),
   chunk_size_bytes: v.optional(positiveInteger, 200 * GiB),
@@ -132,7 +160,16 @@ const S3Schema = v.strictObject({
   sse: v.optional(oneOf(SSE_MODES), 'AES256'),
   retain_generations: v.optional(positiveInteger, 1),
   /** Incomplete multipart uploads under the prefix older than this are aborted at the start of a backup. */
-  stale_upload_age_hours: v.optional(v.pipe(v.number(), v.minValue(0, 'must be 0 or more')), 24),
+  stale_upload_age_hours: v.optional(
+    v.pipe(
+      v.number(),
+      v.check(
+        (value) => Number.isFinite(value) && value >= 0,
+        (issue) => `must be ${Number.isFinite(issue.input) ? '' : 'a finite number '}0 or more, got ${String(issue.input)}`,
+      ),
+    ),
+    24,
+  ),
 });
 
 const RestoreSchema = v.strictObject({

@@ -2,10 +2,9 @@ import { REDACTED, redactText, redactValue, secretsFromEnv } from './redact';
 
 describe('redaction', () => {
   it('collects only the credential variables, ignoring short values', () => {
-    expect(secretsFromEnv({ AWS_SECRET_ACCESS_KEY: 'longsecretvalue', AWS_SESSION_TOKEN: 'short', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE1', HOME: '/root' })).toEqual([
-      'longsecretvalue',
-      'AKIAEXAMPLE1',
-    ]);
+    expect(
+      secretsFromEnv({ AWS_SECRET_ACCESS_KEY: 'longsecretvalue', AWS_SESSION_TOKEN: 'short', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE1', AWS_CONTAINER_AUTHORIZATION_TOKEN: 'bearer-token-1', HOME: '/root' }),
+    ).toEqual(['longsecretvalue', 'AKIAEXAMPLE1', 'bearer-token-1']);
   });
 
   it('replaces every occurrence of a secret and URL user info', () => {

@@ -5,7 +5,8 @@
  */
 export const REDACTED = '[REDACTED]';
 
-const SECRET_ENV_VARS = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID'] as const;
+// The SDK's chain also reads a bearer token for the container credential endpoint (ECS, EKS Pod Identity).
+const SECRET_ENV_VARS = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID', 'AWS_CONTAINER_AUTHORIZATION_TOKEN'] as const;
 const SECRET_KEY = /secret|password|passwd|token|authorization|credential|signature/i;
 const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
 
