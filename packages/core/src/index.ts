@@ -47,3 +47,5 @@ export type { Manifest, ManifestChunk, ManifestPart, Pointer } from './manifest/
 export { subvolumePrefix, pointerKey, backupPrefix, manifestKey, chunkKey } from './manifest/keys';
 export { parseManifest, parsePointer, serializeManifest, serializePointer, FormatError } from './manifest/parse';
 export { writeFileAtomic } from './fs/atomic';
+export { buildInventory, dirOfManifest, planRemoteRetention, earlyDeletions, MINIMUM_STORAGE_DAYS } from './retention';
+export type { BackupState, EarlyDeletion, Generation, InventoryInput, KeepReason, DeleteReason, ManifestRead, PointerRead, RemoteBackup, RemoteInventory, RemoteObject, RemoteRetentionPlan, RemoteRetentionSettings, RetentionEntry, RootState } from './retention';

@@ -39,3 +39,10 @@ export type { ArchiveClassification, ArchiveHead, ArchiveState } from './archive
 export { thawObjects } from './archive/thaw';
 export { ArchiveThawError, RestoreTierError } from './archive/errors';
 export type { ArchiveClient, RestoreTier, ThawOptions, ThawPolling, ThawProgress, ThawResult, ThawRetryEvent } from './archive/types';
+export { listObjects } from './bucket/listing';
+export type { ListingClient, ListingOptions } from './bucket/listing';
+export { deleteObjects, DeleteObjectsError, DELETE_BATCH_SIZE } from './bucket/delete-objects';
+export type { DeleteClient, DeleteOptions, KeyFailure } from './bucket/delete-objects';
+export { checkChunks, sampleChunks } from './bucket/check-chunks';
+export type { ChunkCheckClient, ChunkCheckOptions, ChunkCheckResult, ChunkFinding, ChunkReads } from './bucket/check-chunks';
+export { readTextIfExists } from './bucket/read-text';

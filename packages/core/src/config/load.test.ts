@@ -61,6 +61,8 @@ describe('config defaults', () => {
       spool_enabled: false,
       sse: 'AES256',
       retain_generations: 1,
+      prune_after_backup: true,
+      prune_grace_hours: 24,
       stale_upload_age_hours: 24,
     });
     expect(config.restore).toEqual({
@@ -120,6 +122,7 @@ describe('config validation rules', () => {
     ['a relative metrics path', `[global]\nmetrics_path = "m.json"\n${MINIMAL}`, 'global.metrics_path'],
     ['a zero progress interval', `[global]\nprogress_interval_seconds = 0\n${MINIMAL}`, 'global.progress_interval_seconds'],
     ['zero retained generations', `${MINIMAL}retain_generations = 0\n`, 's3.retain_generations'],
+    ['a zero prune grace period', `${MINIMAL}prune_grace_hours = 0\n`, 's3.prune_grace_hours'],
     ['a bad log level', `[global]\nlog_level = "loud"\n${MINIMAL}`, 'global.log_level'],
     ['a zero spool size', `[global]\nspool_size_bytes = 0\n${MINIMAL}`, 'global.spool_size_bytes'],
     ['a relative lock path', `[global]\nlock_path = "lock"\n${MINIMAL}`, 'global.lock_path'],

@@ -159,6 +159,10 @@ const S3Schema = v.strictObject({
   spool_enabled: v.optional(v.boolean(), false),
   sse: v.optional(oneOf(SSE_MODES), 'AES256'),
   retain_generations: v.optional(positiveInteger, 1),
+  /** Prune the bucket (docs/operations.md) at the end of every successful backup. */
+  prune_after_backup: v.optional(v.boolean(), true),
+  /** A failed run's chunks (no manifest) are pruned only once their newest object is older than this. */
+  prune_grace_hours: v.optional(positiveNumber, 24),
   /** Incomplete multipart uploads under the prefix older than this are aborted at the start of a backup. */
   stale_upload_age_hours: v.optional(
     v.pipe(

@@ -1,8 +1,12 @@
 import {
   type ArchiveStatus,
+  DeleteObjectsCommand,
+  type DeleteObjectsCommandOutput,
   GetObjectCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   RestoreObjectCommand,
   type RestoreObjectCommandOutput,
   type StorageClass,
@@ -20,9 +24,17 @@ export interface FakeObject {
   restore: 'none' | 'ongoing' | 'restored';
   /** Replaces the x-amz-restore header HeadObject reports, to stand in for a store that sends something odd. */
   restoreHeader?: string;
+  /** What ListObjectsV2 reports as LastModified. */
+  lastModified: Date;
 }
 
-export type ObjectCommand = GetObjectCommand | HeadObjectCommand | RestoreObjectCommand;
+export type ObjectCommand = GetObjectCommand | HeadObjectCommand | RestoreObjectCommand | ListObjectsV2Command | DeleteObjectsCommand;
+
+/** A per-key failure DeleteObjects reports in its Errors list (the request itself succeeds). */
+export interface DeleteKeyError {
+  readonly Code: string;
+  readonly Message: string;
+}
 
 /** Runs before the fake answers; throw to fail the call, await to hold it. A held GET fails when its signal aborts. */
 export type ObjectHook = (command: ObjectCommand, signal: AbortSignal | undefined) => Promise<void> | void;
@@ -66,9 +78,13 @@ export class FakeObjectS3 {
   omitContentRange = false;
   /** The Range of every GET aborted while held or while its body was open. */
   readonly abortedGets: string[] = [];
+  /** ListObjectsV2 page size, to exercise pagination. */
+  listPageSize = 1000;
+  /** The error DeleteObjects reports for a key instead of deleting it; undefined deletes it. */
+  deleteErrorFor: (key: string) => DeleteKeyError | undefined = () => undefined;
 
   put(key: string, bytes: Buffer, options: Partial<Omit<FakeObject, 'bytes'>> = {}): void {
-    this.objects.set(key, { bytes, storageClass: 'STANDARD', restore: 'none', ...options });
+    this.objects.set(key, { bytes, storageClass: 'STANDARD', restore: 'none', lastModified: new Date(), ...options });
   }
 
   /** The thaw of `key` finished: GETs succeed, HeadObject reports it restored. */
@@ -87,17 +103,54 @@ export class FakeObjectS3 {
   send(command: GetObjectCommand, options?: SendOptions): Promise<RangedGetOutput>;
   send(command: HeadObjectCommand, options?: SendOptions): Promise<HeadObjectCommandOutput>;
   send(command: RestoreObjectCommand, options?: SendOptions): Promise<RestoreObjectCommandOutput>;
-  async send(command: ObjectCommand, options?: SendOptions): Promise<RangedGetOutput | HeadObjectCommandOutput | RestoreObjectCommandOutput> {
+  send(command: ListObjectsV2Command, options?: SendOptions): Promise<ListObjectsV2CommandOutput>;
+  send(command: DeleteObjectsCommand, options?: SendOptions): Promise<DeleteObjectsCommandOutput>;
+  async send(
+    command: ObjectCommand,
+    options?: SendOptions,
+  ): Promise<RangedGetOutput | HeadObjectCommandOutput | RestoreObjectCommandOutput | ListObjectsV2CommandOutput | DeleteObjectsCommandOutput> {
     this.commands.push(command);
     const signal = options?.abortSignal;
     if (command instanceof GetObjectCommand) return this.get(command, signal);
     await this.hook(command, signal);
+    if (command instanceof ListObjectsV2Command) return this.list(command);
+    if (command instanceof DeleteObjectsCommand) return this.delete(command);
     const object = this.objects.get(command.input.Key ?? '');
     if (command instanceof HeadObjectCommand) {
       if (object === undefined) throw s3Error('NotFound', 404);
       return { ...ok, ContentLength: object.bytes.length, ...this.archiveHeaders(object) };
     }
     return this.restoreObject(object);
+  }
+
+  /** Keys in order, paged after ContinuationToken (here simply the last key of the previous page). */
+  private list(command: ListObjectsV2Command): ListObjectsV2CommandOutput {
+    const { Prefix = '', ContinuationToken } = command.input;
+    const matching = [...this.objects.keys()].filter((key) => key.startsWith(Prefix) && (ContinuationToken === undefined || key > ContinuationToken)).sort();
+    const page = matching.slice(0, this.listPageSize);
+    const truncated = matching.length > page.length;
+    const Contents = page.map((key) => {
+      const object = this.objects.get(key);
+      return { Key: key, Size: object?.bytes.length, LastModified: object?.lastModified, StorageClass: object?.storageClass };
+    });
+    return { ...ok, Contents, KeyCount: page.length, IsTruncated: truncated, ...(truncated ? { NextContinuationToken: page[page.length - 1] } : {}) };
+  }
+
+  /** Deletes the keys (a missing key counts as deleted, as in S3) and reports per-key errors. */
+  private delete(command: DeleteObjectsCommand): DeleteObjectsCommandOutput {
+    const keys = (command.input.Delete?.Objects ?? []).map((object) => object.Key ?? '');
+    if (keys.length > 1000) throw s3Error('MalformedXML', 400);
+    const Errors = keys.flatMap((key) => {
+      const error = this.deleteErrorFor(key);
+      if (error === undefined) {
+        this.objects.delete(key);
+        return [];
+      }
+      return [{ Key: key, ...error }];
+    });
+    const quiet = command.input.Delete?.Quiet === true;
+    const failed = new Set(Errors.map((error) => error.Key));
+    return { ...ok, Errors, ...(quiet ? {} : { Deleted: keys.filter((key) => !failed.has(key)).map((Key) => ({ Key })) }) };
   }
 
   private archiveHeaders(object: FakeObject): Pick<HeadObjectCommandOutput, 'StorageClass' | 'ArchiveStatus' | 'Restore'> {
