@@ -1,3 +1,4 @@
+import { ExitCode } from '@org/btrfs-s3-core';
 import { type CliResult, type Env, MiB } from '@org/testenv';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,9 +15,6 @@ import { type FakeS3Endpoint, startFakeS3Endpoint } from './fake-s3-endpoint';
  * temp dir and whose endpoint is a local server that counts requests. Nothing here
  * needs Btrfs: validation must finish before anything touches disk or network.
  */
-
-/** docs/exit-codes.md (`ExitCode.Usage` in @org/btrfs-s3-core, which this package does not depend on). */
-const USAGE = 2;
 
 /** A TOML value written verbatim (a TOML local time, which a JS value cannot express). */
 class Raw {
@@ -240,10 +238,10 @@ describe('bad input is refused before anything happens', () => {
       await withRun(input, ({ paths, server, result, before }) => {
         const output = oneLine(`${result.stdout}\n${result.stderr}`);
         expect(output).toContain(oneLine(typeof input.error === 'function' ? input.error(paths) : input.error));
-        expect(result.code).toBe(USAGE);
+        expect(result.code).toBe(ExitCode.Usage);
         if (input.issueKeys !== undefined) {
           const json = JSON.parse(result.stdout) as { error: { exitCode: number; issues: { key: string }[] } };
-          expect(json.error.exitCode).toBe(USAGE);
+          expect(json.error.exitCode).toBe(ExitCode.Usage);
           expect(json.error.issues.map((issue) => issue.key).sort()).toEqual([...input.issueKeys].sort());
         }
 

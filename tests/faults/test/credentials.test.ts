@@ -1,3 +1,4 @@
+import { ExitCode } from '@org/btrfs-s3-core';
 import { type CliResult, type Env, withLoopBtrfs } from '@org/testenv';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,10 +12,6 @@ import { closedPortUrl, type FakeS3Endpoint, type Responder, signatureDoesNotMat
  * (stdout and stderr) is searched for them. Each case also asserts what the output
  * does say, so a run that printed nothing at all could not pass.
  */
-
-/** docs/exit-codes.md. */
-const FATAL = 1;
-const USAGE = 2;
 
 // Shaped like real ones: a secret key has `/` and `+`, a session token is long base64.
 const ACCESS_KEY_ID = 'AKIAFAKEACCESSKEY0009';
@@ -128,7 +125,7 @@ describe('credentials never appear in output', () => {
   it.concurrent('a backup the store refuses (403 SignatureDoesNotMatch echoing the signed request) names the cause, at debug level, without the credentials', async () => {
     await withSetup({ btrfs: true }, async (setup) => {
       const result = await run(setup, ['backup', '--once', '--log-level', 'debug']);
-      expect(result.code).toBe(FATAL);
+      expect(result.code).toBe(ExitCode.Fatal);
       expect(result.stderr).toMatch(/error S3 ListMultipartUploads .* failed: SignatureDoesNotMatch \(HTTP 403\)/);
       // The credentials were in play: the request carried the session token, which the store's error body echoed back.
       expect(setup.server.requests[0]?.headers['x-amz-security-token']).toBe(SESSION_TOKEN);
@@ -140,7 +137,7 @@ describe('credentials never appear in output', () => {
   it.concurrent('the same refused backup with --log-format json logs JSON lines without the credentials', async () => {
     await withSetup({ btrfs: true }, async (setup) => {
       const result = await run(setup, ['backup', '--once', '--log-format', 'json', '--log-level', 'debug']);
-      expect(result.code).toBe(FATAL);
+      expect(result.code).toBe(ExitCode.Fatal);
       expect(jsonLines(result.stderr)).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringContaining('SignatureDoesNotMatch (HTTP 403)') }));
       expectNoCredentials(result);
     });
@@ -149,9 +146,9 @@ describe('credentials never appear in output', () => {
   it.concurrent('the same refused backup with --json reports the error object without the credentials', async () => {
     await withSetup({ btrfs: true }, async (setup) => {
       const result = await run(setup, ['backup', '--once', '--json']);
-      expect(result.code).toBe(FATAL);
+      expect(result.code).toBe(ExitCode.Fatal);
       const { error } = JSON.parse(result.stdout) as { error: { message: string; exitCode: number } };
-      expect(error).toMatchObject({ exitCode: FATAL, message: expect.stringContaining('SignatureDoesNotMatch (HTTP 403)') });
+      expect(error).toMatchObject({ exitCode: ExitCode.Fatal, message: expect.stringContaining('SignatureDoesNotMatch (HTTP 403)') });
       expectNoCredentials(result);
     });
   });
@@ -160,7 +157,7 @@ describe('credentials never appear in output', () => {
     const closed = new URL(await closedPortUrl()).host;
     await withSetup({ btrfs: true }, async (setup) => {
       const result = await run(setup, ['backup', '--once', '--log-level', 'debug'], { BTRFS_TO_S3__S3__ENDPOINT: `http://${ACCESS_KEY_ID}:${URL_PASSWORD}@${closed}` });
-      expect(result.code).toBe(FATAL);
+      expect(result.code).toBe(ExitCode.Fatal);
       expect(result.stderr).toContain(`failed: connect ECONNREFUSED ${closed}`);
       expectNoCredentials(result);
     });
@@ -170,7 +167,7 @@ describe('credentials never appear in output', () => {
     await withSetup({ respond: headOkGetRefused }, async (setup) => {
       const target = join(setup.root, 'restored');
       const result = await run(setup, ['restore', '--subvolume', 'data', '--target', target, '--log-format', 'json', '--log-level', 'debug']);
-      expect(result.code).toBe(FATAL);
+      expect(result.code).toBe(ExitCode.Fatal);
       expect(jsonLines(result.stderr)).toContainEqual(
         expect.objectContaining({ level: 'error', message: expect.stringMatching(/S3 GetObject .*current\.json failed: SignatureDoesNotMatch \(HTTP 403\)/) }),
       );
@@ -198,7 +195,7 @@ describe('credentials never appear in output', () => {
   it.concurrent('an endpoint override that is user:password@host without a scheme is refused with the user info masked, also in --json issues', async () => {
     await withSetup({}, async (setup) => {
       const result = await run(setup, ['config', 'validate', '--json'], { BTRFS_TO_S3__S3__ENDPOINT: `${ACCESS_KEY_ID}:${URL_PASSWORD}@storage.internal` });
-      expect(result.code).toBe(USAGE);
+      expect(result.code).toBe(ExitCode.Usage);
       const { error } = JSON.parse(result.stdout) as { error: { issues: { key: string; message: string }[] } };
       expect(error.issues).toEqual([{ key: 's3.endpoint', message: expect.stringContaining('got "[REDACTED]@storage.internal"') }]);
       expectNoCredentials(result);
@@ -208,7 +205,7 @@ describe('credentials never appear in output', () => {
   it.concurrent('a credential given as a config value is redacted from the --json issues that quote it', async () => {
     await withSetup({}, async (setup) => {
       const result = await run(setup, ['backup', '--json'], { BTRFS_TO_S3__S3__BUCKET: SECRET });
-      expect(result.code).toBe(USAGE);
+      expect(result.code).toBe(ExitCode.Usage);
       const { error } = JSON.parse(result.stdout) as { error: { message: string; issues: { key: string; message: string }[] } };
       expect(error.issues).toEqual([{ key: 's3.bucket', message: expect.stringContaining('got "[REDACTED]"') }]);
       expect(error.message).toContain('s3.bucket: must be a valid bucket name');
@@ -220,7 +217,7 @@ describe('credentials never appear in output', () => {
   it.concurrent('a credential pasted into a flag value is redacted from the usage error', async () => {
     await withSetup({}, async (setup) => {
       const result = await run(setup, ['backup', '--log-level', SECRET]);
-      expect(result.code).toBe(USAGE);
+      expect(result.code).toBe(ExitCode.Usage);
       // oclif wraps the line and prefixes the continuation with ` ›`.
       expect(result.stderr.replace(/\n\s*›?\s*/g, ' ').replace(/\s+/g, ' ')).toContain('Expected --log-level=[REDACTED] to be one of: error, warn, info, debug');
       expectNoCredentials(result);
