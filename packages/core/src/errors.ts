@@ -34,8 +34,12 @@ export function errnoCode(error: unknown): string | undefined {
 
 /** The run was stopped by a signal; what was in progress was rolled back. */
 export class InterruptedError extends BtrfsToS3Error {
-  constructor(readonly signal: string) {
-    super(`interrupted by ${signal}; work in progress was rolled back and the previous backup stays current`, { exitCode: ExitCode.Fatal });
+  constructor(
+    readonly signal: string,
+    /** What the rollback guarantees; the default is a backup's. */
+    outcome = 'work in progress was rolled back and the previous backup stays current',
+  ) {
+    super(`interrupted by ${signal}; ${outcome}`, { exitCode: ExitCode.Fatal });
   }
 }
 

@@ -516,7 +516,7 @@ describe('restore of a damaged or interrupted backup', () => {
         expect({ code: result.code, signal: result.signal }).toEqual({ code: 1, signal: null });
         const lines = errorLines(result);
         expect(lines).toHaveLength(1);
-        expect(lines[0]).toContain(`interrupted by ${signal}`);
+        expect(lines[0]).toContain(`interrupted by ${signal}; everything this restore received was removed; the bucket is unchanged`);
         await expectNothingLeft('intact', target, before, tmp);
         expect(existsSync(spool)).toBe(false);
       } finally {

@@ -27,7 +27,7 @@ export default class Backup extends BaseCommand {
     const client = createS3Client(config.s3);
     try {
       const btrfs = new Btrfs(spawnProcessRunner);
-      const result = await withInterrupts(logger, 'the backup in progress', (signal) => runBackup(
+      const result = await withInterrupts(logger, { what: 'the backup in progress' }, (signal) => runBackup(
         {
           config,
           logger,

@@ -35,7 +35,7 @@ export default class Restore extends BaseCommand {
     if (target === undefined) this.error('--target is required when restore.target_base_dir is not set', { exit: 2 });
     const client = createS3Client(config.s3);
     try {
-      const result = await withInterrupts(logger, 'the restore in progress', (signal) => runRestore(
+      const result = await withInterrupts(logger, { what: 'the restore in progress', outcome: 'everything this restore received was removed; the bucket is unchanged' }, (signal) => runRestore(
         {
           config,
           logger,
