@@ -159,6 +159,19 @@ const cliCases: BadInput[] = [
   { name: 'a bad --log-level value', argv: backup('--log-level', 'loud'), error: 'Expected --log-level=loud to be one of: error, warn, info, debug' },
   { name: 'an unknown --subvolume for backup', argv: backup('--once', '--subvolume', 'nope'), error: '--subvolume: unknown subvolume "nope"; configured: data, home-subvolume' },
   { name: 'an unknown --subvolume for plan', argv: plan('--subvolume', 'nope'), error: '--subvolume: unknown subvolume "nope"' },
+  {
+    name: 'an unknown --subvolume for plan when state records a published backup (no HEAD of its manifest first)',
+    argv: plan('--subvolume', 'nope'),
+    prepare: ({ root }) => {
+      mkdirSync(join(root, 'state'));
+      const at = '2026-11-01T02:00:00.000Z';
+      const data = { last_snapshot: 'data__20261101T020000Z__full', last_manifest: 'bad-input/subvol/data/full/20261101T020000Z/manifest.json', last_kind: 'full', last_backup_at: at, last_full_at: at };
+      writeFileSync(join(root, 'state', 'state.json'), JSON.stringify({ version: 1, last_run_at: at, subvolumes: { data } }));
+    },
+    error: '--subvolume: unknown subvolume "nope"',
+  },
+  { name: 'a restore --subvolume that is a path, not a name', argv: () => ['restore', '--subvolume', '../x', '--target', '/restored'], error: '--subvolume: "../x" is not a subvolume name' },
+  { name: 'an empty restore --subvolume', argv: () => ['restore', '--subvolume', '', '--target', '/restored'], error: '--subvolume: "" is not a subvolume name' },
   { name: '--no-s3 together with --dry-run', argv: backup('--no-s3', '--dry-run'), error: '--dry-run=true cannot also be provided when using --no-s3' },
   { name: 'an unknown command', argv: () => ['backups'], error: 'command backups not found' },
   { name: 'restore without --target (and no restore.target_base_dir)', argv: () => ['restore', '--subvolume', 'data'], error: '--target is required when restore.target_base_dir is not set' },
@@ -249,7 +262,7 @@ describe('bad input is refused before anything happens', () => {
         // lock, metrics, spool and restore target all live there), nothing at the relative paths.
         expect(server.requests.map((request) => `${request.method} ${request.url}`)).toEqual([]);
         expect(tree(paths.root)).toEqual(before);
-        for (const path of ['snapshots', 'state', 'spool', 'restored']) expect(existsSync(join(paths.root, path))).toBe(false);
+        for (const path of ['snapshots', 'state', 'spool', 'restored'].filter((entry) => !before.includes(entry))) expect(existsSync(join(paths.root, path))).toBe(false);
         expect(existsSync(join(process.cwd(), RELATIVE))).toBe(false);
       });
     },

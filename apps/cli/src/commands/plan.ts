@@ -1,5 +1,5 @@
 import { Btrfs, spawnProcessRunner } from '@org/btrfs';
-import { planBackups, readState, type SubvolumePlan } from '@org/btrfs-s3-core';
+import { planBackups, readState, selectSubvolumes, type SubvolumePlan } from '@org/btrfs-s3-core';
 import { createS3Client, S3ObjectStore } from '@org/btrfs-s3-store';
 import { BaseCommand } from '../base-command';
 import { describePlan } from '../describe';
@@ -21,6 +21,7 @@ export default class Plan extends BaseCommand {
   async run(): Promise<PlanResult> {
     const { flags } = await this.parse(Plan);
     const { config } = await this.context(flags);
+    selectSubvolumes(config, flags.subvolume ?? []); // an unknown --subvolume fails before any read or request
     const state = await readState(config.global.state_path);
     const client = createS3Client(config.s3);
     try {

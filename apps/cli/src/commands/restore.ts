@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs';
-import { VERIFY_MODES } from '@org/btrfs-s3-core';
+import { ExitCode, VERIFY_MODES } from '@org/btrfs-s3-core';
 import { createS3Client, S3ObjectStore } from '@org/btrfs-s3-store';
 import { join } from 'node:path';
 import { BaseCommand } from '../base-command';
@@ -29,6 +29,10 @@ export default class Restore extends BaseCommand {
 
   async run(): Promise<RestoreResult> {
     const { flags } = await this.parse(Restore);
+    // A name, never a path: it becomes part of S3 keys, so `..` or `a/b` must not reach a request.
+    if (['', '.', '..'].includes(flags.subvolume) || flags.subvolume.includes('/')) {
+      this.error(`--subvolume: "${flags.subvolume}" is not a subvolume name (the last component of a configured path)`, { exit: ExitCode.Usage });
+    }
     const { config, logger } = await this.context(flags);
     requireRoot('restore');
     const target = flags.target ?? (config.restore.target_base_dir === undefined ? undefined : join(config.restore.target_base_dir, flags.subvolume));
