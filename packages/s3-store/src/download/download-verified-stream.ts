@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { addAbortSignal, Readable } from 'node:stream';
 import { withRetry } from '../retry';
@@ -124,7 +124,9 @@ async function* verifiedParts(ctx: FetchContext, plan: readonly PartRange[], str
   const window: Array<Promise<Buffer>> = [];
   let started = 0;
   let failedAt = plan.length;
-  const streamHash = createHash('sha256');
+  // As in the upload's splitter, no prefix is hashed twice: while the first chunk is
+  // read its hash state is also the stream's; the stream continues from a copy.
+  let streamHash: Hash | undefined;
   let chunkHash = createHash('sha256');
   const fill = () => {
     for (let next = plan[started]; next !== undefined && window.length < concurrency && started <= failedAt; next = plan[started]) {
@@ -143,17 +145,18 @@ async function* verifiedParts(ctx: FetchContext, plan: readonly PartRange[], str
     const fetch = window.shift();
     if (fetch === undefined) throw new Error(`part ${index} of the download was never fetched`);
     const bytes = await fetch;
-    streamHash.update(bytes);
+    streamHash?.update(bytes);
     chunkHash.update(bytes);
     if (part.lastOfChunk) {
+      streamHash ??= chunkHash.copy();
       const actual = chunkHash.digest('hex');
       if (actual !== part.chunkSha256) throw new DownloadVerificationError({ subject: 'chunk sha256', key: part.key, expected: part.chunkSha256, actual });
       chunkHash = createHash('sha256');
     }
-    if (index === plan.length - 1) checkStream(streamHash.digest('hex'), streamSha256);
+    if (index === plan.length - 1) checkStream((streamHash ?? chunkHash).digest('hex'), streamSha256);
     yield bytes;
   }
-  if (plan.length === 0) checkStream(streamHash.digest('hex'), streamSha256);
+  if (plan.length === 0) checkStream(createHash('sha256').digest('hex'), streamSha256);
 }
 
 function checkStream(actual: string, expected: string): void {

@@ -50,6 +50,33 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
     expect(create?.input).not.toHaveProperty('ServerSideEncryption');
   });
 
+  // The splitter shares hash state between a chunk and its first part, and between the
+  // stream and its first chunk; every boundary case must still hash exactly its bytes.
+  it.each([
+    { size: 1000, read: 33, chunk: 300, part: 64, label: 'several chunks of several parts, reads across boundaries' },
+    { size: 250, read: 7, chunk: 300, part: 64, label: 'one chunk (the stream is its first chunk)' },
+    { size: 50, read: 50, chunk: 300, part: 64, label: 'one part (the stream, chunk and part are the same bytes)' },
+    { size: 600, read: 64, chunk: 300, part: 300, label: 'single-part chunks ending on a boundary' },
+    { size: 301, read: 301, chunk: 300, part: 128, label: 'one read spanning a chunk boundary, a 1-byte last chunk' },
+  ])('records part, chunk and stream hashes equal to hashes of the bytes S3 received: $label', async ({ size, read, chunk: chunkSizeBytes, part: partSizeBytes }) => {
+    const fake = new FakeS3();
+    const data = randomData(size);
+    const result = await upload(fake, sourceOf(data, read), { chunkSizeBytes, partSizeBytes, concurrency: 3 });
+    expect(result.streamSha256).toBe(sha256(data));
+    let offset = 0;
+    for (const chunk of result.chunks) {
+      const expected = data.subarray(offset, offset + chunk.size);
+      expect(chunk.sha256).toBe(sha256(expected));
+      let partOffset = 0;
+      for (const part of chunk.parts) {
+        expect(part.sha256).toBe(sha256(expected.subarray(partOffset, partOffset + part.size)));
+        partOffset += part.size;
+      }
+      offset += chunk.size;
+    }
+    expect(offset).toBe(size);
+  });
+
   it('records hashes of each chunk, part and the whole stream equal to hashes of the bytes S3 received', async () => {
     const fake = new FakeS3();
     const data = randomData(1000);
