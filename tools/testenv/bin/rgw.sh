@@ -5,6 +5,8 @@
 #   rgw.sh install               install the Debian packages if missing
 #   rgw.sh start DIR [PORT]      start a cluster in DIR; writes DIR/env (endpoint, keys, bucket)
 #   rgw.sh stop DIR              stop the daemons started in DIR (by their PID files) and remove DIR
+#   rgw.sh restart-rgw DIR       start radosgw of DIR again after it died (fault tests kill it); same port,
+#                                returns once it answers
 #
 # Environment: RGW_MEMSTORE_BYTES (default 8 GiB; memstore allocates as it fills), RGW_BUCKET (default btrfs-to-s3-test).
 set -euo pipefail
@@ -167,6 +169,30 @@ kill_daemons() {
   done
 }
 
+# Whether a PID names a live process (a zombie waiting to be reaped counts as dead).
+alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z ]]
+}
+
+# Only radosgw: the monitor and the OSD keep running, so what the gateway stored survives.
+restart_rgw() {
+  [[ -f $1/ceph.conf ]] || die "no cluster in $1"
+  DIR=$(cd "$1" && pwd)
+  local pid_file=$DIR/run/client.rgw.pid port
+  if [[ -f $pid_file ]] && alive "$(cat "$pid_file")"; then die "radosgw (PID $(cat "$pid_file")) still runs in $DIR"; fi
+  port=$(sed -n 's/^rgw frontends = beast endpoint=127\.0\.0\.1:\([0-9]*\)$/\1/p' "$DIR/ceph.conf")
+  [[ -n $port ]] || die "no radosgw port in $DIR/ceph.conf"
+  start_rgw
+  # Polled more often than wait_for does: a client is retrying against this gateway while it comes back.
+  local deadline=$((SECONDS + 60))
+  until curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; do
+    ((SECONDS < deadline)) || die "timed out after 60s waiting for radosgw (logs in $DIR/log)"
+    sleep 0.1
+  done
+}
+
 stop() {
   DIR=$1
   [[ -d $DIR ]] || return 0
@@ -178,5 +204,6 @@ case ${1:-} in
   install) install_packages ;;
   start) [[ $# -ge 2 ]] || die "usage: rgw.sh start DIR [PORT]"; start "$2" "${3:-}" ;;
   stop) [[ $# -eq 2 ]] || die "usage: rgw.sh stop DIR"; stop "$2" ;;
-  *) die "usage: rgw.sh install | start DIR [PORT] | stop DIR" ;;
+  restart-rgw) [[ $# -eq 2 ]] || die "usage: rgw.sh restart-rgw DIR"; restart_rgw "$2" ;;
+  *) die "usage: rgw.sh install | start DIR [PORT] | stop DIR | restart-rgw DIR" ;;
 esac

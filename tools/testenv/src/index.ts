@@ -13,3 +13,4 @@ export { Bucket, backupConfig, backupConfigText, gatewayEnv, MiB, sha256, unique
 export type { ConfigExtras } from './fixtures';
 export { runCli, runCliAsync, startCli } from './cli-runner';
 export type { CliProcess, CliResult, Env } from './cli-runner';
+export { startFaultProxy, type FaultProxy, type FaultProxyOptions, type FaultProxyStats, type ProxiedRequest, type RequestFault } from './fault-proxy';

@@ -64,6 +64,8 @@ describe('config defaults', () => {
       prune_after_backup: true,
       prune_grace_hours: 24,
       stale_upload_age_hours: 24,
+      request_timeout_seconds: 120,
+      connect_timeout_seconds: 10,
     });
     expect(config.restore).toEqual({
       verify_mode: 'full',
@@ -119,6 +121,8 @@ describe('config validation rules', () => {
     ['an unknown SSE mode', `${MINIMAL}sse = "aws:kms"\n`, 's3.sse'],
     ['an unknown checksum mode', `${MINIMAL}checksum_mode = "always"\n`, 's3.checksum_mode'],
     ['a negative stale upload age', `${MINIMAL}stale_upload_age_hours = -1\n`, 's3.stale_upload_age_hours'],
+    ['a zero request timeout', `${MINIMAL}request_timeout_seconds = 0\n`, 's3.request_timeout_seconds'],
+    ['a negative connect timeout', `${MINIMAL}connect_timeout_seconds = -5\n`, 's3.connect_timeout_seconds'],
     ['a relative metrics path', `[global]\nmetrics_path = "m.json"\n${MINIMAL}`, 'global.metrics_path'],
     ['a zero progress interval', `[global]\nprogress_interval_seconds = 0\n${MINIMAL}`, 'global.progress_interval_seconds'],
     ['zero retained generations', `${MINIMAL}retain_generations = 0\n`, 's3.retain_generations'],

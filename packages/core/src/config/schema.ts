@@ -174,6 +174,10 @@ const S3Schema = v.strictObject({
     ),
     24,
   ),
+  /** A request that sends and receives nothing for this long fails (and is retried): a hung store must not hang the run. */
+  request_timeout_seconds: v.optional(positiveNumber, 120),
+  /** Opening a connection to the endpoint fails (and is retried) after this long. */
+  connect_timeout_seconds: v.optional(positiveNumber, 10),
 });
 
 const RestoreSchema = v.strictObject({

@@ -1,0 +1,161 @@
+import { Btrfs, spawnProcessRunner } from '@org/btrfs';
+import {
+  backupConfig,
+  Bucket,
+  type FaultProxy,
+  gatewayEnv,
+  MiB,
+  type ProxiedRequest,
+  type RequestFault,
+  sha256,
+  startFaultProxy,
+  testGateway,
+  uniquePrefix,
+  withLoopBtrfs,
+  writeRandomFiles,
+} from '@org/testenv';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cli, cliAsync } from './cli';
+
+/**
+ * Issue 7, case 5: connection resets and slow responses between the tool and the
+ * gateway, injected by a TCP proxy (tools/testenv's fault proxy) that `s3.endpoint`
+ * points at. The proxy picks requests by their HTTP head, so each fault hits a known
+ * part: the first attempt of part 2 of every chunk is cut off mid-body, the first
+ * response to part 3 of every chunk stalls past the request timeout, and every other
+ * response is slowed. The shared gateway is only talked to, never signalled.
+ */
+const REQUEST_TIMEOUT_S = 2;
+const S3_SETTINGS = [`request_timeout_seconds = ${REQUEST_TIMEOUT_S}`, 'concurrency = 2', 'stale_upload_age_hours = 0'].join('\n');
+
+interface Manifest {
+  readonly parent_manifest: string | null;
+  readonly total_bytes: number;
+  readonly chunks: readonly { readonly key: string; readonly size: number; readonly sha256: string }[];
+  readonly restore: { readonly stream_sha256: string };
+}
+
+interface Pointer {
+  readonly manifest_key: string;
+  readonly kind: string;
+}
+
+interface BackupJson {
+  readonly outcomes: readonly { readonly result: string; readonly manifestKey: string; readonly metrics: { readonly retries: number } }[];
+}
+
+const pointerKey = (prefix: string) => `${prefix}/subvol/data/current.json`;
+
+/**
+ * Checks a backup's chain independently of the tool: every manifest back to the full,
+ * every chunk with its recorded size and SHA-256, and each stream's chunks joined
+ * hashing to the stream's recorded SHA-256. Returns the manifest keys, newest first.
+ */
+async function expectWholeChain(bucket: Bucket, manifestKey: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (let key: string | null = manifestKey; key !== null; ) {
+    keys.push(key);
+    const manifest = (await bucket.json(key)) as Manifest;
+    const chunks = await Promise.all(manifest.chunks.map((chunk) => bucket.bytes(chunk.key)));
+    expect(chunks.map((bytes) => ({ size: bytes.length, sha256: sha256(bytes) }))).toEqual(manifest.chunks.map(({ size, sha256: hash }) => ({ size, sha256: hash })));
+    const stream = Buffer.concat(chunks);
+    expect({ bytes: stream.length, sha256: sha256(stream) }).toEqual({ bytes: manifest.total_bytes, sha256: manifest.restore.stream_sha256 });
+    key = manifest.parent_manifest;
+  }
+  return keys;
+}
+
+/** The retried first attempts the run logged, as "<chunk key> part <n>: <error>". */
+function firstAttemptRetries(stderr: string): string[] {
+  return [...stderr.matchAll(/data: UploadPart of (\S+) part (\d+) failed \(attempt 1: (.*)\); retrying in/g)].map(([, key, part, error]) => `${key} part ${part}: ${error}`);
+}
+
+/** Faults for the first attempt of chosen part numbers (an UploadPart's target names its part and upload). */
+function firstAttemptsOf(faults: Readonly<Record<string, RequestFault>>, otherwise: RequestFault) {
+  const seen = new Set<string>();
+  return (request: ProxiedRequest): RequestFault => {
+    const part = /[?&]partNumber=(\d+)/.exec(request.target)?.[1];
+    if (request.method !== 'PUT' || part === undefined || seen.has(request.target)) return otherwise;
+    seen.add(request.target);
+    return faults[part] ?? otherwise;
+  };
+}
+
+describe('network faults between the tool and the gateway', () => {
+  const bucket = new Bucket();
+  let proxy: FaultProxy | undefined;
+  afterAll(() => bucket.destroy());
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+  });
+
+  it('resets mid-part and slow or stalled responses are retried per part: the run succeeds with its retries counted, and the backup is byte-exact and restores', async () => {
+    await withLoopBtrfs(
+      async (mnt) => {
+        const btrfs = new Btrfs(spawnProcessRunner);
+        const data = join(mnt, 'data');
+        await btrfs.createSubvolume(data);
+        await writeRandomFiles(data, 2, MiB);
+        const prefix = uniquePrefix('net-faults');
+        const config = backupConfig(mnt, prefix, ['data'], { s3: S3_SETTINGS });
+        const first = cli(['backup', '--once', '--config', config], gatewayEnv());
+        expect({ code: first.code, stderr: first.stderr }).toMatchObject({ code: 0 });
+        const previous = (await bucket.json(pointerKey(prefix))) as Pointer;
+        // An incremental of 25 MiB and btrfs send's own bytes: two chunks (15 MiB chunks), each of three parts.
+        await writeRandomFiles(join(data, 'new'), 5, 5 * MiB);
+
+        const faults = firstAttemptsOf(
+          {
+            '2': { resetAfterBodyBytes: MiB },
+            '3': { responseDelayMs: (REQUEST_TIMEOUT_S + 2) * 1000 },
+          },
+          { responseDelayMs: 100 },
+        );
+        const faulty = await startFaultProxy({ upstream: testGateway().endpoint, faults });
+        proxy = faulty;
+        // cliAsync, not cli: the proxy runs in this process and must keep serving while the CLI runs.
+        const result = await cliAsync(['backup', '--once', '--json', '--config', config], { ...gatewayEnv(), BTRFS_TO_S3__S3__ENDPOINT: faulty.endpoint });
+        expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 0 });
+
+        // Published, with the retries counted in the output and the metrics file.
+        const output = JSON.parse(result.stdout) as BackupJson;
+        const [outcome] = output.outcomes;
+        expect(outcome?.result).toBe('published');
+        expect(outcome?.metrics.retries).toBeGreaterThanOrEqual(4);
+        const metricsFile = JSON.parse(await readFile(join(mnt, 'state', 'metrics.json'), 'utf8')) as BackupJson;
+        expect(metricsFile.outcomes[0]?.metrics.retries).toBe(outcome?.metrics.retries);
+        expect(faulty.stats()).toMatchObject({ resets: 2 });
+        expect(faulty.stats().delayedResponses).toBeGreaterThan(2);
+
+        // Each fault was retried as its own part: part 2 of each chunk after a reset, part 3 after the stall timed out.
+        const pointer = (await bucket.json(pointerKey(prefix))) as Pointer;
+        expect(pointer).toMatchObject({ manifest_key: outcome?.manifestKey, kind: 'inc' });
+        const manifest = (await bucket.json(pointer.manifest_key)) as Manifest;
+        expect(manifest.chunks).toHaveLength(2);
+        const retried = firstAttemptRetries(result.stderr);
+        for (const chunk of manifest.chunks) {
+          expect(retried).toContainEqual(expect.stringMatching(new RegExp(`^${chunk.key} part 2: .*(ECONNRESET|EPIPE|socket hang up)`)));
+          expect(retried).toContainEqual(`${chunk.key} part 3: the S3 request sent and received nothing for ${REQUEST_TIMEOUT_S} s; timed out (s3.request_timeout_seconds)`);
+        }
+
+        // Byte-exact: the stored chunks are the stream btrfs send produced, the previous backup is untouched,
+        // nothing is left incomplete, and a restore (straight from the gateway) equals the source snapshot.
+        expect(await expectWholeChain(bucket, pointer.manifest_key)).toEqual([pointer.manifest_key, previous.manifest_key]);
+        expect(await bucket.uploads(prefix)).toEqual([]);
+        const restore = cli(['restore', '--json', '--config', config, '--subvolume', 'data', '--target', join(mnt, 'restored')], gatewayEnv());
+        expect({ code: restore.code, stderr: restore.stderr }).toMatchObject({ code: 0 });
+        expect(JSON.parse(restore.stdout)).toMatchObject({ verification: { mode: 'full', differences: [] } });
+
+        // The next normal run needs nothing cleaned up.
+        const next = cli(['backup', '--once', '--json', '--config', config], gatewayEnv());
+        expect({ code: next.code, stderr: next.stderr }).toMatchObject({ code: 0 });
+        const after = (await bucket.json(pointerKey(prefix))) as Pointer;
+        expect(await expectWholeChain(bucket, after.manifest_key)).toEqual([after.manifest_key, pointer.manifest_key, previous.manifest_key]);
+        expect(await bucket.uploads(prefix)).toEqual([]);
+      },
+      { size: '2G' },
+    );
+  });
+});
