@@ -87,6 +87,13 @@ CONF
 ceph_() { ceph -c "$DIR/ceph.conf" --connect-timeout 10 "$@"; }
 admin() { radosgw-admin -c "$DIR/ceph.conf" "$@"; }
 
+setup_osd() {
+  rm -rf "$DIR/osd/ceph-0" && mkdir -p "$DIR/osd/ceph-0" &&
+    ceph-osd -c "$DIR/ceph.conf" -i 0 --mkfs >>"$DIR/log/setup.log" 2>&1 &&
+    ceph_ osd crush add osd.0 1.0 host=localhost root=default >>"$DIR/log/setup.log" 2>&1 &&
+    ceph-osd -c "$DIR/ceph.conf" -i 0 >>"$DIR/log/setup.log" 2>&1
+}
+
 start_rgw() { radosgw -c "$DIR/ceph.conf" -n client.rgw >>"$DIR/log/setup.log" 2>&1; }
 
 start() {
@@ -110,9 +117,14 @@ start() {
 
   # Right after quorum the monitor may still refuse commands (EPERM); retry, bounded.
   wait_for "the monitor to accept commands" 60 ceph_ osd create
-  ceph-osd -c "$DIR/ceph.conf" -i 0 --mkfs >>"$DIR/log/setup.log" 2>&1
-  ceph_ osd crush add osd.0 1.0 host=localhost root=default >>"$DIR/log/setup.log" 2>&1
-  ceph-osd -c "$DIR/ceph.conf" -i 0 >>"$DIR/log/setup.log" 2>&1
+  # Under load the monitor sometimes refuses the new OSD once ("wrong fsid", EPERM);
+  # set it up again from an empty data directory, a bounded number of times.
+  local attempt
+  for attempt in 1 2 3; do
+    setup_osd && break
+    ((attempt < 3)) || die "the OSD did not start after 3 attempts (logs in $DIR/log)"
+    echo "rgw.sh: OSD setup failed (attempt $attempt); retrying" >&2
+  done
   wait_for "the OSD" 60 bash -c "ceph -c '$DIR/ceph.conf' osd dump | grep -q '^osd.0 up'"
 
   start_rgw
