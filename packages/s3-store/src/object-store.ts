@@ -1,10 +1,10 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, S3ServiceException, type StorageClass } from '@aws-sdk/client-s3';
 import { BtrfsToS3Error, type Config, ExitCode } from '@org/btrfs-s3-core';
 import { Readable } from 'node:stream';
-import { type RetryOptions, withRetry } from './retry';
+import { type RetryConfig, type RetryOptions, retryPolicyFromConfig, withRetry } from './retry';
 import { describeS3Error, sseHint } from './s3-errors';
 
-export type S3StoreConfig = Pick<Config['s3'], 'bucket' | 'sse'>;
+export type S3StoreConfig = Pick<Config['s3'], 'bucket' | 'sse'> & RetryConfig;
 
 export interface ObjectInfo {
   readonly key: string;
@@ -25,7 +25,7 @@ export class S3ObjectStore {
     private readonly client: S3Client,
     private readonly config: S3StoreConfig,
     /** Attempts and backoff for every call (withRetry's defaults); tests inject an instant sleep. */
-    private readonly retry: RetryOptions = {},
+    private readonly retry: RetryOptions = retryPolicyFromConfig(config),
   ) {}
 
   /** PUTs a whole object; every PUT carries SSE-S3 unless `s3.sse = "none"`. */

@@ -1,3 +1,4 @@
+import type { Config } from '@org/btrfs-s3-core';
 import { errnoCode } from '@org/btrfs-s3-core';
 
 /** How often and how patiently to retry. Defaults follow the spec (section 3.6). */
@@ -35,6 +36,18 @@ export interface RetryOptions extends RetryPolicy {
 export type RetrySettings = Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random'>;
 
 export const DEFAULT_RETRY_POLICY = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000 } as const;
+
+/** The retry keys of `[s3]`; absent ones keep DEFAULT_RETRY_POLICY's values. */
+export type RetryConfig = Partial<Pick<Config['s3'], 'retry_attempts' | 'retry_base_seconds' | 'retry_cap_seconds'>>;
+
+/** The retry policy `s3.retry_attempts`, `s3.retry_base_seconds` and `s3.retry_cap_seconds` set. */
+export function retryPolicyFromConfig(s3: RetryConfig): RetryPolicy {
+  return {
+    attempts: s3.retry_attempts ?? DEFAULT_RETRY_POLICY.attempts,
+    baseDelayMs: s3.retry_base_seconds === undefined ? DEFAULT_RETRY_POLICY.baseDelayMs : s3.retry_base_seconds * 1000,
+    maxDelayMs: s3.retry_cap_seconds === undefined ? DEFAULT_RETRY_POLICY.maxDelayMs : s3.retry_cap_seconds * 1000,
+  };
+}
 
 /** Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): spreads retries of many workers apart. */
 export function backoffDelayMs(retryIndex: number, policy: RetryPolicy = {}, random: () => number = Math.random): number {

@@ -223,13 +223,13 @@ describe('the gateway failing mid-upload', () => {
   };
 
   /** A published full backup, then new data for an incremental of 30 MiB (three chunks), which takes seconds to upload. */
-  async function scenario(mnt: string, name: string): Promise<Scenario> {
+  async function scenario(mnt: string, name: string, extraS3 = ''): Promise<Scenario> {
     const btrfs = new Btrfs(spawnProcessRunner);
     const data = join(mnt, 'data');
     await btrfs.createSubvolume(data);
     await writeRandomFiles(data, 2, MiB);
     const prefix = uniquePrefix(name);
-    const config = backupConfig(mnt, prefix, ['data'], { endpoint: gw().endpoint, s3: S3_SETTINGS });
+    const config = backupConfig(mnt, prefix, ['data'], { endpoint: gw().endpoint, s3: `${S3_SETTINGS}\n${extraS3}` });
     const env = gw().env;
     const first = cli(['backup', '--once', '--config', config], env);
     expect({ code: first.code, stderr: first.stderr }).toMatchObject({ code: 0 });
@@ -327,13 +327,14 @@ describe('the gateway failing mid-upload', () => {
     );
   });
 
-  // The retry budget of a refused call is the jittered backoff alone (4 waits of up to 1, 2, 4
-  // and 8 s, drawn at random), so this relies on radosgw answering again quickly: a restart
-  // takes 1-2 s here, which the backoff outlasts in all but about 0.4% of runs (simulated).
+  // The retry budget of a refused call is the jittered backoff alone. With the default five
+  // attempts (4 waits of up to 1, 2, 4 and 8 s, drawn at random) a 1-2 s restart of radosgw
+  // outlasts them in about 0.4% of runs (simulated); ten attempts with waits capped at 4 s
+  // (s3.retry_attempts, s3.retry_cap_seconds) make that practically never.
   it('killed (SIGKILL) and restarted: retries with backoff carry the run through, and the backup is byte-exact and restores', async () => {
     await withLoopBtrfs(
       async (mnt) => {
-        const s = await scenario(mnt, 'rgw-restart');
+        const s = await scenario(mnt, 'rgw-restart', 'retry_attempts = 10\nretry_cap_seconds = 4');
         const backup = await startUpload(s);
         await gw().kill();
         await gw().restart();

@@ -1,5 +1,5 @@
 import { type Config, type Manifest, parseManifest, parsePointer, pointerKey, type State, subvolumeName, subvolumePrefix, type SubvolumeState } from '@org/btrfs-s3-core';
-import { abortStaleMultipartUploads } from '@org/btrfs-s3-store';
+import { abortStaleMultipartUploads, retryPolicyFromConfig } from '@org/btrfs-s3-store';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import type { BackupDeps } from './backup-subvolume';
@@ -27,7 +27,7 @@ export async function recoverFromDeadRuns(deps: BackupDeps, state: State): Promi
 
 async function abortDeadUploads(deps: BackupDeps): Promise<void> {
   const { config, logger } = deps;
-  const options = { signal: deps.signal };
+  const options = { ...retryPolicyFromConfig(config.s3), signal: deps.signal };
   const report = (reason: string) => (upload: { key: string; initiated: Date }) =>
     logger.info(`aborted ${reason} multipart upload of ${upload.key} (started ${upload.initiated.toISOString()})`);
   for (const path of config.subvolumes.paths) {

@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { type Btrfs, ProcessError, type ProcessRunner } from '@org/btrfs';
 import { BtrfsToS3Error, type Config, ExitCode, type Logger, type Manifest } from '@org/btrfs-s3-core';
 import { assertRestoreTarget, type ChainLink, type CommandRunner, compareTrees, type ManifestSource, resolveChain, resolveStartKey, type TreeComparison, type VerifyMode } from '@org/btrfs-s3-restore';
-import { downloadVerifiedStream, type S3ObjectStore, thawObjects } from '@org/btrfs-s3-store';
+import { downloadVerifiedStream, retryPolicyFromConfig, type S3ObjectStore, thawObjects } from '@org/btrfs-s3-store';
 import { existsSync } from 'node:fs';
 import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -101,6 +101,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     timeoutMs: options.restoreTimeoutSeconds * 1000,
     poll: { initialDelayMs: config.restore.thaw_poll_seconds * 1000, maxDelayMs: config.restore.thaw_poll_seconds * 15_000 },
     signal: deps.signal,
+    retry: retryPolicyFromConfig(config.s3),
     onProgress: ({ ready, total }) => logger.info(`${options.subvolume}: ${ready} of ${total} chunk objects readable${ready < total ? '; waiting for the thaw' : ''}`),
   });
 
@@ -150,7 +151,7 @@ async function receiveOne(deps: RestoreDeps, link: ChainLink, target: string): P
   const progress = deps.progress(`${manifest.subvolume} ${manifest.kind}`);
   const download = downloadVerifiedStream(
     { client: deps.client, bucket: deps.config.s3.bucket, chunks: manifest.chunks, streamSha256: manifest.restore.stream_sha256 },
-    { concurrency: deps.config.s3.concurrency, signal: deps.signal, onProgress: (bytes) => progress.update(bytes) },
+    { concurrency: deps.config.s3.concurrency, signal: deps.signal, retry: retryPolicyFromConfig(deps.config.s3), onProgress: (bytes) => progress.update(bytes) },
   );
   const receiver = deps.btrfs.receive(target);
   try {

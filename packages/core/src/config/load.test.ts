@@ -66,6 +66,9 @@ describe('config defaults', () => {
       stale_upload_age_hours: 24,
       request_timeout_seconds: 120,
       connect_timeout_seconds: 10,
+      retry_attempts: 5,
+      retry_base_seconds: 1,
+      retry_cap_seconds: 30,
     });
     expect(config.restore).toEqual({
       verify_mode: 'full',

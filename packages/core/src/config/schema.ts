@@ -178,6 +178,11 @@ const S3Schema = v.strictObject({
   request_timeout_seconds: v.optional(positiveNumber, 120),
   /** Opening a connection to the endpoint fails (and is retried) after this long. */
   connect_timeout_seconds: v.optional(positiveNumber, 10),
+  /** Attempts of every S3 call, the first included; then the part (or the run) fails. */
+  retry_attempts: v.optional(v.pipe(positiveInteger, v.maxValue(100, 'must be at most 100')), 5),
+  /** Backoff before the k-th retry: a random wait up to min(cap, base x 2^k) (full jitter). */
+  retry_base_seconds: v.optional(positiveNumber, 1),
+  retry_cap_seconds: v.optional(positiveNumber, 30),
 });
 
 const RestoreSchema = v.strictObject({

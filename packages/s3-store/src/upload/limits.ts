@@ -1,4 +1,5 @@
 import { type Config, GiB, MiB, S3_LIMITS } from '@org/btrfs-s3-core';
+import { retryPolicyFromConfig } from '../retry';
 import { UploadLimitError } from './errors';
 import type { ChunkedUploadOptions, SpoolOptions } from './types';
 
@@ -57,6 +58,7 @@ export function uploadOptionsFromConfig(config: Pick<Config, 's3' | 'global'>): 
     partSizeBytes: s3.part_size_bytes,
     concurrency: s3.concurrency,
     maxObjectSizeBytes: s3.max_object_size_bytes,
+    retry: retryPolicyFromConfig(s3),
     ...(s3.spool_enabled ? { spool: { dir: global.spool_dir, maxBytes: global.spool_size_bytes } } : {}),
   };
 }
