@@ -1,0 +1,33 @@
+import { prepareUnits, type RenderedUnits } from '@org/btrfs-s3-systemd';
+import { join } from 'node:path';
+import { BaseCommand } from '../../base-command';
+
+export interface SystemdShowResult {
+  readonly execPath: string;
+  readonly configPath: string;
+  readonly units: RenderedUnits;
+}
+
+export default class SystemdShow extends BaseCommand {
+  static override summary = 'Print the service and timer units, rendered for this install and config.';
+  static override description =
+    'The same units `systemd install` writes: ExecStart runs this executable with --config, the timer fires at schedule.run_at, and the sandbox may write only the directories the config names. Changes nothing.';
+  static override examples = ['<%= config.bin %> systemd show', '<%= config.bin %> systemd show --json'];
+  static override enableJsonFlag = true;
+
+  async run(): Promise<SystemdShowResult> {
+    const { flags } = await this.parse(SystemdShow);
+    const { config, logger } = await this.context(flags);
+    const prepared = await prepareUnits({
+      config,
+      configPath: flags.config,
+      binPath: join(this.config.root, 'bin', 'run.js'),
+      invokedAs: process.argv[1],
+      nodePath: process.execPath,
+      env: process.env,
+    });
+    for (const warning of prepared.warnings) logger.warn(warning);
+    for (const [name, text] of Object.entries(prepared.units)) this.log(`# ${name}\n${text}`);
+    return { execPath: prepared.execPath, configPath: prepared.configPath, units: prepared.units };
+  }
+}

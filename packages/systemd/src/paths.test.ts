@@ -1,0 +1,49 @@
+import { isWithin, servicePaths, type UnitConfig } from './paths';
+
+const config = (global: Partial<UnitConfig['global']> = {}, subvolumes: readonly string[] = ['/srv/data']): UnitConfig => ({
+  global: {
+    state_path: '/root/.local/state/btrfs_to_s3/state.json',
+    lock_path: '/var/lock/btrfs_to_s3.lock',
+    spool_dir: '/var/tmp/btrfs_to_s3/spool',
+    metrics_path: '/root/.local/state/btrfs_to_s3/metrics.json',
+    ...global,
+  },
+  schedule: { run_at: '02:00' },
+  snapshots: { base_dir: '/srv/.snapshots' },
+  subvolumes: { paths: subvolumes },
+});
+
+describe('servicePaths', () => {
+  it('lists each writable directory once, for the defaults of a root install', () => {
+    expect(servicePaths(config())).toEqual({
+      writable: ['/srv/.snapshots', '/root/.local/state/btrfs_to_s3', '/var/lock'],
+      create: ['/srv/.snapshots', '/root/.local/state/btrfs_to_s3', '/var/lock'],
+      mounts: ['/srv/.snapshots', '/root/.local/state/btrfs_to_s3', '/var/lock', '/srv/data'],
+      privateTmp: [],
+    });
+  });
+
+  it("grants the Prometheus textfile directory but leaves creating it to node_exporter's package", () => {
+    const paths = servicePaths(config({ prometheus_textfile: '/var/lib/prometheus/node-exporter/btrfs_to_s3.prom' }));
+    expect(paths.writable).toContain('/var/lib/prometheus/node-exporter');
+    expect(paths.create).not.toContain('/var/lib/prometheus/node-exporter');
+  });
+
+  it('names configured paths the service would only see in its private /tmp, except the spool', () => {
+    const paths = servicePaths(config({ state_path: '/tmp/state/state.json', spool_dir: '/var/tmp/spool' }, ['/srv/data', '/var/tmp/data']));
+    expect(paths.privateTmp).toEqual([
+      { key: 'global.state_path', path: '/tmp/state' },
+      { key: 'subvolumes.paths', path: '/var/tmp/data' },
+    ]);
+    expect(paths.writable).not.toContain('/tmp/state');
+  });
+});
+
+describe('isWithin', () => {
+  it('tells a directory, its descendants, and a sibling sharing its prefix apart', () => {
+    expect(isWithin('/srv/spool', '/srv/spool')).toBe(true);
+    expect(isWithin('/srv/spool/bin/run.js', '/srv/spool')).toBe(true);
+    expect(isWithin('/srv/spooler/run.js', '/srv/spool')).toBe(false);
+    expect(isWithin('/srv', '/srv/spool')).toBe(false);
+  });
+});

@@ -1,0 +1,81 @@
+import { dirname, relative, isAbsolute } from 'node:path';
+
+/** The parts of the config the units are rendered from (a full `Config` fits). */
+export interface UnitConfig {
+  /** The files a run writes: their directories become writable. */
+  readonly global: {
+    readonly state_path: string;
+    readonly lock_path: string;
+    readonly spool_dir: string;
+    readonly metrics_path: string;
+    readonly prometheus_textfile?: string | undefined;
+  };
+  /** When the timer fires, HH:MM local time. */
+  readonly schedule: { readonly run_at: string };
+  /** Where snapshots are made: writable. */
+  readonly snapshots: { readonly base_dir: string };
+  /** What is backed up: read-only, but must be mounted. */
+  readonly subvolumes: { readonly paths: readonly string[] };
+}
+
+/** What the service may write, and what it must find mounted, derived from the config. */
+export interface ServicePaths {
+  /**
+   * ReadWritePaths=: the snapshot directory and the directories of the state, lock,
+   * metrics and Prometheus files and the spool. The subvolumes are not among them: a
+   * read-only snapshot is taken from a read-only mount of its source, so the live data
+   * stays read-only to the service.
+   */
+  readonly writable: readonly string[];
+  /**
+   * The writable directories an install creates when missing: under ProtectSystem=strict
+   * the service cannot create them itself (their parents are read-only). Not the
+   * Prometheus textfile directory: node_exporter owns it, with its own permissions.
+   */
+  readonly create: readonly string[];
+  /** RequiresMountsFor=: every writable path and every subvolume. */
+  readonly mounts: readonly string[];
+  /**
+   * Configured paths under /tmp or /var/tmp, other than the spool. The service gets
+   * private ones (PrivateTmp=yes), emptied after every run, so it neither sees nor
+   * keeps these. (A spool there is fine: it only holds the parts of the run in progress.)
+   */
+  readonly privateTmp: readonly { readonly key: string; readonly path: string }[];
+}
+
+const PRIVATE_TMP = ['/tmp', '/var/tmp'];
+
+/** Whether `path` is `dir` or inside it. */
+export function isWithin(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+const unique = (paths: readonly string[]): string[] => [...new Set(paths)];
+
+/** The sandbox's paths for `config`; see ServicePaths. */
+export function servicePaths(config: UnitConfig): ServicePaths {
+  const { global } = config;
+  const wanted: { key: string; path: string }[] = [
+    { key: 'snapshots.base_dir', path: config.snapshots.base_dir },
+    { key: 'global.state_path', path: dirname(global.state_path) },
+    { key: 'global.lock_path', path: dirname(global.lock_path) },
+    { key: 'global.metrics_path', path: dirname(global.metrics_path) },
+    ...(global.prometheus_textfile === undefined ? [] : [{ key: 'global.prometheus_textfile', path: dirname(global.prometheus_textfile) }]),
+    { key: 'global.spool_dir', path: global.spool_dir },
+  ];
+  const inTmp = (path: string) => PRIVATE_TMP.some((tmp) => isWithin(path, tmp));
+  // A host path under /tmp is hidden behind the private one, so granting it would be a no-op
+  // (and, without the `-` prefix, a namespace setup failure).
+  const granted = wanted.filter((entry) => !inTmp(entry.path));
+  const writable = unique(granted.map((entry) => entry.path));
+  const create = unique(granted.filter((entry) => entry.key !== 'global.prometheus_textfile').map((entry) => entry.path));
+  const privateTmp = wanted.filter((entry) => inTmp(entry.path) && entry.key !== 'global.spool_dir');
+  const subvolumes = config.subvolumes.paths;
+  return {
+    writable,
+    create,
+    mounts: unique([...writable, ...subvolumes]),
+    privateTmp: [...privateTmp, ...subvolumes.filter(inTmp).map((path) => ({ key: 'subvolumes.paths', path }))],
+  };
+}

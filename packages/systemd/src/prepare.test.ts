@@ -1,0 +1,54 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { UnitConfig } from './paths';
+import { prepareUnits } from './prepare';
+
+const config: UnitConfig = {
+  global: {
+    state_path: '/var/lib/btrfs-to-s3/state.json',
+    lock_path: '/var/lock/btrfs_to_s3.lock',
+    spool_dir: '/var/tmp/btrfs_to_s3/spool',
+    metrics_path: '/var/lib/btrfs-to-s3/metrics.json',
+  },
+  schedule: { run_at: '02:00' },
+  snapshots: { base_dir: '/srv/.snapshots' },
+  subvolumes: { paths: ['/srv/data'] },
+};
+
+describe('prepareUnits', () => {
+  let dir: string;
+  let binPath: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'prepare-'));
+    binPath = join(dir, 'run.js');
+    await writeFile(binPath, '#!/usr/bin/env node\n');
+    await chmod(binPath, 0o755);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('renders for this executable and node, with the config path made absolute, and lists the directories to create', async () => {
+    const prepared = await prepareUnits({ config, configPath: '/etc/btrfs-to-s3/../btrfs-to-s3/config.toml', binPath, nodePath: '/opt/node/bin/node', env: {} });
+    expect(prepared.execPath).toBe(binPath);
+    expect(prepared.configPath).toBe('/etc/btrfs-to-s3/config.toml');
+    expect(prepared.units['btrfs-to-s3.service']).toContain(`\nExecStart=${binPath} backup --config /etc/btrfs-to-s3/config.toml\n`);
+    expect(prepared.units['btrfs-to-s3.service']).toContain('\nEnvironment=PATH=/opt/node/bin:/usr/local/sbin:');
+    expect(prepared.directories).toEqual(['/srv/.snapshots', '/var/lib/btrfs-to-s3', '/var/lock']);
+  });
+
+  it('warns about what the service will not see: private /tmp paths and this shell’s config overrides', async () => {
+    const prepared = await prepareUnits({
+      config: { ...config, global: { ...config.global, lock_path: '/tmp/run.lock' } },
+      configPath: '/etc/btrfs-to-s3/config.toml',
+      binPath,
+      nodePath: '/usr/bin/node',
+      env: { BTRFS_TO_S3__S3__BUCKET: 'other', BTRFS_TO_S3_CONFIG: '/etc/btrfs-to-s3/config.toml', PATH: '/usr/bin' },
+    });
+    expect(prepared.warnings).toEqual([
+      expect.stringMatching(/^global\.lock_path is under \/tmp: the service has a private \/tmp/),
+      // The test's own bin script lives under /tmp too.
+      expect.stringMatching(new RegExp(`^${binPath} is under /tmp or /var/tmp`)),
+      expect.stringMatching(/^BTRFS_TO_S3__S3__BUCKET is set in this shell but the service will not have it/),
+    ]);
+  });
+});
