@@ -4,6 +4,8 @@ import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as v from 'valibot';
+import { StatusOutputSchema } from '../src/output-schemas';
 import { cli, writeConfig } from './helpers';
 
 function setup() {
@@ -12,6 +14,7 @@ function setup() {
 [global]
 state_path = "${dir}/state.json"
 lock_path = "${dir}/run.lock"
+metrics_path = "${dir}/metrics.json"
 [snapshots]
 base_dir = "/srv/.snapshots"
 [subvolumes]
@@ -65,8 +68,58 @@ describe('status', () => {
       lastFullAt: '2026-06-01T02:00:00.000Z',
       nextIncrementalAt: '2026-11-08T02:00:00.000Z',
       nextFullAt: '2026-11-28T02:00:00.000Z',
+      lastRun: null,
     });
     expect(result.subvolumes[1]).toMatchObject({ subvolume: 'home', lastBackupAt: null, nextIncrementalAt: null });
+  });
+
+  it("shows each subvolume's outcome in the last run from the metrics file, validated by the output schema", () => {
+    const { dir, config } = setup();
+    writeFileSync(
+      join(dir, 'metrics.json'),
+      JSON.stringify({
+        finished_at: '2026-11-01T02:05:00.000Z',
+        outcomes: [
+          {
+            subvolume: 'data',
+            result: 'published',
+            manifestKey: 'host1/subvol/data/inc/20261101T020000Z/manifest.json',
+            metrics: { subvolume: 'data', kind: 'inc', ok: true, bytes: 3 * 1024 * 1024, chunks: 1, parts: 1, retries: 2, elapsedSeconds: 1.5, finishedAt: 1793498700 },
+          },
+          { subvolume: 'home', result: 'failed', kind: 'full', error: 'S3 PutObject failed' },
+        ],
+      }),
+    );
+    const { code, stdout } = cli(['status', '--json', '--config', config]);
+    expect(code).toBe(ExitCode.Success);
+    const result = v.parse(StatusOutputSchema, JSON.parse(stdout));
+    expect(result.subvolumes.map((entry) => entry.lastRun)).toEqual([
+      {
+        finishedAt: '2026-11-01T02:05:00.000Z',
+        result: 'published',
+        kind: 'inc',
+        bytes: 3 * 1024 * 1024,
+        chunks: 1,
+        parts: 1,
+        retries: 2,
+        elapsedSeconds: 1.5,
+        manifestKey: 'host1/subvol/data/inc/20261101T020000Z/manifest.json',
+        detail: null,
+      },
+      { finishedAt: '2026-11-01T02:05:00.000Z', result: 'failed', kind: 'full', bytes: null, chunks: null, parts: null, retries: null, elapsedSeconds: null, manifestKey: null, detail: 'S3 PutObject failed' },
+    ]);
+    const human = cli(['status', '--config', config]).stdout;
+    expect(human).toContain('  last run 2026-11-01T02:05:00.000Z: inc published, 3.0 MiB in 1 chunk(s), 1 part(s), 2 retries, 1.5 s (2.0 MiB/s)\n');
+    expect(human).toContain('  last run 2026-11-01T02:05:00.000Z: failed (S3 PutObject failed)\n');
+  });
+
+  it('warns about an unreadable metrics file and shows the rest', () => {
+    const { dir, config } = setup();
+    writeFileSync(join(dir, 'metrics.json'), '{"finished_at": 3');
+    const { code, stdout, stderr } = cli(['status', '--json', '--config', config]);
+    expect(code).toBe(ExitCode.Success);
+    expect(v.parse(StatusOutputSchema, JSON.parse(stdout)).subvolumes.map((entry) => entry.lastRun)).toEqual([null, null]);
+    expect(stderr).toContain(`metrics file ${dir}/metrics.json cannot be read`);
   });
 
   it('names the PID of a live lock holder', async () => {

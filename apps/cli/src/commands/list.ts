@@ -1,0 +1,22 @@
+import { BaseCommand } from '../base-command';
+import { selectionFlags } from '../flags';
+import { runList } from '../jobs/list';
+import type { ListResult } from '../output-schemas';
+import { withRemoteDeps } from '../remote-deps';
+import { renderList } from '../render-remote';
+
+export default class List extends BaseCommand {
+  static override summary = 'Show the backups in the bucket per subvolume: generations, what current.json reaches, failed runs.';
+  static override description = `Per subvolume (configured ones, and any other found under <prefix>/subvol/, marked "not configured"): the generations (a full and the incrementals chained to it), each backup's kind, time, size, chunk count, storage class and manifest key; what current.json points to (>) and the chain it reaches (*); and directories with chunks but no manifest (a failed run), with their size and age. Reads only; see docs/operations.md.`;
+  static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --subvolume data --json'];
+  static override enableJsonFlag = true;
+  static override flags = { subvolume: selectionFlags.subvolume };
+
+  async run(): Promise<ListResult> {
+    const { flags } = await this.parse(List);
+    const { config, logger } = await this.context(flags);
+    const result = await withRemoteDeps(config, logger, { what: 'the listing', outcome: 'nothing was changed' }, (deps) => runList(deps, { subvolumes: flags.subvolume ?? [] }));
+    for (const line of renderList(result)) this.log(line);
+    return result;
+  }
+}

@@ -1,0 +1,80 @@
+import { BtrfsToS3Error, ExitCode, type RemoteBackup, type RemoteInventory, subvolumeName } from '@org/btrfs-s3-core';
+import type { ListedBackup, ListedSubvolume, ListResult } from '../output-schemas';
+import { listSubvolumeObjects, readInventory, type RemoteDeps } from './inventory';
+
+export interface ListOptions {
+  /** Only these subvolumes (configured, or found in the bucket); all when empty. */
+  readonly subvolumes: readonly string[];
+}
+
+/** `--subvolume` names a subvolume neither configured nor in the bucket. */
+export class UnknownListedSubvolumeError extends BtrfsToS3Error {
+  constructor(unknown: readonly string[], known: readonly string[]) {
+    super(`--subvolume: no subvolume ${unknown.map((name) => `"${name}"`).join(', ')} in the config or the bucket; known: ${known.join(', ') || 'none'}`, { exitCode: ExitCode.Usage });
+  }
+}
+
+/**
+ * What the bucket holds per subvolume: configured ones (in config order), then any
+ * other found under `<prefix>/subvol/`, each grouped into generations, with the
+ * backups current.json reaches marked and failed runs' directories apart. Read-only.
+ */
+export async function runList(deps: RemoteDeps, options: ListOptions): Promise<ListResult> {
+  const { config } = deps;
+  const configured = config.subvolumes.paths.map(subvolumeName);
+  const found = await listSubvolumeObjects(deps);
+  const names = [...configured, ...[...found.keys()].filter((name) => !configured.includes(name)).sort()];
+  const unknown = options.subvolumes.filter((name) => !names.includes(name));
+  if (unknown.length > 0) throw new UnknownListedSubvolumeError(unknown, names);
+  const subvolumes: ListedSubvolume[] = [];
+  for (const name of names.filter((entry) => options.subvolumes.length === 0 || options.subvolumes.includes(entry))) {
+    const inventory = await readInventory(deps, name, found.get(name) ?? []);
+    subvolumes.push(toListed(inventory, configured.includes(name), deps.now()));
+  }
+  return { bucket: config.s3.bucket, prefix: config.s3.prefix, subvolumes };
+}
+
+const sum = (backup: RemoteBackup) => backup.objects.reduce((total, object) => total + object.size, 0);
+
+function toListed(inventory: RemoteInventory, configured: boolean, now: Date): ListedSubvolume {
+  const pointer = inventory.pointer.state === 'ok' ? inventory.pointer.pointer : undefined;
+  const backup = (entry: RemoteBackup): ListedBackup => ({
+    dir: entry.dir,
+    manifestKey: entry.manifestKey,
+    kind: entry.kind,
+    state: entry.state,
+    createdAt: entry.createdAt.toISOString(),
+    totalBytes: entry.manifest?.total_bytes ?? null,
+    chunks: entry.manifest?.chunks.length ?? null,
+    // Without a manifest, what the chunks were stored as.
+    storageClass: entry.manifest?.s3.storage_class ?? entry.objects.find((object) => !object.key.endsWith('/manifest.json'))?.storageClass ?? null,
+    parentManifest: entry.manifest?.parent_manifest ?? null,
+    objects: entry.objects.length,
+    storedBytes: sum(entry),
+    current: pointer?.manifest_key === entry.manifestKey,
+    reachable: inventory.reachable.includes(entry.dir),
+    problem: entry.problem ?? null,
+  });
+  return {
+    subvolume: inventory.subvolume,
+    configured,
+    current: pointer === undefined ? null : { manifestKey: pointer.manifest_key, kind: pointer.kind, createdAt: pointer.created_at },
+    chainBreak: inventory.chainBreak ?? null,
+    generations: inventory.generations.map((generation) => ({
+      root: generation.root,
+      rootState: generation.rootState,
+      createdAt: generation.createdAt.toISOString(),
+      current: generation.current,
+      backups: generation.backups.map(backup),
+    })),
+    incomplete: inventory.incomplete.map((entry) => ({
+      dir: entry.dir,
+      kind: entry.kind,
+      objects: entry.objects.length,
+      bytes: sum(entry),
+      newestObjectAt: entry.newestObjectAt.toISOString(),
+      ageHours: Math.round((now.getTime() - entry.newestObjectAt.getTime()) / 360_000) / 10,
+    })),
+    otherKeys: inventory.strays.map((object) => object.key),
+  };
+}

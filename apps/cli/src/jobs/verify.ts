@@ -1,0 +1,114 @@
+import { BtrfsToS3Error, ExitCode, FormatError, pointerKey, selectSubvolumes } from '@org/btrfs-s3-core';
+import { ChainError, type ChainLink, resolveChain, resolveStartKey } from '@org/btrfs-s3-restore';
+import { checkChunks, type ChunkFinding, type ChunkReads, retryPolicyFromConfig } from '@org/btrfs-s3-store';
+import type { VerifyProblem, VerifyReport, VerifySubvolume } from '../output-schemas';
+import { manifestSource, type RemoteDeps } from './inventory';
+
+/** What to re-download: nothing (HeadObject only), every chunk, or `count` chunks per manifest. */
+export type VerifyReads = { readonly reads: 'none' } | { readonly reads: 'all' } | { readonly reads: 'sample'; readonly count: number };
+
+export interface VerifyOptions {
+  readonly subvolumes: readonly string[];
+  readonly mode: VerifyReads;
+}
+
+/** Something checked is missing or damaged; carries the whole report. */
+export class VerifyFailedError extends BtrfsToS3Error {
+  constructor(readonly report: VerifyReport) {
+    const failed = report.subvolumes.filter((entry) => !entry.ok).map((entry) => `${entry.subvolume} (${entry.problems.length})`);
+    const total = report.subvolumes.reduce((sum, entry) => sum + entry.problems.length, 0);
+    super(`verify found ${total} problem(s): ${failed.join(', ')}`, { exitCode: ExitCode.Fatal });
+  }
+}
+
+/**
+ * Remote integrity without a restore, per selected subvolume: the chain from
+ * current.json back to its full resolves (every manifest read and checked), every
+ * chunk of it exists with its recorded size, and, as `mode` asks, chunks are
+ * re-downloaded and re-hashed (each part, each chunk, and the whole stream when every
+ * chunk of a backup was read). Archived chunks that are not thawed are skipped, not
+ * failed. Resolves with the report when everything checked is intact; throws
+ * VerifyFailedError (exit 1) with it otherwise.
+ */
+export async function runVerify(deps: RemoteDeps, options: VerifyOptions): Promise<VerifyReport> {
+  const subvolumes: VerifySubvolume[] = [];
+  for (const { subvolume } of selectSubvolumes(deps.config, options.subvolumes)) subvolumes.push(await verifySubvolume(deps, subvolume, options.mode));
+  const report: VerifyReport = { ok: subvolumes.every((entry) => entry.ok), reads: options.mode.reads, sample: options.mode.reads === 'sample' ? options.mode.count : null, subvolumes };
+  if (!report.ok) throw new VerifyFailedError(report);
+  return report;
+}
+
+async function resolve(deps: RemoteDeps, subvolume: string): Promise<{ startKey: string; chain: ChainLink[] } | VerifyProblem> {
+  const source = manifestSource(deps.store);
+  const pointer = pointerKey(deps.config.s3.prefix, subvolume);
+  let startKey: string;
+  try {
+    startKey = await resolveStartKey(source, deps.config.s3.prefix, subvolume);
+  } catch (error) {
+    if (!(error instanceof ChainError || error instanceof FormatError)) throw error;
+    return { key: pointer, problem: error instanceof ChainError ? 'no-backup' : 'chain', message: error.message, expected: null, actual: null };
+  }
+  try {
+    return { startKey, chain: await resolveChain(source, startKey, subvolume) };
+  } catch (error) {
+    if (!(error instanceof ChainError || error instanceof FormatError)) throw error;
+    return { key: startKey, problem: 'chain', message: error.message, expected: null, actual: null };
+  }
+}
+
+async function verifySubvolume(deps: RemoteDeps, subvolume: string, mode: VerifyReads): Promise<VerifySubvolume> {
+  const resolved = await resolve(deps, subvolume);
+  if (!('chain' in resolved)) {
+    deps.logger.error(`${subvolume}: ${resolved.message}`);
+    return { subvolume, ok: false, currentManifest: null, chain: [], chunks: { total: 0, present: 0, read: 0, skipped: 0 }, streamsVerified: 0, problems: [resolved], skipped: [] };
+  }
+  const problems: VerifyProblem[] = [];
+  const skipped: VerifySubvolume['skipped'] = [];
+  const chain: VerifySubvolume['chain'] = [];
+  const chunks = { total: 0, present: 0, read: 0, skipped: 0 };
+  let streamsVerified = 0;
+  for (const link of resolved.chain) {
+    const { manifest } = link;
+    const reads: ChunkReads = mode.reads === 'sample' ? { sample: mode.count, seed: link.key } : mode.reads;
+    deps.logger.info(`${subvolume}: checking ${manifest.chunks.length} chunk(s) of ${link.key}${reads === 'none' ? '' : ' and re-hashing what is read'}`);
+    const result = await checkChunks(deps.client, deps.config.s3.bucket, manifest.chunks, manifest.restore.stream_sha256, { reads, concurrency: deps.config.s3.concurrency, signal: deps.signal, retry: retryPolicyFromConfig(deps.config.s3) });
+    const found = result.chunks.map(findingProblem).filter((problem): problem is VerifyProblem => problem !== undefined);
+    if (result.stream.checked && result.stream.actual !== result.stream.expected) {
+      const { expected, actual } = result.stream;
+      found.push({ key: link.key, problem: 'stream', message: `STREAM ${link.key}: the chunks concatenated hash to sha256 ${actual}, the manifest records ${expected}`, expected, actual });
+    } else if (result.stream.checked) streamsVerified += 1;
+    for (const finding of result.chunks) {
+      if (finding.status === 'archived') skipped.push({ key: finding.key, storageClass: finding.storageClass, reason: 'not readable without a thaw (run restore to thaw)' });
+    }
+    const read = result.chunks.filter((finding) => finding.status === 'ok' && finding.read).length;
+    const skippedHere = result.chunks.filter((finding) => finding.status === 'archived').length;
+    chunks.total += manifest.chunks.length;
+    chunks.present += result.chunks.filter((finding) => finding.status !== 'missing' && finding.status !== 'size-mismatch').length;
+    chunks.read += read;
+    chunks.skipped += skippedHere;
+    chain.push({ manifestKey: link.key, kind: manifest.kind, createdAt: manifest.created_at, chunks: manifest.chunks.length, read, skipped: skippedHere, damaged: found.length });
+    for (const problem of found) deps.logger.error(`${subvolume}: ${problem.message}`);
+    problems.push(...found);
+  }
+  return { subvolume, ok: problems.length === 0, currentManifest: resolved.startKey, chain, chunks, streamsVerified, problems, skipped };
+}
+
+/** One line per damaged chunk, naming the key and expected vs actual. */
+function findingProblem(finding: ChunkFinding): VerifyProblem | undefined {
+  const { key } = finding;
+  switch (finding.status) {
+    case 'ok':
+    case 'archived':
+      return undefined;
+    case 'missing':
+      return { key, problem: 'missing', message: `MISSING ${key}: expected ${finding.expectedSize} bytes, the object does not exist`, expected: String(finding.expectedSize), actual: null };
+    case 'size-mismatch':
+      return { key, problem: 'size', message: `SIZE ${key}: expected ${finding.expectedSize} bytes, found ${finding.actualSize}`, expected: String(finding.expectedSize), actual: String(finding.actualSize) };
+    case 'hash-mismatch': {
+      const where = finding.partNumber === undefined ? '' : ` part ${finding.partNumber}`;
+      return { key, problem: 'hash', message: `HASH ${key}${where}: expected ${finding.subject} ${finding.expected}, got ${finding.actual}`, expected: finding.expected, actual: finding.actual };
+    }
+    case 'unreadable':
+      return { key, problem: 'unreadable', message: `UNREADABLE ${key}: ${finding.message}`, expected: null, actual: null };
+  }
+}

@@ -1,0 +1,18 @@
+import { toJsonSchema } from '@valibot/to-json-schema';
+import { ListOutputSchema, PruneOutputSchema, StatusOutputSchema, VerifyOutputSchema } from './output-schemas';
+
+/**
+ * JSON Schema of the `--json` outputs, generated from the valibot schemas for
+ * consumers in other languages (docs/schema/*-output.schema.json). Checks JSON Schema
+ * cannot express (ISO timestamps) are dropped; docs/operations.md states them.
+ */
+export function outputJsonSchemas(): Record<string, unknown> {
+  const options = { errorMode: 'ignore' } as const;
+  const schema = (name: string, title: string, valibot: Parameters<typeof toJsonSchema>[0]) => ({ $id: `btrfs-to-s3/${name}-output`, title, ...toJsonSchema(valibot, options) });
+  return {
+    'list-output.schema.json': schema('list', 'btrfs-to-s3 list --json', ListOutputSchema),
+    'status-output.schema.json': schema('status', 'btrfs-to-s3 status --json', StatusOutputSchema),
+    'verify-output.schema.json': schema('verify', 'btrfs-to-s3 verify --json (the report, or on failure the error with the report)', VerifyOutputSchema),
+    'prune-output.schema.json': schema('prune', 'btrfs-to-s3 prune --json', PruneOutputSchema),
+  };
+}
