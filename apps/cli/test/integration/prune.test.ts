@@ -1,13 +1,16 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs';
-import { ExitCode } from '@org/btrfs-s3-core';
+import { createLogger, ExitCode, loadConfig } from '@org/btrfs-s3-core';
+import { createS3Client, S3ObjectStore } from '@org/btrfs-s3-store';
 import { backupConfig, Bucket, gatewayEnv, MiB, uniquePrefix, until, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import * as v from 'valibot';
+import { pruneAfterBackup } from '../../src/jobs/prune';
 import { PruneOutputSchema } from '../../src/output-schemas';
 import { cli } from '../helpers';
 
@@ -106,6 +109,41 @@ describe('prune against the real gateway', () => {
     }
   });
 
+  /** Waits until every object under `prefix` is older than the grace period, judged by LastModified as prune judges it. */
+  async function agedPastGrace(prefix: string): Promise<void> {
+    await until('the orphaned chunks to age past the grace period', async () => {
+      const listing = await bucket.client.send(new ListObjectsV2Command({ Bucket: bucket.name, Prefix: `${prefix}/` }));
+      return (listing.Contents ?? []).every((object) => Date.now() - (object.LastModified?.getTime() ?? Date.now()) > GRACE_HOURS * 3_600_000);
+    });
+  }
+
+  it('after a backup, prunes only the subvolumes it published, and only with s3.prune_after_backup', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'prune-after-'));
+    const prefix = uniquePrefix('prune-after');
+    const config = await loadConfig(backupConfig(dir, prefix, ['data', 'home'], { s3: `prune_grace_hours = ${GRACE_HOURS}` }), {});
+    const client = createS3Client(config.s3);
+    try {
+      const orphans = ['data', 'home'].map((name) => `${prefix}/subvol/${name}/full/20261125T020000Z/chunks/part-00000.bin`);
+      for (const key of orphans) await bucket.put(key, Buffer.alloc(10, 1));
+      await agedPastGrace(prefix);
+      const deps = { config, logger: createLogger({ level: 'error', format: 'json', stream: new PassThrough() }), client, store: new S3ObjectStore(client, config.s3), now: () => new Date(), signal: new AbortController().signal };
+      const outcomes = [
+        { subvolume: 'data', result: 'published' },
+        { subvolume: 'home', result: 'not-due' },
+      ];
+
+      expect(await pruneAfterBackup({ ...deps, config: { ...config, s3: { ...config.s3, prune_after_backup: false } } }, outcomes)).toBeUndefined();
+      expect(await bucket.keys(`${prefix}/`)).toEqual(orphans);
+
+      const result = v.parse(PruneOutputSchema, await pruneAfterBackup(deps, outcomes));
+      expect(result.subvolumes.map((entry) => [entry.subvolume, entry.deletedObjects])).toEqual([['data', 1]]);
+      expect(await bucket.keys(`${prefix}/`)).toEqual([orphans[1]]);
+    } finally {
+      client.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   async function pruneFailedRun(dir: string): Promise<void> {
     const prefix = uniquePrefix('prune-grace');
     const config = backupConfig(dir, prefix, ['data']);
@@ -131,11 +169,8 @@ describe('prune against the real gateway', () => {
     }
     await once(holder, 'exit');
 
-    // Ages are judged by LastModified, which the gateway sets: wait until both objects are older than the grace period.
-    await until('the orphaned chunks to age past the grace period', async () => {
-      const listing = await bucket.client.send(new ListObjectsV2Command({ Bucket: bucket.name, Prefix: `${prefix}/` }));
-      return (listing.Contents ?? []).every((object) => Date.now() - (object.LastModified?.getTime() ?? Date.now()) > GRACE_HOURS * 3_600_000);
-    });
+    // The gateway sets LastModified, which cannot be backdated: wait until both objects are older than the grace period.
+    await agedPastGrace(prefix);
     const old = prune(config, { BTRFS_TO_S3__S3__PRUNE_GRACE_HOURS: String(GRACE_HOURS) });
     expect(old.output.subvolumes[0]?.delete).toEqual([expect.objectContaining({ what: 'incomplete', reason: 'failed-run', objects: 2 })]);
     expect(old.output.subvolumes[0]?.deletedObjects).toBe(2);
