@@ -223,4 +223,14 @@ describe('credentials never appear in output', () => {
       expectNoCredentials(result);
     });
   });
+
+  it.concurrent('a credential typed where a command name goes is redacted from "command not found"', async () => {
+    await withSetup({}, async (setup) => {
+      const result = await run(setup, ['backup', SECRET]);
+      expect(result.code).toBe(ExitCode.Usage);
+      expect(result.stderr).toContain('command backup:[REDACTED] not found');
+      expectNoCredentials(result);
+      expect(setup.server.requests).toEqual([]);
+    });
+  });
 });

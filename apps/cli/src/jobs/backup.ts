@@ -18,6 +18,7 @@ import type { SubvolumeRunMetrics } from '@org/btrfs-s3-metrics';
 import { type BackupDeps, backupSubvolume, type RunnablePlan } from './backup-subvolume';
 import { writeRunMetrics } from './metrics-output';
 import { observePlanWorld } from './plan-input';
+import { pruneAfterBackup } from './prune';
 import { recoverFromDeadRuns } from './recover';
 
 export interface BackupOptions {
@@ -97,6 +98,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     await writeRunMetrics(config, result, state, deps.now());
     const failed = outcomes.filter((outcome) => outcome.result === 'failed').map((outcome) => outcome.subvolume);
     if (failed.length > 0) throw new BackupFailedError(result, failed, failed.length === outcomes.filter((outcome) => outcome.result !== 'not-due').length);
+    await pruneAfterBackup(deps, outcomes); // old generations go only after a run that published everything
     return result;
   } finally {
     await lock.release();

@@ -1,7 +1,6 @@
 import { type Config, type Manifest, parseManifest, parsePointer, pointerKey, type State, subvolumeName, subvolumePrefix, type SubvolumeState } from '@org/btrfs-s3-core';
-import { abortStaleMultipartUploads, retryPolicyFromConfig } from '@org/btrfs-s3-store';
+import { abortStaleMultipartUploads, readTextIfExists, retryPolicyFromConfig } from '@org/btrfs-s3-store';
 import { join } from 'node:path';
-import { text } from 'node:stream/consumers';
 import type { BackupDeps } from './backup-subvolume';
 
 /** Later than any upload's start: under the lock, every upload of our subvolumes is a dead run's. */
@@ -39,20 +38,16 @@ async function abortDeadUploads(deps: BackupDeps): Promise<void> {
   aborted.forEach(report('a stale'));
 }
 
-async function readText(deps: BackupDeps, key: string): Promise<string | undefined> {
-  return (await deps.store.objectExists(key)) ? text(await deps.store.getObject(key)) : undefined;
-}
-
 /** Returns whether state changed. */
 async function adoptPublishedBackup(deps: BackupDeps, state: State, subvolume: string): Promise<boolean> {
   const { config, logger } = deps;
   const key = pointerKey(config.s3.prefix, subvolume);
-  const pointerText = await readText(deps, key);
+  const pointerText = await readTextIfExists(deps.store, key);
   const recorded = state.subvolumes[subvolume];
   if (pointerText === undefined) return false;
   const pointer = parsePointer(key, pointerText);
   if (pointer.manifest_key === recorded?.last_manifest) return false;
-  const manifestText = await readText(deps, pointer.manifest_key);
+  const manifestText = await readTextIfExists(deps.store, pointer.manifest_key);
   if (manifestText === undefined) return false; // the planner reports a pointer without its manifest
   const manifest = parseManifest(pointer.manifest_key, manifestText);
   if (!(await isLocalSnapshot(deps, config, manifest.snapshot.name, manifest.snapshot.uuid))) return false;
@@ -72,7 +67,7 @@ async function fullCreatedAt(deps: BackupDeps, manifest: Manifest, recorded: Sub
   let link = manifest;
   for (let hops = 0; link.kind === 'inc' && link.parent_manifest !== null && hops < 10_000; hops += 1) {
     if (recorded !== undefined && link.parent_manifest === recorded.last_manifest) return recorded.last_full_at;
-    const parentText = await readText(deps, link.parent_manifest);
+    const parentText = await readTextIfExists(deps.store, link.parent_manifest);
     if (parentText === undefined) break; // a broken chain: the planner's manifest check makes the next backup a full
     link = parseManifest(link.parent_manifest, parentText);
   }

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type Btrfs, ProcessError, type ProcessRunner } from '@org/btrfs';
 import { BtrfsToS3Error, type Config, ExitCode, type Logger, type Manifest } from '@org/btrfs-s3-core';
-import { assertRestoreTarget, type ChainLink, type CommandRunner, compareTrees, type ManifestSource, resolveChain, resolveStartKey, type TreeComparison, type VerifyMode } from '@org/btrfs-s3-restore';
+import { assertRestoreTarget, type ChainLink, type CommandRunner, compareTrees, resolveChain, resolveStartKey, type TreeComparison, type VerifyMode } from '@org/btrfs-s3-restore';
 import { downloadVerifiedStream, retryPolicyFromConfig, type S3ObjectStore, thawObjects } from '@org/btrfs-s3-store';
 import { existsSync } from 'node:fs';
 import { mkdir, rmdir } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { text } from 'node:stream/consumers';
 import type { ProgressFactory } from '../progress';
+import { manifestSource } from './inventory';
 
 export interface RestoreDeps {
   readonly config: Config;
@@ -68,15 +69,6 @@ export class VerificationError extends BtrfsToS3Error {
   constructor(message: string) {
     super(message, { exitCode: ExitCode.Fatal });
   }
-}
-
-function manifestSource(store: S3ObjectStore): ManifestSource {
-  return {
-    async readText(key) {
-      if (!(await store.objectExists(key))) return undefined;
-      return text(await store.getObject(key));
-    },
-  };
 }
 
 /**
