@@ -3,6 +3,7 @@ export { Btrfs } from './btrfs';
 export type { SendOptions } from './btrfs';
 export { BtrfsError, NotBtrfsError } from './errors';
 export { ReceiveStream } from './receive-stream';
+export type { Callback, ReceiveContext } from './receive-stream';
 export type { SubvolumeInfo } from './subvolume-info';
 export { BTRFS_SUPER_MAGIC, SUBVOLUME_ROOT_INODE, nodeDirectoryProbe } from './directory-probe';
 export type { DirectoryProbe, ChildDirectory } from './directory-probe';

@@ -21,7 +21,8 @@ interface Started {
   readonly stdout: Promise<{ text: string } | { error: unknown }>;
 }
 
-type Callback = (error?: Error | null) => void;
+/** A Writable callback: called once the write (or final) is done or failed. */
+export type Callback = (error?: Error | null) => void;
 
 /**
  * A Writable that feeds `btrfs receive TARGET`. It finishes only after the program

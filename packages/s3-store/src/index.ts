@@ -12,6 +12,7 @@ export { uploadChunkedStream } from './upload/upload-chunked-stream';
 export { resolveLayout, uploadOptionsFromConfig } from './upload/limits';
 export type { UploadLayout } from './upload/limits';
 export { ChunkUploadError, PartMismatchError, SpoolFullError, UploadLimitError } from './upload/errors';
+export type { ChunkUploadErrorDetails } from './upload/errors';
 export type { FailurePoint } from './upload/errors';
 export type {
   ChunkedUploadOptions,
