@@ -1,9 +1,10 @@
 import { GetObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs';
-import { backupConfig, MiB, readEnvFile, RGW_SCRIPT, run, sha256, testGateway, uniquePrefix, until, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
+import { backupConfig, MiB, readEnvFile, RGW_SCRIPT, run, testGateway, uniquePrefix, until, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expectWholeChain, type Pointer, pointerKeyOf } from './backup-intact';
 import { cli, startBackground } from './cli';
 
 /**
@@ -32,18 +33,7 @@ const S3_SETTINGS = [
   'stale_upload_age_hours = 0',
 ].join('\n');
 
-interface Manifest {
-  readonly kind: string;
-  readonly parent_manifest: string | null;
-  readonly total_bytes: number;
-  readonly chunks: readonly { readonly key: string; readonly size: number; readonly sha256: string }[];
-  readonly restore: { readonly stream_sha256: string };
-}
 
-interface Pointer {
-  readonly manifest_key: string;
-  readonly kind: string;
-}
 
 /** A gateway of this file's own: its radosgw may be stopped, killed and restarted. */
 class DedicatedGateway {
@@ -148,27 +138,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-const pointerKey = (prefix: string) => `${prefix}/subvol/data/current.json`;
 
-/**
- * Checks a backup's chain independently of the tool: every manifest back to the full,
- * every chunk with its recorded size and SHA-256, and each stream's chunks joined
- * hashing to the stream's recorded SHA-256 (the bytes `btrfs send` produced). Returns
- * the chain's manifest keys, newest first.
- */
-async function expectWholeChain(gateway: DedicatedGateway, manifestKey: string): Promise<string[]> {
-  const keys: string[] = [];
-  for (let key: string | null = manifestKey; key !== null; ) {
-    keys.push(key);
-    const manifest: Manifest = await gateway.json<Manifest>(key);
-    const chunks = await Promise.all(manifest.chunks.map((chunk) => gateway.bytes(chunk.key)));
-    expect(chunks.map((bytes) => ({ size: bytes.length, sha256: sha256(bytes) }))).toEqual(manifest.chunks.map(({ size, sha256: hash }) => ({ size, sha256: hash })));
-    const stream = Buffer.concat(chunks);
-    expect({ bytes: stream.length, sha256: sha256(stream) }).toEqual({ bytes: manifest.total_bytes, sha256: manifest.restore.stream_sha256 });
-    key = manifest.parent_manifest;
-  }
-  return keys;
-}
 
 interface FailureLine {
   readonly operation: string;
@@ -234,7 +204,7 @@ describe('the gateway failing mid-upload', () => {
     const first = cli(['backup', '--once', '--config', config], env);
     expect({ code: first.code, stderr: first.stderr }).toMatchObject({ code: 0 });
     await writeRandomFiles(join(data, 'new'), 6, 5 * MiB);
-    const pointerBefore = await gw().bytes(pointerKey(prefix));
+    const pointerBefore = await gw().bytes(pointerKeyOf(prefix));
     return { mnt, prefix, config, env, pointerBefore, first: JSON.parse(pointerBefore.toString()) as Pointer };
   }
 
@@ -247,7 +217,7 @@ describe('the gateway failing mid-upload', () => {
 
   /** (c) The previous backup is still what current.json names, and whole. */
   async function expectPreviousIntact(s: Scenario): Promise<void> {
-    expect((await gw().bytes(pointerKey(s.prefix))).equals(s.pointerBefore)).toBe(true);
+    expect((await gw().bytes(pointerKeyOf(s.prefix))).equals(s.pointerBefore)).toBe(true);
     expect(await expectWholeChain(gw(), s.first.manifest_key)).toEqual([s.first.manifest_key]);
   }
 
@@ -256,7 +226,7 @@ describe('the gateway failing mid-upload', () => {
     const next = cli(['backup', '--once', '--json', '--config', s.config], s.env);
     expect({ code: next.code, stderr: next.stderr }).toMatchObject({ code: 0 });
     expect(await gw().uploads(s.prefix)).toEqual([]);
-    const pointer = await gw().json<Pointer>(pointerKey(s.prefix));
+    const pointer = await gw().json<Pointer>(pointerKeyOf(s.prefix));
     expect(pointer.kind).toBe('inc');
     expect((await expectWholeChain(gw(), pointer.manifest_key)).slice(1)).toEqual(parent === s.first.manifest_key ? [parent] : [parent, s.first.manifest_key]);
   }
@@ -267,7 +237,7 @@ describe('the gateway failing mid-upload', () => {
     const [outcome] = result.outcomes;
     expect(outcome?.result).toBe('published');
     expect(outcome?.metrics.retries).toBeGreaterThan(0);
-    const pointer = await gw().json<Pointer>(pointerKey(s.prefix));
+    const pointer = await gw().json<Pointer>(pointerKeyOf(s.prefix));
     expect(pointer).toMatchObject({ manifest_key: outcome?.manifestKey, kind: 'inc' });
     expect(await expectWholeChain(gw(), pointer.manifest_key)).toEqual([pointer.manifest_key, s.first.manifest_key]);
     expect(await gw().uploads(s.prefix)).toEqual([]);

@@ -7,7 +7,6 @@ import {
   MiB,
   type ProxiedRequest,
   type RequestFault,
-  sha256,
   startFaultProxy,
   testGateway,
   uniquePrefix,
@@ -16,6 +15,7 @@ import {
 } from '@org/testenv';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expectWholeChain, type Manifest, type Pointer, pointerKeyOf } from './backup-intact';
 import { cli, cliAsync } from './cli';
 
 /**
@@ -29,42 +29,13 @@ import { cli, cliAsync } from './cli';
 const REQUEST_TIMEOUT_S = 2;
 const S3_SETTINGS = [`request_timeout_seconds = ${REQUEST_TIMEOUT_S}`, 'concurrency = 2', 'stale_upload_age_hours = 0'].join('\n');
 
-interface Manifest {
-  readonly parent_manifest: string | null;
-  readonly total_bytes: number;
-  readonly chunks: readonly { readonly key: string; readonly size: number; readonly sha256: string }[];
-  readonly restore: { readonly stream_sha256: string };
-}
 
-interface Pointer {
-  readonly manifest_key: string;
-  readonly kind: string;
-}
 
 interface BackupJson {
   readonly outcomes: readonly { readonly result: string; readonly manifestKey: string; readonly metrics: { readonly retries: number } }[];
 }
 
-const pointerKey = (prefix: string) => `${prefix}/subvol/data/current.json`;
 
-/**
- * Checks a backup's chain independently of the tool: every manifest back to the full,
- * every chunk with its recorded size and SHA-256, and each stream's chunks joined
- * hashing to the stream's recorded SHA-256. Returns the manifest keys, newest first.
- */
-async function expectWholeChain(bucket: Bucket, manifestKey: string): Promise<string[]> {
-  const keys: string[] = [];
-  for (let key: string | null = manifestKey; key !== null; ) {
-    keys.push(key);
-    const manifest = (await bucket.json(key)) as Manifest;
-    const chunks = await Promise.all(manifest.chunks.map((chunk) => bucket.bytes(chunk.key)));
-    expect(chunks.map((bytes) => ({ size: bytes.length, sha256: sha256(bytes) }))).toEqual(manifest.chunks.map(({ size, sha256: hash }) => ({ size, sha256: hash })));
-    const stream = Buffer.concat(chunks);
-    expect({ bytes: stream.length, sha256: sha256(stream) }).toEqual({ bytes: manifest.total_bytes, sha256: manifest.restore.stream_sha256 });
-    key = manifest.parent_manifest;
-  }
-  return keys;
-}
 
 /** The retried first attempts the run logged, as "<chunk key> part <n>: <error>". */
 function firstAttemptRetries(stderr: string): string[] {
@@ -102,7 +73,7 @@ describe('network faults between the tool and the gateway', () => {
         const config = backupConfig(mnt, prefix, ['data'], { s3: S3_SETTINGS });
         const first = cli(['backup', '--once', '--config', config], gatewayEnv());
         expect({ code: first.code, stderr: first.stderr }).toMatchObject({ code: 0 });
-        const previous = (await bucket.json(pointerKey(prefix))) as Pointer;
+        const previous = (await bucket.json(pointerKeyOf(prefix))) as Pointer;
         // An incremental of 25 MiB and btrfs send's own bytes: two chunks (15 MiB chunks), each of three parts.
         await writeRandomFiles(join(data, 'new'), 5, 5 * MiB);
 
@@ -130,7 +101,7 @@ describe('network faults between the tool and the gateway', () => {
         expect(faulty.stats().delayedResponses).toBeGreaterThan(2);
 
         // Each fault was retried as its own part: part 2 of each chunk after a reset, part 3 after the stall timed out.
-        const pointer = (await bucket.json(pointerKey(prefix))) as Pointer;
+        const pointer = (await bucket.json(pointerKeyOf(prefix))) as Pointer;
         expect(pointer).toMatchObject({ manifest_key: outcome?.manifestKey, kind: 'inc' });
         const manifest = (await bucket.json(pointer.manifest_key)) as Manifest;
         expect(manifest.chunks).toHaveLength(2);
@@ -151,7 +122,7 @@ describe('network faults between the tool and the gateway', () => {
         // The next normal run needs nothing cleaned up.
         const next = cli(['backup', '--once', '--json', '--config', config], gatewayEnv());
         expect({ code: next.code, stderr: next.stderr }).toMatchObject({ code: 0 });
-        const after = (await bucket.json(pointerKey(prefix))) as Pointer;
+        const after = (await bucket.json(pointerKeyOf(prefix))) as Pointer;
         expect(await expectWholeChain(bucket, after.manifest_key)).toEqual([after.manifest_key, pointer.manifest_key, previous.manifest_key]);
         expect(await bucket.uploads(prefix)).toEqual([]);
       },

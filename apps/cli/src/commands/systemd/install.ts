@@ -7,14 +7,14 @@ import {
   ENABLE_TIMER,
   DAEMON_RELOAD,
   planInstall,
-  prepareUnits,
   RANDOMIZED_DELAY,
   type RenderedUnits,
   SERVICE_NAME,
   type UnitAction,
 } from '@org/btrfs-s3-systemd';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { BaseCommand } from '../../base-command';
+import { unitsForThisInstall } from '../../systemd-units';
 
 export interface SystemdInstallResult {
   readonly dryRun: boolean;
@@ -52,15 +52,7 @@ export default class SystemdInstall extends BaseCommand {
   async run(): Promise<SystemdInstallResult> {
     const { flags } = await this.parse(SystemdInstall);
     const { config, logger } = await this.context(flags);
-    const prepared = await prepareUnits({
-      config,
-      configPath: flags.config,
-      binPath: join(this.config.root, 'bin', 'run.js'),
-      invokedAs: process.argv[1],
-      nodePath: process.execPath,
-      env: process.env,
-    });
-    for (const warning of prepared.warnings) logger.warn(warning);
+    const prepared = await unitsForThisInstall(config, flags.config, this.config.root, logger);
     const unitDir = resolve(flags['unit-dir']);
     const actions = await planInstall({ unitDir, units: prepared.units, directories: prepared.directories, enable: flags.enable });
     const dryRun = flags['dry-run'];

@@ -1,6 +1,6 @@
-import { prepareUnits, type RenderedUnits } from '@org/btrfs-s3-systemd';
-import { join } from 'node:path';
+import type { RenderedUnits } from '@org/btrfs-s3-systemd';
 import { BaseCommand } from '../../base-command';
+import { unitsForThisInstall } from '../../systemd-units';
 
 export interface SystemdShowResult {
   readonly execPath: string;
@@ -18,15 +18,7 @@ export default class SystemdShow extends BaseCommand {
   async run(): Promise<SystemdShowResult> {
     const { flags } = await this.parse(SystemdShow);
     const { config, logger } = await this.context(flags);
-    const prepared = await prepareUnits({
-      config,
-      configPath: flags.config,
-      binPath: join(this.config.root, 'bin', 'run.js'),
-      invokedAs: process.argv[1],
-      nodePath: process.execPath,
-      env: process.env,
-    });
-    for (const warning of prepared.warnings) logger.warn(warning);
+    const prepared = await unitsForThisInstall(config, flags.config, this.config.root, logger);
     for (const [name, text] of Object.entries(prepared.units)) this.log(`# ${name}\n${text}`);
     return { execPath: prepared.execPath, configPath: prepared.configPath, units: prepared.units };
   }

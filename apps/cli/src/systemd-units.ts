@@ -1,0 +1,21 @@
+import type { Config, Logger } from '@org/btrfs-s3-core';
+import { type PreparedUnits, prepareUnits } from '@org/btrfs-s3-systemd';
+import { join } from 'node:path';
+
+/**
+ * The units for this install: ExecStart is the executable that is running (or the
+ * package's bin/run.js), with the config it was given. Warnings (paths the sandbox
+ * hides, environment overrides the service will not see) go to the log.
+ */
+export async function unitsForThisInstall(config: Config, configPath: string, packageRoot: string, logger: Logger): Promise<PreparedUnits> {
+  const prepared = await prepareUnits({
+    config,
+    configPath,
+    binPath: join(packageRoot, 'bin', 'run.js'),
+    invokedAs: process.argv[1],
+    nodePath: process.execPath,
+    env: process.env,
+  });
+  for (const warning of prepared.warnings) logger.warn(warning);
+  return prepared;
+}
