@@ -39,7 +39,10 @@ export function downloadVerifiedStream(params: DownloadParams, options: Download
 
 class VerifiedDownload extends Readable {
   private readonly controller = new AbortController();
-  private readonly parts: AsyncGenerator<Buffer, void, undefined>;
+  private readonly parts: AsyncGenerator<Buffer[], void, undefined>;
+  /** The verified part being handed over, piece by piece, and the next piece to push. */
+  private handing: Buffer[] = [];
+  private handed = 0;
   private reading = false;
   private bytesVerified = 0;
 
@@ -78,19 +81,25 @@ class VerifiedDownload extends Readable {
     callback(error);
   }
 
-  /** Hands over verified parts while the consumer wants more, as Readable.from does. */
+  /** Hands over verified parts, piece by piece, while the consumer wants more, as Readable.from does. */
   private async pump(): Promise<void> {
     try {
       for (;;) {
-        const next = await this.parts.next();
-        if (this.destroyed) return;
-        if (next.done === true) {
-          this.push(null);
-          return;
+        if (this.handed === this.handing.length) {
+          const next = await this.parts.next();
+          if (this.destroyed) return;
+          if (next.done === true) {
+            this.push(null);
+            return;
+          }
+          this.handing = next.value;
+          this.handed = 0;
         }
-        this.bytesVerified += next.value.length;
-        const wantsMore = this.push(next.value);
-        this.options.onProgress?.(this.bytesVerified);
+        const piece = this.handing[this.handed] ?? Buffer.alloc(0);
+        this.handed += 1;
+        this.bytesVerified += piece.length;
+        const wantsMore = this.push(piece);
+        if (this.handed === this.handing.length) this.options.onProgress?.(this.bytesVerified);
         if (!wantsMore) break;
       }
       this.reading = false;
@@ -120,8 +129,8 @@ class VerifiedDownload extends Readable {
  * consumer: a new one starts only when the consumer takes a part. After a part fails,
  * no fetch beyond it starts; the failure is thrown when the stream reaches it.
  */
-async function* verifiedParts(ctx: FetchContext, plan: readonly PartRange[], streamSha256: string, concurrency: number): AsyncGenerator<Buffer, void, undefined> {
-  const window: Array<Promise<Buffer>> = [];
+async function* verifiedParts(ctx: FetchContext, plan: readonly PartRange[], streamSha256: string, concurrency: number): AsyncGenerator<Buffer[], void, undefined> {
+  const window: Array<Promise<Buffer[]>> = [];
   let started = 0;
   let failedAt = plan.length;
   // As in the upload's splitter, no prefix is hashed twice: while the first chunk is
@@ -144,9 +153,11 @@ async function* verifiedParts(ctx: FetchContext, plan: readonly PartRange[], str
     fill();
     const fetch = window.shift();
     if (fetch === undefined) throw new Error(`part ${index} of the download was never fetched`);
-    const bytes = await fetch;
-    streamHash?.update(bytes);
-    chunkHash.update(bytes);
+    const pieces = await fetch;
+    for (const piece of pieces) {
+      streamHash?.update(piece);
+      chunkHash.update(piece);
+    }
     if (part.lastOfChunk) {
       streamHash ??= chunkHash.copy();
       const actual = chunkHash.digest('hex');
@@ -154,7 +165,7 @@ async function* verifiedParts(ctx: FetchContext, plan: readonly PartRange[], str
       chunkHash = createHash('sha256');
     }
     if (index === plan.length - 1) checkStream((streamHash ?? chunkHash).digest('hex'), streamSha256);
-    yield bytes;
+    yield pieces;
   }
   if (plan.length === 0) checkStream(createHash('sha256').digest('hex'), streamSha256);
 }
