@@ -17,7 +17,6 @@ export interface FetchContext {
   retry<T>(part: PartRange, operation: () => Promise<T>): Promise<T>;
 }
 
-
 /** The connection closed before the answer's Content-Length was read: a transient failure, retried like a reset. */
 class IncompleteBodyError extends Error {
   override readonly name = 'IncompleteBody';
