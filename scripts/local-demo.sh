@@ -6,14 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# shellcheck source=lib/local-env.sh
+. scripts/lib/local-env.sh
 
-work=$(mktemp -d /tmp/btrfs-to-s3-demo.XXXXXX)
-cleanup() {
-  tools/testenv/bin/rgw.sh stop "$work/rgw" || true
-  tools/testenv/bin/loop-btrfs.sh destroy "$work/btrfs" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+local_env_setup btrfs-to-s3-demo
+work=$LOCAL_ENV_DIR
 
 echo "== loop Btrfs with a sample subvolume"
 tools/testenv/bin/loop-btrfs.sh create "$work/btrfs" 2G
@@ -24,11 +21,7 @@ head -c 64M /dev/urandom >"$mnt/data/random.bin"
 for i in $(seq 1 200); do echo "file $i" >"$mnt/data/small-$i.txt"; done
 
 echo "== local S3 gateway"
-tools/testenv/bin/rgw.sh start "$work/rgw"
-set -a
-# shellcheck disable=SC1091
-. "$work/rgw/env"
-set +a
+local_env_start_gateway
 
 cat >"$work/config.toml" <<TOML
 [global]

@@ -1,0 +1,2 @@
+// Unit tests only (parsing, statistics, the results page); the benchmark itself is `pnpm bench`.
+module.exports = require('../jest.preset.js')();
