@@ -18,6 +18,12 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Pr
   }
 }
 
+async function spooledBytes(dir: string): Promise<number> {
+  const files = await readdir(dir).catch(() => []);
+  const sizes = await Promise.all(files.map(async (file) => (await stat(join(dir, file))).size));
+  return sizes.reduce((sum, size) => sum + size, 0);
+}
+
 describe('uploadChunkedStream with a disk spool', () => {
   let dir = '';
   beforeEach(async () => {
@@ -55,7 +61,8 @@ describe('uploadChunkedStream with a disk spool', () => {
     const running = upload(fake, source, { chunkSizeBytes: 5 * PART, partSizeBytes: PART, concurrency: 1, spool: { dir, maxBytes: 3 * PART } });
 
     // One part is being uploaded (its file kept for retries), two wait in the spool; the fourth finds no room.
-    await waitFor(async () => (await readdir(dir).catch(() => [])).length === 3 && resumes.length === 1);
+    // A file appears when its part opens, before its bytes land, so wait for the bytes on disk.
+    await waitFor(async () => (await spooledBytes(dir)) === 3 * PART && resumes.length === 1);
     for (let turn = 0; turn < 50; turn += 1) await new Promise((resolve) => setImmediate(resolve));
     expect(produced).toBeGreaterThanOrEqual(3 * PART);
     expect(produced).toBeLessThanOrEqual(3 * PART + 200);
