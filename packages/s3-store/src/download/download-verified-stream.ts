@@ -3,22 +3,26 @@ import { setMaxListeners } from 'node:events';
 import { addAbortSignal, Readable } from 'node:stream';
 import { withRetry } from '../retry';
 import { DownloadError, DownloadVerificationError } from './errors';
-import { type FetchContext, fetchVerifiedPart } from './fetch-part';
+import type { FetchContext } from './fetch-part';
 import { type PartRange, planDownload } from './plan';
+import { SliceWindow } from './slice-window';
 import type { DownloadOptions, DownloadParams } from './types';
 
 const DEFAULT_CONCURRENCY = 4;
+/** Ranged GETs of 16 MiB: small enough that the first part is whole early, large enough that requests cost nothing. */
+const DEFAULT_RANGE_BYTES = 16 * 1024 * 1024;
 
 /**
- * The stream described by a manifest's chunks, fetched with parallel ranged GETs (one
- * per part, up to `concurrency` at once) and emitted in order, for piping into
+ * The stream described by a manifest's chunks, fetched with parallel ranged GETs
+ * (slices of at most `rangeSizeBytes` of a part, started in stream order, up to
+ * `concurrency` at once; see SliceWindow) and emitted in order, for piping into
  * `btrfs receive`. No byte that fails verification is emitted: each part is checked
  * against its SHA-256 before any of it is pushed, each chunk's hash before its last
  * part is pushed, and the whole stream's hash before the final part is; a mismatch
  * errors the stream (DownloadVerificationError) instead of ending it.
  *
- * Fetching follows the consumer: at most `concurrency` parts are in flight or held,
- * the one being handed over included, and nothing more is fetched while the consumer
+ * Fetching follows the consumer: at most `concurrency` parts' worth of bytes are in
+ * flight or held, the part being handed over included, and nothing more is fetched while the consumer
  * does not read. Failures surface in stream order, after every byte before them.
  * Transient GET failures are retried (withRetry); others fail the stream with
  * DownloadError naming the key and part. Destroying the stream or aborting
@@ -61,10 +65,10 @@ class VerifiedDownload extends Readable {
       client: params.client,
       bucket: params.bucket,
       signal: this.controller.signal,
-      rangeSizeBytes: options.rangeSizeBytes,
       retry: (part, operation) => this.retry(part, operation),
     };
-    this.parts = verifiedParts(ctx, plan, params.streamSha256, concurrency);
+    const window = new SliceWindow(ctx, plan, concurrency, options.rangeSizeBytes ?? DEFAULT_RANGE_BYTES);
+    this.parts = verifiedParts(window, plan, params.streamSha256);
     if (options.signal !== undefined) addAbortSignal(options.signal, this);
   }
 
@@ -125,47 +129,39 @@ class VerifiedDownload extends Readable {
 }
 
 /**
- * Verified parts in stream order. Keeps up to `concurrency` fetches going ahead of the
- * consumer: a new one starts only when the consumer takes a part. After a part fails,
- * no fetch beyond it starts; the failure is thrown when the stream reaches it.
+ * Verified parts in stream order, each as the pieces its GETs delivered. Each part is
+ * hashed as its slices come in, in order, and checked once the last is in; the chunk
+ * and stream hashes follow the parts handed over.
  */
-async function* verifiedParts(ctx: FetchContext, plan: readonly PartRange[], streamSha256: string, concurrency: number): AsyncGenerator<Buffer[], void, undefined> {
-  const window: Array<Promise<Buffer[]>> = [];
-  let started = 0;
-  let failedAt = plan.length;
+async function* verifiedParts(window: SliceWindow, plan: readonly PartRange[], streamSha256: string): AsyncGenerator<Buffer[], void, undefined> {
   // As in the upload's splitter, no prefix is hashed twice: while the first chunk is
   // read its hash state is also the stream's; the stream continues from a copy.
   let streamHash: Hash | undefined;
   let chunkHash = createHash('sha256');
-  const fill = () => {
-    for (let next = plan[started]; next !== undefined && window.length < concurrency && started <= failedAt; next = plan[started]) {
-      const position = started;
-      const fetch = fetchVerifiedPart(ctx, next);
-      // Awaited in order below; noted here so a later part's failure is neither unhandled nor fetched past.
-      fetch.catch(() => {
-        failedAt = Math.min(failedAt, position);
-      });
-      window.push(fetch);
-      started += 1;
-    }
-  };
   for (const [index, part] of plan.entries()) {
-    fill();
-    const fetch = window.shift();
-    if (fetch === undefined) throw new Error(`part ${index} of the download was never fetched`);
-    const pieces = await fetch;
+    const partHash = createHash('sha256');
+    const pieces: Buffer[] = [];
+    for (let slice = window.slicesIn(part); slice > 0; slice -= 1) {
+      for (const piece of await window.take()) {
+        partHash.update(piece);
+        pieces.push(piece);
+      }
+    }
+    const actual = partHash.digest('hex');
+    if (actual !== part.sha256) throw new DownloadVerificationError({ subject: 'part sha256', key: part.key, partNumber: part.partNumber, expected: part.sha256, actual });
     for (const piece of pieces) {
       streamHash?.update(piece);
       chunkHash.update(piece);
     }
     if (part.lastOfChunk) {
       streamHash ??= chunkHash.copy();
-      const actual = chunkHash.digest('hex');
-      if (actual !== part.chunkSha256) throw new DownloadVerificationError({ subject: 'chunk sha256', key: part.key, expected: part.chunkSha256, actual });
+      const chunkActual = chunkHash.digest('hex');
+      if (chunkActual !== part.chunkSha256) throw new DownloadVerificationError({ subject: 'chunk sha256', key: part.key, expected: part.chunkSha256, actual: chunkActual });
       chunkHash = createHash('sha256');
     }
     if (index === plan.length - 1) checkStream((streamHash ?? chunkHash).digest('hex'), streamSha256);
     yield pieces;
+    window.release(part);
   }
   if (plan.length === 0) checkStream(createHash('sha256').digest('hex'), streamSha256);
 }

@@ -1,5 +1,4 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { createHash } from 'node:crypto';
 import { addAbortSignal, Readable } from 'node:stream';
 import { isS3Error } from '../s3-errors';
 import { DownloadVerificationError } from './errors';
@@ -12,7 +11,6 @@ export interface FetchContext {
   readonly bucket: string;
   /** Aborted when the download is destroyed: in-flight GETs and their bodies stop. */
   readonly signal: AbortSignal;
-  readonly rangeSizeBytes: number | undefined;
   /** The retry helper for one ranged GET of `part`; names the part in what it throws. */
   retry<T>(part: PartRange, operation: () => Promise<T>): Promise<T>;
 }
@@ -22,29 +20,32 @@ class IncompleteBodyError extends Error {
   override readonly name = 'IncompleteBody';
 }
 
+/** One ranged GET of a part: `length` bytes at `start` within it. */
+export interface PartSlice {
+  readonly part: PartRange;
+  readonly start: number;
+  readonly length: number;
+}
+
+/** `part` as consecutive slices of at most `rangeSize` bytes, in order. */
+export function slicesOf(part: PartRange, rangeSize: number): PartSlice[] {
+  const slices: PartSlice[] = [];
+  for (let start = 0; start < part.size; start += rangeSize) slices.push({ part, start, length: Math.min(part.size, start + rangeSize) - start });
+  return slices;
+}
+
 /**
- * Fetches one part and checks its size and SHA-256. Resolves only with bytes that
- * match the manifest, as the pieces the socket delivered, in order; each attempt of a
- * retried GET replaces its whole range, and the hash is taken once every range is in,
- * so a retried GET is verified like the first.
+ * Fetches one slice of a part, retried on its own: resolves with exactly its bytes,
+ * as the pieces the socket delivered, in order. Each attempt replaces the whole
+ * slice. Hashing is the caller's, as the slices come in, in order.
  *
  * The pieces are kept as they arrived rather than copied into one part-sized buffer:
  * a fresh buffer of 128 MiB per part costs a page fault per 4 KiB on first write,
  * which on a virtual machine was most of a restore's CPU time (and the copy itself
- * the rest). The memory held is the same, a part per fetch in flight.
+ * the rest). The memory held is the same.
  */
-export async function fetchVerifiedPart(ctx: FetchContext, part: PartRange): Promise<Buffer[]> {
-  const pieces: Buffer[] = [];
-  const step = ctx.rangeSizeBytes ?? part.size;
-  for (let start = 0; start < part.size; start += step) {
-    const length = Math.min(part.size, start + step) - start;
-    pieces.push(...(await ctx.retry(part, () => readRange(ctx, part, start, length))));
-  }
-  const hash = createHash('sha256');
-  for (const piece of pieces) hash.update(piece);
-  const actual = hash.digest('hex');
-  if (actual !== part.sha256) throw new DownloadVerificationError({ subject: 'part sha256', key: part.key, partNumber: part.partNumber, expected: part.sha256, actual });
-  return pieces;
+export function fetchSlice(ctx: FetchContext, slice: PartSlice): Promise<Buffer[]> {
+  return ctx.retry(slice.part, () => readRange(ctx, slice.part, slice.start, slice.length));
 }
 
 /** The object size in a 206 answer's `Content-Range: bytes a-b/size`; undefined when absent or `*`. */

@@ -87,4 +87,26 @@ describe('downloadVerifiedStream: memory bound and backpressure', () => {
     expect(Buffer.concat(pieces).equals(stored.data)).toBe(true);
     expect(fake.of(GetObjectCommand)).toHaveLength(20);
   });
+
+  it('fetches slices of a part in stream order, keeping the GETs busy until `concurrency` parts are held', async () => {
+    const fake = new FakeObjectS3();
+    const stored = storeStream(fake, 20 * PART, { chunkSize: 4 * PART, partSize: PART });
+    const stream = download(fake, stored, { concurrency: CONCURRENCY, rangeSizeBytes: PART / 4 });
+    const firstPart = new Promise<Buffer>((resolve) => {
+      stream.once('data', (piece: Buffer) => {
+        stream.pause();
+        resolve(piece);
+      });
+    });
+    const piece = await firstPart;
+    await settle();
+
+    // The first GETs are the first part's slices, not one GET per part.
+    expect(fake.of(GetObjectCommand).slice(0, CONCURRENCY).map(({ input }) => input.Range)).toEqual(['bytes=0-255', 'bytes=256-511', 'bytes=512-767']);
+    expect(piece.equals(stored.data.subarray(0, piece.length))).toBe(true);
+    // GETs went on as others ended, while nothing more was taken, up to the memory bound and no further.
+    expect(fake.of(GetObjectCommand)).toHaveLength(CONCURRENCY * 4);
+    expect(fake.maxGetsInFlight).toBeLessThanOrEqual(CONCURRENCY);
+    stream.destroy();
+  });
 });

@@ -40,7 +40,7 @@ export interface DownloadRetryEvent extends RetryEvent {
  * verified, the part being handed over counted among them), plus what the consumer buffers.
  */
 export interface DownloadOptions {
-  /** Parts fetched at once (default 4, `s3.concurrency`); each holds one part in memory until it is passed on. */
+  /** Ranged GETs at once (default 4, `s3.concurrency`); at most this many parts' worth of bytes are held until passed on. */
   readonly concurrency?: number;
   /** Destroys the stream with an AbortError and aborts in-flight GETs. */
   readonly signal?: AbortSignal;
@@ -50,10 +50,10 @@ export interface DownloadOptions {
   readonly onProgress?: (bytesVerified: number) => void;
   readonly onRetry?: (event: DownloadRetryEvent) => void;
   /**
-   * Largest ranged GET (default: one GET per part). A part larger than this is fetched
-   * in several consecutive ranges, each retried on its own, so a dropped connection
-   * re-fetches at most this much; the part is still verified whole before any of it is
-   * passed on, so memory stays at one part per fetch.
+   * Largest ranged GET (default 16 MiB). A part is fetched in consecutive ranges of
+   * this size, started in stream order and each retried on its own, so the first part
+   * is whole early and a dropped connection re-fetches at most this much. A part is
+   * still verified whole before any of it is passed on.
    */
   readonly rangeSizeBytes?: number;
 }
