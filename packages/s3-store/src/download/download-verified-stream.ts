@@ -21,9 +21,9 @@ const DEFAULT_RANGE_BYTES = 16 * 1024 * 1024;
  * part is pushed, and the whole stream's hash before the final part is; a mismatch
  * errors the stream (DownloadVerificationError) instead of ending it.
  *
- * Fetching follows the consumer: at most `concurrency` parts' worth of bytes are in
- * flight or held, the part being handed over included, and nothing more is fetched while the consumer
- * does not read. Failures surface in stream order, after every byte before them.
+ * Fetching follows the consumer: at most two parts' worth of bytes (or `concurrency`
+ * slices, if more) are in flight or held, the part being handed over included, and
+ * nothing more is fetched while the consumer does not read. Failures surface in stream order, after every byte before them.
  * Transient GET failures are retried (withRetry); others fail the stream with
  * DownloadError naming the key and part. Destroying the stream or aborting
  * `options.signal` aborts the GETs in flight.

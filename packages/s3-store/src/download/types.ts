@@ -36,11 +36,11 @@ export interface DownloadRetryEvent extends RetryEvent {
 }
 
 /**
- * Tuning knobs. Memory cost: about `concurrency x part size` (parts being fetched or
- * verified, the part being handed over counted among them), plus what the consumer buffers.
+ * Tuning knobs. Memory cost: about two parts (the part being handed over and the next,
+ * being fetched), or `concurrency x rangeSizeBytes` if more, plus what the consumer buffers.
  */
 export interface DownloadOptions {
-  /** Ranged GETs at once (default 4, `s3.concurrency`); at most this many parts' worth of bytes are held until passed on. */
+  /** Ranged GETs at once (default 4, `s3.concurrency`). */
   readonly concurrency?: number;
   /** Destroys the stream with an AbortError and aborts in-flight GETs. */
   readonly signal?: AbortSignal;
