@@ -260,7 +260,7 @@ export function renderMarkdown(results: Results, evaluation = evaluate(results))
   out.push('');
   out.push(table(['target', 'measured', 'limit', 'result', 'detail'], evaluation.targets.map((t) => [t.title, t.measured, t.limit, t.pass ? 'PASS' : '**FAIL**', t.detail])));
   out.push('');
-  out.push(failed.length === 0 ? 'Every target passes.' : `${failed.length} of ${evaluation.targets.length} targets fail on this machine: ${failed.map((t) => t.id).join(', ')}. See "Where the time goes"${results.profiles === undefined ? '' : ' and "CPU profiles of our runs"'} for what bounds them.`);
+  out.push(failed.length === 0 ? 'Every target passes.' : `${failed.length} of ${evaluation.targets.length} targets fail on this machine: ${failed.map((t) => t.id).join(', ')}. See "Where the time goes"${results.profiles === undefined ? '' : ' and "CPU profiles of our runs"'} for what bounds them, and [performance.md](performance.md) for the investigations behind them (written by hand).`);
   out.push('');
   out.push(`![Throughput per tool: MB/s of the btrfs send stream, median with min-max whiskers](${CHART_FILE})`);
   out.push('');
@@ -293,7 +293,7 @@ export function renderMarkdown(results: Results, evaluation = evaluate(results))
     out.push(`Medians: the incremental took ${f2(st.inc.wall.median)} s and sent ${bytes(st.inc.streamBytes.median)} against the full's ${f2(st['inc-full'].wall.median)} s and ${bytes(st['inc-full'].streamBytes.median)}: ${pct(st.inc.wall.median / st['inc-full'].wall.median)} of the time for ${pct(st.inc.streamBytes.median / st['inc-full'].streamBytes.median)} of the bytes.`);
     const parts = partsOf(st.inc.streamBytes.median, settings);
     if (parts < settings.concurrency) {
-      out.push(`The incremental's stream makes ${parts} part(s) of at most ${bytes(settings.partSizeBytes)}, fewer than \`s3.concurrency\` (${settings.concurrency}): it uploads over ${parts} connection(s) at a time where the full keeps ${settings.concurrency} busy, and the fixed cost of a run (see the scaling fit) weighs on it.`);
+      out.push(`The incremental's stream makes ${parts} part(s) of at most ${bytes(settings.partSizeBytes)}, fewer than \`s3.concurrency\` (${settings.concurrency}): it uploads over ${parts} connection(s) at a time where the full keeps ${settings.concurrency} busy. Cutting it into smaller parts over more connections bought nothing here (see performance.md); the fixed cost of a run (see the scaling fit) is what weighs on it.`);
     }
     out.push('');
   }

@@ -28,7 +28,7 @@ export type {
   UploadRetryEvent,
 } from './upload/types';
 export { abortStaleMultipartUploads } from './stale-multipart';
-export type { AbortedUpload, StaleUploadOptions } from './stale-multipart';
+export type { AbortedUpload, StaleUploadOptions, StaleUploadTest } from './stale-multipart';
 export { downloadVerifiedStream } from './download/download-verified-stream';
 export { DownloadError, DownloadPlanError, DownloadVerificationError } from './download/errors';
 export type { VerificationFailure, VerificationSubject } from './download/errors';

@@ -31,6 +31,18 @@ describe('abortStaleMultipartUploads', () => {
     expect(fake.of(ListMultipartUploadsCommand)[0]?.input).toMatchObject({ Bucket: 'backups', Prefix: 'host/' });
   });
 
+  it('lets a function pick the uploads to abort, from one listing', async () => {
+    const fake = new FakeS3();
+    const ours = await startUpload(fake, 'host/subvol/data/full/2/chunks/part-00000.bin', after);
+    const theirs = await startUpload(fake, 'host/subvol/gone/full/2/chunks/part-00000.bin', after);
+
+    const aborted = await abortStaleMultipartUploads(fake, 'backups', 'host/', (upload) => upload.key.startsWith('host/subvol/data/'), instant);
+
+    expect(aborted.map((upload) => upload.uploadId)).toEqual([ours]);
+    expect([...fake.uploads.keys()]).toEqual([theirs]);
+    expect(fake.of(ListMultipartUploadsCommand)).toHaveLength(1);
+  });
+
   it('follows both pagination markers, so several uploads of one key across pages are all found', async () => {
     const fake = new FakeS3();
     fake.pageSize = 2;

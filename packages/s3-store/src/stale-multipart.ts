@@ -13,11 +13,16 @@ export interface AbortedUpload {
 /** Retry settings for the list and abort calls (defaults as withRetry). */
 export type StaleUploadOptions = Omit<RetryOptions, 'isRetryable'>;
 
+/** Decides, for one listed upload, whether it is to be aborted. */
+export type StaleUploadTest = (upload: AbortedUpload) => boolean;
+
 /**
  * Aborts every incomplete multipart upload under `prefix` that was initiated before
- * `olderThan`. Incomplete uploads are billed until aborted, and a failed run leaves
- * them behind if its own abort could not reach S3. Pass the current run's start time:
- * uploads started since then may belong to this run (the host lock keeps other runs out).
+ * `stale` (a Date) or that `stale` (a function) picks. Incomplete uploads are billed
+ * until aborted, and a failed run leaves them behind if its own abort could not reach
+ * S3. Pass the current run's start time: uploads started since then may belong to this
+ * run (the host lock keeps other runs out). One listing serves any number of rules,
+ * through the function form.
  *
  * Returns what was aborted; an upload that vanished meanwhile is skipped, not an error.
  * Throws S3StoreError naming the prefix or key of the first call that failed after retries.
@@ -26,10 +31,11 @@ export async function abortStaleMultipartUploads(
   client: MultipartClient,
   bucket: string,
   prefix: string,
-  olderThan: Date,
+  stale: Date | StaleUploadTest,
   options: StaleUploadOptions = {},
 ): Promise<AbortedUpload[]> {
-  const stale: AbortedUpload[] = [];
+  const isStale: StaleUploadTest = stale instanceof Date ? (upload) => upload.initiated.getTime() < stale.getTime() : stale;
+  const picked: AbortedUpload[] = [];
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
   for (;;) {
@@ -40,7 +46,8 @@ export async function abortStaleMultipartUploads(
     for (const upload of page.Uploads ?? []) {
       // An entry missing these cannot be aborted (abort needs key and id) or judged old.
       if (upload.Key === undefined || upload.UploadId === undefined || upload.Initiated === undefined) continue;
-      if (upload.Initiated.getTime() < olderThan.getTime()) stale.push({ key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated });
+      const listed = { key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated };
+      if (isStale(listed)) picked.push(listed);
     }
     if (page.IsTruncated !== true) break;
     // Both markers: several uploads of one key may straddle a page boundary.
@@ -50,7 +57,7 @@ export async function abortStaleMultipartUploads(
   }
 
   const aborted: AbortedUpload[] = [];
-  for (const upload of stale) {
+  for (const upload of picked) {
     const gone = await withRetry(async () => {
       try {
         await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.key, UploadId: upload.uploadId }));

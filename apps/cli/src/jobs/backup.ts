@@ -125,10 +125,10 @@ async function loadState(deps: BackupDeps): Promise<State> {
   try {
     return await readState(path);
   } catch (error) {
-    if (!(error instanceof StateError && error.corrupt)) throw error;
+    if (!(error instanceof StateError && error.corruption !== undefined)) throw error;
     const aside = `${path}.corrupt-${compactTimestamp(deps.now())}`;
     await rename(path, aside);
-    deps.logger.error(`${error.message.replace(/; move it aside.*$/, '')}; moved it to ${aside}; rebuilding state from current.json and the local snapshots`);
+    deps.logger.error(`state file ${path} is corrupt (${error.corruption}); moved it to ${aside}; rebuilding state from current.json and the local snapshots`);
     return emptyState();
   }
 }

@@ -3,9 +3,6 @@ import { abortStaleMultipartUploads, readTextIfExists, retryPolicyFromConfig } f
 import { join } from 'node:path';
 import type { BackupDeps } from './backup-subvolume';
 
-/** Later than any upload's start: under the lock, every upload of our subvolumes is a dead run's. */
-const ANY_TIME = new Date(8.64e15);
-
 /**
  * What a run that died (kill -9, power cut) can leave behind, put right before
  * planning, under the lock:
@@ -26,16 +23,18 @@ export async function recoverFromDeadRuns(deps: BackupDeps, state: State): Promi
 
 async function abortDeadUploads(deps: BackupDeps): Promise<void> {
   const { config, logger } = deps;
-  const options = { ...retryPolicyFromConfig(config.s3), signal: deps.signal };
-  const report = (reason: string) => (upload: { key: string; initiated: Date }) =>
-    logger.info(`aborted ${reason} multipart upload of ${upload.key} (started ${upload.initiated.toISOString()})`);
-  for (const path of config.subvolumes.paths) {
-    const aborted = await abortStaleMultipartUploads(deps.client, config.s3.bucket, `${subvolumePrefix(config.s3.prefix, subvolumeName(path))}/`, ANY_TIME, options);
-    aborted.forEach(report('an interrupted run\'s'));
+  const ours = config.subvolumes.paths.map((path) => `${subvolumePrefix(config.s3.prefix, subvolumeName(path))}/`);
+  const isOurs = (key: string) => ours.some((prefix) => key.startsWith(prefix));
+  const cutoff = deps.now().getTime() - config.s3.stale_upload_age_hours * 3600 * 1000;
+  // One listing of the prefix: ours are a dead run's whatever their age (the lock keeps
+  // our other runs out); anyone else's only once older than the cutoff.
+  const aborted = await abortStaleMultipartUploads(deps.client, config.s3.bucket, `${config.s3.prefix}/`, (upload) => isOurs(upload.key) || upload.initiated.getTime() < cutoff, {
+    ...retryPolicyFromConfig(config.s3),
+    signal: deps.signal,
+  });
+  for (const upload of aborted) {
+    logger.info(`aborted ${isOurs(upload.key) ? "an interrupted run's" : 'a stale'} multipart upload of ${upload.key} (started ${upload.initiated.toISOString()})`);
   }
-  const cutoff = new Date(deps.now().getTime() - config.s3.stale_upload_age_hours * 3600 * 1000);
-  const aborted = await abortStaleMultipartUploads(deps.client, config.s3.bucket, `${config.s3.prefix}/`, cutoff, options);
-  aborted.forEach(report('a stale'));
 }
 
 /** Returns whether state changed. */

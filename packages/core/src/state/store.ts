@@ -6,17 +6,22 @@ import { writeFileAtomic } from '../fs/atomic';
 import { emptyState, type State, StateSchema, STATE_VERSION } from './schema';
 
 /**
- * The state file exists but cannot be used. It is never silently reset: `corrupt`
- * (unreadable content, as opposed to an I/O error or a newer version) tells a
- * backup it may move the file aside and rebuild state from the bucket.
+ * The state file exists but cannot be used. It is never silently reset: `corruption`
+ * (what is wrong with unreadable content, as opposed to an I/O error or a newer
+ * version) tells a backup it may move the file aside and rebuild state from the bucket.
  */
 export class StateError extends BtrfsToS3Error {
   constructor(
     message: string,
     cause?: unknown,
-    readonly corrupt = false,
+    readonly corruption?: string,
   ) {
     super(message, { exitCode: ExitCode.Fatal, cause });
+  }
+
+  /** The file's content is unusable: the message names the problem and the way out. */
+  static corrupt(path: string, corruption: string, cause?: unknown): StateError {
+    return new StateError(`state file ${path} is corrupt (${corruption}); move it aside to start over with full backups`, cause, corruption);
   }
 }
 
@@ -36,7 +41,7 @@ export async function readState(path: string): Promise<State> {
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw new StateError(`state file ${path} is corrupt (not JSON: ${error instanceof Error ? error.message : String(error)}); move it aside to start over with full backups`, error, true);
+    throw StateError.corrupt(path, `not JSON: ${error instanceof Error ? error.message : String(error)}`, error);
   }
   const version = typeof document === 'object' && document !== null && 'version' in document ? document.version : undefined;
   if (typeof version === 'number' && version > STATE_VERSION) {
@@ -45,7 +50,7 @@ export async function readState(path: string): Promise<State> {
   const result = v.safeParse(StateSchema, document);
   if (!result.success) {
     const problems = result.issues.map((issue) => `${v.getDotPath(issue) ?? '(top level)'}: ${issue.message}`).join('; ');
-    throw new StateError(`state file ${path} is corrupt (${problems}); move it aside to start over with full backups`, undefined, true);
+    throw StateError.corrupt(path, problems);
   }
   return result.output;
 }
