@@ -23,10 +23,10 @@ const DEFAULT_RANGE_BYTES = 16 * 1024 * 1024;
  *
  * Fetching follows the consumer: at most two parts' worth of bytes (or `concurrency`
  * slices, if more) are in flight or held, the part being handed over included, and
- * nothing more is fetched while the consumer does not read. Failures surface in stream order, after every byte before them.
- * Transient GET failures are retried (withRetry); others fail the stream with
- * DownloadError naming the key and part. Destroying the stream or aborting
- * `options.signal` aborts the GETs in flight.
+ * nothing more is fetched while the consumer does not read. Failures surface in
+ * stream order, after every byte before them. Transient GET failures are retried
+ * (withRetry); others fail the stream with DownloadError naming the key and part.
+ * Destroying the stream or aborting `options.signal` aborts the GETs in flight.
  *
  * Throws DownloadPlanError at once when the chunk list is inconsistent, and RangeError
  * for invalid options.

@@ -27,13 +27,6 @@ export interface PartSlice {
   readonly length: number;
 }
 
-/** `part` as consecutive slices of at most `rangeSize` bytes, in order. */
-export function slicesOf(part: PartRange, rangeSize: number): PartSlice[] {
-  const slices: PartSlice[] = [];
-  for (let start = 0; start < part.size; start += rangeSize) slices.push({ part, start, length: Math.min(part.size, start + rangeSize) - start });
-  return slices;
-}
-
 /**
  * Fetches one slice of a part, retried on its own: resolves with exactly its bytes,
  * as the pieces the socket delivered, in order. Each attempt replaces the whole

@@ -1,7 +1,7 @@
 import type { ManifestChunk } from '@org/btrfs-s3-core';
 import { DownloadPlanError } from './errors';
 
-/** One manifest part as one ranged GET (or several, with `rangeSizeBytes`). */
+/** One manifest part, fetched in slices of at most `rangeSizeBytes` (SliceWindow). */
 export interface PartRange {
   readonly key: string;
   readonly partNumber: number;
