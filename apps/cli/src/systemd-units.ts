@@ -1,5 +1,6 @@
 import type { Config, Logger } from '@org/btrfs-s3-core';
-import { type PreparedUnits, prepareUnits } from '@org/btrfs-s3-systemd';
+import { spawnProcessRunner } from '@org/btrfs';
+import { applyActions, describeAction, type PreparedUnits, prepareUnits, type UnitAction } from '@org/btrfs-s3-systemd';
 import { join } from 'node:path';
 
 /**
@@ -18,4 +19,10 @@ export async function unitsForThisInstall(config: Config, configPath: string, pa
   });
   for (const warning of prepared.warnings) logger.warn(warning);
   return prepared;
+}
+
+/** Carries out `actions` (or, with `dryRun`, only describes them), one line each to `log`, in order. */
+export async function carryOut(actions: readonly UnitAction[], dryRun: boolean, log: (line: string) => void): Promise<void> {
+  if (dryRun) for (const action of actions) log(describeAction(action, { dryRun }));
+  else await applyActions(actions, spawnProcessRunner, (action) => log(describeAction(action, { dryRun })));
 }

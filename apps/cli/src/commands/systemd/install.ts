@@ -1,9 +1,6 @@
 import { Flags } from '@oclif/core';
-import { spawnProcessRunner } from '@org/btrfs';
 import {
-  applyActions,
   DEFAULT_UNIT_DIR,
-  describeAction,
   ENABLE_TIMER,
   DAEMON_RELOAD,
   planInstall,
@@ -14,7 +11,7 @@ import {
 } from '@org/btrfs-s3-systemd';
 import { resolve } from 'node:path';
 import { BaseCommand } from '../../base-command';
-import { unitsForThisInstall } from '../../systemd-units';
+import { carryOut, unitsForThisInstall } from '../../systemd-units';
 
 export interface SystemdInstallResult {
   readonly dryRun: boolean;
@@ -56,10 +53,8 @@ export default class SystemdInstall extends BaseCommand {
     const unitDir = resolve(flags['unit-dir']);
     const actions = await planInstall({ unitDir, units: prepared.units, directories: prepared.directories, enable: flags.enable });
     const dryRun = flags['dry-run'];
-    if (dryRun) {
-      for (const action of actions) this.log(describeAction(action, { dryRun }));
-    } else {
-      await applyActions(actions, spawnProcessRunner, (action) => this.log(describeAction(action, { dryRun })));
+    await carryOut(actions, dryRun, (line) => this.log(line));
+    if (!dryRun) {
       this.log(
         flags.enable
           ? `the timer starts a backup daily at ${config.schedule.run_at} (plus up to ${RANDOMIZED_DELAY}); \`systemctl start ${SERVICE_NAME}\` runs one now, \`journalctl -u ${SERVICE_NAME}\` shows its log`

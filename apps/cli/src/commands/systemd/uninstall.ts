@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
-import { spawnProcessRunner } from '@org/btrfs';
-import { applyActions, describeAction, planUninstall, type UnitAction } from '@org/btrfs-s3-systemd';
+import { planUninstall, type UnitAction } from '@org/btrfs-s3-systemd';
 import { resolve } from 'node:path';
 import { BaseCommand } from '../../base-command';
+import { carryOut } from '../../systemd-units';
 import { dryRunFlag, unitDirFlag } from './install';
 
 export interface SystemdUninstallResult {
@@ -34,8 +34,7 @@ export default class SystemdUninstall extends BaseCommand {
     const actions = await planUninstall({ unitDir, enable: flags.enable });
     const dryRun = flags['dry-run'];
     if (actions.length === 0) this.log(`nothing to remove: no btrfs-to-s3 units in ${unitDir}`);
-    else if (dryRun) for (const action of actions) this.log(describeAction(action, { dryRun }));
-    else await applyActions(actions, spawnProcessRunner, (action) => this.log(describeAction(action, { dryRun })));
+    else await carryOut(actions, dryRun, (line) => this.log(line));
     return { dryRun, unitDir, actions };
   }
 }
