@@ -1,9 +1,8 @@
-import type { SubvolumePlan } from '@org/btrfs-s3-core';
+import type { PlanEntry, SubvolumeOutcome } from '@org/btrfs-s3-backup';
 import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
-import type { SubvolumeOutcome } from './jobs/backup';
 
 /** One line per planned subvolume: what would run and why. */
-export function describePlan(plan: SubvolumePlan): string {
+export function describePlan(plan: PlanEntry): string {
   const what = plan.action === 'incremental' ? `incremental on ${plan.parentSnapshot}` : plan.action;
   return `${plan.subvolume}: ${what} (${plan.reason})`;
 }

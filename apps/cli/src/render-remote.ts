@@ -1,6 +1,5 @@
+import { describeEntry, earlyDeletionWarning, type ListedBackup, type ListedSubvolume, type ListResult, type PruneResult, type VerifyReport } from '@org/btrfs-s3-bucket';
 import { formatBytes } from '@org/btrfs-s3-metrics';
-import type { ListedBackup, ListedSubvolume, ListResult, PruneResult, VerifyReport } from './output-schemas';
-import { describeEntry, earlyDeletionWarning } from './jobs/prune';
 
 /** Human output of list, verify and prune: what `--json` holds, as readable lines. */
 

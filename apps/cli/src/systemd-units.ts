@@ -1,5 +1,5 @@
 import type { Config, Logger } from '@org/btrfs-s3-core';
-import { spawnProcessRunner } from '@org/btrfs';
+import { spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { applyActions, describeAction, type PreparedUnits, prepareUnits, type UnitAction } from '@org/btrfs-s3-systemd';
 import { join } from 'node:path';
 

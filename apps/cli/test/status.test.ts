@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as v from 'valibot';
-import { StatusOutputSchema } from '../src/output-schemas';
+import { StatusResultSchema } from '@org/btrfs-s3-backup';
 import { cli, writeConfig } from './helpers';
 
 function setup() {
@@ -92,7 +92,7 @@ describe('status', () => {
     );
     const { code, stdout } = cli(['status', '--json', '--config', config]);
     expect(code).toBe(ExitCode.Success);
-    const result = v.parse(StatusOutputSchema, JSON.parse(stdout));
+    const result = v.parse(StatusResultSchema, JSON.parse(stdout));
     expect(result.subvolumes.map((entry) => entry.lastRun)).toEqual([
       {
         finishedAt: '2026-11-01T02:05:00.000Z',
@@ -118,7 +118,7 @@ describe('status', () => {
     writeFileSync(join(dir, 'metrics.json'), '{"finished_at": 3');
     const { code, stdout, stderr } = cli(['status', '--json', '--config', config]);
     expect(code).toBe(ExitCode.Success);
-    expect(v.parse(StatusOutputSchema, JSON.parse(stdout)).subvolumes.map((entry) => entry.lastRun)).toEqual([null, null]);
+    expect(v.parse(StatusResultSchema, JSON.parse(stdout)).subvolumes.map((entry) => entry.lastRun)).toEqual([null, null]);
     expect(stderr).toContain(`metrics file ${dir}/metrics.json cannot be read`);
   });
 

@@ -5,7 +5,7 @@ import { errnoError, fakeDirectories, FakeRunner } from './__fakes__/fake-runner
 import { Btrfs } from './btrfs';
 import { BTRFS_SUPER_MAGIC } from './directory-probe';
 import { BtrfsError, NotBtrfsError } from './errors';
-import { ProcessError } from './process-runner';
+import { ProcessError } from '@org/btrfs-s3-core';
 
 const TMPFS_MAGIC = 0x01021994;
 const showOutput = (name: string) => readFileSync(join(__dirname, '__fixtures__', `show-${name}.txt`), 'utf8');

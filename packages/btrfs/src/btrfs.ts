@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { errnoCode } from '@org/btrfs-s3-core';
 import { BTRFS_SUPER_MAGIC, nodeDirectoryProbe, SUBVOLUME_ROOT_INODE, type DirectoryProbe } from './directory-probe';
 import { BtrfsError, fileSystemFailure, NotBtrfsError } from './errors';
-import { ProcessError, type ProcessRunner } from './process-runner';
+import { ProcessError, type ProcessRunner } from '@org/btrfs-s3-core';
 import { ReceiveStream } from './receive-stream';
 import { sendStream } from './send-stream';
 import { parseSubvolumeShow, type SubvolumeInfo } from './subvolume-info';

@@ -7,7 +7,7 @@ export type { Callback, ReceiveContext } from './receive-stream';
 export type { SubvolumeInfo } from './subvolume-info';
 export { BTRFS_SUPER_MAGIC, SUBVOLUME_ROOT_INODE, nodeDirectoryProbe } from './directory-probe';
 export type { DirectoryProbe, ChildDirectory } from './directory-probe';
-export { spawnProcessRunner, ProcessError, STDERR_LIMIT } from './process-runner';
-export type { ProcessRunner, ProcessResult, ProcessExit, SpawnedProcess, SpawnOptions } from './process-runner';
+// The ProcessRunner interface and ProcessError live in @org/btrfs-s3-core; this is the real runner.
+export { spawnProcessRunner, STDERR_LIMIT } from './process-runner';
 export { SnapshotManager } from './snapshot-manager';
 export type { CreatedSnapshot } from './snapshot-manager';

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { exitError, lastMeaningfulLine, ProcessError, spawnProcessRunner, STDERR_LIMIT } from './process-runner';
+import { exitError, lastMeaningfulLine, ProcessError } from '@org/btrfs-s3-core';
+import { spawnProcessRunner, STDERR_LIMIT } from './process-runner';
 
 describe('spawnProcessRunner', () => {
   it('returns stdout and stderr of a successful program', async () => {
@@ -23,6 +24,15 @@ describe('spawnProcessRunner', () => {
       exitCode: null,
       message: expect.stringMatching(/^`\/nonexistent\/btrfs version` could not run: .*ENOENT/),
     });
+  });
+
+  it('kills the program when its abort signal fires, instead of waiting for it to finish', async () => {
+    const controller = new AbortController();
+    // Would run for ten minutes, well past the test's timeout, unless the abort ends it.
+    const run = spawnProcessRunner.run('sleep', ['600'], { signal: controller.signal });
+    controller.abort(new Error('interrupted'));
+    await expect(run).rejects.toThrow('`sleep 600` was killed by SIGTERM');
+    await expect(run).rejects.toBeInstanceOf(ProcessError);
   });
 });
 

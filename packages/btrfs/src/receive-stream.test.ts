@@ -4,7 +4,7 @@ import { errnoError, fakeDirectories, FakeRunner } from './__fakes__/fake-runner
 import { Btrfs } from './btrfs';
 import { BTRFS_SUPER_MAGIC } from './directory-probe';
 import { BtrfsError, NotBtrfsError } from './errors';
-import { ProcessError } from './process-runner';
+import { ProcessError } from '@org/btrfs-s3-core';
 import { receivedPaths } from './receive-stream';
 
 const existing = [

@@ -4,7 +4,7 @@ import { text } from 'node:stream/consumers';
 import { Deferred } from './deferred';
 import { BTRFS_SUPER_MAGIC, SUBVOLUME_ROOT_INODE, type DirectoryProbe } from './directory-probe';
 import { BtrfsError, fileSystemFailure, messageOf, NotBtrfsError } from './errors';
-import { exitError, type ProcessExit, type ProcessRunner, type SpawnedProcess } from './process-runner';
+import { exitError, type ProcessExit, type ProcessRunner, type SpawnedProcess } from '@org/btrfs-s3-core';
 
 /** What a receive needs from its Btrfs: the runner, the binary and a way to look at the target. */
 export interface ReceiveContext {

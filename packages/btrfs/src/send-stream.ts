@@ -1,7 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { BtrfsError } from './errors';
-import { exitError, type SpawnedProcess } from './process-runner';
+import { exitError, type SpawnedProcess } from '@org/btrfs-s3-core';
 
 /**
  * The stdout of a running `btrfs send` as a Readable that ends only if the program

@@ -3,11 +3,12 @@ import { chmod, link, mkdir, mkdtemp, symlink, unlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { compareTrees } from './verify';
 import { parseGetfattr } from './xattrs';
 
 const exec = promisify(execFile);
-const runner = { run: async (command: string, args: readonly string[]) => ({ stdout: (await exec(command, [...args])).stdout }) };
+const runner = spawnProcessRunner;
 
 /** A small tree with every kind of entry the comparison looks at. */
 async function makeTree(root: string): Promise<void> {
@@ -97,7 +98,7 @@ describe('compareTrees stopped by its signal', () => {
       run: (_command: string, _args: readonly string[], options?: { readonly signal?: AbortSignal }) => {
         seen.push(options?.signal);
         if (seen.length === 2) controller.abort(new Error('interrupted'));
-        return new Promise<{ stdout: string }>((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(new Error('getfattr killed'))));
+        return new Promise<{ stdout: string; stderr: string }>((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(new Error('getfattr killed'))));
       },
     };
     await expect(compareTrees(source, restored, { ...full, runner: slow, signal: controller.signal })).rejects.toThrow('getfattr killed');

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { hashFile, type TreeEntry, walkTree } from './tree';
-import { type CommandRunner, readXattrs } from './xattrs';
+import type { ProcessRunner } from '@org/btrfs-s3-core';
+import { readXattrs } from './xattrs';
 
 export type VerifyMode = 'full' | 'sample' | 'none';
 
@@ -20,8 +21,8 @@ export interface CompareOptions {
   readonly mode: 'full' | 'sample';
   /** In sample mode: at most this many files are compared in depth (`restore.sample_max_files`). */
   readonly sampleMaxFiles: number;
-  /** Runs getfattr for extended attributes. */
-  readonly runner: CommandRunner;
+  /** Runs getfattr for extended attributes; must kill it when its `signal` aborts (spawnProcessRunner does). */
+  readonly runner: Pick<ProcessRunner, 'run'>;
   /**
    * Stops the comparison (a full one reads every byte of both trees: hours on a large
    * restore): the walk, getfattr (through the runner) and the file being hashed;

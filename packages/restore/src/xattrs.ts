@@ -1,7 +1,4 @@
-/** Runs a program to completion; one that honours `options.signal` kills the program when it aborts. */
-export interface CommandRunner {
-  run(command: string, args: readonly string[], options?: { readonly signal?: AbortSignal }): Promise<{ stdout: string }>;
-}
+import type { ProcessRunner } from '@org/btrfs-s3-core';
 
 /** Extended attributes by relative path, each `name -> base64 value`. */
 export type XattrMap = Map<string, Map<string, string>>;
@@ -47,7 +44,7 @@ export function parseGetfattr(output: string, root: string): XattrMap {
 }
 
 /** All extended attributes under `root`, in one getfattr run (package `attr`); `signal` stops it. */
-export async function readXattrs(runner: CommandRunner, root: string, signal?: AbortSignal): Promise<XattrMap> {
+export async function readXattrs(runner: Pick<ProcessRunner, 'run'>, root: string, signal?: AbortSignal): Promise<XattrMap> {
   signal?.throwIfAborted();
   const args = ['--recursive', '--no-dereference', '--dump', '--match=-', '--encoding=base64', '--absolute-names', '--physical', root];
   const { stdout } = await runner.run('getfattr', args, signal === undefined ? undefined : { signal });

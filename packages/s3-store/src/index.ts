@@ -2,7 +2,7 @@
  * S3 access for btrfs-to-s3: the one S3 client factory, the retry helper, object reads/writes,
  * the streaming chunked uploader, the verified streaming download and the archive thaw.
  */
-export { createS3Client } from './client';
+export { createS3Client, withS3Client } from './client';
 export type { S3ConnectionConfig, S3ClientTuning } from './client';
 export { S3ObjectStore, S3StoreError } from './object-store';
 export type { ObjectInfo, S3StoreConfig } from './object-store';

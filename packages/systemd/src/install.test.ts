@@ -1,5 +1,4 @@
-import { ProcessError, type ProcessResult } from '@org/btrfs';
-import { ExitCode } from '@org/btrfs-s3-core';
+import { ExitCode, ProcessError, type ProcessResult } from '@org/btrfs-s3-core';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

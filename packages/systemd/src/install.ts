@@ -1,5 +1,4 @@
-import type { ProcessRunner } from '@org/btrfs';
-import { errnoCode, writeFileAtomic } from '@org/btrfs-s3-core';
+import { errnoCode, type ProcessRunner, writeFileAtomic } from '@org/btrfs-s3-core';
 import { mkdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SystemdError } from './errors';

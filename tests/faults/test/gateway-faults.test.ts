@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
-import { Btrfs, spawnProcessRunner } from '@org/btrfs';
+import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { backupConfig, MiB, readEnvFile, RGW_SCRIPT, run, testGateway, uniquePrefix, until, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-import { Btrfs, spawnProcessRunner } from '@org/btrfs';
+import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { backupConfig, Bucket, gatewayEnv, MiB, uniquePrefix, until, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { Btrfs, spawnProcessRunner } from '@org/btrfs';
+import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { backupConfig, Bucket, type CliResult, gatewayEnv, MiB, run, sha256, testGateway, uniquePrefix, until, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';

@@ -1,12 +1,10 @@
 import { Flags } from '@oclif/core';
-import { Btrfs, SnapshotManager, spawnProcessRunner } from '@org/btrfs';
-import { createS3Client, S3ObjectStore } from '@org/btrfs-s3-store';
+import { BackupFailedError, type BackupResult, runBackup } from '@org/btrfs-s3-backup';
 import { BaseCommand } from '../base-command';
+import { backupDeps, progressListener } from '../deps';
 import { describeOutcome, describePlan } from '../describe';
 import { selectionFlags } from '../flags';
-import { BackupFailedError, type BackupResult, runBackup } from '../jobs/backup';
 import { withInterrupts } from '../interrupts';
-import { progressFactory } from '../progress';
 import { requireRoot } from '../require-root';
 
 export default class Backup extends BaseCommand {
@@ -24,31 +22,26 @@ export default class Backup extends BaseCommand {
     const { flags } = await this.parse(Backup);
     const { config, logger } = await this.context(flags);
     requireRoot('backup');
-    const client = createS3Client(config.s3);
     try {
-      const btrfs = new Btrfs(spawnProcessRunner);
-      const result = await withInterrupts(logger, { what: 'the backup in progress' }, (signal) => runBackup(
-        {
+      const result = await withInterrupts(logger, { what: 'the backup in progress' }, (signal) =>
+        runBackup({
           config,
+          once: flags.once,
+          full: flags.full,
+          subvolumes: flags.subvolume ?? [],
+          dryRun: flags['dry-run'],
+          noS3: flags['no-s3'],
           logger,
-          btrfs,
-          snapshots: new SnapshotManager(btrfs, config.snapshots.base_dir),
-          client,
-          store: new S3ObjectStore(client, config.s3),
-          now: () => new Date(),
           signal,
-          progress: progressFactory({ tty: process.stderr.isTTY === true && !this.jsonEnabled(), logger, intervalSeconds: config.global.progress_interval_seconds }),
-          toolVersion: this.config.version,
-        },
-        { once: flags.once, full: flags.full, subvolumes: flags.subvolume ?? [], dryRun: flags['dry-run'], noS3: flags['no-s3'] },
-      ));
+          onProgress: progressListener(config, logger, { json: this.jsonEnabled() }),
+          deps: backupDeps(this.config.version),
+        }),
+      );
       for (const line of result.dryRun ? result.plan.map(describePlan) : result.outcomes.map(describeOutcome)) this.log(line);
       return result;
     } catch (error) {
       if (error instanceof BackupFailedError) for (const line of error.result.outcomes.map(describeOutcome)) this.log(line);
       throw error;
-    } finally {
-      client.destroy();
     }
   }
 }

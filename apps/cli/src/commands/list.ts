@@ -1,8 +1,7 @@
+import { type ListResult, runList } from '@org/btrfs-s3-bucket';
 import { BaseCommand } from '../base-command';
 import { selectionFlags } from '../flags';
-import { runList } from '../jobs/list';
-import type { ListResult } from '../output-schemas';
-import { withRemoteDeps } from '../remote-deps';
+import { withInterrupts } from '../interrupts';
 import { renderList } from '../render-remote';
 
 export default class List extends BaseCommand {
@@ -15,7 +14,7 @@ export default class List extends BaseCommand {
   async run(): Promise<ListResult> {
     const { flags } = await this.parse(List);
     const { config, logger } = await this.context(flags);
-    const result = await withRemoteDeps(config, logger, { what: 'the listing', outcome: 'nothing was changed' }, (deps) => runList(deps, { subvolumes: flags.subvolume ?? [] }));
+    const result = await withInterrupts(logger, { what: 'the listing', outcome: 'nothing was changed' }, (signal) => runList({ config, logger, signal, subvolumes: flags.subvolume ?? [] }));
     for (const line of renderList(result)) this.log(line);
     return result;
   }

@@ -1,15 +1,7 @@
-import { Btrfs, spawnProcessRunner } from '@org/btrfs';
-import { planBackups, readState, selectSubvolumes, type SubvolumePlan } from '@org/btrfs-s3-core';
-import { createS3Client, S3ObjectStore } from '@org/btrfs-s3-store';
+import { type PlanResult, planBackup } from '@org/btrfs-s3-backup';
 import { BaseCommand } from '../base-command';
 import { describePlan } from '../describe';
 import { selectionFlags } from '../flags';
-import { observePlanWorld } from '../jobs/plan-input';
-
-export interface PlanResult {
-  readonly now: string;
-  readonly subvolumes: readonly SubvolumePlan[];
-}
 
 export default class Plan extends BaseCommand {
   static override summary = 'Show what a backup run would do for each subvolume, and why. Changes nothing.';
@@ -21,17 +13,8 @@ export default class Plan extends BaseCommand {
   async run(): Promise<PlanResult> {
     const { flags } = await this.parse(Plan);
     const { config } = await this.context(flags);
-    selectSubvolumes(config, flags.subvolume ?? []); // an unknown --subvolume fails before any read or request
-    const state = await readState(config.global.state_path);
-    const client = createS3Client(config.s3);
-    try {
-      const world = await observePlanWorld(config, state, { btrfs: new Btrfs(spawnProcessRunner), manifests: new S3ObjectStore(client, config.s3) });
-      const now = new Date();
-      const subvolumes = planBackups({ config, state, now, ...world, options: { once: flags.once, full: flags.full, subvolumes: flags.subvolume ?? [] } });
-      for (const plan of subvolumes) this.log(describePlan(plan));
-      return { now: now.toISOString(), subvolumes };
-    } finally {
-      client.destroy();
-    }
+    const result = await planBackup({ config, once: flags.once, full: flags.full, subvolumes: flags.subvolume ?? [] });
+    for (const plan of result.subvolumes) this.log(describePlan(plan));
+    return result;
   }
 }

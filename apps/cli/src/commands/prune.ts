@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
+import { PruneFailedError, type PruneResult, runPrune } from '@org/btrfs-s3-bucket';
 import { BaseCommand } from '../base-command';
 import { selectionFlags } from '../flags';
-import { PruneFailedError, runPrune } from '../jobs/prune';
-import type { PruneResult } from '../output-schemas';
-import { withRemoteDeps } from '../remote-deps';
+import { withInterrupts } from '../interrupts';
 import { renderPrune } from '../render-remote';
 
 export default class Prune extends BaseCommand {
@@ -21,7 +20,7 @@ export default class Prune extends BaseCommand {
     const { config, logger } = await this.context(flags);
     const work = { what: 'the prune', outcome: 'objects deleted so far stay deleted; run prune again to finish' };
     try {
-      const result = await withRemoteDeps(config, logger, work, (deps) => runPrune(deps, { subvolumes: flags.subvolume ?? [], dryRun: flags['dry-run'] }));
+      const result = await withInterrupts(logger, work, (signal) => runPrune({ config, logger, signal, subvolumes: flags.subvolume ?? [], dryRun: flags['dry-run'] }));
       for (const line of renderPrune(result)) this.log(line);
       return result;
     } catch (error) {

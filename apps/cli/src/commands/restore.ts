@@ -1,14 +1,12 @@
 import { Flags } from '@oclif/core';
-import { Btrfs, spawnProcessRunner } from '@org/btrfs';
-import { ExitCode, VERIFY_MODES } from '@org/btrfs-s3-core';
-import { createS3Client, S3ObjectStore } from '@org/btrfs-s3-store';
+import { VERIFY_MODES } from '@org/btrfs-s3-core';
+import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
+import { type RestoreResult, runRestore } from '@org/btrfs-s3-restore';
 import { join } from 'node:path';
 import { BaseCommand } from '../base-command';
+import { progressListener } from '../deps';
 import { withInterrupts } from '../interrupts';
-import { progressFactory } from '../progress';
 import { requireRoot } from '../require-root';
-import { type RestoreResult, runRestore, signalledRunner } from '../jobs/restore';
-import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
 
 export default class Restore extends BaseCommand {
   static override summary = 'Restore a subvolume from S3 into a new path on a Btrfs filesystem, verified.';
@@ -29,43 +27,28 @@ export default class Restore extends BaseCommand {
 
   async run(): Promise<RestoreResult> {
     const { flags } = await this.parse(Restore);
-    // A name, never a path: it becomes part of S3 keys, so `..` or `a/b` must not reach a request.
-    if (['', '.', '..'].includes(flags.subvolume) || flags.subvolume.includes('/')) {
-      this.error(`--subvolume: "${flags.subvolume}" is not a subvolume name (the last component of a configured path)`, { exit: ExitCode.Usage });
-    }
     const { config, logger } = await this.context(flags);
     requireRoot('restore');
     const target = flags.target ?? (config.restore.target_base_dir === undefined ? undefined : join(config.restore.target_base_dir, flags.subvolume));
     if (target === undefined) this.error('--target is required when restore.target_base_dir is not set', { exit: 2 });
-    const client = createS3Client(config.s3);
-    try {
-      const result = await withInterrupts(logger, { what: 'the restore in progress', outcome: 'everything this restore received was removed; the bucket is unchanged' }, (signal) => runRestore(
-        {
-          config,
-          logger,
-          btrfs: new Btrfs(spawnProcessRunner),
-          client,
-          store: new S3ObjectStore(client, config.s3),
-          runner: signalledRunner(spawnProcessRunner),
-          signal,
-          progress: progressFactory({ tty: process.stderr.isTTY === true && !this.jsonEnabled(), logger, intervalSeconds: config.global.progress_interval_seconds }),
-          now: () => new Date(),
-        },
-        {
-          subvolume: flags.subvolume,
-          target,
-          ...(flags['manifest-key'] === undefined ? {} : { manifestKey: flags['manifest-key'] }),
-          verify: flags.verify ?? config.restore.verify_mode,
-          waitForRestore: flags['wait-restore'] === undefined ? config.restore.wait_for_restore : flags['wait-restore'] === 'true',
-          restoreTimeoutSeconds: flags['restore-timeout'] ?? config.restore.restore_timeout_seconds,
-        },
-      ));
-      const verified = 'skipped' in result.verification ? `tree comparison skipped: ${result.verification.skipped}` : `${result.verification.compared} entries compared (${result.verification.mode}), no differences`;
-      this.log(`${result.subvolume}: restored ${result.chain.length} backup(s), ${formatBytes(result.bytes)} in ${result.elapsedSeconds.toFixed(1)} s (${formatRate(result.bytes, result.elapsedSeconds)}), to ${result.snapshotPath}`);
-      this.log(`${result.subvolume}: Received UUID ${result.receivedUuid} matches the manifest; ${verified}`);
-      return result;
-    } finally {
-      client.destroy();
-    }
+    const work = { what: 'the restore in progress', outcome: 'everything this restore received was removed; the bucket is unchanged' };
+    const result = await withInterrupts(logger, work, (signal) =>
+      runRestore({
+        config,
+        subvolume: flags.subvolume,
+        target,
+        ...(flags['manifest-key'] === undefined ? {} : { manifestKey: flags['manifest-key'] }),
+        ...(flags.verify === undefined ? {} : { verify: flags.verify }),
+        ...(flags['wait-restore'] === undefined ? {} : { wait: flags['wait-restore'] === 'true' }),
+        ...(flags['restore-timeout'] === undefined ? {} : { waitTimeoutSeconds: flags['restore-timeout'] }),
+        logger,
+        signal,
+        onProgress: progressListener(config, logger, { json: this.jsonEnabled() }),
+      }),
+    );
+    const verified = 'skipped' in result.verification ? `tree comparison skipped: ${result.verification.skipped}` : `${result.verification.compared} entries compared (${result.verification.mode}), no differences`;
+    this.log(`${result.subvolume}: restored ${result.chain.length} backup(s), ${formatBytes(result.bytes)} in ${result.elapsedSeconds.toFixed(1)} s (${formatRate(result.bytes, result.elapsedSeconds)}), to ${result.snapshotPath}`);
+    this.log(`${result.subvolume}: Received UUID ${result.receivedUuid} matches the manifest; ${verified}`);
+    return result;
   }
 }

@@ -1,8 +1,6 @@
-import { lockHolder, nextDue, readState, subvolumeName } from '@org/btrfs-s3-core';
+import { type LastRun, readStatus, type StatusResult } from '@org/btrfs-s3-backup';
 import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
 import { BaseCommand } from '../base-command';
-import { readLastRuns } from '../jobs/last-run';
-import type { LastRun, StatusResult, StatusSubvolume } from '../output-schemas';
 
 export default class Status extends BaseCommand {
   static override summary = 'Show the last backup of each subvolume with its run metrics, when the next is due, and who holds the lock.';
@@ -13,28 +11,10 @@ export default class Status extends BaseCommand {
   async run(): Promise<StatusResult> {
     const { flags } = await this.parse(Status);
     const { config, logger } = await this.context(flags);
-    const state = await readState(config.global.state_path);
-    const holder = await lockHolder(config.global.lock_path);
-    const lastRuns = await readLastRuns(config.global.metrics_path, logger);
-    const subvolumes = config.subvolumes.paths.map((path): StatusSubvolume => {
-      const subvolume = subvolumeName(path);
-      const last = state.subvolumes[subvolume];
-      const due = last === undefined ? undefined : nextDue(config.schedule, last);
-      return {
-        subvolume,
-        path,
-        lastBackupAt: last?.last_backup_at ?? null,
-        lastKind: last?.last_kind ?? null,
-        lastSnapshot: last?.last_snapshot ?? null,
-        lastManifest: last?.last_manifest ?? null,
-        lastFullAt: last?.last_full_at ?? null,
-        nextIncrementalAt: due?.nextIncrementalAt.toISOString() ?? null,
-        nextFullAt: due?.nextFullAt.toISOString() ?? null,
-        lastRun: lastRuns.get(subvolume) ?? null,
-      };
-    });
-    this.log(`last run: ${state.last_run_at ?? 'never'}`);
-    this.log(`lock: ${holder === undefined ? 'free' : `held by PID ${holder.pid} since ${holder.started_at}`}`);
+    const status = await readStatus({ config, logger });
+    const { lastRunAt: lastRun, lock: holder, subvolumes } = status;
+    this.log(`last run: ${lastRun ?? 'never'}`);
+    this.log(`lock: ${holder === null ? 'free' : `held by PID ${holder.pid} since ${holder.started_at}`}`);
     for (const entry of subvolumes) {
       this.log(
         entry.lastBackupAt === null
@@ -43,7 +23,7 @@ export default class Status extends BaseCommand {
       );
       if (entry.lastRun !== null) this.log(`  last run ${entry.lastRun.finishedAt}: ${describeLastRun(entry.lastRun)}`);
     }
-    return { lastRunAt: state.last_run_at, lock: holder ?? null, subvolumes };
+    return status;
   }
 }
 

@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
+import { DamagedBackupError, runVerify, type VerifyReads, type VerifyReport } from '@org/btrfs-s3-bucket';
 import { BaseCommand } from '../base-command';
 import { selectionFlags } from '../flags';
-import { runVerify, VerifyFailedError, type VerifyReads } from '../jobs/verify';
-import type { VerifyReport } from '../output-schemas';
-import { withRemoteDeps } from '../remote-deps';
+import { withInterrupts } from '../interrupts';
 import { renderVerify } from '../render-remote';
 
 export default class Verify extends BaseCommand {
@@ -22,11 +21,12 @@ export default class Verify extends BaseCommand {
     const { config, logger } = await this.context(flags);
     const mode: VerifyReads = flags['read-data'] ? { reads: 'all' } : flags.sample === undefined ? { reads: 'none' } : { reads: 'sample', count: flags.sample };
     try {
-      const report = await withRemoteDeps(config, logger, { what: 'the verification', outcome: 'nothing was changed' }, (deps) => runVerify(deps, { subvolumes: flags.subvolume ?? [], mode }));
+      const work = { what: 'the verification', outcome: 'nothing was changed' };
+      const report = await withInterrupts(logger, work, (signal) => runVerify({ config, logger, signal, subvolumes: flags.subvolume ?? [], reads: mode }));
       for (const line of renderVerify(report)) this.log(line);
       return report;
     } catch (error) {
-      if (error instanceof VerifyFailedError && !this.jsonEnabled()) for (const line of renderVerify(error.report)) this.log(line);
+      if (error instanceof DamagedBackupError && !this.jsonEnabled()) for (const line of renderVerify(error.report)) this.log(line);
       throw error;
     }
   }
@@ -34,6 +34,6 @@ export default class Verify extends BaseCommand {
   /** A failed verify's JSON keeps the report: which keys are damaged is the point. */
   protected override toErrorJson(error: unknown): unknown {
     const base = super.toErrorJson(error);
-    return error instanceof VerifyFailedError && typeof base === 'object' && base !== null ? { ...base, report: error.report } : base;
+    return error instanceof DamagedBackupError && typeof base === 'object' && base !== null ? { ...base, report: error.report } : base;
   }
 }

@@ -1,9 +1,10 @@
-import { Btrfs, spawnProcessRunner } from '@org/btrfs';
+import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { ExitCode } from '@org/btrfs-s3-core';
 import { backupConfig, Bucket, gatewayEnv, MiB, uniquePrefix, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { join } from 'node:path';
 import * as v from 'valibot';
-import { ListOutputSchema, StatusOutputSchema } from '../../src/output-schemas';
+import { StatusResultSchema } from '@org/btrfs-s3-backup';
+import { ListResultSchema } from '@org/btrfs-s3-bucket';
 import { cli } from '../helpers';
 
 describe('list against the real gateway', () => {
@@ -31,7 +32,7 @@ describe('list against the real gateway', () => {
 
       const result = cli(['list', '--json', '--config', config], gatewayEnv());
       expect(result.code).toBe(ExitCode.Success);
-      const listed = v.parse(ListOutputSchema, JSON.parse(result.stdout));
+      const listed = v.parse(ListResultSchema, JSON.parse(result.stdout));
       expect(listed.subvolumes.map((entry) => [entry.subvolume, entry.configured])).toEqual([
         ['data', true],
         ['retired', false],
@@ -65,10 +66,10 @@ describe('list against the real gateway', () => {
       expect(human.stdout).toContain('retired (not configured): no current.json\n');
 
       // status after real runs: the last run's metrics, as the schema describes them.
-      const status = v.parse(StatusOutputSchema, JSON.parse(cli(['status', '--json', '--config', config], gatewayEnv()).stdout));
+      const status = v.parse(StatusResultSchema, JSON.parse(cli(['status', '--json', '--config', config], gatewayEnv()).stdout));
       expect(status.subvolumes[0]).toMatchObject({ lastManifest: newFull, lastKind: 'full', lastRun: { result: 'published', kind: 'full', manifestKey: newFull, chunks: 1 } });
 
-      const only = v.parse(ListOutputSchema, JSON.parse(cli(['list', '--json', '--subvolume', 'retired', '--config', config], gatewayEnv()).stdout));
+      const only = v.parse(ListResultSchema, JSON.parse(cli(['list', '--json', '--subvolume', 'retired', '--config', config], gatewayEnv()).stdout));
       expect(only.subvolumes.map((entry) => entry.subvolume)).toEqual(['retired']);
       const unknown = cli(['list', '--subvolume', 'nope', '--config', config], gatewayEnv());
       expect(unknown.code).toBe(ExitCode.Usage);

@@ -1,4 +1,4 @@
-import { Btrfs, spawnProcessRunner } from '@org/btrfs';
+import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { ExitCode } from '@org/btrfs-s3-core';
 import { run, withLoopBtrfs } from '@org/testenv';
 import { mkdir, writeFile } from 'node:fs/promises';

@@ -1,17 +1,14 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { Btrfs, spawnProcessRunner } from '@org/btrfs';
-import { createLogger, ExitCode, loadConfig } from '@org/btrfs-s3-core';
-import { createS3Client, S3ObjectStore } from '@org/btrfs-s3-store';
+import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
+import { PruneResultSchema } from '@org/btrfs-s3-bucket';
+import { ExitCode } from '@org/btrfs-s3-core';
 import { backupConfig, Bucket, gatewayEnv, MiB, uniquePrefix, until, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import * as v from 'valibot';
-import { pruneAfterBackup } from '../../src/jobs/prune';
-import { PruneOutputSchema } from '../../src/output-schemas';
 import { cli } from '../helpers';
 
 const GRACE_HOURS = 0.0003; // about 1 s: a failed run's chunks age past it within the test
@@ -25,7 +22,7 @@ describe('prune against the real gateway', () => {
   function prune(config: string, env: Record<string, string> = {}, ...args: string[]) {
     const result = cli(['prune', '--json', '--config', config, ...args], { ...gatewayEnv(), ...env });
     if (result.code !== ExitCode.Success) throw new Error(`prune exited ${result.code}: ${result.stderr}\n${result.stdout}`);
-    return { output: v.parse(PruneOutputSchema, JSON.parse(result.stdout)), stderr: result.stderr };
+    return { output: v.parse(PruneResultSchema, JSON.parse(result.stdout)), stderr: result.stderr };
   }
 
   /** Runs a backup and returns the directory (`full/<ts>` or `inc/<ts>`) current.json then points to. */
@@ -118,30 +115,27 @@ describe('prune against the real gateway', () => {
   }
 
   it('after a backup, prunes only the subvolumes it published, and only with s3.prune_after_backup', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'prune-after-'));
-    const prefix = uniquePrefix('prune-after');
-    const config = await loadConfig(backupConfig(dir, prefix, ['data', 'home'], { s3: `prune_grace_hours = ${GRACE_HOURS}` }), {});
-    const client = createS3Client(config.s3);
-    try {
+    await withLoopBtrfs(async (mnt) => {
+      for (const name of ['data', 'home']) {
+        await new Btrfs(spawnProcessRunner).createSubvolume(join(mnt, name));
+        await writeRandomFiles(join(mnt, name), 1, MiB / 4);
+      }
+      const prefix = uniquePrefix('prune-after');
+      const settings = (pruneAfter: boolean) => ({ s3: `prune_grace_hours = ${GRACE_HOURS}\nprune_after_backup = ${pruneAfter}` });
+      await backup(backupConfig(mnt, prefix, ['data', 'home'], settings(false)), prefix);
       const orphans = ['data', 'home'].map((name) => `${prefix}/subvol/${name}/full/20261125T020000Z/chunks/part-00000.bin`);
       for (const key of orphans) await bucket.put(key, Buffer.alloc(10, 1));
       await agedPastGrace(prefix);
-      const deps = { config, logger: createLogger({ level: 'error', format: 'json', stream: new PassThrough() }), client, store: new S3ObjectStore(client, config.s3), now: () => new Date(), signal: new AbortController().signal };
-      const outcomes = [
-        { subvolume: 'data', result: 'published' },
-        { subvolume: 'home', result: 'not-due' },
-      ];
 
-      expect(await pruneAfterBackup({ ...deps, config: { ...config, s3: { ...config.s3, prune_after_backup: false } } }, outcomes)).toBeUndefined();
-      expect(await bucket.keys(`${prefix}/`)).toEqual(orphans);
+      // Published, but s3.prune_after_backup is false: nothing is pruned.
+      await backup(backupConfig(mnt, prefix, ['data', 'home'], settings(false)), prefix, '--once', '--subvolume', 'data');
+      expect(await bucket.keys(`${prefix}/subvol/data/full/20261125T020000Z/`)).toEqual([orphans[0]]);
 
-      const result = v.parse(PruneOutputSchema, await pruneAfterBackup(deps, outcomes));
-      expect(result.subvolumes.map((entry) => [entry.subvolume, entry.deletedObjects])).toEqual([['data', 1]]);
-      expect(await bucket.keys(`${prefix}/`)).toEqual([orphans[1]]);
-    } finally {
-      client.destroy();
-      await rm(dir, { recursive: true, force: true });
-    }
+      // data is published, home is not backed up in this run: only data's failed run goes.
+      await backup(backupConfig(mnt, prefix, ['data', 'home'], settings(true)), prefix, '--once', '--subvolume', 'data');
+      expect(await bucket.keys(`${prefix}/subvol/data/full/20261125T020000Z/`)).toEqual([]);
+      expect(await bucket.keys(`${prefix}/subvol/home/full/20261125T020000Z/`)).toEqual([orphans[1]]);
+    });
   });
 
   async function pruneFailedRun(dir: string): Promise<void> {

@@ -1,11 +1,12 @@
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
-import { Btrfs, spawnProcessRunner } from '@org/btrfs';
+import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { ExitCode } from '@org/btrfs-s3-core';
 import { backupConfig, Bucket, gatewayEnv, MiB, startArchiveProxy, testGateway, uniquePrefix, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
-import { ErrorOutputSchema, VerifyOutputSchema, VerifyReportSchema } from '../../src/output-schemas';
+import { VerifyReportSchema } from '@org/btrfs-s3-bucket';
+import { ErrorOutputSchema, VerifyOutputSchema } from '../../src/output-schemas';
 import { cli, cliAsync } from '../helpers';
 
 interface Chunk { key: string; size: number }

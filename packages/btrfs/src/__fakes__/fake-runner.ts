@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { Deferred } from '../deferred';
 import type { ChildDirectory, DirectoryProbe } from '../directory-probe';
-import type { ProcessExit, ProcessResult, ProcessRunner, SpawnedProcess } from '../process-runner';
+import type { ProcessExit, ProcessResult, ProcessRunner, SpawnedProcess } from '@org/btrfs-s3-core';
 
 /** A scripted long-lived process: the test writes its stdout and decides how it exits. */
 export class FakeProcess implements SpawnedProcess {

@@ -3,7 +3,8 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { spawnProcessRunner, type ProcessRunner, type SpawnedProcess } from '../../src';
+import type { ProcessRunner, SpawnedProcess } from '@org/btrfs-s3-core';
+import { spawnProcessRunner } from '../../src';
 
 /** Every file under `root` (relative path → sha256), and every directory (→ "dir"). */
 export async function treeHashes(root: string): Promise<Record<string, string>> {

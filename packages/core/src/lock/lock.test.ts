@@ -3,7 +3,7 @@ import { mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode } from '../exit-codes';
-import { acquireLock, LockBusyError, LockError, lockHolder } from './lock';
+import { acquireLock, LockBusyError, LockError, lockHolder, withLock } from './lock';
 import { procfsProbe, type ProcessProbe } from './process-probe';
 
 /** Processes that exist, by PID, with their start times. */
@@ -89,6 +89,29 @@ describe('acquireLock', () => {
     await expect(lockHolder(path, probe({ 100: '555' }))).resolves.toMatchObject({ pid: 100 });
     await expect(lockHolder(path, probe({}))).resolves.toBeUndefined();
     await expect(lockHolder(join(path, '..', 'none.lock'), probe({}))).resolves.toBeUndefined();
+  });
+});
+
+describe('withLock', () => {
+  let path: string;
+  beforeEach(async () => {
+    path = join(await mkdtemp(join(tmpdir(), 'lock-')), 'run.lock');
+  });
+
+  it('holds the lock while the work runs and releases it after, returning its result', async () => {
+    const result = await withLock(path, async () => {
+      expect(existsSync(path)).toBe(true);
+      return 42;
+    });
+    expect(result).toBe(42);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('releases the lock when the work throws, and rethrows', async () => {
+    const exitListeners = process.listenerCount('exit');
+    await expect(withLock(path, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(existsSync(path)).toBe(false);
+    expect(process.listenerCount('exit')).toBe(exitListeners);
   });
 });
 

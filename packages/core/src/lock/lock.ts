@@ -187,3 +187,20 @@ export async function lockHolder(path: string, probe: ProcessProbe = procfsProbe
   const holder = await readHolder(path);
   return holder?.info !== undefined && (await isAlive(holder.info, probe)) ? holder.info : undefined;
 }
+
+/**
+ * Runs `fn` holding the lock at `path`, and releases it however `fn` ends. If the
+ * process exits without unwinding (process.exit from elsewhere), the file is still
+ * removed on 'exit'; a SIGKILL leaves it for the next run's stale-lock recovery.
+ */
+export async function withLock<T>(path: string, fn: (lock: LockHandle) => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const lock = await acquireLock(path, options);
+  const releaseOnExit = () => lock.releaseSync();
+  process.once('exit', releaseOnExit);
+  try {
+    return await fn(lock);
+  } finally {
+    await lock.release();
+    process.removeListener('exit', releaseOnExit);
+  }
+}

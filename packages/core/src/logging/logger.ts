@@ -78,3 +78,8 @@ export function createLogger(options: LoggerOptions): winston.Logger {
 }
 
 export type Logger = winston.Logger;
+
+/** A logger that writes nothing: what the library functions use when their caller gives none. */
+export function silentLogger(): winston.Logger {
+  return winston.createLogger({ silent: true, levels: { error: 0, warn: 1, info: 2, debug: 3 }, transports: [new winston.transports.Console({ silent: true })] });
+}

@@ -1,34 +1,47 @@
 import {
-  type ArchiveStatus,
   DeleteObjectsCommand,
   type DeleteObjectsCommandOutput,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
+  PutObjectCommand,
+  type PutObjectCommandOutput,
   RestoreObjectCommand,
   type RestoreObjectCommandOutput,
-  type StorageClass,
 } from '@aws-sdk/client-s3';
 import { addAbortSignal, Readable } from 'node:stream';
-import type { RangedGetOutput } from '../download/types';
 import type { SendOptions } from '../upload/types';
-import { s3Error, untilAborted } from './fake-s3';
+import {
+  bodyBytes,
+  compareKeys,
+  etagOf,
+  type FakeObject,
+  type FakeObjects,
+  headObject,
+  newObject,
+  notModeled,
+  objectHeaders,
+  s3Error,
+  sdkStream,
+  selectRange,
+  unquote,
+  untilAborted,
+} from './fake-store';
 
-export interface FakeObject {
-  bytes: Buffer;
-  storageClass: StorageClass;
-  /** Intelligent-Tiering's archive tiers; HeadObject reports it as S3 does. */
-  archiveStatus?: ArchiveStatus;
-  restore: 'none' | 'ongoing' | 'restored';
-  /** Replaces the x-amz-restore header HeadObject reports, to stand in for a store that sends something odd. */
-  restoreHeader?: string;
-  /** What ListObjectsV2 reports as LastModified. */
-  lastModified: Date;
-}
+export type { FakeObject, FakeObjects };
 
-export type ObjectCommand = GetObjectCommand | HeadObjectCommand | RestoreObjectCommand | ListObjectsV2Command | DeleteObjectsCommand;
+export type ObjectCommand = GetObjectCommand | HeadObjectCommand | RestoreObjectCommand | ListObjectsV2Command | DeleteObjectsCommand | PutObjectCommand;
+
+export type ObjectOutput =
+  | GetObjectCommandOutput
+  | HeadObjectCommandOutput
+  | RestoreObjectCommandOutput
+  | ListObjectsV2CommandOutput
+  | DeleteObjectsCommandOutput
+  | PutObjectCommandOutput;
 
 /** A per-key failure DeleteObjects reports in its Errors list (the request itself succeeds). */
 export interface DeleteKeyError {
@@ -40,7 +53,8 @@ export interface DeleteKeyError {
 export type ObjectHook = (command: ObjectCommand, signal: AbortSignal | undefined) => Promise<void> | void;
 
 const ok = { $metadata: { httpStatusCode: 200 } };
-const EXPIRY = 'Fri, 21 Dec 2012 00:00:00 GMT';
+/** S3's largest page of keys, whatever MaxKeys asks for. */
+const MAX_KEYS = 1000;
 
 /** A body that delivers `bytes` in pieces of `size`, counting what it hands out. */
 export function piecesOf(bytes: Buffer, size = 1000, onServed: (count: number) => void = () => undefined): Readable {
@@ -58,15 +72,15 @@ const isArchived = (object: FakeObject) =>
   object.storageClass === 'GLACIER' || object.storageClass === 'DEEP_ARCHIVE' || (object.storageClass === 'INTELLIGENT_TIERING' && object.archiveStatus !== undefined);
 
 /**
- * An in-memory S3 for reads and thaws at the SDK boundary: ranged GetObject (206 with
- * Content-Range, 416 past the end, InvalidObjectState for archived objects not
- * restored), HeadObject with StorageClass, ArchiveStatus and x-amz-restore, and
- * RestoreObject (409 RestoreAlreadyInProgress while one runs). Counts GETs whose body
- * is still open, and records GETs aborted by their signal.
+ * An in-memory S3 for whole objects at the SDK boundary: PutObject (412 PreconditionFailed
+ * for `IfNoneMatch: '*'` on an existing key), GetObject whole or ranged (206 with
+ * Content-Range, 416 past the end, InvalidObjectState for archived objects not restored),
+ * HeadObject with StorageClass, ArchiveStatus and x-amz-restore, RestoreObject (409
+ * RestoreAlreadyInProgress while one runs), ListObjectsV2 and DeleteObjects as S3 pages and
+ * reports them. Counts GETs whose body is still open, and records GETs aborted by their signal.
  */
 export class FakeObjectS3 {
   readonly commands: ObjectCommand[] = [];
-  readonly objects = new Map<string, FakeObject>();
   hook: ObjectHook = () => undefined;
   /** The body a GET answers with; replace to cut it short or break it mid-way. */
   bodyFor: (bytes: Buffer, command: GetObjectCommand) => Readable = (bytes) => piecesOf(bytes, 1000, (count) => (this.bytesServed += count));
@@ -78,13 +92,16 @@ export class FakeObjectS3 {
   omitContentRange = false;
   /** The Range of every GET aborted while held or while its body was open. */
   readonly abortedGets: string[] = [];
-  /** ListObjectsV2 page size, to exercise pagination. */
-  listPageSize = 1000;
+  /** ListObjectsV2 page size (below MaxKeys), to exercise pagination. */
+  listPageSize = MAX_KEYS;
   /** The error DeleteObjects reports for a key instead of deleting it; undefined deletes it. */
   deleteErrorFor: (key: string) => DeleteKeyError | undefined = () => undefined;
 
+  /** `objects` may be shared: FakeS3Bucket gives this fake and its FakeS3 the same map. */
+  constructor(readonly objects: FakeObjects = new Map()) {}
+
   put(key: string, bytes: Buffer, options: Partial<Omit<FakeObject, 'bytes'>> = {}): void {
-    this.objects.set(key, { bytes, storageClass: 'STANDARD', restore: 'none', lastModified: new Date(), ...options });
+    this.objects.set(key, newObject(bytes, options));
   }
 
   /** The thaw of `key` finished: GETs succeed, HeadObject reports it restored. */
@@ -100,46 +117,85 @@ export class FakeObjectS3 {
     return this.commands.filter((command): command is C => command instanceof type);
   }
 
-  send(command: GetObjectCommand, options?: SendOptions): Promise<RangedGetOutput>;
+  send(command: GetObjectCommand, options?: SendOptions): Promise<GetObjectCommandOutput>;
   send(command: HeadObjectCommand, options?: SendOptions): Promise<HeadObjectCommandOutput>;
   send(command: RestoreObjectCommand, options?: SendOptions): Promise<RestoreObjectCommandOutput>;
   send(command: ListObjectsV2Command, options?: SendOptions): Promise<ListObjectsV2CommandOutput>;
   send(command: DeleteObjectsCommand, options?: SendOptions): Promise<DeleteObjectsCommandOutput>;
-  async send(
-    command: ObjectCommand,
-    options?: SendOptions,
-  ): Promise<RangedGetOutput | HeadObjectCommandOutput | RestoreObjectCommandOutput | ListObjectsV2CommandOutput | DeleteObjectsCommandOutput> {
+  send(command: PutObjectCommand, options?: SendOptions): Promise<PutObjectCommandOutput>;
+  send(command: ObjectCommand, options?: SendOptions): Promise<ObjectOutput> {
+    return this.handle(command, options);
+  }
+
+  /** `send` for a caller that holds a union of commands (FakeS3Bucket). */
+  async handle(command: ObjectCommand, options?: SendOptions): Promise<ObjectOutput> {
     this.commands.push(command);
     const signal = options?.abortSignal;
     if (command instanceof GetObjectCommand) return this.get(command, signal);
     await this.hook(command, signal);
     if (command instanceof ListObjectsV2Command) return this.list(command);
     if (command instanceof DeleteObjectsCommand) return this.delete(command);
+    if (command instanceof PutObjectCommand) return this.putObject(command);
     const object = this.objects.get(command.input.Key ?? '');
-    if (command instanceof HeadObjectCommand) {
-      if (object === undefined) throw s3Error('NotFound', 404);
-      return { ...ok, ContentLength: object.bytes.length, ...this.archiveHeaders(object) };
-    }
+    if (command instanceof HeadObjectCommand) return headObject(object);
     return this.restoreObject(object);
   }
 
-  /** Keys in order, paged after ContinuationToken (here simply the last key of the previous page). */
+  private async putObject(command: PutObjectCommand): Promise<PutObjectCommandOutput> {
+    const { Key = '', Body, IfNoneMatch, IfMatch, StorageClass = 'STANDARD' } = command.input;
+    const bytes = await bodyBytes(Body);
+    const existing = this.objects.get(Key);
+    if (IfNoneMatch !== undefined) {
+      if (IfNoneMatch !== '*') throw notModeled(`PutObject If-None-Match other than '*'`);
+      if (existing !== undefined) throw s3Error('PreconditionFailed', 412);
+    }
+    if (IfMatch !== undefined) {
+      if (existing === undefined) throw s3Error('NoSuchKey', 404);
+      if (IfMatch !== '*' && unquote(IfMatch) !== unquote(etagOf(existing))) throw s3Error('PreconditionFailed', 412);
+    }
+    const object = newObject(bytes, { storageClass: StorageClass });
+    this.objects.set(Key, object);
+    return { ...ok, ETag: etagOf(object) };
+  }
+
+  /**
+   * Keys under Prefix in UTF-8 byte order, after StartAfter or (which wins) the
+   * continuation token, at most MaxKeys (and `listPageSize`). The token is the last key of
+   * the page before, as Ceph RGW's is; S3's tokens are opaque, so callers cannot tell.
+   */
   private list(command: ListObjectsV2Command): ListObjectsV2CommandOutput {
-    const { Prefix = '', ContinuationToken } = command.input;
-    const matching = [...this.objects.keys()].filter((key) => key.startsWith(Prefix) && (ContinuationToken === undefined || key > ContinuationToken)).sort();
-    const page = matching.slice(0, this.listPageSize);
+    const { Bucket, Prefix = '', Delimiter, ContinuationToken, StartAfter, MaxKeys } = command.input;
+    if (Delimiter !== undefined) throw notModeled('ListObjectsV2 Delimiter');
+    const marker = ContinuationToken ?? StartAfter;
+    const matching = [...this.objects.keys()]
+      .filter((key) => key.startsWith(Prefix) && (marker === undefined || compareKeys(key, marker) > 0))
+      .sort(compareKeys);
+    const size = Math.max(0, Math.min(MaxKeys ?? MAX_KEYS, MAX_KEYS, this.listPageSize));
+    const page = matching.slice(0, size);
     const truncated = matching.length > page.length;
     const Contents = page.map((key) => {
       const object = this.objects.get(key);
-      return { Key: key, Size: object?.bytes.length, LastModified: object?.lastModified, StorageClass: object?.storageClass };
+      if (object === undefined) throw new Error(`listed ${key} vanished`);
+      return { Key: key, LastModified: object.lastModified, ETag: etagOf(object), Size: object.bytes.length, StorageClass: object.storageClass };
     });
-    return { ...ok, Contents, KeyCount: page.length, IsTruncated: truncated, ...(truncated ? { NextContinuationToken: page[page.length - 1] } : {}) };
+    return {
+      ...ok,
+      Name: Bucket,
+      Prefix,
+      MaxKeys: size,
+      KeyCount: page.length,
+      IsTruncated: truncated,
+      ...(Contents.length === 0 ? {} : { Contents }),
+      ...(ContinuationToken === undefined ? {} : { ContinuationToken }),
+      ...(StartAfter === undefined ? {} : { StartAfter }),
+      ...(truncated ? { NextContinuationToken: page.at(-1) } : {}),
+    };
   }
 
   /** Deletes the keys (a missing key counts as deleted, as in S3) and reports per-key errors. */
   private delete(command: DeleteObjectsCommand): DeleteObjectsCommandOutput {
     const keys = (command.input.Delete?.Objects ?? []).map((object) => object.Key ?? '');
-    if (keys.length > 1000) throw s3Error('MalformedXML', 400);
+    if (keys.length === 0 || keys.length > 1000) throw s3Error('MalformedXML', 400);
     const Errors = keys.flatMap((key) => {
       const error = this.deleteErrorFor(key);
       if (error === undefined) {
@@ -148,19 +204,10 @@ export class FakeObjectS3 {
       }
       return [{ Key: key, ...error }];
     });
-    const quiet = command.input.Delete?.Quiet === true;
     const failed = new Set(Errors.map((error) => error.Key));
-    return { ...ok, Errors, ...(quiet ? {} : { Deleted: keys.filter((key) => !failed.has(key)).map((Key) => ({ Key })) }) };
-  }
-
-  private archiveHeaders(object: FakeObject): Pick<HeadObjectCommandOutput, 'StorageClass' | 'ArchiveStatus' | 'Restore'> {
-    const restore = object.restoreHeader ?? { none: undefined, ongoing: 'ongoing-request="true"', restored: `ongoing-request="false", expiry-date="${EXPIRY}"` }[object.restore];
-    return {
-      // S3 leaves out x-amz-storage-class for STANDARD.
-      ...(object.storageClass === 'STANDARD' ? {} : { StorageClass: object.storageClass }),
-      ...(object.archiveStatus === undefined ? {} : { ArchiveStatus: object.archiveStatus }),
-      ...(restore === undefined ? {} : { Restore: restore }),
-    };
+    // Quiet mode leaves out the keys deleted; S3 sends neither list when it is empty.
+    const Deleted = command.input.Delete?.Quiet === true ? [] : keys.filter((key) => !failed.has(key)).map((Key) => ({ Key }));
+    return { ...ok, ...(Deleted.length === 0 ? {} : { Deleted }), ...(Errors.length === 0 ? {} : { Errors }) };
   }
 
   private restoreObject(object: FakeObject | undefined): RestoreObjectCommandOutput {
@@ -173,7 +220,7 @@ export class FakeObjectS3 {
     return { $metadata: { httpStatusCode: 202 } };
   }
 
-  private async get(command: GetObjectCommand, signal: AbortSignal | undefined): Promise<RangedGetOutput> {
+  private async get(command: GetObjectCommand, signal: AbortSignal | undefined): Promise<GetObjectCommandOutput> {
     const range = command.input.Range ?? '';
     let open = true;
     const onAbort = () => {
@@ -193,17 +240,14 @@ export class FakeObjectS3 {
       const object = this.objects.get(command.input.Key ?? '');
       if (object === undefined) throw s3Error('NoSuchKey', 404);
       if (isArchived(object) && object.restore !== 'restored') throw s3Error('InvalidObjectState', 403);
-      const match = /^bytes=(\d+)-(\d+)$/.exec(range);
-      if (match === null) throw s3Error('InvalidArgument', 400);
-      const first = Number(match[1]);
-      if (first >= object.bytes.length) throw s3Error('InvalidRange', 416);
-      const bytes = object.bytes.subarray(first, Math.min(Number(match[2]) + 1, object.bytes.length));
+      const { first, last, partial } = selectRange(command.input.Range, object.bytes.length);
+      const bytes = object.bytes.subarray(first, last + 1);
       const body = this.bodyFor(bytes, command);
       // The SDK's handler destroys the socket, and with it the body, when the request's signal aborts.
       if (signal !== undefined) addAbortSignal(signal, body);
       body.once('close', close);
-      const contentRange = `bytes ${first}-${first + bytes.length - 1}/${object.bytes.length}`;
-      return { Body: body, ContentLength: bytes.length, ...(this.omitContentRange ? {} : { ContentRange: contentRange }) };
+      const contentRange = partial && !this.omitContentRange ? { ContentRange: `bytes ${first}-${last}/${object.bytes.length}` } : {};
+      return { $metadata: { httpStatusCode: partial ? 206 : 200 }, Body: sdkStream(body), ContentLength: bytes.length, ...contentRange, ...objectHeaders(object) };
     } catch (error) {
       close();
       throw error;

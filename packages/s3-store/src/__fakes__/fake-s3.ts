@@ -12,14 +12,27 @@ import {
   ListPartsCommand,
   type ListPartsCommandOutput,
   type Part,
-  S3ServiceException,
+  type StorageClass,
   UploadPartCommand,
   type UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import type { MultipartClient, SendOptions } from '../upload/types';
+import {
+  bodyBytes,
+  compareKeys,
+  type FakeObjects,
+  headObject,
+  md5Hex,
+  multipartEtag,
+  newObject,
+  notModeled,
+  ObjectBytes,
+  s3Error,
+  unquote,
+  untilAborted,
+} from './fake-store';
+
+export { s3Error, untilAborted };
 
 export type FakeCommand =
   | CreateMultipartUploadCommand
@@ -30,7 +43,7 @@ export type FakeCommand =
   | HeadObjectCommand
   | ListMultipartUploadsCommand;
 
-type FakeOutput =
+export type FakeOutput =
   | CreateMultipartUploadCommandOutput
   | UploadPartCommandOutput
   | ListPartsCommandOutput
@@ -39,54 +52,65 @@ type FakeOutput =
   | HeadObjectCommandOutput
   | ListMultipartUploadsCommandOutput;
 
-/** An S3 error response as the SDK raises it. */
-export function s3Error(name: string, httpStatusCode: number): S3ServiceException {
-  return new S3ServiceException({ name, $fault: httpStatusCode >= 500 ? 'server' : 'client', $metadata: { httpStatusCode }, message: `${name} from the fake` });
-}
-
 /**
  * Runs before the fake answers a command; throw to fail the call, await to hold it,
  * or return 'lose-response' to carry the command out and then fail as a dropped connection would.
  */
 export type FakeHook = (command: FakeCommand, signal: AbortSignal | undefined) => Promise<void> | void | 'lose-response';
 
-interface FakeUpload {
+export interface FakeUpload {
   readonly key: string;
   readonly parts: Map<number, Buffer>;
   readonly initiated: Date;
+  /** What CreateMultipartUpload asked for; the completed object gets it. */
+  readonly storageClass?: StorageClass;
 }
 
 const metadata = { $metadata: { httpStatusCode: 200 } };
-const md5 = (bytes: Buffer) => `"${createHash('md5').update(bytes).digest('hex')}"`;
+/** S3's largest page of parts, uploads or keys, whatever a request asks for. */
+const MAX_PAGE = 1000;
+const quotedMd5 = (bytes: Buffer) => `"${md5Hex(bytes)}"`;
 
-function abortError(signal: AbortSignal): Error {
-  const error = new Error(`Request aborted: ${String(signal.reason)}`);
-  error.name = 'AbortError';
-  return error;
+function pageSize(requested: number | undefined, fakeLimit: number): number {
+  return Math.max(0, Math.min(requested ?? MAX_PAGE, MAX_PAGE, fakeLimit));
 }
 
 /**
  * An in-memory S3 at the SDK boundary: records every command, keeps multipart uploads
  * and completed objects, and counts UploadParts in flight. Part bodies are copied only
  * after the hook returns, as an HTTP request reads its body while it runs, so an
- * uploader that reused a part's buffer too early would store wrong bytes.
+ * uploader that reused a part's buffer too early would store wrong bytes. Complete
+ * checks the part list as S3 does (MalformedXML, InvalidPartOrder, InvalidPart, and
+ * EntityTooSmall once `minPartSizeBytes` is set); the listings page as S3 does.
  */
 export class FakeS3 implements MultipartClient {
   readonly commands: FakeCommand[] = [];
-  readonly objects = new Map<string, Buffer>();
+  /** Completed objects as bytes: a view of `store`, which FakeS3Bucket shares with its object reads. */
+  readonly objects: ObjectBytes;
   readonly uploads = new Map<string, FakeUpload>();
   hook: FakeHook = () => undefined;
   /** Rewrites what ListParts reports, to stand in for a store that lost or changed a part. */
   listPartsFilter: (parts: Part[]) => Part[] = (parts) => parts;
   /** The ETag UploadPart answers with; return undefined to stand in for a store that sends none. */
-  etagFor: (bytes: Buffer, partNumber: number) => string | undefined = (bytes) => md5(bytes);
+  etagFor: (bytes: Buffer, partNumber: number) => string | undefined = (bytes) => quotedMd5(bytes);
   /** Every acknowledged UploadPart, in order of acknowledgement. */
   readonly receivedParts: Array<{ key: string; partNumber: number; bytes: Buffer }> = [];
-  /** ListMultipartUploads page size, to exercise pagination. */
-  pageSize = 1000;
+  /** ListMultipartUploads page size (below MaxUploads), to exercise pagination. */
+  pageSize = MAX_PAGE;
+  /** ListParts page size (below MaxParts), to exercise pagination. */
+  partsPageSize = MAX_PAGE;
+  /**
+   * S3 refuses Complete with 400 EntityTooSmall when a part other than the last is under
+   * 5 MiB. Unit tests upload byte-sized parts, so the fake checks only from this size (0: never).
+   */
+  minPartSizeBytes = 0;
   inFlight = 0;
   maxInFlight = 0;
   private nextId = 1;
+
+  constructor(readonly store: FakeObjects = new Map()) {
+    this.objects = new ObjectBytes(store);
+  }
 
   of<C extends FakeCommand>(type: new (...args: never[]) => C): C[] {
     return this.commands.filter((command): command is C => command instanceof type);
@@ -99,7 +123,12 @@ export class FakeS3 implements MultipartClient {
   send(command: AbortMultipartUploadCommand, options?: SendOptions): Promise<AbortMultipartUploadCommandOutput>;
   send(command: HeadObjectCommand, options?: SendOptions): Promise<HeadObjectCommandOutput>;
   send(command: ListMultipartUploadsCommand, options?: SendOptions): Promise<ListMultipartUploadsCommandOutput>;
-  async send(command: FakeCommand, options?: SendOptions): Promise<FakeOutput> {
+  send(command: FakeCommand, options?: SendOptions): Promise<FakeOutput> {
+    return this.handle(command, options);
+  }
+
+  /** `send` for a caller that holds a union of commands (FakeS3Bucket). */
+  async handle(command: FakeCommand, options?: SendOptions): Promise<FakeOutput> {
     this.commands.push(command);
     const signal = options?.abortSignal;
     if (!(command instanceof UploadPartCommand)) {
@@ -118,17 +147,18 @@ export class FakeS3 implements MultipartClient {
     }
   }
 
-  private upload(uploadId: string | undefined): FakeUpload {
+  /** The upload with this id, for this key (S3 answers NoSuchUpload when either does not match). */
+  private upload(uploadId: string | undefined, key: string | undefined): FakeUpload {
     const upload = uploadId === undefined ? undefined : this.uploads.get(uploadId);
-    if (upload === undefined) throw s3Error('NoSuchUpload', 404);
+    if (upload === undefined || (key !== undefined && key !== upload.key)) throw s3Error('NoSuchUpload', 404);
     return upload;
   }
 
   private async uploadPart(command: UploadPartCommand): Promise<UploadPartCommandOutput> {
-    const { UploadId, PartNumber, Body } = command.input;
-    const upload = this.upload(UploadId);
-    const bytes = Buffer.isBuffer(Body) ? Buffer.from(Body) : Body instanceof Readable ? await buffer(Body) : undefined;
-    if (bytes === undefined || PartNumber === undefined) throw s3Error('InvalidRequest', 400);
+    const { UploadId, Key, PartNumber, Body } = command.input;
+    const upload = this.upload(UploadId, Key);
+    if (PartNumber === undefined || !Number.isInteger(PartNumber) || PartNumber < 1 || PartNumber > 10_000) throw s3Error('InvalidArgument', 400);
+    const bytes = await bodyBytes(Body);
     upload.parts.set(PartNumber, bytes);
     this.receivedParts.push({ key: upload.key, partNumber: PartNumber, bytes });
     return { ...metadata, ETag: this.etagFor(bytes, PartNumber) };
@@ -136,64 +166,98 @@ export class FakeS3 implements MultipartClient {
 
   private answer(command: Exclude<FakeCommand, UploadPartCommand>): FakeOutput {
     if (command instanceof CreateMultipartUploadCommand) {
-      const uploadId = `upload-${this.nextId++}`;
-      this.uploads.set(uploadId, { key: command.input.Key ?? '', parts: new Map(), initiated: new Date() });
-      return { ...metadata, UploadId: uploadId };
+      // Zero-padded, so one key's uploads sort by id in the order they were created.
+      const uploadId = `upload-${String(this.nextId++).padStart(6, '0')}`;
+      const { Key = '', StorageClass } = command.input;
+      this.uploads.set(uploadId, { key: Key, parts: new Map(), initiated: new Date(), ...(StorageClass === undefined ? {} : { storageClass: StorageClass }) });
+      return { ...metadata, Bucket: command.input.Bucket, Key, UploadId: uploadId };
     }
-    if (command instanceof ListPartsCommand) {
-      const parts = [...this.upload(command.input.UploadId).parts.entries()]
-        .sort(([a], [b]) => a - b)
-        .map(([number, bytes]): Part => ({ PartNumber: number, Size: bytes.length, ETag: md5(bytes) }));
-      return { ...metadata, Parts: this.listPartsFilter(parts), IsTruncated: false };
-    }
-    if (command instanceof CompleteMultipartUploadCommand) {
-      const upload = this.upload(command.input.UploadId);
-      const listed = command.input.MultipartUpload?.Parts ?? [];
-      const bytes = Buffer.concat(listed.map((part) => upload.parts.get(part.PartNumber ?? 0) ?? Buffer.alloc(0)));
-      this.objects.set(upload.key, bytes);
-      this.uploads.delete(command.input.UploadId ?? '');
-      return { ...metadata, ETag: `"${createHash('md5').update(bytes).digest('hex')}-${listed.length}"` };
-    }
+    if (command instanceof ListPartsCommand) return this.listParts(command);
+    if (command instanceof CompleteMultipartUploadCommand) return this.complete(command);
     if (command instanceof AbortMultipartUploadCommand) {
-      this.upload(command.input.UploadId);
+      this.upload(command.input.UploadId, command.input.Key);
       this.uploads.delete(command.input.UploadId ?? '');
-      return metadata;
+      return { $metadata: { httpStatusCode: 204 } };
     }
-    if (command instanceof HeadObjectCommand) {
-      const object = this.objects.get(command.input.Key ?? '');
-      if (object === undefined) throw s3Error('NotFound', 404);
-      return { ...metadata, ContentLength: object.length, ETag: md5(object) };
-    }
+    if (command instanceof HeadObjectCommand) return headObject(this.store.get(command.input.Key ?? ''));
     return this.listUploads(command);
   }
 
-  /** Sorted by key then upload id, paged after KeyMarker/UploadIdMarker as S3 does. */
-  private listUploads(command: ListMultipartUploadsCommand): ListMultipartUploadsCommandOutput {
-    const { Prefix = '', KeyMarker, UploadIdMarker = '' } = command.input;
-    const after = (key: string, id: string) => KeyMarker === undefined || key > KeyMarker || (key === KeyMarker && id > UploadIdMarker);
-    const matching = [...this.uploads.entries()]
-      .map(([uploadId, upload]) => ({ Key: upload.key, UploadId: uploadId, Initiated: upload.initiated }))
-      .filter((upload) => upload.Key.startsWith(Prefix) && after(upload.Key, upload.UploadId))
-      .sort((a, b) => (a.Key === b.Key ? (a.UploadId < b.UploadId ? -1 : 1) : a.Key < b.Key ? -1 : 1));
-    const page = matching.slice(0, this.pageSize);
-    const last = page[page.length - 1];
-    const truncated = matching.length > page.length && last !== undefined;
-    return { ...metadata, Uploads: page, IsTruncated: truncated, ...(truncated ? { NextKeyMarker: last.Key, NextUploadIdMarker: last.UploadId } : {}) };
+  /** Parts in number order after PartNumberMarker, at most MaxParts (and `partsPageSize`) of them. */
+  private listParts(command: ListPartsCommand): ListPartsCommandOutput {
+    const { Bucket, Key, UploadId, PartNumberMarker = '0', MaxParts } = command.input;
+    const upload = this.upload(UploadId, Key);
+    const marker = Number(PartNumberMarker);
+    if (!Number.isInteger(marker) || marker < 0) throw s3Error('InvalidArgument', 400);
+    const stored = [...upload.parts.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([number, bytes]): Part => ({ PartNumber: number, Size: bytes.length, ETag: quotedMd5(bytes) }));
+    const after = this.listPartsFilter(stored).filter((part) => (part.PartNumber ?? 0) > marker);
+    const size = pageSize(MaxParts, this.partsPageSize);
+    const page = after.slice(0, size);
+    const last = page.at(-1);
+    return {
+      ...metadata,
+      Bucket,
+      Key: upload.key,
+      UploadId,
+      PartNumberMarker,
+      MaxParts: size,
+      IsTruncated: after.length > page.length,
+      ...(last === undefined ? {} : { NextPartNumberMarker: String(last.PartNumber), Parts: page }),
+      StorageClass: upload.storageClass ?? 'STANDARD',
+    };
   }
-}
 
-/** Like the SDK's HTTP handler: an aborted signal fails the request at once. */
-export async function untilAborted(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
-  if (signal === undefined) return work;
-  let onAbort: () => void = () => undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortError(signal));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    await Promise.race([work, aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
+  private complete(command: CompleteMultipartUploadCommand): CompleteMultipartUploadCommandOutput {
+    const { Bucket, Key, UploadId, MultipartUpload } = command.input;
+    const upload = this.upload(UploadId, Key);
+    const listed = MultipartUpload?.Parts ?? [];
+    if (listed.length === 0) throw s3Error('MalformedXML', 400);
+    let previous = 0;
+    const chosen = listed.map((part, index) => {
+      const number = part.PartNumber ?? 0;
+      if (number <= previous) throw s3Error('InvalidPartOrder', 400);
+      previous = number;
+      const bytes = upload.parts.get(number);
+      if (bytes === undefined || part.ETag === undefined || unquote(part.ETag) !== md5Hex(bytes)) throw s3Error('InvalidPart', 400);
+      if (index < listed.length - 1 && bytes.length < this.minPartSizeBytes) throw s3Error('EntityTooSmall', 400);
+      return bytes;
+    });
+    const etag = multipartEtag(chosen);
+    this.store.set(upload.key, newObject(Buffer.concat(chosen), { storageClass: upload.storageClass ?? 'STANDARD', etag }));
+    this.uploads.delete(UploadId ?? '');
+    return { ...metadata, Bucket, Key: upload.key, ETag: etag };
+  }
+
+  /**
+   * Sorted by key (UTF-8 bytes), then upload id (creation order here, which is the initiation
+   * order S3 documents), paged after KeyMarker, or after UploadIdMarker within KeyMarker's key.
+   */
+  private listUploads(command: ListMultipartUploadsCommand): ListMultipartUploadsCommandOutput {
+    const { Bucket, Prefix, Delimiter, KeyMarker, UploadIdMarker, MaxUploads } = command.input;
+    if (Delimiter !== undefined) throw notModeled('ListMultipartUploads Delimiter');
+    const after = (key: string, id: string) => {
+      if (KeyMarker === undefined || KeyMarker === '') return true;
+      const order = compareKeys(key, KeyMarker);
+      return order > 0 || (order === 0 && UploadIdMarker !== undefined && UploadIdMarker !== '' && id > UploadIdMarker);
+    };
+    const matching = [...this.uploads.entries()]
+      .map(([uploadId, upload]) => ({ Key: upload.key, UploadId: uploadId, Initiated: upload.initiated, StorageClass: upload.storageClass ?? 'STANDARD' }))
+      .filter((upload) => upload.Key.startsWith(Prefix ?? '') && after(upload.Key, upload.UploadId))
+      .sort((a, b) => compareKeys(a.Key, b.Key) || (a.UploadId < b.UploadId ? -1 : a.UploadId > b.UploadId ? 1 : 0));
+    const size = pageSize(MaxUploads, this.pageSize);
+    const page = matching.slice(0, size);
+    const last = page.at(-1);
+    return {
+      ...metadata,
+      Bucket,
+      ...(Prefix === undefined ? {} : { Prefix }),
+      ...(KeyMarker === undefined ? {} : { KeyMarker }),
+      ...(UploadIdMarker === undefined ? {} : { UploadIdMarker }),
+      MaxUploads: size,
+      IsTruncated: matching.length > page.length,
+      ...(last === undefined ? {} : { NextKeyMarker: last.Key, NextUploadIdMarker: last.UploadId, Uploads: page }),
+    };
   }
 }

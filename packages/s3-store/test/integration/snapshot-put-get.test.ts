@@ -1,4 +1,4 @@
-import { Btrfs, spawnProcessRunner } from '@org/btrfs';
+import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { run, withLoopBtrfs } from '@org/testenv';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';

@@ -1,7 +1,7 @@
 import { type Config, type Manifest, parseManifest, parsePointer, pointerKey, type State, subvolumeName, subvolumePrefix, type SubvolumeState } from '@org/btrfs-s3-core';
 import { abortStaleMultipartUploads, readTextIfExists, retryPolicyFromConfig } from '@org/btrfs-s3-store';
 import { join } from 'node:path';
-import type { BackupDeps } from './backup-subvolume';
+import type { BackupContext } from './context';
 
 /**
  * What a run that died (kill -9, power cut) can leave behind, put right before
@@ -14,23 +14,23 @@ import type { BackupDeps } from './backup-subvolume';
  * - A `current.json` newer than local state (the run died between the two). The
  *   pointer is what readers see, so state adopts it when its snapshot is here.
  */
-export async function recoverFromDeadRuns(deps: BackupDeps, state: State): Promise<{ stateChanged: boolean }> {
-  await abortDeadUploads(deps);
+export async function recoverFromDeadRuns(context: BackupContext, state: State): Promise<{ stateChanged: boolean }> {
+  await abortDeadUploads(context);
   let stateChanged = false;
-  for (const path of deps.config.subvolumes.paths) stateChanged = (await adoptPublishedBackup(deps, state, subvolumeName(path))) || stateChanged;
+  for (const path of context.config.subvolumes.paths) stateChanged = (await adoptPublishedBackup(context, state, subvolumeName(path))) || stateChanged;
   return { stateChanged };
 }
 
-async function abortDeadUploads(deps: BackupDeps): Promise<void> {
-  const { config, logger } = deps;
+async function abortDeadUploads(context: BackupContext): Promise<void> {
+  const { config, logger } = context;
   const ours = config.subvolumes.paths.map((path) => `${subvolumePrefix(config.s3.prefix, subvolumeName(path))}/`);
   const isOurs = (key: string) => ours.some((prefix) => key.startsWith(prefix));
-  const cutoff = deps.now().getTime() - config.s3.stale_upload_age_hours * 3600 * 1000;
+  const cutoff = context.now().getTime() - config.s3.stale_upload_age_hours * 3600 * 1000;
   // One listing of the prefix: ours are a dead run's whatever their age (the lock keeps
   // our other runs out); anyone else's only once older than the cutoff.
-  const aborted = await abortStaleMultipartUploads(deps.client, config.s3.bucket, `${config.s3.prefix}/`, (upload) => isOurs(upload.key) || upload.initiated.getTime() < cutoff, {
+  const aborted = await abortStaleMultipartUploads(context.client, config.s3.bucket, `${config.s3.prefix}/`, (upload) => isOurs(upload.key) || upload.initiated.getTime() < cutoff, {
     ...retryPolicyFromConfig(config.s3),
-    signal: deps.signal,
+    signal: context.signal,
   });
   for (const upload of aborted) {
     logger.info(`aborted ${isOurs(upload.key) ? "an interrupted run's" : 'a stale'} multipart upload of ${upload.key} (started ${upload.initiated.toISOString()})`);
@@ -38,44 +38,44 @@ async function abortDeadUploads(deps: BackupDeps): Promise<void> {
 }
 
 /** Returns whether state changed. */
-async function adoptPublishedBackup(deps: BackupDeps, state: State, subvolume: string): Promise<boolean> {
-  const { config, logger } = deps;
+async function adoptPublishedBackup(context: BackupContext, state: State, subvolume: string): Promise<boolean> {
+  const { config, logger } = context;
   const key = pointerKey(config.s3.prefix, subvolume);
-  const pointerText = await readTextIfExists(deps.store, key);
+  const pointerText = await readTextIfExists(context.store, key);
   const recorded = state.subvolumes[subvolume];
   if (pointerText === undefined) return false;
   const pointer = parsePointer(key, pointerText);
   if (pointer.manifest_key === recorded?.last_manifest) return false;
-  const manifestText = await readTextIfExists(deps.store, pointer.manifest_key);
+  const manifestText = await readTextIfExists(context.store, pointer.manifest_key);
   if (manifestText === undefined) return false; // the planner reports a pointer without its manifest
   const manifest = parseManifest(pointer.manifest_key, manifestText);
-  if (!(await isLocalSnapshot(deps, config, manifest.snapshot.name, manifest.snapshot.uuid))) return false;
+  if (!(await isLocalSnapshot(context, config, manifest.snapshot.name, manifest.snapshot.uuid))) return false;
   state.subvolumes[subvolume] = {
     last_snapshot: manifest.snapshot.name,
     last_manifest: pointer.manifest_key,
     last_kind: manifest.kind,
     last_backup_at: manifest.created_at,
-    last_full_at: await fullCreatedAt(deps, manifest, recorded),
+    last_full_at: await fullCreatedAt(context, manifest, recorded),
   };
   logger.warn(`${subvolume}: local state did not record the published backup ${pointer.manifest_key} (a run was interrupted after publishing it); adopted it`);
   return true;
 }
 
 /** When the chain ending in `manifest` started: its full's time, which schedules the next full. */
-async function fullCreatedAt(deps: BackupDeps, manifest: Manifest, recorded: SubvolumeState | undefined): Promise<string> {
+async function fullCreatedAt(context: BackupContext, manifest: Manifest, recorded: SubvolumeState | undefined): Promise<string> {
   let link = manifest;
   for (let hops = 0; link.kind === 'inc' && link.parent_manifest !== null && hops < 10_000; hops += 1) {
     if (recorded !== undefined && link.parent_manifest === recorded.last_manifest) return recorded.last_full_at;
-    const parentText = await readTextIfExists(deps.store, link.parent_manifest);
+    const parentText = await readTextIfExists(context.store, link.parent_manifest);
     if (parentText === undefined) break; // a broken chain: the planner's manifest check makes the next backup a full
     link = parseManifest(link.parent_manifest, parentText);
   }
   return link.created_at;
 }
 
-async function isLocalSnapshot(deps: BackupDeps, config: Config, name: string, uuid: string): Promise<boolean> {
+async function isLocalSnapshot(context: BackupContext, config: Config, name: string, uuid: string): Promise<boolean> {
   try {
-    return (await deps.btrfs.showSubvolume(join(config.snapshots.base_dir, name))).uuid === uuid;
+    return (await context.btrfs.showSubvolume(join(config.snapshots.base_dir, name))).uuid === uuid;
   } catch {
     return false; // not here (deleted, or another host's): nothing to adopt
   }

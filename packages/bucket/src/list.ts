@@ -1,10 +1,11 @@
 import { BtrfsToS3Error, ExitCode, type RemoteBackup, type RemoteInventory, subvolumeName } from '@org/btrfs-s3-core';
-import type { ListedBackup, ListedSubvolume, ListResult } from '../output-schemas';
-import { listSubvolumeObjects, readInventory, type RemoteDeps } from './inventory';
+import { type BucketOptions, withBucketContext } from './context';
+import { listSubvolumeObjects, readInventory } from './inventory';
+import type { ListedBackup, ListedSubvolume, ListResult } from './schemas';
 
-export interface ListOptions {
-  /** Only these subvolumes (configured, or found in the bucket); all when empty. */
-  readonly subvolumes: readonly string[];
+export interface ListOptions extends BucketOptions {
+  /** Only these subvolumes (configured, or found in the bucket); all when absent or empty. */
+  readonly subvolumes?: readonly string[];
 }
 
 /** `--subvolume` names a subvolume neither configured nor in the bucket. */
@@ -19,19 +20,22 @@ export class UnknownListedSubvolumeError extends BtrfsToS3Error {
  * other found under `<prefix>/subvol/`, each grouped into generations, with the
  * backups current.json reaches marked and failed runs' directories apart. Read-only.
  */
-export async function runList(deps: RemoteDeps, options: ListOptions): Promise<ListResult> {
-  const { config } = deps;
-  const configured = config.subvolumes.paths.map(subvolumeName);
-  const found = await listSubvolumeObjects(deps);
-  const names = [...configured, ...[...found.keys()].filter((name) => !configured.includes(name)).sort()];
-  const unknown = options.subvolumes.filter((name) => !names.includes(name));
-  if (unknown.length > 0) throw new UnknownListedSubvolumeError(unknown, names);
-  const subvolumes: ListedSubvolume[] = [];
-  for (const name of names.filter((entry) => options.subvolumes.length === 0 || options.subvolumes.includes(entry))) {
-    const inventory = await readInventory(deps, name, found.get(name) ?? []);
-    subvolumes.push(toListed(inventory, configured.includes(name), deps.now()));
-  }
-  return { bucket: config.s3.bucket, prefix: config.s3.prefix, subvolumes };
+export function runList(options: ListOptions): Promise<ListResult> {
+  const wanted = options.subvolumes ?? [];
+  return withBucketContext(options, async (context) => {
+    const { config } = context;
+    const configured = config.subvolumes.paths.map(subvolumeName);
+    const found = await listSubvolumeObjects(context);
+    const names = [...configured, ...[...found.keys()].filter((name) => !configured.includes(name)).sort()];
+    const unknown = wanted.filter((name) => !names.includes(name));
+    if (unknown.length > 0) throw new UnknownListedSubvolumeError(unknown, names);
+    const subvolumes: ListedSubvolume[] = [];
+    for (const name of names.filter((entry) => wanted.length === 0 || wanted.includes(entry))) {
+      const inventory = await readInventory(context, name, found.get(name) ?? []);
+      subvolumes.push(toListed(inventory, configured.includes(name), context.now()));
+    }
+    return { bucket: config.s3.bucket, prefix: config.s3.prefix, subvolumes };
+  });
 }
 
 const sum = (backup: RemoteBackup) => backup.objects.reduce((total, object) => total + object.size, 0);

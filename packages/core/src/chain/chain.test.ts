@@ -1,4 +1,6 @@
-import { ExitCode, type Manifest, serializeManifest } from '@org/btrfs-s3-core';
+import { ExitCode } from '../exit-codes';
+import type { Manifest } from '../manifest/schema';
+import { serializeManifest } from '../manifest/parse';
 import { ChainError, type ManifestSource, resolveChain, resolveStartKey } from './chain';
 
 const H = 'a'.repeat(64);

@@ -1,4 +1,8 @@
-import { BtrfsToS3Error, ExitCode, type Manifest, parseManifest, parsePointer, pointerKey } from '@org/btrfs-s3-core';
+import { BtrfsToS3Error } from '../errors';
+import { ExitCode } from '../exit-codes';
+import type { Manifest } from '../manifest/schema';
+import { parseManifest, parsePointer } from '../manifest/parse';
+import { pointerKey } from '../manifest/keys';
 
 /** Reads whole small objects (manifests, pointers); undefined when the object does not exist. */
 export interface ManifestSource {

@@ -1,11 +1,7 @@
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { Btrfs, SnapshotManager } from '@org/btrfs';
 import {
   backupPrefix,
   chunkKey,
   compactTimestamp,
-  type Config,
-  type Logger,
   type Manifest,
   manifestKey,
   pointerKey,
@@ -14,30 +10,16 @@ import {
   type SubvolumePlan,
   type SubvolumeState,
 } from '@org/btrfs-s3-core';
-import type { SubvolumeRunMetrics } from '@org/btrfs-s3-metrics';
-import { type S3ObjectStore, uploadChunkedStream, uploadOptionsFromConfig } from '@org/btrfs-s3-store';
+import { uploadChunkedStream, uploadOptionsFromConfig } from '@org/btrfs-s3-store';
 import { join } from 'node:path';
-import { failpoint } from '../failpoints';
-import type { ProgressFactory } from '../progress';
-
-export interface BackupDeps {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly btrfs: Btrfs;
-  readonly snapshots: SnapshotManager;
-  readonly client: S3Client;
-  readonly store: S3ObjectStore;
-  readonly now: () => Date;
-  readonly signal: AbortSignal;
-  readonly progress: ProgressFactory;
-  readonly toolVersion: string;
-}
+import type { BackupContext } from './context';
+import type { RunMetrics } from './schemas';
 
 export type RunnablePlan = SubvolumePlan & { readonly action: 'full' | 'incremental' };
 
 export interface PublishedBackup {
   readonly state: SubvolumeState;
-  readonly metrics: SubvolumeRunMetrics;
+  readonly metrics: RunMetrics;
   readonly manifestKey: string;
 }
 
@@ -47,39 +29,41 @@ export interface PublishedBackup {
  * reader can see has changed; on any failure before that, the new snapshot is
  * deleted so it is never mistaken for an uploaded parent.
  */
-export async function backupSubvolume(deps: BackupDeps, plan: RunnablePlan, previous: SubvolumeState | undefined): Promise<PublishedBackup> {
-  const { config, logger } = deps;
+export async function backupSubvolume(context: BackupContext, plan: RunnablePlan, previous: SubvolumeState | undefined): Promise<PublishedBackup> {
+  const { config, logger } = context;
   const kind = plan.action === 'full' ? 'full' : 'inc';
-  const startedAt = deps.now();
-  const snapshot = await deps.snapshots.create(plan.path, plan.subvolume, kind, startedAt);
+  const startedAt = context.now();
+  const snapshot = await context.snapshots.create(plan.path, plan.subvolume, kind, startedAt);
   logger.info(`${plan.subvolume}: ${plan.action} backup of snapshot ${snapshot.name}`, { reason: plan.reason });
-  failpoint('backup:snapshot-created');
+  context.failpoint('backup:snapshot-created');
   try {
-    const info = await deps.btrfs.showSubvolume(snapshot.path);
+    const info = await context.btrfs.showSubvolume(snapshot.path);
     const parentPath = plan.action === 'incremental' ? join(config.snapshots.base_dir, plan.parentSnapshot) : undefined;
-    const parentInfo = parentPath === undefined ? undefined : await deps.btrfs.showSubvolume(parentPath);
+    const parentInfo = parentPath === undefined ? undefined : await context.btrfs.showSubvolume(parentPath);
     const backup = backupPrefix(config.s3.prefix, plan.subvolume, kind, compactTimestamp(snapshot.createdAt));
 
-    const progress = deps.progress(plan.subvolume);
-    const source = deps.btrfs.send(snapshot.path, parentPath === undefined ? {} : { parent: parentPath });
+    const progress = { phase: 'upload', subvolume: plan.subvolume, label: plan.subvolume } as const;
+    let uploaded = 0;
+    const source = context.btrfs.send(snapshot.path, parentPath === undefined ? {} : { parent: parentPath });
     const upload = await uploadChunkedStream(
-      { client: deps.client, bucket: config.s3.bucket, source, keyForChunk: (index) => chunkKey(backup, index), storageClass: config.s3.storage_class_chunks, sse: config.s3.sse },
+      { client: context.client, bucket: config.s3.bucket, source, keyForChunk: (index) => chunkKey(backup, index), storageClass: config.s3.storage_class_chunks, sse: config.s3.sse },
       {
         ...uploadOptionsFromConfig(config),
-        signal: deps.signal,
+        signal: context.signal,
         onProgress: ({ bytesUploaded }) => {
-          failpoint('backup:first-part-uploaded');
-          progress.update(bytesUploaded);
+          context.failpoint('backup:first-part-uploaded');
+          uploaded = bytesUploaded;
+          context.onProgress({ ...progress, bytes: uploaded, done: false });
         },
-        onChunkComplete: () => failpoint('backup:chunk-completed'),
+        onChunkComplete: () => context.failpoint('backup:chunk-completed'),
         onRetry: (retry) =>
           logger.warn(
             `${plan.subvolume}: ${retry.operation} of ${retry.key}${retry.partNumber === undefined ? '' : ` part ${retry.partNumber}`} failed (attempt ${retry.attempt}: ${retry.error instanceof Error ? retry.error.message : String(retry.error)}); retrying in ${(retry.delayMs / 1000).toFixed(1)} s`,
           ),
       },
-    ).finally(() => progress.stop());
+    ).finally(() => context.onProgress({ ...progress, bytes: uploaded, done: true }));
     if (upload.chunks.length === 0) throw new Error(`btrfs send of ${snapshot.path} produced no data`);
-    failpoint('backup:chunks-uploaded');
+    context.failpoint('backup:chunks-uploaded');
 
     const manifest: Manifest = {
       version: 1,
@@ -95,17 +79,17 @@ export async function backupSubvolume(deps: BackupDeps, plan: RunnablePlan, prev
       part_size: config.s3.part_size_bytes,
       s3: { bucket: config.s3.bucket, region: config.s3.region, storage_class: config.s3.storage_class_chunks },
       restore: { stream_sha256: upload.streamSha256, chunk_hash_algo: 'sha256' },
-      tool: { name: 'btrfs-to-s3', version: deps.toolVersion },
+      tool: { name: 'btrfs-to-s3', version: context.toolVersion },
     };
     const key = manifestKey(backup);
     const metadata = { storageClass: config.s3.storage_class_manifest, contentType: 'application/json' };
-    await deps.store.putObject(key, serializeManifest(manifest), metadata);
-    failpoint('backup:manifest-written');
-    deps.signal.throwIfAborted(); // the last point at which stopping leaves nothing visible changed
-    await deps.store.putObject(pointerKey(config.s3.prefix, plan.subvolume), serializePointer({ version: 1, manifest_key: key, kind, created_at: manifest.created_at }), metadata);
-    failpoint('backup:pointer-written');
+    await context.store.putObject(key, serializeManifest(manifest), metadata);
+    context.failpoint('backup:manifest-written');
+    context.signal.throwIfAborted(); // the last point at which stopping leaves nothing visible changed
+    await context.store.putObject(pointerKey(config.s3.prefix, plan.subvolume), serializePointer({ version: 1, manifest_key: key, kind, created_at: manifest.created_at }), metadata);
+    context.failpoint('backup:pointer-written');
 
-    const finishedAt = deps.now();
+    const finishedAt = context.now();
     const elapsedSeconds = (finishedAt.getTime() - startedAt.getTime()) / 1000;
     logger.info(`${plan.subvolume}: published ${key}`, { bytes: upload.totalBytes, chunks: upload.chunks.length, parts: upload.partCount, retries: upload.retries, seconds: elapsedSeconds });
     return {
@@ -131,7 +115,7 @@ export async function backupSubvolume(deps: BackupDeps, plan: RunnablePlan, prev
       },
     };
   } catch (error) {
-    await deps.btrfs.deleteSubvolume(snapshot.path).catch((cleanupError: unknown) =>
+    await context.btrfs.deleteSubvolume(snapshot.path).catch((cleanupError: unknown) =>
       logger.warn(`${plan.subvolume}: could not delete unpublished snapshot ${snapshot.path}: ${String(cleanupError)}`),
     );
     throw error;

@@ -1,6 +1,6 @@
 import { type Config, type State, writeFileAtomic } from '@org/btrfs-s3-core';
 import { renderPrometheusTextfile, type SubvolumeRunMetrics } from '@org/btrfs-s3-metrics';
-import type { BackupResult } from './backup';
+import type { BackupResult } from './schemas';
 
 /** The run's outcomes as JSON (always) and a Prometheus textfile (when configured), both written atomically. */
 export async function writeRunMetrics(config: Config, result: BackupResult, state: State, finishedAt: Date): Promise<void> {

@@ -1,7 +1,7 @@
 import { errnoCode, type Logger } from '@org/btrfs-s3-core';
 import { readFile } from 'node:fs/promises';
 import * as v from 'valibot';
-import type { LastRun } from '../output-schemas';
+import type { LastRun } from './schemas';
 
 /** The parts of the metrics JSON (written by backup, docs/metrics.md) that status shows. Loose: newer writers may add fields. */
 const MetricsFileSchema = v.object({

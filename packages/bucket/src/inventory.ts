@@ -1,10 +1,8 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import {
   buildInventory,
-  type Config,
   FormatError,
-  type Logger,
   type ManifestRead,
+  type ManifestSource,
   parseManifest,
   parsePointer,
   pointerKey,
@@ -13,18 +11,8 @@ import {
   type RemoteObject,
   subvolumePrefix,
 } from '@org/btrfs-s3-core';
-import type { ManifestSource } from '@org/btrfs-s3-restore';
 import { listObjects, readTextIfExists, retryPolicyFromConfig, type S3ObjectStore } from '@org/btrfs-s3-store';
-
-/** What list, verify and prune need: S3 and the config. backup's deps satisfy it, so backup can prune. */
-export interface RemoteDeps {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly client: S3Client;
-  readonly store: S3ObjectStore;
-  readonly now: () => Date;
-  readonly signal: AbortSignal;
-}
+import type { BucketContext } from './context';
 
 export function manifestSource(store: S3ObjectStore): ManifestSource {
   return { readText: (key) => readTextIfExists(store, key) };
@@ -34,16 +22,16 @@ export function manifestSource(store: S3ObjectStore): ManifestSource {
  * The objects of each subvolume in the bucket, by name: of `subvolumes` only, or of
  * every subvolume under `<prefix>/subvol/` (configured or not) when none is given.
  */
-export async function listSubvolumeObjects(deps: RemoteDeps, subvolumes?: readonly string[]): Promise<Map<string, RemoteObject[]>> {
-  const { bucket, prefix } = deps.config.s3;
-  const options = { ...retryPolicyFromConfig(deps.config.s3), signal: deps.signal };
+export async function listSubvolumeObjects(context: BucketContext, subvolumes?: readonly string[]): Promise<Map<string, RemoteObject[]>> {
+  const { bucket, prefix } = context.config.s3;
+  const options = { ...retryPolicyFromConfig(context.config.s3), signal: context.signal };
   const byName = new Map<string, RemoteObject[]>();
   if (subvolumes !== undefined) {
-    for (const name of subvolumes) byName.set(name, await listObjects(deps.client, bucket, `${subvolumePrefix(prefix, name)}/`, options));
+    for (const name of subvolumes) byName.set(name, await listObjects(context.client, bucket, `${subvolumePrefix(prefix, name)}/`, options));
     return byName;
   }
   const base = `${prefix}/subvol/`;
-  for (const object of await listObjects(deps.client, bucket, base, options)) {
+  for (const object of await listObjects(context.client, bucket, base, options)) {
     const name = object.key.slice(base.length).split('/')[0] ?? '';
     byName.set(name, [...(byName.get(name) ?? []), object]);
   }
@@ -51,9 +39,9 @@ export async function listSubvolumeObjects(deps: RemoteDeps, subvolumes?: readon
 }
 
 /** Reads current.json and every listed manifest, and groups the objects (a manifest or pointer that does not parse is recorded, not thrown). */
-export async function readInventory(deps: RemoteDeps, subvolume: string, objects: readonly RemoteObject[]): Promise<RemoteInventory> {
-  const { store } = deps;
-  const { prefix } = deps.config.s3;
+export async function readInventory(context: BucketContext, subvolume: string, objects: readonly RemoteObject[]): Promise<RemoteInventory> {
+  const { store } = context;
+  const { prefix } = context.config.s3;
   const key = pointerKey(prefix, subvolume);
   let pointer: PointerRead = { state: 'absent' };
   const pointerText = objects.some((object) => object.key === key) ? await readTextIfExists(store, key) : undefined;
@@ -61,7 +49,7 @@ export async function readInventory(deps: RemoteDeps, subvolume: string, objects
   const manifests = new Map<string, ManifestRead>();
   const base = `${subvolumePrefix(prefix, subvolume)}/`;
   for (const object of objects.filter((entry) => /^(full|inc)\/[^/]+\/manifest\.json$/.test(entry.key.slice(base.length)))) {
-    deps.signal.throwIfAborted();
+    context.signal.throwIfAborted();
     const text = await readTextIfExists(store, object.key);
     // Listed a moment ago: gone now means deleted meanwhile, which the grouping treats as a broken manifest.
     const read: ManifestRead =

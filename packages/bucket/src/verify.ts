@@ -1,19 +1,21 @@
-import { BtrfsToS3Error, ExitCode, FormatError, pointerKey, selectSubvolumes } from '@org/btrfs-s3-core';
-import { ChainError, type ChainLink, resolveChain, resolveStartKey } from '@org/btrfs-s3-restore';
+import { BtrfsToS3Error, ChainError, type ChainLink, ExitCode, FormatError, pointerKey, resolveChain, resolveStartKey, selectSubvolumes } from '@org/btrfs-s3-core';
 import { checkChunks, type ChunkFinding, type ChunkReads, retryPolicyFromConfig } from '@org/btrfs-s3-store';
-import type { VerifyProblem, VerifyReport, VerifySubvolume } from '../output-schemas';
-import { manifestSource, type RemoteDeps } from './inventory';
+import { type BucketContext, type BucketOptions, withBucketContext } from './context';
+import { manifestSource } from './inventory';
+import type { VerifyProblem, VerifyReport, VerifySubvolume } from './schemas';
 
 /** What to re-download: nothing (HeadObject only), every chunk, or `count` chunks per manifest. */
 export type VerifyReads = { readonly reads: 'none' } | { readonly reads: 'all' } | { readonly reads: 'sample'; readonly count: number };
 
-export interface VerifyOptions {
-  readonly subvolumes: readonly string[];
-  readonly mode: VerifyReads;
+export interface VerifyOptions extends BucketOptions {
+  /** Configured subvolumes to check; all when absent or empty. */
+  readonly subvolumes?: readonly string[];
+  /** Default `{ reads: 'none' }`: existence and size only. */
+  readonly reads?: VerifyReads;
 }
 
 /** Something checked is missing or damaged; carries the whole report. */
-export class VerifyFailedError extends BtrfsToS3Error {
+export class DamagedBackupError extends BtrfsToS3Error {
   constructor(readonly report: VerifyReport) {
     const failed = report.subvolumes.filter((entry) => !entry.ok).map((entry) => `${entry.subvolume} (${entry.problems.length})`);
     const total = report.subvolumes.reduce((sum, entry) => sum + entry.problems.length, 0);
@@ -28,22 +30,26 @@ export class VerifyFailedError extends BtrfsToS3Error {
  * re-downloaded and re-hashed (each part, each chunk, and the whole stream when every
  * chunk of a backup was read). Archived chunks that are not thawed are skipped, not
  * failed. Resolves with the report when everything checked is intact; throws
- * VerifyFailedError (exit 1) with it otherwise.
+ * DamagedBackupError (exit 1) with it otherwise.
  */
-export async function runVerify(deps: RemoteDeps, options: VerifyOptions): Promise<VerifyReport> {
-  const subvolumes: VerifySubvolume[] = [];
-  for (const { subvolume } of selectSubvolumes(deps.config, options.subvolumes)) subvolumes.push(await verifySubvolume(deps, subvolume, options.mode));
-  const report: VerifyReport = { ok: subvolumes.every((entry) => entry.ok), reads: options.mode.reads, sample: options.mode.reads === 'sample' ? options.mode.count : null, subvolumes };
-  if (!report.ok) throw new VerifyFailedError(report);
+export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
+  const mode = options.reads ?? { reads: 'none' };
+  const selected = selectSubvolumes(options.config, options.subvolumes ?? []); // an unknown name fails before any request
+  const report = await withBucketContext(options, async (context): Promise<VerifyReport> => {
+    const subvolumes: VerifySubvolume[] = [];
+    for (const { subvolume } of selected) subvolumes.push(await verifySubvolume(context, subvolume, mode));
+    return { ok: subvolumes.every((entry) => entry.ok), reads: mode.reads, sample: mode.reads === 'sample' ? mode.count : null, subvolumes };
+  });
+  if (!report.ok) throw new DamagedBackupError(report);
   return report;
 }
 
-async function resolve(deps: RemoteDeps, subvolume: string): Promise<{ startKey: string; chain: ChainLink[] } | VerifyProblem> {
-  const source = manifestSource(deps.store);
-  const pointer = pointerKey(deps.config.s3.prefix, subvolume);
+async function resolve(context: BucketContext, subvolume: string): Promise<{ startKey: string; chain: ChainLink[] } | VerifyProblem> {
+  const source = manifestSource(context.store);
+  const pointer = pointerKey(context.config.s3.prefix, subvolume);
   let startKey: string;
   try {
-    startKey = await resolveStartKey(source, deps.config.s3.prefix, subvolume);
+    startKey = await resolveStartKey(source, context.config.s3.prefix, subvolume);
   } catch (error) {
     if (!(error instanceof ChainError || error instanceof FormatError)) throw error;
     return { key: pointer, problem: error instanceof ChainError ? 'no-backup' : 'chain', message: error.message, expected: null, actual: null };
@@ -56,10 +62,10 @@ async function resolve(deps: RemoteDeps, subvolume: string): Promise<{ startKey:
   }
 }
 
-async function verifySubvolume(deps: RemoteDeps, subvolume: string, mode: VerifyReads): Promise<VerifySubvolume> {
-  const resolved = await resolve(deps, subvolume);
+async function verifySubvolume(context: BucketContext, subvolume: string, mode: VerifyReads): Promise<VerifySubvolume> {
+  const resolved = await resolve(context, subvolume);
   if (!('chain' in resolved)) {
-    deps.logger.error(`${subvolume}: ${resolved.message}`);
+    context.logger.error(`${subvolume}: ${resolved.message}`);
     return { subvolume, ok: false, currentManifest: null, chain: [], chunks: { total: 0, present: 0, read: 0, skipped: 0 }, streamsVerified: 0, problems: [resolved], skipped: [] };
   }
   const problems: VerifyProblem[] = [];
@@ -70,8 +76,8 @@ async function verifySubvolume(deps: RemoteDeps, subvolume: string, mode: Verify
   for (const link of resolved.chain) {
     const { manifest } = link;
     const reads: ChunkReads = mode.reads === 'sample' ? { sample: mode.count, seed: link.key } : mode.reads;
-    deps.logger.info(`${subvolume}: checking ${manifest.chunks.length} chunk(s) of ${link.key}${reads === 'none' ? '' : ' and re-hashing what is read'}`);
-    const result = await checkChunks(deps.client, deps.config.s3.bucket, manifest.chunks, manifest.restore.stream_sha256, { reads, concurrency: deps.config.s3.concurrency, signal: deps.signal, retry: retryPolicyFromConfig(deps.config.s3) });
+    context.logger.info(`${subvolume}: checking ${manifest.chunks.length} chunk(s) of ${link.key}${reads === 'none' ? '' : ' and re-hashing what is read'}`);
+    const result = await checkChunks(context.client, context.config.s3.bucket, manifest.chunks, manifest.restore.stream_sha256, { reads, concurrency: context.config.s3.concurrency, signal: context.signal, retry: retryPolicyFromConfig(context.config.s3) });
     const found = result.chunks.map(findingProblem).filter((problem): problem is VerifyProblem => problem !== undefined);
     if (result.stream.checked && result.stream.actual !== result.stream.expected) {
       const { expected, actual } = result.stream;
@@ -87,7 +93,7 @@ async function verifySubvolume(deps: RemoteDeps, subvolume: string, mode: Verify
     chunks.read += read;
     chunks.skipped += skippedHere;
     chain.push({ manifestKey: link.key, kind: manifest.kind, createdAt: manifest.created_at, chunks: manifest.chunks.length, read, skipped: skippedHere, damaged: found.length });
-    for (const problem of found) deps.logger.error(`${subvolume}: ${problem.message}`);
+    for (const problem of found) context.logger.error(`${subvolume}: ${problem.message}`);
     problems.push(...found);
   }
   return { subvolume, ok: problems.length === 0, currentManifest: resolved.startKey, chain, chunks, streamsVerified, problems, skipped };

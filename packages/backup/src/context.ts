@@ -1,0 +1,35 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Btrfs, SnapshotManager } from '@org/btrfs-s3-btrfs';
+import type { Config, Logger, ProgressListener } from '@org/btrfs-s3-core';
+import type { S3ObjectStore } from '@org/btrfs-s3-store';
+import type { Failpoint } from './failpoints';
+
+/** What runBackup reaches Btrfs and S3 through; each defaults to the real one (tests inject fakes). */
+export interface BackupDeps {
+  /** Default: btrfs-progs through spawnProcessRunner. */
+  readonly btrfs?: Btrfs;
+  /** Default: a SnapshotManager over `btrfs` in `snapshots.base_dir`. */
+  readonly snapshots?: SnapshotManager;
+  /** Made from `config.s3` when absent, and destroyed when the run ends. */
+  readonly client?: S3Client;
+  readonly now?: () => Date;
+  /** Called at each crash point of a backup (the fault suite kills the process there); does nothing by default. */
+  readonly failpoint?: (name: Failpoint) => void;
+  /** Recorded in every manifest (`tool.version`); default this package's version. */
+  readonly toolVersion?: string;
+}
+
+/** BackupOptions resolved: what a run uses inside. */
+export interface BackupContext {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly btrfs: Btrfs;
+  readonly snapshots: SnapshotManager;
+  readonly client: S3Client;
+  readonly store: S3ObjectStore;
+  readonly now: () => Date;
+  readonly signal: AbortSignal;
+  readonly onProgress: ProgressListener;
+  readonly failpoint: (name: Failpoint) => void;
+  readonly toolVersion: string;
+}

@@ -1,0 +1,29 @@
+/**
+ * @org/btrfs-s3-backup: backs up Btrfs subvolumes to S3. `runBackup` is a whole
+ * run (plan, dead-run recovery, per subvolume snapshot, send, chunked upload,
+ * publish, state, local and remote retention, run metrics); `planBackup` says what
+ * it would do; `readStatus` reports the last runs. With `loadConfig` from
+ * @org/btrfs-s3-core these are all a caller needs; no CLI is involved.
+ */
+export { runBackup, BackupFailedError } from './run-backup';
+export type { BackupOptions } from './run-backup';
+export type { BackupDeps } from './context';
+export { planBackup } from './plan-world';
+export type { PlanBackupOptions } from './plan-world';
+export { readStatus } from './status';
+export type { StatusOptions } from './status';
+export { FAILPOINTS } from './failpoints';
+export type { Failpoint } from './failpoints';
+export { TOOL_VERSION } from './version';
+export {
+  BackupResultSchema,
+  SubvolumeOutcomeSchema,
+  RunMetricsSchema,
+  PlanEntrySchema,
+  PlanResultSchema,
+  StatusResultSchema,
+  StatusSubvolumeSchema,
+  LastRunSchema,
+  toPlanEntry,
+} from './schemas';
+export type { BackupResult, SubvolumeOutcome, RunMetrics, PlanEntry, PlanResult, StatusResult, StatusSubvolume, LastRun } from './schemas';

@@ -1,0 +1,207 @@
+import { Btrfs, SnapshotManager, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
+import { pruneHeld } from '@org/btrfs-s3-bucket';
+import {
+  BtrfsToS3Error,
+  compactTimestamp,
+  type Config,
+  ConfigError,
+  emptyState,
+  ExitCode,
+  type Logger,
+  planBackups,
+  type ProgressListener,
+  readState,
+  selectSubvolumes,
+  silentLogger,
+  type State,
+  StateError,
+  type SubvolumePlan,
+  withLock,
+  writeState,
+} from '@org/btrfs-s3-core';
+import { S3ObjectStore, withS3Client } from '@org/btrfs-s3-store';
+import { rename } from 'node:fs/promises';
+import { backupSubvolume, type RunnablePlan } from './backup-subvolume';
+import type { BackupContext, BackupDeps } from './context';
+import { observePlanWorld } from './plan-world';
+import { recoverFromDeadRuns } from './recover';
+import { writeRunMetrics } from './run-metrics';
+import { type BackupResult, type SubvolumeOutcome, toPlanEntry } from './schemas';
+import { TOOL_VERSION } from './version';
+
+export interface BackupOptions {
+  readonly config: Config;
+  /** Ignore the schedule: back up every selected subvolume now. */
+  readonly once?: boolean;
+  /** Fulls instead of incrementals. */
+  readonly full?: boolean;
+  /** Only these subvolumes (names, as in the S3 keys); all configured ones when absent or empty. */
+  readonly subvolumes?: readonly string[];
+  /** Plan and change nothing. */
+  readonly dryRun?: boolean;
+  /** Snapshots only: no S3 access at all. */
+  readonly noS3?: boolean;
+  /** Silent when absent. */
+  readonly logger?: Logger;
+  /** Aborting it stops the run: open multipart uploads are aborted, the previous backup stays current. */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: ProgressListener;
+  readonly deps?: BackupDeps;
+}
+
+/** Some or all subvolumes failed; the run's exit code says which (4: some, 1: all). Carries the whole result. */
+export class BackupFailedError extends BtrfsToS3Error {
+  constructor(
+    readonly result: BackupResult,
+    failed: readonly string[],
+    allFailed: boolean,
+  ) {
+    super(`backup failed for ${failed.join(', ')}`, { exitCode: allFailed ? ExitCode.Fatal : ExitCode.PartialFailure });
+  }
+}
+
+function isRunnable(plan: SubvolumePlan): plan is RunnablePlan {
+  return plan.action === 'full' || plan.action === 'incremental';
+}
+
+/**
+ * A backup run: validate the selection, take the lock, clean up after dead runs
+ * (their multipart uploads, a pointer that state missed), plan, then back up each
+ * due subvolume in turn: snapshot, `btrfs send` into a chunked upload, manifest,
+ * then `current.json`, then state and local snapshot retention. One subvolume
+ * failing does not stop the others (BackupFailedError names them); an abort stops
+ * the run. After a run that published everything, prunes the bucket when
+ * `s3.prune_after_backup` is set. Writes the run's metrics file.
+ */
+export async function runBackup(options: BackupOptions): Promise<BackupResult> {
+  const { config, deps = {} } = options;
+  selectSubvolumes(config, options.subvolumes ?? []); // a bad selection fails before any side effect
+  const btrfs = deps.btrfs ?? new Btrfs(spawnProcessRunner);
+  return withS3Client(config.s3, deps.client, (client) =>
+    run(
+      {
+        config,
+        logger: options.logger ?? silentLogger(),
+        btrfs,
+        snapshots: deps.snapshots ?? new SnapshotManager(btrfs, config.snapshots.base_dir),
+        client,
+        store: new S3ObjectStore(client, config.s3),
+        now: deps.now ?? (() => new Date()),
+        signal: options.signal ?? new AbortController().signal,
+        onProgress: options.onProgress ?? (() => undefined),
+        failpoint: deps.failpoint ?? (() => undefined),
+        toolVersion: deps.toolVersion ?? TOOL_VERSION,
+      },
+      options,
+    ),
+  );
+}
+
+async function run(context: BackupContext, options: BackupOptions): Promise<BackupResult> {
+  const { config } = context;
+  await assertSnapshotDirOnBtrfs(context);
+  const planOptions = { once: options.once ?? false, full: options.full ?? false, subvolumes: options.subvolumes ?? [] };
+
+  if (options.dryRun === true) {
+    const state = await readState(config.global.state_path);
+    const world = await observePlanWorld(config, state, { btrfs: context.btrfs, manifests: context.store });
+    const plan = planBackups({ config, state, now: context.now(), ...world, options: planOptions });
+    return { dryRun: true, plan: plan.map(toPlanEntry), outcomes: [] };
+  }
+
+  const noS3 = options.noS3 ?? false;
+  return withLock(config.global.lock_path, async () => {
+    const state = await loadState(context);
+    if (!noS3 && (await recoverFromDeadRuns(context, state)).stateChanged) await writeState(config.global.state_path, state);
+    // Without S3 the parents' manifests cannot be checked; snapshots alone do not depend on them.
+    const manifests = noS3 ? { objectExists: async () => true } : context.store;
+    const world = await observePlanWorld(config, state, { btrfs: context.btrfs, manifests });
+    const plan = planBackups({ config, state, now: context.now(), ...world, options: planOptions });
+    const outcomes: SubvolumeOutcome[] = [];
+    for (const entry of plan) {
+      context.signal.throwIfAborted();
+      outcomes.push(await runOne(context, entry, state, noS3));
+    }
+    state.last_run_at = context.now().toISOString();
+    await writeState(config.global.state_path, state);
+    const result: BackupResult = { dryRun: false, plan: plan.map(toPlanEntry), outcomes };
+    await writeRunMetrics(config, result, state, context.now());
+    const failed = outcomes.filter((outcome) => outcome.result === 'failed').map((outcome) => outcome.subvolume);
+    if (failed.length > 0) throw new BackupFailedError(result, failed, failed.length === outcomes.filter((outcome) => outcome.result !== 'not-due').length);
+    await pruneAfterBackup(context, outcomes); // old generations go only after a run that published everything
+    return result;
+  });
+}
+
+/** Before any side effect: snapshots can only be made on the subvolumes' Btrfs. */
+async function assertSnapshotDirOnBtrfs(context: BackupContext): Promise<void> {
+  const dir = context.config.snapshots.base_dir;
+  if (!(await context.btrfs.isOnBtrfs(dir))) {
+    throw new ConfigError([{ key: 'snapshots.base_dir', message: `${dir} is not on a Btrfs filesystem; snapshots must be made on the filesystem of the subvolumes` }]);
+  }
+}
+
+/**
+ * The state file, or, when its content is corrupt, an empty state after moving the
+ * file aside: state only caches what the bucket and the snapshot directory hold, and
+ * recoverFromDeadRuns rebuilds it from current.json, so an unattended run need not
+ * stop for it. An unreadable file or a newer version still stops the run.
+ */
+async function loadState(context: BackupContext): Promise<State> {
+  const path = context.config.global.state_path;
+  try {
+    return await readState(path);
+  } catch (error) {
+    if (!(error instanceof StateError && error.corruption !== undefined)) throw error;
+    const aside = `${path}.corrupt-${compactTimestamp(context.now())}`;
+    await rename(path, aside);
+    context.logger.error(`state file ${path} is corrupt (${error.corruption}); moved it to ${aside}; rebuilding state from current.json and the local snapshots`);
+    return emptyState();
+  }
+}
+
+async function runOne(context: BackupContext, plan: SubvolumePlan, state: State, noS3: boolean): Promise<SubvolumeOutcome> {
+  const { config, logger } = context;
+  const { subvolume } = plan;
+  if (plan.action === 'none') {
+    logger.info(`${subvolume}: nothing due (${plan.reason})`);
+    return { subvolume, result: 'not-due', reason: plan.reason };
+  }
+  if (!isRunnable(plan)) {
+    logger.error(`${subvolume}: not backed up: ${plan.reason}`);
+    return { subvolume, result: 'failed', kind: 'none', error: plan.reason };
+  }
+  const previous = state.subvolumes[subvolume];
+  if (noS3) {
+    const snapshot = await context.snapshots.create(plan.path, subvolume, plan.action === 'full' ? 'full' : 'inc', context.now());
+    logger.info(`${subvolume}: snapshot ${snapshot.name} (--no-s3: not uploaded)`);
+    await pruneSnapshots(context, subvolume, previous?.last_snapshot);
+    return { subvolume, result: 'snapshot-only', snapshot: snapshot.name };
+  }
+  try {
+    const published = await backupSubvolume(context, plan, previous);
+    // State follows the pointer, so it never names a backup a restore could not find.
+    state.subvolumes[subvolume] = published.state;
+    await writeState(config.global.state_path, state);
+    await pruneSnapshots(context, subvolume, published.state.last_snapshot);
+    return { subvolume, result: 'published', manifestKey: published.manifestKey, metrics: published.metrics };
+  } catch (error) {
+    if (context.signal.aborted) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    logger.error(`${subvolume}: backup failed: ${message}`);
+    return { subvolume, result: 'failed', kind: plan.action === 'full' ? 'full' : 'inc', error: message };
+  }
+}
+
+async function pruneSnapshots(context: BackupContext, subvolume: string, keep: string | undefined): Promise<void> {
+  const deleted = await context.snapshots.prune(subvolume, context.config.snapshots.retain, keep);
+  for (const name of deleted) context.logger.info(`${subvolume}: deleted old snapshot ${name}`);
+}
+
+/** `s3.prune_after_backup`: prunes the subvolumes this run published, inside its lock. */
+async function pruneAfterBackup(context: BackupContext, outcomes: readonly SubvolumeOutcome[]): Promise<void> {
+  const published = outcomes.filter((outcome) => outcome.result === 'published').map((outcome) => outcome.subvolume);
+  if (!context.config.s3.prune_after_backup || published.length === 0) return;
+  const { config, logger, signal, client, now } = context;
+  await pruneHeld({ config, logger, signal, subvolumes: published, deps: { client, now } });
+}

@@ -1,0 +1,27 @@
+/**
+ * @org/btrfs-s3-bucket: what the bucket holds and whether it is intact, without a
+ * restore. `runList` groups each subvolume's objects into generations, `runVerify`
+ * checks every chain current.json reaches (optionally every byte), `runPrune`
+ * applies remote retention. Each takes the config and resolves to a typed report
+ * with a valibot schema; none needs the CLI.
+ */
+export { runList, UnknownListedSubvolumeError } from './list';
+export type { ListOptions } from './list';
+export { runVerify, DamagedBackupError } from './verify';
+export type { VerifyOptions, VerifyReads } from './verify';
+export { runPrune, pruneHeld, PruneFailedError, describeEntry, earlyDeletionWarning } from './prune';
+export type { PruneOptions } from './prune';
+export type { BucketDeps, BucketOptions } from './context';
+export {
+  ListResultSchema,
+  ListedSubvolumeSchema,
+  ListedGenerationSchema,
+  ListedBackupSchema,
+  IncompleteBackupSchema,
+  VerifyReportSchema,
+  VerifySubvolumeSchema,
+  VerifyProblemSchema,
+  PruneResultSchema,
+  PruneSubvolumeSchema,
+} from './schemas';
+export type { ListResult, ListedSubvolume, ListedBackup, VerifyReport, VerifySubvolume, VerifyProblem, PruneResult, PruneSubvolume } from './schemas';

@@ -1,0 +1,116 @@
+import {
+  BtrfsToS3Error,
+  type EarlyDeletion,
+  ExitCode,
+  planRemoteRetention,
+  type RemoteRetentionPlan,
+  type RetentionEntry,
+  selectSubvolumes,
+  withLock,
+} from '@org/btrfs-s3-core';
+import { formatBytes } from '@org/btrfs-s3-metrics';
+import { deleteObjects, retryPolicyFromConfig } from '@org/btrfs-s3-store';
+import { type BucketContext, type BucketOptions, withBucketContext } from './context';
+import { listSubvolumeObjects, readInventory } from './inventory';
+import type { PruneResult, PruneSubvolume } from './schemas';
+
+export interface PruneOptions extends BucketOptions {
+  /** Configured subvolumes to prune; all when absent or empty. */
+  readonly subvolumes?: readonly string[];
+  /** Say what would go and why; delete nothing. */
+  readonly dryRun?: boolean;
+}
+
+/** Pruning some or all subvolumes failed; the others were pruned. */
+export class PruneFailedError extends BtrfsToS3Error {
+  constructor(
+    readonly result: PruneResult,
+    failed: readonly string[],
+    allFailed: boolean,
+  ) {
+    super(`prune failed for ${failed.join(', ')}`, { exitCode: allFailed ? ExitCode.Fatal : ExitCode.PartialFailure });
+  }
+}
+
+/**
+ * Remote retention for the selected subvolumes (docs/operations.md): takes the host
+ * lock (so it never races a backup; a dry run only reads and takes none), then per
+ * subvolume lists its objects, reads its manifests and current.json, decides
+ * (planRemoteRetention) and, unless `dryRun`, deletes, manifests first. One subvolume
+ * failing does not stop the others; PruneFailedError then names it.
+ */
+export async function runPrune(options: PruneOptions): Promise<PruneResult> {
+  const subvolumes = selectSubvolumes(options.config, options.subvolumes ?? []).map((entry) => entry.subvolume);
+  const dryRun = options.dryRun ?? false;
+  if (dryRun) return pruneHeld({ ...options, subvolumes, dryRun });
+  return withLock(options.config.global.lock_path, () => pruneHeld({ ...options, subvolumes, dryRun }));
+}
+
+/**
+ * runPrune for a caller that already holds the host lock: backup, after a run that
+ * published everything (`s3.prune_after_backup`). `subvolumes` are taken as given.
+ */
+export function pruneHeld(options: PruneOptions & { readonly subvolumes: readonly string[] }): Promise<PruneResult> {
+  return withBucketContext(options, async (context) => {
+    const results: PruneSubvolume[] = [];
+    const failed: string[] = [];
+    for (const subvolume of options.subvolumes) {
+      context.signal.throwIfAborted();
+      try {
+        results.push(await pruneOne(context, subvolume, options.dryRun ?? false));
+      } catch (error) {
+        if (context.signal.aborted) throw error;
+        context.logger.error(`${subvolume}: prune failed: ${error instanceof Error ? error.message : String(error)}`);
+        failed.push(subvolume);
+      }
+    }
+    const result: PruneResult = { dryRun: options.dryRun ?? false, subvolumes: results };
+    if (failed.length > 0) throw new PruneFailedError(result, failed, results.length === 0);
+    return result;
+  });
+}
+
+const bytesOf = (entry: RetentionEntry<string>) => entry.objects.reduce((sum, object) => sum + object.size, 0);
+const summary = (entry: RetentionEntry<string>) => ({ what: entry.what, dir: entry.dir, dirs: [...entry.dirs], detail: entry.detail, objects: entry.objects.length, bytes: bytesOf(entry) });
+
+async function pruneOne(context: BucketContext, subvolume: string, dryRun: boolean): Promise<PruneSubvolume> {
+  const { config, logger } = context;
+  const objects = (await listSubvolumeObjects(context, [subvolume])).get(subvolume) ?? [];
+  const inventory = await readInventory(context, subvolume, objects);
+  const plan = planRemoteRetention(inventory, { now: context.now(), retainGenerations: config.s3.retain_generations, graceHours: config.s3.prune_grace_hours });
+  report(context, plan, dryRun);
+  let deletedObjects = 0;
+  if (!dryRun && plan.keys.length > 0) deletedObjects = await deleteObjects(context.client, config.s3.bucket, plan.keys, { ...retryPolicyFromConfig(config.s3), signal: context.signal });
+  const deletedBytes = dryRun ? 0 : plan.delete.reduce((sum, entry) => sum + bytesOf(entry), 0);
+  if (!dryRun && plan.keys.length > 0) logger.info(`${subvolume}: deleted ${deletedObjects} object(s), ${formatBytes(deletedBytes)}`);
+  return {
+    subvolume,
+    keep: plan.keep.map((entry) => ({ ...summary(entry), reason: entry.reason })),
+    delete: plan.delete.map((entry) => ({ ...summary(entry), reason: entry.reason })),
+    deletedObjects,
+    deletedBytes,
+    earlyDeletions: [...plan.earlyDeletions],
+    warnings: [...plan.warnings],
+  };
+}
+
+/** Logs what goes and why, what stays for a reason worth knowing, and the early-deletion charge before anything is deleted. */
+function report(context: BucketContext, plan: RemoteRetentionPlan, dryRun: boolean): void {
+  const { logger } = context;
+  const verb = dryRun ? 'would delete' : 'deleting';
+  for (const entry of plan.delete) logger.info(`${plan.subvolume}: ${verb} ${describeEntry(summary(entry))}: ${entry.detail}`);
+  for (const entry of plan.keep) logger.debug(`${plan.subvolume}: keeping ${describeEntry(summary(entry))}: ${entry.detail}`);
+  for (const warning of plan.warnings) logger.warn(`${plan.subvolume}: ${warning}`);
+  for (const early of plan.earlyDeletions) logger.warn(`${plan.subvolume}: ${earlyDeletionWarning(early, dryRun)}`);
+}
+
+/** "generation <dir> (2 backup(s)), 7 object(s), 30.0 MiB" */
+export function describeEntry(entry: Pick<PruneSubvolume['keep'][number], 'what' | 'dir' | 'dirs' | 'objects' | 'bytes'>): string {
+  const what = entry.what === 'generation' ? `generation ${entry.dir} (${entry.dirs.length} backup(s))` : `incomplete ${entry.dir}`;
+  return `${what}, ${entry.objects} object(s), ${formatBytes(entry.bytes)}`;
+}
+
+/** Early deletion costs the same as keeping the objects to the minimum, so they go anyway; the operator should know. */
+export function earlyDeletionWarning(early: EarlyDeletion, dryRun: boolean): string {
+  return `${dryRun ? 'would delete' : 'deleting'} ${early.objects} object(s) (${formatBytes(early.bytes)}) in ${early.storageClass} before its ${early.minimumDays}-day minimum storage duration: S3 charges them as if stored ${early.minimumDays} days, the same as keeping them that long, so they are deleted now`;
+}

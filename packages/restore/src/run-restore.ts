@@ -1,0 +1,141 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
+import {
+  type ChainLink,
+  type Config,
+  type Logger,
+  type ProcessRunner,
+  type ProgressListener,
+  resolveChain,
+  resolveStartKey,
+  silentLogger,
+} from '@org/btrfs-s3-core';
+import { readTextIfExists, retryPolicyFromConfig, S3ObjectStore, thawObjects, withS3Client } from '@org/btrfs-s3-store';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertSubvolumeName, RestoreVerificationError } from './errors';
+import { checkReceived, receiveOne, removeReceived, type RestoreContext } from './receive';
+import type { RestoreResult } from './result';
+import { assertRestoreTarget } from './target';
+import { verifyTree } from './verify-tree';
+import type { VerifyMode } from './verify';
+
+/** What runRestore uses to reach Btrfs, S3 and getfattr; each defaults to the real one (tests inject fakes). */
+export interface RestoreDeps {
+  readonly btrfs?: Btrfs;
+  /** Made from `config.s3` when absent, and destroyed when the restore ends. */
+  readonly client?: S3Client;
+  /** Runs getfattr for the tree comparison; must kill it when its signal aborts. */
+  readonly runner?: ProcessRunner;
+  readonly now?: () => Date;
+}
+
+export interface RestoreOptions {
+  readonly config: Config;
+  /** The subvolume's name, as in the S3 keys (the last component of its configured path). */
+  readonly subvolume: string;
+  /** A new path on a Btrfs filesystem, or an empty directory; never overwritten. */
+  readonly target: string;
+  /** Restore this backup instead of the one `current.json` points to. */
+  readonly manifestKey?: string;
+  /** The tree comparison against the source snapshot when it is on this host; default `restore.verify_mode`. */
+  readonly verify?: VerifyMode;
+  /** Wait for archived chunks to thaw (default `restore.wait_for_restore`); false requests the thaw and fails with RestorePendingError. */
+  readonly wait?: boolean;
+  /** How long to wait for the thaw; default `restore.restore_timeout_seconds`. */
+  readonly waitTimeoutSeconds?: number;
+  /** Silent when absent. */
+  readonly logger?: Logger;
+  /** Aborting it stops the restore and removes everything it received. */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: ProgressListener;
+  readonly deps?: RestoreDeps;
+}
+
+/**
+ * Restores a subvolume: resolve the chain (every manifest checked first), thaw
+ * archived chunks of the whole chain, then per backup, oldest first, stream
+ * verified bytes into `btrfs receive` under the target, then check the Received
+ * UUID and compare the trees. On any failure before verification, everything this
+ * restore received is removed; a failed verification keeps it for inspection.
+ */
+export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
+  assertSubvolumeName(options.subvolume); // before any request: the name becomes part of S3 keys
+  await assertRestoreTarget(options.target);
+  const { config, deps = {} } = options;
+  return withS3Client(config.s3, deps.client, (client) =>
+    restore({
+      config,
+      logger: options.logger ?? silentLogger(),
+      btrfs: deps.btrfs ?? new Btrfs(spawnProcessRunner),
+      client,
+      store: new S3ObjectStore(client, config.s3),
+      runner: deps.runner ?? spawnProcessRunner,
+      signal: options.signal ?? new AbortController().signal,
+      onProgress: options.onProgress ?? (() => undefined),
+      now: deps.now ?? (() => new Date()),
+    }, options),
+  );
+}
+
+async function restore(context: RestoreContext, options: RestoreOptions): Promise<RestoreResult> {
+  const { config, logger, signal } = context;
+  const started = context.now();
+  const source = { readText: (key: string) => readTextIfExists(context.store, key) };
+  const startKey = await resolveStartKey(source, config.s3.prefix, options.subvolume, options.manifestKey);
+  const chain = await resolveChain(source, startKey, options.subvolume);
+  logger.info(`${options.subvolume}: restoring a chain of ${chain.length} backup(s) ending at ${startKey}`);
+
+  await thawObjects(context.client, config.s3.bucket, chain.flatMap((link) => link.manifest.chunks.map((chunk) => chunk.key)), {
+    tier: config.restore.restore_tier,
+    waitForRestore: options.wait ?? config.restore.wait_for_restore,
+    timeoutMs: (options.waitTimeoutSeconds ?? config.restore.restore_timeout_seconds) * 1000,
+    poll: { initialDelayMs: config.restore.thaw_poll_seconds * 1000, maxDelayMs: config.restore.thaw_poll_seconds * 15_000 },
+    signal,
+    retry: retryPolicyFromConfig(config.s3),
+    onProgress: ({ ready, total }) => logger.info(`${options.subvolume}: ${ready} of ${total} chunk objects readable${ready < total ? '; waiting for the thaw' : ''}`),
+  });
+
+  const { target } = options;
+  const created = !existsSync(target);
+  await mkdir(target, { recursive: true });
+  const received: string[] = [];
+  try {
+    for (const link of chain) {
+      signal.throwIfAborted();
+      received.push(...(await receiveOne(context, link, target)));
+    }
+  } catch (error) {
+    await removeReceived(context, received, target, created);
+    throw error;
+  }
+
+  const last = lastOf(chain);
+  const snapshotPath = join(target, last.manifest.snapshot.name);
+  try {
+    const receivedUuid = await checkReceived(context, chain, target, snapshotPath);
+    const verification = await verifyTree(context, options.verify ?? config.restore.verify_mode, last.manifest, snapshotPath);
+    return {
+      subvolume: options.subvolume,
+      target,
+      chain: chain.map((link) => ({ manifestKey: link.key, kind: link.manifest.kind, snapshot: link.manifest.snapshot.name, bytes: link.manifest.total_bytes })),
+      snapshotPath,
+      receivedUuid,
+      verification,
+      bytes: chain.reduce((sum, link) => sum + link.manifest.total_bytes, 0),
+      elapsedSeconds: (context.now().getTime() - started.getTime()) / 1000,
+    };
+  } catch (error) {
+    // A failed verification keeps the snapshots for inspection; an interrupted one
+    // proved nothing, and an interrupt leaves nothing behind, as during the download.
+    if (signal.aborted) await removeReceived(context, received, target, created);
+    throw error;
+  }
+}
+
+function lastOf(chain: readonly ChainLink[]): ChainLink {
+  const last = chain[chain.length - 1];
+  if (last === undefined) throw new RestoreVerificationError('empty chain');
+  return last;
+}

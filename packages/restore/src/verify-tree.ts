@@ -1,0 +1,23 @@
+import type { Manifest } from '@org/btrfs-s3-core';
+import { existsSync } from 'node:fs';
+import { RestoreVerificationError } from './errors';
+import type { RestoreContext } from './receive';
+import type { RestoreResult } from './result';
+import { compareTrees, type VerifyMode } from './verify';
+
+/** Compares the restored snapshot with the backed-up one when that is on this host; throws naming the differences. */
+export async function verifyTree(context: RestoreContext, mode: VerifyMode, manifest: Manifest, snapshotPath: string): Promise<RestoreResult['verification']> {
+  if (mode === 'none') return { mode, skipped: '--verify none' };
+  const sourcePath = manifest.snapshot.path;
+  if (!existsSync(sourcePath)) return { mode, skipped: `the source snapshot ${sourcePath} is not on this host` };
+  const comparison = await compareTrees(sourcePath, snapshotPath, { mode, sampleMaxFiles: context.config.restore.sample_max_files, runner: context.runner, signal: context.signal });
+  if (comparison.differences.length > 0) {
+    const shown = comparison.differences.slice(0, 20).map((difference) => `  ${difference.path}: ${difference.what}`);
+    const more = comparison.differences.length > 20 ? [`  ... and ${comparison.differences.length - 20} more`] : [];
+    throw new RestoreVerificationError(
+      `restored tree differs from ${sourcePath} in ${comparison.differences.length} place(s); the restore is kept at ${snapshotPath} for inspection:\n${[...shown, ...more].join('\n')}`,
+    );
+  }
+  context.logger.info(`verified ${comparison.compared} entries of ${snapshotPath} against ${sourcePath} (${mode})`);
+  return { mode, source: sourcePath, compared: comparison.compared, differences: [...comparison.differences] };
+}

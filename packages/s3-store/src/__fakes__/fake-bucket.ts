@@ -1,0 +1,147 @@
+import {
+  AbortMultipartUploadCommand,
+  type AbortMultipartUploadCommandOutput,
+  CompleteMultipartUploadCommand,
+  type CompleteMultipartUploadCommandOutput,
+  CreateMultipartUploadCommand,
+  type CreateMultipartUploadCommandOutput,
+  DeleteObjectsCommand,
+  type DeleteObjectsCommandOutput,
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  ListPartsCommand,
+  type ListPartsCommandOutput,
+  PutObjectCommand,
+  type PutObjectCommandOutput,
+  RestoreObjectCommand,
+  type RestoreObjectCommandOutput,
+  S3Client,
+  UploadPartCommand,
+  type UploadPartCommandOutput,
+} from '@aws-sdk/client-s3';
+import type { ArchiveClient } from '../archive/types';
+import type { ChunkCheckClient } from '../bucket/check-chunks';
+import type { DeleteClient } from '../bucket/delete-objects';
+import type { ListingClient } from '../bucket/listing';
+import type { ObjectReadClient } from '../download/types';
+import type { MultipartClient, SendOptions } from '../upload/types';
+import { type FakeCommand, type FakeOutput, FakeS3 } from './fake-s3';
+import { type FakeObject, FakeObjectS3, type ObjectCommand, type ObjectOutput } from './fake-s3-objects';
+import type { FakeObjects } from './fake-store';
+
+/**
+ * Every S3 call the project makes, typed as the narrow client interfaces type them. An
+ * S3Client satisfies it, and so does FakeS3Bucket: a test written against it runs on both.
+ */
+export interface BucketClient {
+  send(command: PutObjectCommand, options?: SendOptions): Promise<PutObjectCommandOutput>;
+  send(command: GetObjectCommand, options?: SendOptions): Promise<GetObjectCommandOutput>;
+  send(command: HeadObjectCommand, options?: SendOptions): Promise<HeadObjectCommandOutput>;
+  send(command: ListObjectsV2Command, options?: SendOptions): Promise<ListObjectsV2CommandOutput>;
+  send(command: DeleteObjectsCommand, options?: SendOptions): Promise<DeleteObjectsCommandOutput>;
+  send(command: RestoreObjectCommand, options?: SendOptions): Promise<RestoreObjectCommandOutput>;
+  send(command: CreateMultipartUploadCommand, options?: SendOptions): Promise<CreateMultipartUploadCommandOutput>;
+  send(command: UploadPartCommand, options?: SendOptions): Promise<UploadPartCommandOutput>;
+  send(command: ListPartsCommand, options?: SendOptions): Promise<ListPartsCommandOutput>;
+  send(command: CompleteMultipartUploadCommand, options?: SendOptions): Promise<CompleteMultipartUploadCommandOutput>;
+  send(command: AbortMultipartUploadCommand, options?: SendOptions): Promise<AbortMultipartUploadCommandOutput>;
+  send(command: ListMultipartUploadsCommand, options?: SendOptions): Promise<ListMultipartUploadsCommandOutput>;
+}
+
+export type BucketCommand = FakeCommand | ObjectCommand;
+export type BucketOutput = FakeOutput | ObjectOutput;
+
+const MULTIPART = [
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
+  ListPartsCommand,
+  CompleteMultipartUploadCommand,
+  AbortMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+];
+const OBJECT = [PutObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, DeleteObjectsCommand, RestoreObjectCommand];
+
+const isMultipart = (command: BucketCommand): command is Exclude<FakeCommand, HeadObjectCommand> => MULTIPART.some((type) => command instanceof type);
+const isBucketCommand = (command: unknown): command is BucketCommand => [...MULTIPART, ...OBJECT].some((type) => command instanceof type);
+
+/**
+ * One in-memory bucket answering every call the project sends, for orchestration tests:
+ * a FakeS3 (multipart uploads) and a FakeObjectS3 (everything else, HeadObject included)
+ * over one object map, so a completed upload is what GetObject, HeadObject and
+ * ListObjectsV2 see and DeleteObjects removes. Their hooks, counters and page sizes stay
+ * on them: `multipart.hook`, `objectOps.hook`, `multipart.partsPageSize`, and so on.
+ * Objects keep the storage class they were written with; an archived one (DEEP_ARCHIVE)
+ * needs RestoreObject and `objectOps.finishRestore` before it can be read, as on S3.
+ */
+export class FakeS3Bucket implements BucketClient, MultipartClient, ObjectReadClient, ArchiveClient, ListingClient, DeleteClient, ChunkCheckClient {
+  /** Every object in the bucket, by key. */
+  readonly objects: FakeObjects = new Map();
+  readonly multipart = new FakeS3(this.objects);
+  readonly objectOps = new FakeObjectS3(this.objects);
+  /** Every command sent, in order. */
+  readonly commands: BucketCommand[] = [];
+
+  /** Stores an object directly, as a setup step (no command is recorded). */
+  put(key: string, bytes: Buffer, options: Partial<Omit<FakeObject, 'bytes'>> = {}): void {
+    this.objectOps.put(key, bytes, options);
+  }
+
+  /** Multipart uploads not yet completed or aborted, by upload id. */
+  get uploads(): FakeS3['uploads'] {
+    return this.multipart.uploads;
+  }
+
+  of<C extends BucketCommand>(type: new (...args: never[]) => C): C[] {
+    return this.commands.filter((command): command is C => command instanceof type);
+  }
+
+  send(command: PutObjectCommand, options?: SendOptions): Promise<PutObjectCommandOutput>;
+  send(command: GetObjectCommand, options?: SendOptions): Promise<GetObjectCommandOutput>;
+  send(command: HeadObjectCommand, options?: SendOptions): Promise<HeadObjectCommandOutput>;
+  send(command: ListObjectsV2Command, options?: SendOptions): Promise<ListObjectsV2CommandOutput>;
+  send(command: DeleteObjectsCommand, options?: SendOptions): Promise<DeleteObjectsCommandOutput>;
+  send(command: RestoreObjectCommand, options?: SendOptions): Promise<RestoreObjectCommandOutput>;
+  send(command: CreateMultipartUploadCommand, options?: SendOptions): Promise<CreateMultipartUploadCommandOutput>;
+  send(command: UploadPartCommand, options?: SendOptions): Promise<UploadPartCommandOutput>;
+  send(command: ListPartsCommand, options?: SendOptions): Promise<ListPartsCommandOutput>;
+  send(command: CompleteMultipartUploadCommand, options?: SendOptions): Promise<CompleteMultipartUploadCommandOutput>;
+  send(command: AbortMultipartUploadCommand, options?: SendOptions): Promise<AbortMultipartUploadCommandOutput>;
+  send(command: ListMultipartUploadsCommand, options?: SendOptions): Promise<ListMultipartUploadsCommandOutput>;
+  send(command: BucketCommand, options?: SendOptions): Promise<BucketOutput> {
+    return this.handle(command, options);
+  }
+
+  /** `send` for a caller that holds a union of commands. */
+  handle(command: BucketCommand, options?: SendOptions): Promise<BucketOutput> {
+    this.commands.push(command);
+    return isMultipart(command) ? this.multipart.handle(command, options) : this.objectOps.handle(command, options);
+  }
+
+  /**
+   * A real S3Client that this bucket answers, for code typed against S3Client itself
+   * (S3ObjectStore): a middleware at the front of its stack hands each command, and its
+   * abort signal, to `send`, so nothing is signed or leaves the process. The SDK puts
+   * both in the handler context's smithy section (marked internal, so this is the one
+   * place that would change if the SDK moved them).
+   */
+  asS3Client(): S3Client {
+    const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'fake', secretAccessKey: 'fake' } });
+    client.middlewareStack.add(
+      (_next, context) => async () => {
+        const smithy = context.__smithy_context;
+        const command: unknown = smithy?.commandInstance;
+        if (!isBucketCommand(command)) throw new Error(`FakeS3Bucket does not answer ${context.commandName ?? 'this command'}`);
+        const abortSignal = smithy?.abortSignal instanceof AbortSignal ? smithy.abortSignal : undefined;
+        return { output: await this.handle(command, { abortSignal }), response: undefined };
+      },
+      { step: 'initialize', priority: 'high', name: 'fakeS3Bucket' },
+    );
+    return client;
+  }
+}
