@@ -10,7 +10,7 @@ import {
   type SubvolumePlan,
   type SubvolumeState,
 } from '@org/btrfs-s3-core';
-import { uploadChunkedStream, uploadOptionsFromConfig } from '@org/btrfs-s3-store';
+import { uploadOptionsFromConfig } from '@org/btrfs-s3-store';
 import { join } from 'node:path';
 import type { BackupContext } from './context';
 import type { RunMetrics } from './schemas';
@@ -36,6 +36,7 @@ export async function backupSubvolume(context: BackupContext, plan: RunnablePlan
   const snapshot = await context.snapshots.create(plan.path, plan.subvolume, kind, startedAt);
   logger.info(`${plan.subvolume}: ${plan.action} backup of snapshot ${snapshot.name}`, { reason: plan.reason });
   context.failpoint('backup:snapshot-created');
+  let published = false;
   try {
     const info = await context.btrfs.showSubvolume(snapshot.path);
     const parentPath = plan.action === 'incremental' ? join(config.snapshots.base_dir, plan.parentSnapshot) : undefined;
@@ -45,11 +46,10 @@ export async function backupSubvolume(context: BackupContext, plan: RunnablePlan
     const progress = { phase: 'upload', subvolume: plan.subvolume, label: plan.subvolume } as const;
     let uploaded = 0;
     const source = context.btrfs.send(snapshot.path, parentPath === undefined ? {} : { parent: parentPath });
-    const upload = await uploadChunkedStream(
-      { client: context.client, bucket: config.s3.bucket, source, keyForChunk: (index) => chunkKey(backup, index), storageClass: config.s3.storage_class_chunks, sse: config.s3.sse },
+    const upload = await context.bucket.uploadChunkedStream(
+      { source, keyForChunk: (index) => chunkKey(backup, index), storageClass: config.s3.storage_class_chunks },
       {
         ...uploadOptionsFromConfig(config),
-        signal: context.signal,
         onProgress: ({ bytesUploaded }) => {
           context.failpoint('backup:first-part-uploaded');
           uploaded = bytesUploaded;
@@ -83,10 +83,11 @@ export async function backupSubvolume(context: BackupContext, plan: RunnablePlan
     };
     const key = manifestKey(backup);
     const metadata = { storageClass: config.s3.storage_class_manifest, contentType: 'application/json' };
-    await context.store.putObject(key, serializeManifest(manifest), metadata);
+    await context.bucket.putObject(key, serializeManifest(manifest), metadata);
     context.failpoint('backup:manifest-written');
     context.signal.throwIfAborted(); // the last point at which stopping leaves nothing visible changed
-    await context.store.putObject(pointerKey(config.s3.prefix, plan.subvolume), serializePointer({ version: 1, manifest_key: key, kind, created_at: manifest.created_at }), metadata);
+    await context.bucket.putObject(pointerKey(config.s3.prefix, plan.subvolume), serializePointer({ version: 1, manifest_key: key, kind, created_at: manifest.created_at }), metadata);
+    published = true;
     context.failpoint('backup:pointer-written');
 
     const finishedAt = context.now();
@@ -115,6 +116,8 @@ export async function backupSubvolume(context: BackupContext, plan: RunnablePlan
       },
     };
   } catch (error) {
+    // Once current.json names the snapshot it is the next incremental's parent: keep it.
+    if (published) throw error;
     await context.btrfs.deleteSubvolume(snapshot.path).catch((cleanupError: unknown) =>
       logger.warn(`${plan.subvolume}: could not delete unpublished snapshot ${snapshot.path}: ${String(cleanupError)}`),
     );

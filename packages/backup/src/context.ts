@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Btrfs, SnapshotManager } from '@org/btrfs-s3-btrfs';
 import type { Config, Logger, ProgressListener } from '@org/btrfs-s3-core';
-import type { S3ObjectStore } from '@org/btrfs-s3-store';
+import type { S3Bucket } from '@org/btrfs-s3-store';
 import type { Failpoint } from './failpoints';
 
 /** What runBackup reaches Btrfs and S3 through; each defaults to the real one (tests inject fakes). */
@@ -25,8 +25,8 @@ export interface BackupContext {
   readonly logger: Logger;
   readonly btrfs: Btrfs;
   readonly snapshots: SnapshotManager;
-  readonly client: S3Client;
-  readonly store: S3ObjectStore;
+  /** The run's one bucket handle: the client, `config.s3`'s bucket, SSE and retry policy, and `signal`. */
+  readonly bucket: S3Bucket;
   readonly now: () => Date;
   readonly signal: AbortSignal;
   readonly onProgress: ProgressListener;

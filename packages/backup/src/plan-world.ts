@@ -1,6 +1,6 @@
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { type Config, type LocalSnapshot, type PlanOptions, planBackups, parseSnapshotName, readState, selectSubvolumes, type State } from '@org/btrfs-s3-core';
-import { S3ObjectStore, withS3Client } from '@org/btrfs-s3-store';
+import { S3Bucket, withS3Client } from '@org/btrfs-s3-store';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { existsSync } from 'node:fs';
 import { type PlanResult, toPlanEntry } from './schemas';
@@ -17,7 +17,7 @@ export interface PlanWorld {
  */
 export interface PlanWorldDeps {
   readonly btrfs: Pick<Btrfs, 'listSubvolumes'>;
-  readonly manifests: Pick<S3ObjectStore, 'objectExists'>;
+  readonly manifests: Pick<S3Bucket, 'objectExists'>;
 }
 
 export async function observePlanWorld(config: Config, state: State, deps: PlanWorldDeps): Promise<PlanWorld> {
@@ -51,7 +51,7 @@ export async function planBackup(options: PlanBackupOptions): Promise<PlanResult
   selectSubvolumes(config, options.subvolumes ?? []); // an unknown name fails before any read or request
   const state = await readState(config.global.state_path);
   return withS3Client(config.s3, deps.client, async (client) => {
-    const world = await observePlanWorld(config, state, { btrfs: deps.btrfs ?? new Btrfs(spawnProcessRunner), manifests: new S3ObjectStore(client, config.s3) });
+    const world = await observePlanWorld(config, state, { btrfs: deps.btrfs ?? new Btrfs(spawnProcessRunner), manifests: new S3Bucket(client, config.s3) });
     const now = (deps.now ?? (() => new Date()))();
     const plan = planBackups({ config, state, now, ...world, options: { once: options.once, full: options.full, subvolumes: options.subvolumes ?? [] } });
     return { now: now.toISOString(), subvolumes: plan.map(toPlanEntry) };

@@ -1,5 +1,4 @@
 import { type Config, type Manifest, parseManifest, parsePointer, pointerKey, type State, subvolumeName, subvolumePrefix, type SubvolumeState } from '@org/btrfs-s3-core';
-import { abortStaleMultipartUploads, readTextIfExists, retryPolicyFromConfig } from '@org/btrfs-s3-store';
 import { join } from 'node:path';
 import type { BackupContext } from './context';
 
@@ -28,10 +27,7 @@ async function abortDeadUploads(context: BackupContext): Promise<void> {
   const cutoff = context.now().getTime() - config.s3.stale_upload_age_hours * 3600 * 1000;
   // One listing of the prefix: ours are a dead run's whatever their age (the lock keeps
   // our other runs out); anyone else's only once older than the cutoff.
-  const aborted = await abortStaleMultipartUploads(context.client, config.s3.bucket, `${config.s3.prefix}/`, (upload) => isOurs(upload.key) || upload.initiated.getTime() < cutoff, {
-    ...retryPolicyFromConfig(config.s3),
-    signal: context.signal,
-  });
+  const aborted = await context.bucket.abortStaleMultipartUploads(`${config.s3.prefix}/`, (upload) => isOurs(upload.key) || upload.initiated.getTime() < cutoff);
   for (const upload of aborted) {
     logger.info(`aborted ${isOurs(upload.key) ? "an interrupted run's" : 'a stale'} multipart upload of ${upload.key} (started ${upload.initiated.toISOString()})`);
   }
@@ -41,36 +37,47 @@ async function abortDeadUploads(context: BackupContext): Promise<void> {
 async function adoptPublishedBackup(context: BackupContext, state: State, subvolume: string): Promise<boolean> {
   const { config, logger } = context;
   const key = pointerKey(config.s3.prefix, subvolume);
-  const pointerText = await readTextIfExists(context.store, key);
+  const pointerText = await context.bucket.readTextIfExists(key);
   const recorded = state.subvolumes[subvolume];
   if (pointerText === undefined) return false;
   const pointer = parsePointer(key, pointerText);
   if (pointer.manifest_key === recorded?.last_manifest) return false;
-  const manifestText = await readTextIfExists(context.store, pointer.manifest_key);
+  const manifestText = await context.bucket.readTextIfExists(pointer.manifest_key);
   if (manifestText === undefined) return false; // the planner reports a pointer without its manifest
   const manifest = parseManifest(pointer.manifest_key, manifestText);
   if (!(await isLocalSnapshot(context, config, manifest.snapshot.name, manifest.snapshot.uuid))) return false;
+  const lastFullAt = await fullCreatedAt(context, manifest, recorded);
+  if (lastFullAt === undefined) {
+    // An incremental on a broken chain cannot be restored; building on it would only
+    // lengthen the broken chain. Left unadopted, the planner makes the next backup a
+    // full (or an incremental on what state still records, whose chain is whole).
+    logger.warn(`${subvolume}: current.json names ${pointer.manifest_key}, whose chain does not reach a full; not building on it`);
+    return false;
+  }
   state.subvolumes[subvolume] = {
     last_snapshot: manifest.snapshot.name,
     last_manifest: pointer.manifest_key,
     last_kind: manifest.kind,
     last_backup_at: manifest.created_at,
-    last_full_at: await fullCreatedAt(context, manifest, recorded),
+    last_full_at: lastFullAt,
   };
   logger.warn(`${subvolume}: local state did not record the published backup ${pointer.manifest_key} (a run was interrupted after publishing it); adopted it`);
   return true;
 }
 
-/** When the chain ending in `manifest` started: its full's time, which schedules the next full. */
-async function fullCreatedAt(context: BackupContext, manifest: Manifest, recorded: SubvolumeState | undefined): Promise<string> {
+/**
+ * When the chain ending in `manifest` started: its full's time, which schedules the
+ * next full. Undefined when the chain does not reach a full (a parent is missing).
+ */
+async function fullCreatedAt(context: BackupContext, manifest: Manifest, recorded: SubvolumeState | undefined): Promise<string | undefined> {
   let link = manifest;
   for (let hops = 0; link.kind === 'inc' && link.parent_manifest !== null && hops < 10_000; hops += 1) {
     if (recorded !== undefined && link.parent_manifest === recorded.last_manifest) return recorded.last_full_at;
-    const parentText = await readTextIfExists(context.store, link.parent_manifest);
-    if (parentText === undefined) break; // a broken chain: the planner's manifest check makes the next backup a full
+    const parentText = await context.bucket.readTextIfExists(link.parent_manifest);
+    if (parentText === undefined) return undefined;
     link = parseManifest(link.parent_manifest, parentText);
   }
-  return link.created_at;
+  return link.kind === 'full' ? link.created_at : undefined;
 }
 
 async function isLocalSnapshot(context: BackupContext, config: Config, name: string, uuid: string): Promise<boolean> {

@@ -19,7 +19,7 @@ import {
   withLock,
   writeState,
 } from '@org/btrfs-s3-core';
-import { S3ObjectStore, withS3Client } from '@org/btrfs-s3-store';
+import { S3Bucket, withS3Client } from '@org/btrfs-s3-store';
 import { rename } from 'node:fs/promises';
 import { backupSubvolume, type RunnablePlan } from './backup-subvolume';
 import type { BackupContext, BackupDeps } from './context';
@@ -77,6 +77,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   const { config, deps = {} } = options;
   selectSubvolumes(config, options.subvolumes ?? []); // a bad selection fails before any side effect
   const btrfs = deps.btrfs ?? new Btrfs(spawnProcessRunner);
+  const signal = options.signal ?? new AbortController().signal;
   return withS3Client(config.s3, deps.client, (client) =>
     run(
       {
@@ -84,10 +85,9 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         logger: options.logger ?? silentLogger(),
         btrfs,
         snapshots: deps.snapshots ?? new SnapshotManager(btrfs, config.snapshots.base_dir),
-        client,
-        store: new S3ObjectStore(client, config.s3),
+        bucket: new S3Bucket(client, config.s3, { signal }),
         now: deps.now ?? (() => new Date()),
-        signal: options.signal ?? new AbortController().signal,
+        signal,
         onProgress: options.onProgress ?? (() => undefined),
         failpoint: deps.failpoint ?? (() => undefined),
         toolVersion: deps.toolVersion ?? TOOL_VERSION,
@@ -104,7 +104,7 @@ async function run(context: BackupContext, options: BackupOptions): Promise<Back
 
   if (options.dryRun === true) {
     const state = await readState(config.global.state_path);
-    const world = await observePlanWorld(config, state, { btrfs: context.btrfs, manifests: context.store });
+    const world = await observePlanWorld(config, state, { btrfs: context.btrfs, manifests: context.bucket });
     const plan = planBackups({ config, state, now: context.now(), ...world, options: planOptions });
     return { dryRun: true, plan: plan.map(toPlanEntry), outcomes: [] };
   }
@@ -114,7 +114,7 @@ async function run(context: BackupContext, options: BackupOptions): Promise<Back
     const state = await loadState(context);
     if (!noS3 && (await recoverFromDeadRuns(context, state)).stateChanged) await writeState(config.global.state_path, state);
     // Without S3 the parents' manifests cannot be checked; snapshots alone do not depend on them.
-    const manifests = noS3 ? { objectExists: async () => true } : context.store;
+    const manifests = noS3 ? { objectExists: async () => true } : context.bucket;
     const world = await observePlanWorld(config, state, { btrfs: context.btrfs, manifests });
     const plan = planBackups({ config, state, now: context.now(), ...world, options: planOptions });
     const outcomes: SubvolumeOutcome[] = [];
@@ -202,6 +202,6 @@ async function pruneSnapshots(context: BackupContext, subvolume: string, keep: s
 async function pruneAfterBackup(context: BackupContext, outcomes: readonly SubvolumeOutcome[]): Promise<void> {
   const published = outcomes.filter((outcome) => outcome.result === 'published').map((outcome) => outcome.subvolume);
   if (!context.config.s3.prune_after_backup || published.length === 0) return;
-  const { config, logger, signal, client, now } = context;
-  await pruneHeld({ config, logger, signal, subvolumes: published, deps: { client, now } });
+  const { config, logger, signal, bucket, now } = context;
+  await pruneHeld({ config, logger, signal, bucket, now, subvolumes: published });
 }

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type Config, type Logger, silentLogger } from '@org/btrfs-s3-core';
-import { S3ObjectStore, withS3Client } from '@org/btrfs-s3-store';
+import { S3Bucket, withS3Client } from '@org/btrfs-s3-store';
 
 /** What the bucket operations reach S3 through; each defaults to the real one (tests inject fakes). */
 export interface BucketDeps {
@@ -23,8 +23,8 @@ export interface BucketOptions {
 export interface BucketContext {
   readonly config: Config;
   readonly logger: Logger;
-  readonly client: S3Client;
-  readonly store: S3ObjectStore;
+  /** The call's one bucket handle: the client, `config.s3`'s bucket, SSE and retry policy, and `signal`. */
+  readonly bucket: S3Bucket;
   readonly now: () => Date;
   readonly signal: AbortSignal;
 }
@@ -32,14 +32,14 @@ export interface BucketContext {
 /** Runs `fn` with the options resolved into a context, closing a client it made. */
 export function withBucketContext<T>(options: BucketOptions, fn: (context: BucketContext) => Promise<T>): Promise<T> {
   const { config, deps = {} } = options;
+  const signal = options.signal ?? new AbortController().signal;
   return withS3Client(config.s3, deps.client, (client) =>
     fn({
       config,
       logger: options.logger ?? silentLogger(),
-      client,
-      store: new S3ObjectStore(client, config.s3),
+      bucket: new S3Bucket(client, config.s3, { signal }),
       now: deps.now ?? (() => new Date()),
-      signal: options.signal ?? new AbortController().signal,
+      signal,
     }),
   );
 }

@@ -10,7 +10,7 @@ export type { ListOptions } from './list';
 export { runVerify, DamagedBackupError } from './verify';
 export type { VerifyOptions, VerifyReads } from './verify';
 export { runPrune, pruneHeld, PruneFailedError, describeEntry, earlyDeletionWarning } from './prune';
-export type { PruneOptions } from './prune';
+export type { HeldPruneOptions, PruneOptions } from './prune';
 export type { BucketDeps, BucketOptions } from './context';
 export {
   ListResultSchema,

@@ -11,11 +11,11 @@ import {
   type RemoteObject,
   subvolumePrefix,
 } from '@org/btrfs-s3-core';
-import { listObjects, readTextIfExists, retryPolicyFromConfig, type S3ObjectStore } from '@org/btrfs-s3-store';
+import type { S3Bucket } from '@org/btrfs-s3-store';
 import type { BucketContext } from './context';
 
-export function manifestSource(store: S3ObjectStore): ManifestSource {
-  return { readText: (key) => readTextIfExists(store, key) };
+export function manifestSource(bucket: S3Bucket): ManifestSource {
+  return { readText: (key) => bucket.readTextIfExists(key) };
 }
 
 /**
@@ -23,15 +23,15 @@ export function manifestSource(store: S3ObjectStore): ManifestSource {
  * every subvolume under `<prefix>/subvol/` (configured or not) when none is given.
  */
 export async function listSubvolumeObjects(context: BucketContext, subvolumes?: readonly string[]): Promise<Map<string, RemoteObject[]>> {
-  const { bucket, prefix } = context.config.s3;
-  const options = { ...retryPolicyFromConfig(context.config.s3), signal: context.signal };
+  const { bucket } = context;
+  const { prefix } = context.config.s3;
   const byName = new Map<string, RemoteObject[]>();
   if (subvolumes !== undefined) {
-    for (const name of subvolumes) byName.set(name, await listObjects(context.client, bucket, `${subvolumePrefix(prefix, name)}/`, options));
+    for (const name of subvolumes) byName.set(name, await bucket.listObjects(`${subvolumePrefix(prefix, name)}/`));
     return byName;
   }
   const base = `${prefix}/subvol/`;
-  for (const object of await listObjects(context.client, bucket, base, options)) {
+  for (const object of await bucket.listObjects(base)) {
     const name = object.key.slice(base.length).split('/')[0] ?? '';
     byName.set(name, [...(byName.get(name) ?? []), object]);
   }
@@ -40,17 +40,17 @@ export async function listSubvolumeObjects(context: BucketContext, subvolumes?: 
 
 /** Reads current.json and every listed manifest, and groups the objects (a manifest or pointer that does not parse is recorded, not thrown). */
 export async function readInventory(context: BucketContext, subvolume: string, objects: readonly RemoteObject[]): Promise<RemoteInventory> {
-  const { store } = context;
+  const { bucket } = context;
   const { prefix } = context.config.s3;
   const key = pointerKey(prefix, subvolume);
   let pointer: PointerRead = { state: 'absent' };
-  const pointerText = objects.some((object) => object.key === key) ? await readTextIfExists(store, key) : undefined;
+  const pointerText = objects.some((object) => object.key === key) ? await bucket.readTextIfExists(key) : undefined;
   if (pointerText !== undefined) pointer = parseOrProblem<PointerRead>(() => ({ state: 'ok', pointer: parsePointer(key, pointerText) }), (problem) => ({ state: 'unreadable', problem }));
   const manifests = new Map<string, ManifestRead>();
   const base = `${subvolumePrefix(prefix, subvolume)}/`;
   for (const object of objects.filter((entry) => /^(full|inc)\/[^/]+\/manifest\.json$/.test(entry.key.slice(base.length)))) {
     context.signal.throwIfAborted();
-    const text = await readTextIfExists(store, object.key);
+    const text = await bucket.readTextIfExists(object.key);
     // Listed a moment ago: gone now means deleted meanwhile, which the grouping treats as a broken manifest.
     const read: ManifestRead =
       text === undefined ? { problem: `manifest ${object.key} vanished after it was listed` } : parseOrProblem<ManifestRead>(() => ({ manifest: parseManifest(object.key, text) }), (problem) => ({ problem }));

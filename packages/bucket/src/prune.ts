@@ -1,15 +1,18 @@
 import {
   BtrfsToS3Error,
+  type Config,
   type EarlyDeletion,
   ExitCode,
   planRemoteRetention,
   type RemoteRetentionPlan,
+  type Logger,
   type RetentionEntry,
   selectSubvolumes,
+  silentLogger,
   withLock,
 } from '@org/btrfs-s3-core';
 import { formatBytes } from '@org/btrfs-s3-metrics';
-import { deleteObjects, retryPolicyFromConfig } from '@org/btrfs-s3-store';
+import type { S3Bucket } from '@org/btrfs-s3-store';
 import { type BucketContext, type BucketOptions, withBucketContext } from './context';
 import { listSubvolumeObjects, readInventory } from './inventory';
 import type { PruneResult, PruneSubvolume } from './schemas';
@@ -19,6 +22,22 @@ export interface PruneOptions extends BucketOptions {
   readonly subvolumes?: readonly string[];
   /** Say what would go and why; delete nothing. */
   readonly dryRun?: boolean;
+}
+
+/** What pruneHeld takes: the caller's bucket handle in place of `deps`. */
+export interface HeldPruneOptions {
+  readonly config: Config;
+  /** The caller's handle; its signal and retry policy apply to the listings, reads and deletes. */
+  readonly bucket: S3Bucket;
+  /** Configured subvolumes to prune, taken as given. */
+  readonly subvolumes: readonly string[];
+  /** Say what would go and why; delete nothing. */
+  readonly dryRun?: boolean;
+  /** Silent when absent. */
+  readonly logger?: Logger;
+  /** Checked between subvolumes (pass the bucket's). */
+  readonly signal?: AbortSignal;
+  readonly now?: () => Date;
 }
 
 /** Pruning some or all subvolumes failed; the others were pruned. */
@@ -42,32 +61,42 @@ export class PruneFailedError extends BtrfsToS3Error {
 export async function runPrune(options: PruneOptions): Promise<PruneResult> {
   const subvolumes = selectSubvolumes(options.config, options.subvolumes ?? []).map((entry) => entry.subvolume);
   const dryRun = options.dryRun ?? false;
-  if (dryRun) return pruneHeld({ ...options, subvolumes, dryRun });
-  return withLock(options.config.global.lock_path, () => pruneHeld({ ...options, subvolumes, dryRun }));
+  const prune = () => withBucketContext(options, (context) => pruneSubvolumes(context, subvolumes, dryRun));
+  if (dryRun) return prune();
+  return withLock(options.config.global.lock_path, prune);
 }
 
 /**
- * runPrune for a caller that already holds the host lock: backup, after a run that
- * published everything (`s3.prune_after_backup`). `subvolumes` are taken as given.
+ * runPrune for a caller that already holds the host lock and its bucket handle:
+ * backup, after a run that published everything (`s3.prune_after_backup`).
  */
-export function pruneHeld(options: PruneOptions & { readonly subvolumes: readonly string[] }): Promise<PruneResult> {
-  return withBucketContext(options, async (context) => {
-    const results: PruneSubvolume[] = [];
-    const failed: string[] = [];
-    for (const subvolume of options.subvolumes) {
-      context.signal.throwIfAborted();
-      try {
-        results.push(await pruneOne(context, subvolume, options.dryRun ?? false));
-      } catch (error) {
-        if (context.signal.aborted) throw error;
-        context.logger.error(`${subvolume}: prune failed: ${error instanceof Error ? error.message : String(error)}`);
-        failed.push(subvolume);
-      }
+export function pruneHeld(options: HeldPruneOptions): Promise<PruneResult> {
+  const context: BucketContext = {
+    config: options.config,
+    logger: options.logger ?? silentLogger(),
+    bucket: options.bucket,
+    now: options.now ?? (() => new Date()),
+    signal: options.signal ?? new AbortController().signal,
+  };
+  return pruneSubvolumes(context, options.subvolumes, options.dryRun ?? false);
+}
+
+async function pruneSubvolumes(context: BucketContext, subvolumes: readonly string[], dryRun: boolean): Promise<PruneResult> {
+  const results: PruneSubvolume[] = [];
+  const failed: string[] = [];
+  for (const subvolume of subvolumes) {
+    context.signal.throwIfAborted();
+    try {
+      results.push(await pruneOne(context, subvolume, dryRun));
+    } catch (error) {
+      if (context.signal.aborted) throw error;
+      context.logger.error(`${subvolume}: prune failed: ${error instanceof Error ? error.message : String(error)}`);
+      failed.push(subvolume);
     }
-    const result: PruneResult = { dryRun: options.dryRun ?? false, subvolumes: results };
-    if (failed.length > 0) throw new PruneFailedError(result, failed, results.length === 0);
-    return result;
-  });
+  }
+  const result: PruneResult = { dryRun, subvolumes: results };
+  if (failed.length > 0) throw new PruneFailedError(result, failed, results.length === 0);
+  return result;
 }
 
 const bytesOf = (entry: RetentionEntry<string>) => entry.objects.reduce((sum, object) => sum + object.size, 0);
@@ -80,7 +109,7 @@ async function pruneOne(context: BucketContext, subvolume: string, dryRun: boole
   const plan = planRemoteRetention(inventory, { now: context.now(), retainGenerations: config.s3.retain_generations, graceHours: config.s3.prune_grace_hours });
   report(context, plan, dryRun);
   let deletedObjects = 0;
-  if (!dryRun && plan.keys.length > 0) deletedObjects = await deleteObjects(context.client, config.s3.bucket, plan.keys, { ...retryPolicyFromConfig(config.s3), signal: context.signal });
+  if (!dryRun && plan.keys.length > 0) deletedObjects = await context.bucket.deleteObjects(plan.keys);
   const deletedBytes = dryRun ? 0 : plan.delete.reduce((sum, entry) => sum + bytesOf(entry), 0);
   if (!dryRun && plan.keys.length > 0) logger.info(`${subvolume}: deleted ${deletedObjects} object(s), ${formatBytes(deletedBytes)}`);
   return {

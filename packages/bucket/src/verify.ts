@@ -1,5 +1,5 @@
 import { BtrfsToS3Error, ChainError, type ChainLink, ExitCode, FormatError, pointerKey, resolveChain, resolveStartKey, selectSubvolumes } from '@org/btrfs-s3-core';
-import { checkChunks, type ChunkFinding, type ChunkReads, retryPolicyFromConfig } from '@org/btrfs-s3-store';
+import type { ChunkFinding, ChunkReads } from '@org/btrfs-s3-store';
 import { type BucketContext, type BucketOptions, withBucketContext } from './context';
 import { manifestSource } from './inventory';
 import type { VerifyProblem, VerifyReport, VerifySubvolume } from './schemas';
@@ -45,7 +45,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
 }
 
 async function resolve(context: BucketContext, subvolume: string): Promise<{ startKey: string; chain: ChainLink[] } | VerifyProblem> {
-  const source = manifestSource(context.store);
+  const source = manifestSource(context.bucket);
   const pointer = pointerKey(context.config.s3.prefix, subvolume);
   let startKey: string;
   try {
@@ -77,7 +77,7 @@ async function verifySubvolume(context: BucketContext, subvolume: string, mode: 
     const { manifest } = link;
     const reads: ChunkReads = mode.reads === 'sample' ? { sample: mode.count, seed: link.key } : mode.reads;
     context.logger.info(`${subvolume}: checking ${manifest.chunks.length} chunk(s) of ${link.key}${reads === 'none' ? '' : ' and re-hashing what is read'}`);
-    const result = await checkChunks(context.client, context.config.s3.bucket, manifest.chunks, manifest.restore.stream_sha256, { reads, concurrency: context.config.s3.concurrency, signal: context.signal, retry: retryPolicyFromConfig(context.config.s3) });
+    const result = await context.bucket.checkChunks(manifest.chunks, manifest.restore.stream_sha256, { reads, concurrency: context.config.s3.concurrency });
     const found = result.chunks.map(findingProblem).filter((problem): problem is VerifyProblem => problem !== undefined);
     if (result.stream.checked && result.stream.actual !== result.stream.expected) {
       const { expected, actual } = result.stream;

@@ -44,7 +44,7 @@ export class InterruptedError extends BtrfsToS3Error {
 }
 
 /** Archived objects are not readable yet; a later run of the same restore continues. */
-export class RestorePendingError extends BtrfsToS3Error {
+export class ThawPendingError extends BtrfsToS3Error {
   constructor(
     readonly ready: number,
     readonly total: number,

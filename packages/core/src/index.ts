@@ -25,7 +25,7 @@ export type { ConfigIssue } from './config/issues';
 export { formatIssue } from './config/issues';
 export { KiB, MiB, GiB, TiB, S3_LIMITS } from './config/units';
 export { ExitCode } from './exit-codes';
-export { BtrfsToS3Error, ConfigError, InterruptedError, RestorePendingError, errnoCode } from './errors';
+export { BtrfsToS3Error, ConfigError, InterruptedError, ThawPendingError, errnoCode } from './errors';
 export { createLogger, silentLogger, LOG_FORMATS } from './logging/logger';
 export type { Logger, LoggerOptions, LogLevel, LogFormat } from './logging/logger';
 export { REDACTED, redactText, redactValue, secretsFromEnv } from './logging/redact';

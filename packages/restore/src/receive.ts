@@ -1,7 +1,6 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Btrfs } from '@org/btrfs-s3-btrfs';
 import type { ChainLink, Config, Logger, ProcessRunner, ProgressListener } from '@org/btrfs-s3-core';
-import { downloadVerifiedStream, retryPolicyFromConfig, type S3ObjectStore } from '@org/btrfs-s3-store';
+import type { S3Bucket } from '@org/btrfs-s3-store';
 import { rmdir } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { RestoreVerificationError } from './errors';
@@ -11,8 +10,8 @@ export interface RestoreContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly btrfs: Btrfs;
-  readonly client: S3Client;
-  readonly store: S3ObjectStore;
+  /** The restore's one bucket handle: the client, `config.s3`'s bucket, SSE and retry policy, and `signal`. */
+  readonly bucket: S3Bucket;
   readonly runner: ProcessRunner;
   readonly signal: AbortSignal;
   readonly onProgress: ProgressListener;
@@ -26,12 +25,10 @@ export async function receiveOne(context: RestoreContext, link: ChainLink, targe
   context.logger.info(`${manifest.subvolume}: receiving ${manifest.kind} ${manifest.snapshot.name} (${manifest.chunks.length} chunks)`);
   const event = { phase: 'download', subvolume: manifest.subvolume, label: `${manifest.subvolume} ${manifest.kind}`, totalBytes: manifest.total_bytes } as const;
   let bytes = 0;
-  const download = downloadVerifiedStream(
-    { client: context.client, bucket: config.s3.bucket, chunks: manifest.chunks, streamSha256: manifest.restore.stream_sha256 },
+  const download = context.bucket.downloadVerifiedStream(
+    { chunks: manifest.chunks, streamSha256: manifest.restore.stream_sha256 },
     {
       concurrency: config.s3.concurrency,
-      signal,
-      retry: retryPolicyFromConfig(config.s3),
       onProgress: (done) => {
         bytes = done;
         context.onProgress({ ...event, bytes, done: false });

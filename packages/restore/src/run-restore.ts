@@ -10,7 +10,7 @@ import {
   resolveStartKey,
   silentLogger,
 } from '@org/btrfs-s3-core';
-import { readTextIfExists, retryPolicyFromConfig, S3ObjectStore, thawObjects, withS3Client } from '@org/btrfs-s3-store';
+import { S3Bucket, withS3Client } from '@org/btrfs-s3-store';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,7 +41,7 @@ export interface RestoreOptions {
   readonly manifestKey?: string;
   /** The tree comparison against the source snapshot when it is on this host; default `restore.verify_mode`. */
   readonly verify?: VerifyMode;
-  /** Wait for archived chunks to thaw (default `restore.wait_for_restore`); false requests the thaw and fails with RestorePendingError. */
+  /** Wait for archived chunks to thaw (default `restore.wait_for_restore`); false requests the thaw and fails with ThawPendingError. */
   readonly wait?: boolean;
   /** How long to wait for the thaw; default `restore.restore_timeout_seconds`. */
   readonly waitTimeoutSeconds?: number;
@@ -64,15 +64,15 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
   assertSubvolumeName(options.subvolume); // before any request: the name becomes part of S3 keys
   await assertRestoreTarget(options.target);
   const { config, deps = {} } = options;
+  const signal = options.signal ?? new AbortController().signal;
   return withS3Client(config.s3, deps.client, (client) =>
     restore({
       config,
       logger: options.logger ?? silentLogger(),
       btrfs: deps.btrfs ?? new Btrfs(spawnProcessRunner),
-      client,
-      store: new S3ObjectStore(client, config.s3),
+      bucket: new S3Bucket(client, config.s3, { signal }),
       runner: deps.runner ?? spawnProcessRunner,
-      signal: options.signal ?? new AbortController().signal,
+      signal,
       onProgress: options.onProgress ?? (() => undefined),
       now: deps.now ?? (() => new Date()),
     }, options),
@@ -82,18 +82,16 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
 async function restore(context: RestoreContext, options: RestoreOptions): Promise<RestoreResult> {
   const { config, logger, signal } = context;
   const started = context.now();
-  const source = { readText: (key: string) => readTextIfExists(context.store, key) };
+  const source = { readText: (key: string) => context.bucket.readTextIfExists(key) };
   const startKey = await resolveStartKey(source, config.s3.prefix, options.subvolume, options.manifestKey);
   const chain = await resolveChain(source, startKey, options.subvolume);
   logger.info(`${options.subvolume}: restoring a chain of ${chain.length} backup(s) ending at ${startKey}`);
 
-  await thawObjects(context.client, config.s3.bucket, chain.flatMap((link) => link.manifest.chunks.map((chunk) => chunk.key)), {
+  await context.bucket.thawObjects(chain.flatMap((link) => link.manifest.chunks.map((chunk) => chunk.key)), {
     tier: config.restore.restore_tier,
     waitForRestore: options.wait ?? config.restore.wait_for_restore,
     timeoutMs: (options.waitTimeoutSeconds ?? config.restore.restore_timeout_seconds) * 1000,
     poll: { initialDelayMs: config.restore.thaw_poll_seconds * 1000, maxDelayMs: config.restore.thaw_poll_seconds * 15_000 },
-    signal,
-    retry: retryPolicyFromConfig(config.s3),
     onProgress: ({ ready, total }) => logger.info(`${options.subvolume}: ${ready} of ${total} chunk objects readable${ready < total ? '; waiting for the thaw' : ''}`),
   });
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Uploads a pipe (`cat FILE`, standing in for `btrfs send`) through uploadChunkedStream
+// Uploads a pipe (`cat FILE`, standing in for `btrfs send`) through S3Bucket.uploadChunkedStream
 // to the gateway named by BTRFS_S3_TEST_* (the test env file), then deletes what it wrote.
 // Measure with: /usr/bin/time -v node scripts/bench-upload.js FILE [partMiB] [concurrency] [chunkMiB]
 // Needs a build (dist/). Prints JSON: bytes, seconds, MB/s, parts, retries, peak RSS (MiB).
 const { spawn } = require('node:child_process');
 const { DeleteObjectsCommand } = require('@aws-sdk/client-s3');
-const { createS3Client, uploadChunkedStream } = require('../dist');
+const { S3Bucket } = require('../dist');
+const { createS3Client } = require('../dist/client');
 
 async function main() {
   const [file, partMiB = '16', concurrency = '4', chunkMiB = '128'] = process.argv.slice(2);
@@ -22,8 +23,8 @@ async function main() {
     for (const name of Object.keys(peak)) peak[name] = Math.max(peak[name], Math.round(usage[name] / 2 ** 20));
   }, 20);
   const started = process.hrtime.bigint();
-  const result = await uploadChunkedStream(
-    { client, bucket, source: producer.stdout, keyForChunk: (i) => `${prefix}/part-${String(i).padStart(5, '0')}.bin`, storageClass: 'DEEP_ARCHIVE', sse: 'AES256' },
+  const result = await new S3Bucket(client, { bucket, sse: 'AES256' }).uploadChunkedStream(
+    { source: producer.stdout, keyForChunk: (i) => `${prefix}/part-${String(i).padStart(5, '0')}.bin`, storageClass: 'DEEP_ARCHIVE' },
     { partSizeBytes: Number(partMiB) * 2 ** 20, concurrency: Number(concurrency), chunkSizeBytes: Number(chunkMiB) * 2 ** 20 },
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

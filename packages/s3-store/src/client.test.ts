@@ -1,11 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import type { ArchiveClient } from './archive/types';
 import { createS3Client, nameTimeoutSetting } from './client';
-import type { ObjectReadClient } from './download/types';
 import { isRetryableS3Error } from './retry';
-import type { MultipartClient } from './upload/types';
 
 const TIMEOUTS = { request_timeout_seconds: 120, connect_timeout_seconds: 10 };
 
@@ -29,14 +26,6 @@ describe('createS3Client', () => {
     expect(client.config.forcePathStyle).toBe(false);
     expect(client.config.endpoint).toBeUndefined();
     expect(await client.config.requestChecksumCalculation()).toBe('WHEN_SUPPORTED');
-    client.destroy();
-  });
-
-  it('gives a client the uploader, the download and the thaw all accept', () => {
-    const client = createS3Client({ region: 'us-east-1', endpoint: undefined, path_style: false, checksum_mode: 'when_supported', concurrency: 4, ...TIMEOUTS });
-    // Checked by the compiler: each narrow interface is a view of the same S3Client.
-    const views: [MultipartClient, ObjectReadClient, ArchiveClient] = [client, client, client];
-    expect(views.every((view) => view === client)).toBe(true);
     client.destroy();
   });
 });

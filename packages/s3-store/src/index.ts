@@ -1,24 +1,20 @@
 /**
- * S3 access for btrfs-to-s3: the one S3 client factory, the retry helper, object reads/writes,
- * the streaming chunked uploader, the verified streaming download and the archive thaw.
+ * S3 access for btrfs-to-s3: one bucket handle (S3Bucket) for object reads and writes,
+ * listing, deleting, the chunk check, the archive thaw, the stale-upload cleanup, the
+ * streaming chunked uploader and the verified streaming download, all with the config's
+ * retry policy and the run's signal; and the client a library call makes for itself.
  */
-export { createS3Client, withS3Client } from './client';
-export type { S3ConnectionConfig, S3ClientTuning } from './client';
-export { S3ObjectStore, S3StoreError } from './object-store';
-export type { ObjectInfo, S3StoreConfig } from './object-store';
-export { withRetry, isRetryableS3Error, backoffDelayMs, abortableSleep, DEFAULT_RETRY_POLICY, retryPolicyFromConfig } from './retry';
+export { withS3Client } from './client';
+export type { S3ConnectionConfig } from './client';
+export { S3Bucket } from './s3-bucket';
+export type { BucketCheckOptions, BucketClient, BucketDownloadOptions, BucketThawOptions, BucketUploadOptions, S3BucketConfig, S3BucketOptions } from './s3-bucket';
+export type { ObjectInfo } from './object-store';
 export type { RetryConfig, RetryEvent, RetryOptions, RetryPolicy, RetrySettings } from './retry';
-export { uploadChunkedStream } from './upload/upload-chunked-stream';
-export { resolveLayout, uploadOptionsFromConfig } from './upload/limits';
-export type { UploadLayout } from './upload/limits';
-export { ChunkUploadError, PartMismatchError, SpoolFullError, UploadLimitError } from './upload/errors';
-export type { ChunkUploadErrorDetails } from './upload/errors';
-export type { FailurePoint } from './upload/errors';
+export { uploadOptionsFromConfig } from './upload/limits';
 export type {
   ChunkedUploadOptions,
-  ChunkedUploadParams,
+  ChunkedUploadRequest,
   ChunkedUploadResult,
-  MultipartClient,
   SendOptions,
   SpoolOptions,
   UploadedChunk,
@@ -27,23 +23,8 @@ export type {
   UploadProgress,
   UploadRetryEvent,
 } from './upload/types';
-export { abortStaleMultipartUploads } from './stale-multipart';
-export type { AbortedUpload, StaleUploadOptions, StaleUploadTest } from './stale-multipart';
-export { downloadVerifiedStream } from './download/download-verified-stream';
-export { DownloadError, DownloadPlanError, DownloadVerificationError } from './download/errors';
-export type { VerificationFailure, VerificationSubject } from './download/errors';
-export type { DownloadOptions, DownloadParams, DownloadRetryEvent, ObjectReadClient, RangedGetOutput } from './download/types';
-export { parseRestoreHeader } from './archive/restore-header';
-export type { RestoreHeaderState } from './archive/restore-header';
-export { classifyArchiveState, RestoreHeaderError } from './archive/classify';
-export type { ArchiveClassification, ArchiveHead, ArchiveState } from './archive/classify';
-export { thawObjects } from './archive/thaw';
-export { ArchiveThawError, RestoreTierError } from './archive/errors';
-export type { ArchiveClient, RestoreTier, ThawOptions, ThawPolling, ThawProgress, ThawResult, ThawRetryEvent } from './archive/types';
-export { listObjects } from './bucket/listing';
-export type { ListingClient, ListingOptions } from './bucket/listing';
-export { deleteObjects, DeleteObjectsError, DELETE_BATCH_SIZE } from './bucket/delete-objects';
-export type { DeleteClient, DeleteOptions, KeyFailure } from './bucket/delete-objects';
-export { checkChunks, sampleChunks } from './bucket/check-chunks';
-export type { ChunkCheckClient, ChunkCheckOptions, ChunkCheckResult, ChunkFinding, ChunkReads } from './bucket/check-chunks';
-export { readTextIfExists } from './bucket/read-text';
+export type { AbortedUpload, StaleUploadTest } from './stale-multipart';
+export type { VerificationSubject } from './download/errors';
+export type { DownloadOptions, DownloadRequest, DownloadRetryEvent } from './download/types';
+export type { RestoreTier, ThawOptions, ThawPolling, ThawProgress, ThawResult, ThawRetryEvent } from './archive/types';
+export type { ChunkCheckOptions, ChunkCheckResult, ChunkFinding, ChunkReads } from './bucket/check-chunks';

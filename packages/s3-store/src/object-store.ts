@@ -1,10 +1,27 @@
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, S3ServiceException, type StorageClass } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  PutObjectCommand,
+  type PutObjectCommandOutput,
+  S3ServiceException,
+  type StorageClass,
+} from '@aws-sdk/client-s3';
 import { BtrfsToS3Error, type Config, ExitCode } from '@org/btrfs-s3-core';
 import { Readable } from 'node:stream';
-import { type RetryConfig, type RetryOptions, retryPolicyFromConfig, withRetry } from './retry';
+import { type RetryOptions, withRetry } from './retry';
 import { describeS3Error, sseHint } from './s3-errors';
+import type { SendOptions } from './upload/types';
 
-export type S3StoreConfig = Pick<Config['s3'], 'bucket' | 'sse'> & RetryConfig;
+export type S3StoreConfig = Pick<Config['s3'], 'bucket' | 'sse'>;
+
+/** The calls the whole-object reads and writes make. An S3Client from createS3Client satisfies it; unit tests pass a fake. */
+export interface ObjectClient {
+  send(command: PutObjectCommand, options?: SendOptions): Promise<PutObjectCommandOutput>;
+  send(command: GetObjectCommand, options?: SendOptions): Promise<GetObjectCommandOutput>;
+  send(command: HeadObjectCommand, options?: SendOptions): Promise<HeadObjectCommandOutput>;
+}
 
 export interface ObjectInfo {
   readonly key: string;
@@ -22,10 +39,10 @@ export class S3StoreError extends BtrfsToS3Error {
 /** Whole-object reads and writes with the project's SSE and storage-class rules. */
 export class S3ObjectStore {
   constructor(
-    private readonly client: S3Client,
+    private readonly client: ObjectClient,
     private readonly config: S3StoreConfig,
-    /** Attempts and backoff for every call (withRetry's defaults); tests inject an instant sleep. */
-    private readonly retry: RetryOptions = retryPolicyFromConfig(config),
+    /** Attempts and backoff for every call: the S3Bucket's policy; tests inject an instant sleep. */
+    private readonly retry: RetryOptions,
   ) {}
 
   /** PUTs a whole object; every PUT carries SSE-S3 unless `s3.sse = "none"`. */

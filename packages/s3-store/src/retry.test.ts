@@ -1,5 +1,5 @@
 import { s3Error } from './__fakes__/fake-s3';
-import { abortableSleep, backoffDelayMs, isRetryableS3Error, withRetry } from './retry';
+import { abortableSleep, backoffDelayMs, isRetryableS3Error, retryPolicyFromConfig, withRetry } from './retry';
 
 /** An instant sleep that records the waits it was asked for. */
 function recordingSleep() {
@@ -22,6 +22,16 @@ describe('backoffDelayMs', () => {
     expect(backoffDelayMs(5, {}, () => 0.999)).toBeCloseTo(29_970);
     expect(backoffDelayMs(20, {}, () => 0.999)).toBeCloseTo(29_970);
     expect(backoffDelayMs(4, { baseDelayMs: 10, maxDelayMs: 100 }, () => 0.999)).toBeCloseTo(99.9);
+  });
+});
+
+describe('retryPolicyFromConfig', () => {
+  it('maps s3.retry_attempts, retry_base_seconds and retry_cap_seconds to attempts and milliseconds', () => {
+    expect(retryPolicyFromConfig({ retry_attempts: 8, retry_base_seconds: 0.5, retry_cap_seconds: 4 })).toEqual({ attempts: 8, baseDelayMs: 500, maxDelayMs: 4000 });
+  });
+
+  it('keeps the default policy for keys that are absent', () => {
+    expect(retryPolicyFromConfig({})).toEqual({ attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000 });
   });
 });
 

@@ -30,29 +30,13 @@ import type { ChunkCheckClient } from '../bucket/check-chunks';
 import type { DeleteClient } from '../bucket/delete-objects';
 import type { ListingClient } from '../bucket/listing';
 import type { ObjectReadClient } from '../download/types';
+import type { BucketClient } from '../s3-bucket';
 import type { MultipartClient, SendOptions } from '../upload/types';
 import { type FakeCommand, type FakeOutput, FakeS3 } from './fake-s3';
 import { type FakeObject, FakeObjectS3, type ObjectCommand, type ObjectOutput } from './fake-s3-objects';
 import type { FakeObjects } from './fake-store';
 
-/**
- * Every S3 call the project makes, typed as the narrow client interfaces type them. An
- * S3Client satisfies it, and so does FakeS3Bucket: a test written against it runs on both.
- */
-export interface BucketClient {
-  send(command: PutObjectCommand, options?: SendOptions): Promise<PutObjectCommandOutput>;
-  send(command: GetObjectCommand, options?: SendOptions): Promise<GetObjectCommandOutput>;
-  send(command: HeadObjectCommand, options?: SendOptions): Promise<HeadObjectCommandOutput>;
-  send(command: ListObjectsV2Command, options?: SendOptions): Promise<ListObjectsV2CommandOutput>;
-  send(command: DeleteObjectsCommand, options?: SendOptions): Promise<DeleteObjectsCommandOutput>;
-  send(command: RestoreObjectCommand, options?: SendOptions): Promise<RestoreObjectCommandOutput>;
-  send(command: CreateMultipartUploadCommand, options?: SendOptions): Promise<CreateMultipartUploadCommandOutput>;
-  send(command: UploadPartCommand, options?: SendOptions): Promise<UploadPartCommandOutput>;
-  send(command: ListPartsCommand, options?: SendOptions): Promise<ListPartsCommandOutput>;
-  send(command: CompleteMultipartUploadCommand, options?: SendOptions): Promise<CompleteMultipartUploadCommandOutput>;
-  send(command: AbortMultipartUploadCommand, options?: SendOptions): Promise<AbortMultipartUploadCommandOutput>;
-  send(command: ListMultipartUploadsCommand, options?: SendOptions): Promise<ListMultipartUploadsCommandOutput>;
-}
+export type { BucketClient };
 
 export type BucketCommand = FakeCommand | ObjectCommand;
 export type BucketOutput = FakeOutput | ObjectOutput;
@@ -125,7 +109,7 @@ export class FakeS3Bucket implements BucketClient, MultipartClient, ObjectReadCl
 
   /**
    * A real S3Client that this bucket answers, for code typed against S3Client itself
-   * (S3ObjectStore): a middleware at the front of its stack hands each command, and its
+   * (the libraries' `deps.client`): a middleware at the front of its stack hands each command, and its
    * abort signal, to `send`, so nothing is signed or leaves the process. The SDK puts
    * both in the handler context's smithy section (marked internal, so this is the one
    * place that would change if the SDK moved them).

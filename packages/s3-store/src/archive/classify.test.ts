@@ -1,4 +1,4 @@
-import { type ArchiveHead, classifyArchiveState, RestoreHeaderError } from './classify';
+import { type ArchiveHead, classifyArchiveState, ThawHeaderError } from './classify';
 
 const ONGOING = 'ongoing-request="true"';
 const RESTORED = 'ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"';
@@ -29,7 +29,7 @@ describe('classifyArchiveState', () => {
 
   it('refuses to guess about an archived object whose restore header it cannot read', () => {
     const classify = () => classifyArchiveState({ StorageClass: 'DEEP_ARCHIVE', Restore: 'ongoing-request="soon"' });
-    expect(classify).toThrow(RestoreHeaderError);
+    expect(classify).toThrow(ThawHeaderError);
     expect(classify).toThrow('x-amz-restore header not understood (ongoing-request is "soon", not "true" or "false"): ongoing-request="soon"');
   });
 });

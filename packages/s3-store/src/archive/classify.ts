@@ -23,14 +23,14 @@ export interface ArchiveClassification {
 export type ArchiveHead = Pick<HeadObjectCommandOutput, 'StorageClass' | 'ArchiveStatus' | 'Restore'>;
 
 /** The x-amz-restore header of an archived object was neither of the forms S3 documents. */
-export class RestoreHeaderError extends Error {
-  override readonly name = 'RestoreHeaderError';
+export class ThawHeaderError extends Error {
+  override readonly name = 'ThawHeaderError';
 }
 
 /**
  * Classifies an object from its HeadObject answer. GLACIER and DEEP_ARCHIVE always
  * need a thaw; INTELLIGENT_TIERING only while HeadObject shows `ArchiveStatus`; every
- * other class (GLACIER_IR included) is readable as is. Throws RestoreHeaderError when
+ * other class (GLACIER_IR included) is readable as is. Throws ThawHeaderError when
  * an archived object's x-amz-restore header cannot be understood.
  */
 export function classifyArchiveState(head: ArchiveHead): ArchiveClassification {
@@ -49,6 +49,6 @@ export function classifyArchiveState(head: ArchiveHead): ArchiveClassification {
     case 'restored':
       return result('restored');
     case 'malformed':
-      throw new RestoreHeaderError(`x-amz-restore header not understood (${restore.reason}): ${restore.value}`);
+      throw new ThawHeaderError(`x-amz-restore header not understood (${restore.reason}): ${restore.value}`);
   }
 }

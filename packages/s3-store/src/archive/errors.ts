@@ -15,7 +15,7 @@ export class ArchiveThawError extends BtrfsToS3Error {
 }
 
 /** The configured restore tier cannot thaw some of the objects; nothing was requested. */
-export class RestoreTierError extends BtrfsToS3Error {
+export class ThawTierError extends BtrfsToS3Error {
   readonly keys: readonly string[];
 
   constructor(tier: string, keys: readonly string[]) {

@@ -1,4 +1,4 @@
-import { RestorePendingError } from '@org/btrfs-s3-core';
+import { ThawPendingError } from '@org/btrfs-s3-core';
 import { FakeClock, FakeObjectS3, headedKeys, rejection, restoredKeys, storeArchive, thaw } from '../__fakes__/thaw-harness';
 
 const KEYS = ['standard', 'glacier', 'deep', 'it-archive'];
@@ -30,7 +30,7 @@ describe('thawObjects: waiting for thaws', () => {
     expect(headedKeys(fake).filter((key) => key === 'glacier')).toHaveLength(5);
   });
 
-  it('gives up after timeoutMs with RestorePendingError naming what is still thawing, without re-requesting', async () => {
+  it('gives up after timeoutMs with ThawPendingError naming what is still thawing, without re-requesting', async () => {
     const fake = new FakeObjectS3();
     storeArchive(fake);
     const clock = new FakeClock();
@@ -40,7 +40,7 @@ describe('thawObjects: waiting for thaws', () => {
 
     const error = await rejection(thaw(fake, clock, KEYS, { timeoutMs: 5000 }).outcome);
 
-    expect(error).toBeInstanceOf(RestorePendingError);
+    expect(error).toBeInstanceOf(ThawPendingError);
     expect(error).toMatchObject({ ready: 2, total: 4, exitCode: 5 });
     expect(error).toHaveProperty(
       'message',

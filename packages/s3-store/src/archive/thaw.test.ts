@@ -1,8 +1,8 @@
 import { HeadObjectCommand, RestoreObjectCommand } from '@aws-sdk/client-s3';
-import { RestorePendingError } from '@org/btrfs-s3-core';
+import { ThawPendingError } from '@org/btrfs-s3-core';
 import { s3Error } from '../__fakes__/fake-s3';
 import { ALL_KEYS, ARCHIVED_KEYS, FakeClock, FakeObjectS3, headedKeys, READY_KEYS, rejection, restoredKeys, storeArchive, thaw } from '../__fakes__/thaw-harness';
-import { ArchiveThawError, RestoreTierError } from './errors';
+import { ArchiveThawError, ThawTierError } from './errors';
 import type { ThawRetryEvent } from './types';
 
 describe('thawObjects: requesting thaws', () => {
@@ -17,7 +17,7 @@ describe('thawObjects: requesting thaws', () => {
     const firstRestore = fake.commands.findIndex((command) => command instanceof RestoreObjectCommand);
     expect(lastHead).toBeLessThan(firstRestore);
     expect([...headedKeys(fake)].sort()).toEqual([...ALL_KEYS].sort());
-    expect(error).toBeInstanceOf(RestorePendingError);
+    expect(error).toBeInstanceOf(ThawPendingError);
     expect(error).toMatchObject({ ready: READY_KEYS.length, total: ALL_KEYS.length, exitCode: 5 });
     expect(error).toHaveProperty('message', '4 of 8 archived objects are readable; thaw requested for 3, 1 already running; run the same restore again later to continue');
   });
@@ -142,7 +142,7 @@ describe('thawObjects: requesting thaws', () => {
 
     const error = await rejection(thaw(fake, new FakeClock(), ALL_KEYS, { tier: 'Expedited' }).outcome);
 
-    expect(error).toBeInstanceOf(RestoreTierError);
+    expect(error).toBeInstanceOf(ThawTierError);
     expect(error).toMatchObject({ keys: ['deep'], exitCode: 2 });
     expect(restoredKeys(fake)).toEqual([]);
   });

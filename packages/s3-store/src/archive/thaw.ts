@@ -1,10 +1,10 @@
 import { HeadObjectCommand, RestoreObjectCommand } from '@aws-sdk/client-s3';
-import { RestorePendingError } from '@org/btrfs-s3-core';
+import { ThawPendingError } from '@org/btrfs-s3-core';
 import { mapBounded } from '../bounded';
 import { abortableSleep, withRetry } from '../retry';
 import { isS3Error } from '../s3-errors';
 import { type ArchiveClassification, type ArchiveState, classifyArchiveState } from './classify';
-import { ArchiveThawError, RestoreTierError } from './errors';
+import { ArchiveThawError, ThawTierError } from './errors';
 import type { ArchiveClient, ThawOptions, ThawResult } from './types';
 
 const DEFAULTS = {
@@ -32,11 +32,11 @@ const isReady = (object: Tracked) => object.state === 'readable' || object.state
  * reporting progress, until every object is readable at once; a restored copy that
  * expired meanwhile is requested again.
  *
- * Resolves once every object is readable. Rejects with RestorePendingError (exit code
+ * Resolves once every object is readable. Rejects with ThawPendingError (exit code
  * 5) when `waitForRestore` is false and something is still thawing, or when
  * `timeoutMs` passes; a later call continues without re-requesting running thaws.
  * Rejects with ArchiveThawError naming the key when a call fails permanently, and
- * with RestoreTierError (nothing requested) for Expedited on DEEP_ARCHIVE objects.
+ * with ThawTierError (nothing requested) for Expedited on DEEP_ARCHIVE objects.
  */
 export async function thawObjects(client: ArchiveClient, bucket: string, keys: readonly string[], options: ThawOptions = {}): Promise<ThawResult> {
   return new Thaw(client, bucket, options).run([...new Set(keys)]);
@@ -128,8 +128,8 @@ class Thaw {
     return { total: objects.length, requested: this.requested, ready: objects.filter(isReady).length };
   }
 
-  private pending(objects: readonly Tracked[], detail: string): RestorePendingError {
-    return new RestorePendingError(objects.filter(isReady).length, objects.length, detail);
+  private pending(objects: readonly Tracked[], detail: string): ThawPendingError {
+    return new ThawPendingError(objects.filter(isReady).length, objects.length, detail);
   }
 
   /** Sends RestoreObject for every object that needs one, after checking the tier suits all of them. */
@@ -137,7 +137,7 @@ class Thaw {
     const needed = objects.filter((object) => object.state === 'needs-restore');
     const { tier } = this.settings;
     const refused = needed.filter((object) => tier === 'Expedited' && object.classification.deepArchive);
-    if (refused.length > 0) throw new RestoreTierError(tier, refused.map((object) => object.key));
+    if (refused.length > 0) throw new ThawTierError(tier, refused.map((object) => object.key));
     await mapBounded(needed, this.settings.concurrency, async (object) => {
       object.state = await this.restore(object);
     });

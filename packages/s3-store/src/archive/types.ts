@@ -48,9 +48,9 @@ export interface ThawOptions {
   readonly tier?: RestoreTier;
   /** Days a thawed copy stays readable (default 7). Not sent for Intelligent-Tiering, whose thawed objects do not expire. */
   readonly days?: number;
-  /** `restore.wait_for_restore` (default true). With false, the thaw is requested and the call rejects with RestorePendingError unless everything is readable already. */
+  /** `restore.wait_for_restore` (default true). With false, the thaw is requested and the call rejects with ThawPendingError unless everything is readable already. */
   readonly waitForRestore?: boolean;
-  /** `restore.restore_timeout_seconds` in ms (default 72 h): how long to wait before rejecting with RestorePendingError. */
+  /** `restore.restore_timeout_seconds` in ms (default 72 h): how long to wait before rejecting with ThawPendingError. */
   readonly timeoutMs?: number;
   /** HeadObject/RestoreObject calls in flight (default 8). */
   readonly concurrency?: number;

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { mapBounded } from '../bounded';
 import { downloadVerifiedStream } from '../download/download-verified-stream';
-import { DownloadError, DownloadVerificationError, type VerificationSubject } from '../download/errors';
+import { DownloadError, ChecksumMismatchError, type VerificationSubject } from '../download/errors';
 import type { RangedGetOutput } from '../download/types';
 import { S3StoreError } from '../object-store';
 import { type RetrySettings, withRetry } from '../retry';
@@ -136,7 +136,7 @@ async function readChunk(
     return { key: chunk.key, status: 'ok', size: chunk.size, storageClass, read: true };
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    if (error instanceof DownloadVerificationError) {
+    if (error instanceof ChecksumMismatchError) {
       return { key: chunk.key, status: 'hash-mismatch', subject: error.subject, partNumber: error.partNumber, expected: error.expected, actual: error.actual, storageClass };
     }
     if (error instanceof DownloadError && isS3Error(error.cause, 'InvalidObjectState')) return { key: chunk.key, status: 'archived', storageClass };

@@ -2,7 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { download, FakeObjectS3, receive, storeStream } from '../__fakes__/download-harness';
 import { chunkKey, sha256 } from '../__fakes__/upload-harness';
 import { downloadVerifiedStream } from './download-verified-stream';
-import { DownloadPlanError, DownloadVerificationError } from './errors';
+import { DownloadPlanError, ChecksumMismatchError } from './errors';
 
 const rangesOf = (fake: FakeObjectS3, key: string) => fake.of(GetObjectCommand).flatMap(({ input }) => (input.Key === key ? [input.Range] : []));
 
@@ -66,7 +66,7 @@ describe('downloadVerifiedStream', () => {
   it('errors an empty chunk list whose stream hash is not that of no bytes', async () => {
     const fake = new FakeObjectS3();
     const received = await receive(download(fake, { chunks: [], streamSha256: 'a'.repeat(64) }));
-    expect(received.error).toBeInstanceOf(DownloadVerificationError);
+    expect(received.error).toBeInstanceOf(ChecksumMismatchError);
     expect(received.error).toMatchObject({ subject: 'stream sha256', expected: 'a'.repeat(64), actual: sha256(Buffer.alloc(0)) });
   });
 

@@ -2,8 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { addAbortSignal, Readable } from 'node:stream';
 import { withRetry } from '../retry';
-import { DownloadError, DownloadVerificationError } from './errors';
-import type { FetchContext } from './fetch-part';
+import { DownloadError, ChecksumMismatchError } from './errors';
+import type { FetchContext } from './fetch-slice';
 import { type PartRange, planDownload } from './plan';
 import { SliceWindow } from './slice-window';
 import type { DownloadOptions, DownloadParams } from './types';
@@ -19,7 +19,7 @@ const DEFAULT_RANGE_BYTES = 16 * 1024 * 1024;
  * `btrfs receive`. No byte that fails verification is emitted: each part is checked
  * against its SHA-256 before any of it is pushed, each chunk's hash before its last
  * part is pushed, and the whole stream's hash before the final part is; a mismatch
- * errors the stream (DownloadVerificationError) instead of ending it.
+ * errors the stream (ChecksumMismatchError) instead of ending it.
  *
  * Fetching follows the consumer: at most two parts' worth of bytes (or `concurrency`
  * slices, if more) are in flight or held, the part being handed over included, and
@@ -122,7 +122,7 @@ class VerifiedDownload extends Readable {
         onRetry: (event) => onRetry?.({ ...event, key: part.key, partNumber: part.partNumber }),
       });
     } catch (error) {
-      if (error instanceof DownloadVerificationError || signal.aborted) throw error;
+      if (error instanceof ChecksumMismatchError || signal.aborted) throw error;
       throw new DownloadError(part.key, part.partNumber, error);
     }
   }
@@ -148,7 +148,7 @@ async function* verifiedParts(window: SliceWindow, plan: readonly PartRange[], s
       }
     }
     const actual = partHash.digest('hex');
-    if (actual !== part.sha256) throw new DownloadVerificationError({ subject: 'part sha256', key: part.key, partNumber: part.partNumber, expected: part.sha256, actual });
+    if (actual !== part.sha256) throw new ChecksumMismatchError({ subject: 'part sha256', key: part.key, partNumber: part.partNumber, expected: part.sha256, actual });
     for (const piece of pieces) {
       streamHash?.update(piece);
       chunkHash.update(piece);
@@ -156,7 +156,7 @@ async function* verifiedParts(window: SliceWindow, plan: readonly PartRange[], s
     if (part.lastOfChunk) {
       streamHash ??= chunkHash.copy();
       const chunkActual = chunkHash.digest('hex');
-      if (chunkActual !== part.chunkSha256) throw new DownloadVerificationError({ subject: 'chunk sha256', key: part.key, expected: part.chunkSha256, actual: chunkActual });
+      if (chunkActual !== part.chunkSha256) throw new ChecksumMismatchError({ subject: 'chunk sha256', key: part.key, expected: part.chunkSha256, actual: chunkActual });
       chunkHash = createHash('sha256');
     }
     if (index === plan.length - 1) checkStream((streamHash ?? chunkHash).digest('hex'), streamSha256);
@@ -167,5 +167,5 @@ async function* verifiedParts(window: SliceWindow, plan: readonly PartRange[], s
 }
 
 function checkStream(actual: string, expected: string): void {
-  if (actual !== expected) throw new DownloadVerificationError({ subject: 'stream sha256', expected, actual });
+  if (actual !== expected) throw new ChecksumMismatchError({ subject: 'stream sha256', expected, actual });
 }

@@ -34,7 +34,7 @@ function where(failure: Pick<VerificationFailure, 'key' | 'partNumber'>): string
  * on: a part's bytes are checked before any is emitted, and a chunk's or the stream's
  * hash before its last part is.
  */
-export class DownloadVerificationError extends BtrfsToS3Error {
+export class ChecksumMismatchError extends BtrfsToS3Error {
   readonly subject: VerificationSubject;
   readonly key: string | undefined;
   readonly partNumber: number | undefined;

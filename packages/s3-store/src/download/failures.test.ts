@@ -5,7 +5,7 @@ import { download, FakeObjectS3, flipByte, receive, storeStream } from '../__fak
 import { s3Error } from '../__fakes__/fake-s3';
 import { piecesOf } from '../__fakes__/fake-s3-objects';
 import { chunkKey, deferred, sha256 } from '../__fakes__/upload-harness';
-import { DownloadError, DownloadVerificationError } from './errors';
+import { DownloadError, ChecksumMismatchError } from './errors';
 import type { DownloadRetryEvent } from './types';
 
 const PART = 64;
@@ -57,7 +57,7 @@ describe('downloadVerifiedStream: retries and cancellation', () => {
     const received = await receive(download(fake, stored));
 
     expect(getsOf(fake, chunkKey(1), SECOND_PART)).toHaveLength(2);
-    expect(received.error).toBeInstanceOf(DownloadVerificationError);
+    expect(received.error).toBeInstanceOf(ChecksumMismatchError);
     expect(received.error).toMatchObject({ subject: 'part sha256', key: chunkKey(1), partNumber: 2, expected: stored.chunks[1]?.parts[1]?.sha256 });
     expect(received.bytes.equals(stored.data.subarray(0, 5 * PART))).toBe(true);
   });

@@ -1,12 +1,12 @@
-import { type FetchContext, fetchSlice, type PartSlice } from './fetch-part';
+import { type FetchContext, fetchSlice, type PartSlice } from './fetch-slice';
 import type { PartRange } from './plan';
 
 /**
  * Bytes fetched and not yet taken are at most two parts' worth (the part being handed
- * over and the next), or `concurrency` slices when parts are small. More buys nothing
- * while the store, not `btrfs receive`, is the slower side, and every byte held is
- * memory first touched: holding `concurrency` parts (512 MiB at the defaults) cost a
- * restore about 250 MiB more peak RSS, and more time.
+ * over and the next), or `concurrency` slices when parts are small. Two keep every GET
+ * busy; more buy nothing while the store, not `btrfs receive`, is the slower side, and
+ * every byte held is memory first touched, which costs time as well as peak RSS
+ * (docs/performance.md, "Two parts held, not four").
  */
 const HELD_PARTS = 2;
 

@@ -20,13 +20,17 @@ export interface ObjectReadClient {
 }
 
 /** What is downloaded: required, kept apart from the tuning knobs (as the uploader does). */
-export interface DownloadParams {
-  readonly client: ObjectReadClient;
-  readonly bucket: string;
+export interface DownloadRequest {
   /** A manifest's `chunks`, in stream order, each with its parts' sizes and SHA-256. */
   readonly chunks: readonly ManifestChunk[];
   /** The manifest's `restore.stream_sha256`: the whole stream is checked against it before its last part is passed on. */
   readonly streamSha256: string;
+}
+
+/** What is downloaded and from where; S3Bucket supplies the where. */
+export interface DownloadParams extends DownloadRequest {
+  readonly client: ObjectReadClient;
+  readonly bucket: string;
 }
 
 /** A retry of one ranged GET, with what it was for. */

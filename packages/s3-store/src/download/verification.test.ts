@@ -2,7 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { download, FakeObjectS3, flipByte, receive, storeStream, type StoredStream } from '../__fakes__/download-harness';
 import { s3Error } from '../__fakes__/fake-s3';
 import { chunkKey, deferred, sha256 } from '../__fakes__/upload-harness';
-import { DownloadError, DownloadVerificationError } from './errors';
+import { DownloadError, ChecksumMismatchError } from './errors';
 
 const PART = 64;
 const LAYOUT = { chunkSize: 4 * PART, partSize: PART };
@@ -27,7 +27,7 @@ describe('downloadVerifiedStream: verification', () => {
 
     const received = await receive(download(fake, stored, { concurrency: 4 }));
 
-    expect(received.error).toBeInstanceOf(DownloadVerificationError);
+    expect(received.error).toBeInstanceOf(ChecksumMismatchError);
     expect(received.error).toMatchObject({ subject: 'part sha256', key: chunkKey(1), partNumber: 2, expected, actual, exitCode: 1 });
     expect(received.error).toHaveProperty('message', `verification of s3://…/${chunkKey(1)} part 2 failed: part sha256 expected ${expected}, got ${actual}; none of the part was passed on`);
     expect(received.bytes.equals(before(stored, 1, PART))).toBe(true);
@@ -55,7 +55,7 @@ describe('downloadVerifiedStream: verification', () => {
 
     const received = await receive(stream);
 
-    expect(received.error).toBeInstanceOf(DownloadVerificationError);
+    expect(received.error).toBeInstanceOf(ChecksumMismatchError);
     expect(received.error).toMatchObject({ subject: 'stream sha256', key: undefined, expected: '0'.repeat(64), actual: stored.streamSha256 });
     expect(received.error).toHaveProperty('message', expect.stringContaining('verification of the whole stream failed'));
     expect(received.bytes.equals(stored.data.subarray(0, 10 * PART))).toBe(true);

@@ -85,12 +85,7 @@ ${extra}
       partSizeBytes: 16 * MiB,
       concurrency: 3,
       maxObjectSizeBytes: 5 * TiB,
-      retry: { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000 },
     });
-  });
-
-  it('maps the retry keys to the retry policy of every part', () => {
-    expect(uploadOptionsFromConfig(config('retry_attempts = 8\nretry_base_seconds = 0.5\nretry_cap_seconds = 4')).retry).toEqual({ attempts: 8, baseDelayMs: 500, maxDelayMs: 4000 });
   });
 
   it('adds the spool from [global] when s3.spool_enabled', () => {

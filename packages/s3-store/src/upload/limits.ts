@@ -1,5 +1,5 @@
 import { type Config, GiB, MiB, S3_LIMITS } from '@org/btrfs-s3-core';
-import { retryPolicyFromConfig } from '../retry';
+import type { BucketUploadOptions } from '../s3-bucket';
 import { UploadLimitError } from './errors';
 import type { ChunkedUploadOptions, SpoolOptions } from './types';
 
@@ -50,15 +50,17 @@ export function resolveLayout(options: ChunkedUploadOptions): UploadLayout {
   return { chunkSizeBytes, partSizeBytes, concurrency, ...(spool === undefined ? {} : { spool }) };
 }
 
-/** The uploader's options as the validated config sets them (`[s3]` and the spool keys of `[global]`). */
-export function uploadOptionsFromConfig(config: Pick<Config, 's3' | 'global'>): ChunkedUploadOptions {
+/**
+ * The uploader's options as the validated config sets them (`[s3]` and the spool keys
+ * of `[global]`), for S3Bucket.uploadChunkedStream; the bucket adds the retry policy.
+ */
+export function uploadOptionsFromConfig(config: Pick<Config, 's3' | 'global'>): BucketUploadOptions {
   const { s3, global } = config;
   return {
     chunkSizeBytes: s3.chunk_size_bytes,
     partSizeBytes: s3.part_size_bytes,
     concurrency: s3.concurrency,
     maxObjectSizeBytes: s3.max_object_size_bytes,
-    retry: retryPolicyFromConfig(s3),
     ...(s3.spool_enabled ? { spool: { dir: global.spool_dir, maxBytes: global.spool_size_bytes } } : {}),
   };
 }

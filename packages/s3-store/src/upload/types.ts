@@ -37,15 +37,19 @@ export interface MultipartClient {
   send(command: ListMultipartUploadsCommand, options?: SendOptions): Promise<ListMultipartUploadsCommandOutput>;
 }
 
-/** What is uploaded and where: required, kept apart from the tuning knobs (as lib-storage does). */
-export interface ChunkedUploadParams {
-  readonly client: MultipartClient;
-  readonly bucket: string;
+/** What is uploaded: required, kept apart from the tuning knobs (as lib-storage does). */
+export interface ChunkedUploadRequest {
   /** Read exactly once; destroyed when the upload fails, so a producer such as `btrfs send` stops. */
   readonly source: Readable;
   /** The object key of the chunk with this 0-based index, e.g. `.../chunks/part-00000.bin`. */
   readonly keyForChunk: (index: number) => string;
   readonly storageClass: StorageClass;
+}
+
+/** What is uploaded and where; S3Bucket supplies the where. */
+export interface ChunkedUploadParams extends ChunkedUploadRequest {
+  readonly client: MultipartClient;
+  readonly bucket: string;
   /** `AES256` puts `x-amz-server-side-encryption: AES256` on every CreateMultipartUpload. */
   readonly sse: Config['s3']['sse'];
 }

@@ -5,7 +5,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { abortStaleMultipartUploads, ChunkUploadError, uploadChunkedStream } from '../../src';
+import { abortStaleMultipartUploads } from '../../src/stale-multipart';
+import { ChunkUploadError } from '../../src/upload/errors';
+import { uploadChunkedStream } from '../../src/upload/upload-chunked-stream';
 import { gatewayScope, getBytes, incompleteUploads, streamOf } from './gateway';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');

@@ -4,7 +4,8 @@ import { testGateway } from '@org/testenv';
 import { randomUUID } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
-import { abortStaleMultipartUploads, createS3Client } from '../../src';
+import { createS3Client } from '../../src/client';
+import { abortStaleMultipartUploads } from '../../src/stale-multipart';
 
 /** The `[s3]` config of the test gateway, parsed like a user's file. */
 export function gatewayS3Config() {

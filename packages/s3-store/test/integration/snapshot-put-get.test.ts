@@ -4,7 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { createS3Client, S3ObjectStore } from '../../src';
+import { S3Bucket } from '../../src';
+import { createS3Client } from '../../src/client';
 import { gatewayS3Config } from './gateway';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -13,7 +14,7 @@ describe('real Btrfs and the real gateway', () => {
   it('snapshots a subvolume read-only and round-trips its bytes through S3 with SSE and a storage class', async () => {
     const s3 = gatewayS3Config();
     const client = createS3Client(s3);
-    const store = new S3ObjectStore(client, s3);
+    const store = new S3Bucket(client, s3);
     const payload = randomBytes(3 * 1024 * 1024 + 17);
 
     await withLoopBtrfs(async (mnt) => {
@@ -41,12 +42,14 @@ describe('real Btrfs and the real gateway', () => {
   it('tells missing objects apart and names the operation and key when one is read', async () => {
     const s3 = gatewayS3Config();
     const client = createS3Client(s3);
-    const store = new S3ObjectStore(client, s3);
+    const store = new S3Bucket(client, s3);
     await expect(store.getObject('it/does-not-exist')).rejects.toThrow(/^S3 GetObject s3:\/\/…\/it\/does-not-exist failed: NoSuchKey \(HTTP 404\)/);
     expect(await store.objectExists('it/does-not-exist')).toBe(false);
     await store.putObject('it/small.json', '{"a":1}', { storageClass: 'STANDARD' });
     expect(await store.objectExists('it/small.json')).toBe(true);
     expect(await text(await store.getObject('it/small.json'))).toBe('{"a":1}');
+    expect(await store.readTextIfExists('it/small.json')).toBe('{"a":1}');
+    expect(await store.readTextIfExists('it/does-not-exist')).toBeUndefined();
     client.destroy();
   });
 });

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChunkUploadError, SpoolFullError, uploadChunkedStream } from '../../src';
+import { ChunkUploadError, SpoolFullError } from '../../src/upload/errors';
+import { uploadChunkedStream } from '../../src/upload/upload-chunked-stream';
 import { gatewayScope, incompleteUploads, streamOf } from './gateway';
 
 describe('disk spool on a full filesystem', () => {

@@ -1,5 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { thawObjects } from '../../src';
+import { thawObjects } from '../../src/archive/thaw';
 import { gatewayScope } from './gateway';
 
 describe('archive thaw against the real gateway', () => {
@@ -10,7 +10,7 @@ describe('archive thaw against the real gateway', () => {
       for (const key of keys) await scope.client.send(new PutObjectCommand({ Bucket: scope.bucket, Key: key, Body: Buffer.from(key), StorageClass: 'STANDARD' }));
       const progress: Array<{ ready: number; total: number }> = [];
 
-      // waitForRestore false: anything classified as archived would reject with RestorePendingError.
+      // waitForRestore false: anything classified as archived would reject with ThawPendingError.
       const result = await thawObjects(scope.client, scope.bucket, keys, { waitForRestore: false, onProgress: (report) => progress.push(report) });
 
       expect(result).toEqual({ total: 2, requested: 0, ready: 2 });

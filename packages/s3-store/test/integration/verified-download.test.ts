@@ -2,7 +2,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type ManifestChunk, MiB } from '@org/btrfs-s3-core';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { DownloadVerificationError, downloadVerifiedStream, uploadChunkedStream } from '../../src';
+import { downloadVerifiedStream } from '../../src/download/download-verified-stream';
+import { ChecksumMismatchError } from '../../src/download/errors';
+import { uploadChunkedStream } from '../../src/upload/upload-chunked-stream';
 import { gatewayScope, getBytes, streamOf } from './gateway';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -72,7 +74,7 @@ describe('verified download against the real gateway', () => {
 
       const expected = target.parts[1]?.sha256;
       const actual = sha256(object.subarray(5 * MiB, 10 * MiB));
-      expect(received.error).toBeInstanceOf(DownloadVerificationError);
+      expect(received.error).toBeInstanceOf(ChecksumMismatchError);
       expect(received.error).toMatchObject({ subject: 'part sha256', key: target.key, partNumber: 2, expected, actual });
       expect(received.error).toHaveProperty('message', expect.stringContaining(`s3://…/${target.key} part 2 failed: part sha256 expected ${expected}, got ${actual}`));
       // Chunk 0 and part 1 of chunk 1, verified; nothing of part 2 or after.

@@ -1,7 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { addAbortSignal, Readable } from 'node:stream';
 import { isS3Error } from '../s3-errors';
-import { DownloadVerificationError } from './errors';
+import { ChecksumMismatchError } from './errors';
 import type { PartRange } from './plan';
 import type { ObjectReadClient, RangedGetOutput } from './types';
 
@@ -33,9 +33,8 @@ export interface PartSlice {
  * slice. Hashing is the caller's, as the slices come in, in order.
  *
  * The pieces are kept as they arrived rather than copied into one part-sized buffer:
- * a fresh buffer of 128 MiB per part costs a page fault per 4 KiB on first write,
- * which on a virtual machine was most of a restore's CPU time (and the copy itself
- * the rest). The memory held is the same.
+ * the memory held is the same, and a fresh part-sized buffer costs the first touch of
+ * every page of it plus the copy (docs/performance.md).
  */
 export function fetchSlice(ctx: FetchContext, slice: PartSlice): Promise<Buffer[]> {
   return ctx.retry(slice.part, () => readRange(ctx, slice.part, slice.start, slice.length));
@@ -51,7 +50,7 @@ export function objectSizeOf(contentRange: string | undefined): number | undefin
 async function readRange(ctx: FetchContext, part: PartRange, startInPart: number, length: number): Promise<Buffer[]> {
   const first = part.offset + startInPart;
   const sizeError = (subject: 'part size' | 'object size', actual: string) =>
-    new DownloadVerificationError({ subject, key: part.key, partNumber: part.partNumber, expected: String(subject === 'part size' ? part.size : part.chunkSize), actual });
+    new ChecksumMismatchError({ subject, key: part.key, partNumber: part.partNumber, expected: String(subject === 'part size' ? part.size : part.chunkSize), actual });
   let response: RangedGetOutput;
   try {
     response = await ctx.client.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: part.key, Range: `bytes=${first}-${first + length - 1}` }), { abortSignal: ctx.signal });

@@ -1,0 +1,95 @@
+import { CompleteMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { ProgressEvent } from '@org/btrfs-s3-core';
+import { FakeBtrfsWorld } from './__fakes__/fake-btrfs';
+import { BackupHost, DAY_MS } from './__fakes__/harness';
+import { type Failpoint, runBackup } from './index';
+
+/** The keys of every object the bucket made visible, in order: completed chunk uploads and single PUTs. */
+function publishedKeys(host: BackupHost): string[] {
+  return host.bucket.commands.flatMap((command) => {
+    if (command instanceof CompleteMultipartUploadCommand || command instanceof PutObjectCommand) return [command.input.Key ?? ''];
+    return [];
+  });
+}
+
+describe('runBackup publishing', () => {
+  let host: BackupHost;
+  beforeEach(() => {
+    host = new BackupHost();
+  });
+  afterEach(() => host.cleanup());
+
+  it('completes every chunk object, then writes manifest.json, then current.json', async () => {
+    const result = await runBackup({ config: host.config, deps: host.deps() });
+
+    const [outcome] = result.outcomes;
+    if (outcome?.result !== 'published') throw new Error(`expected a published outcome, got ${JSON.stringify(outcome)}`);
+    const manifest = host.manifest(outcome.manifestKey);
+    expect(manifest.chunks.length).toBeGreaterThan(1);
+    expect(publishedKeys(host)).toEqual([...manifest.chunks.map((chunk) => chunk.key), outcome.manifestKey, host.pointerKey('data')]);
+    expect(host.current('data')).toBe(outcome.manifestKey);
+  });
+
+  it('records the stream btrfs send wrote: its chunks concatenated are the stream', async () => {
+    await runBackup({ config: host.config, deps: host.deps() });
+
+    const manifest = host.manifest(host.current('data') ?? '');
+    const stored = Buffer.concat(manifest.chunks.map((chunk) => host.bucket.objects.get(chunk.key)?.bytes ?? Buffer.alloc(0)));
+    expect(stored).toEqual(FakeBtrfsWorld.streamOf(manifest.snapshot.path));
+    expect(manifest.total_bytes).toBe(stored.length);
+  });
+
+  it('writes the state file only after current.json names the new backup', async () => {
+    await runBackup({ config: host.config, deps: host.deps() });
+    const first = host.current('data');
+    host.advance(8 * DAY_MS); // incremental_every_days defaults to 7
+
+    const seen: Array<{ at: Failpoint; pointer: string | undefined; state: string | undefined }> = [];
+    host.failpoint = (at) => {
+      if (at === 'backup:manifest-written' || at === 'backup:pointer-written') seen.push({ at, pointer: host.current('data'), state: host.state()?.subvolumes.data?.last_manifest });
+    };
+    const result = await runBackup({ config: host.config, deps: host.deps() });
+
+    const second = result.outcomes[0]?.result === 'published' ? result.outcomes[0].manifestKey : undefined;
+    expect(second).toMatch(/\/inc\/\d{8}T\d{6}Z\/manifest\.json$/);
+    expect(seen).toEqual([
+      { at: 'backup:manifest-written', pointer: first, state: first },
+      { at: 'backup:pointer-written', pointer: second, state: first },
+    ]);
+    expect(host.state()?.subvolumes.data?.last_manifest).toBe(second);
+  });
+});
+
+describe('runBackup without a logger', () => {
+  let host: BackupHost;
+  beforeEach(() => {
+    host = new BackupHost();
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    host.cleanup();
+  });
+
+  it('writes nothing to stdout, stderr or the console during a successful run', async () => {
+    // Making the S3 client had the SDK warn that this Node is old; Node prints a warning on a later tick. Let it out first: it is not the library's.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const writes = [jest.spyOn(process.stdout, 'write'), jest.spyOn(process.stderr, 'write')];
+    const consoles = (['log', 'info', 'warn', 'error', 'debug'] as const).map((method) => jest.spyOn(console, method));
+
+    const result = await runBackup({ config: host.config, deps: host.deps() });
+
+    expect(result.outcomes.map((outcome) => outcome.result)).toEqual(['published']);
+    for (const spy of [...writes, ...consoles]) expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('reports the upload through onProgress, ending with one done event carrying every byte', async () => {
+    const events: ProgressEvent[] = [];
+    await runBackup({ config: host.config, deps: host.deps(), onProgress: (event) => events.push(event) });
+
+    const manifest = host.manifest(host.current('data') ?? '');
+    expect(events.length).toBeGreaterThan(1);
+    expect(events.every((event) => event.phase === 'upload' && event.subvolume === 'data')).toBe(true);
+    expect(events.filter((event) => event.done)).toHaveLength(1);
+    expect(events.at(-1)).toEqual({ phase: 'upload', subvolume: 'data', label: 'data', bytes: manifest.total_bytes, done: true });
+  });
+});
