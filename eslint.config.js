@@ -27,7 +27,10 @@ module.exports = tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/packages/*/src/**', '**/apps/*/src/**', '../../*/src/**', '../../../*/src/**'], message: 'Import the package by name, not its src/.' },
+            {
+              group: ['**/packages/*/src/**', '**/apps/*/src/**', '../../*/src/**', '../../../*/src/**'],
+              message: 'Import the package by name, not its src/.',
+            },
             { group: ['@org/*/src/**', '@org/*/dist/**', 'btrfs-to-s3/**'], message: 'Import the package entry point only.' },
           ],
         },

@@ -7,9 +7,7 @@ const path = require('node:path');
 module.exports = function jestConfig(options = {}) {
   const config = {
     testEnvironment: 'node',
-    roots: ['<rootDir>/src', '<rootDir>/test'].filter((dir) =>
-      require('node:fs').existsSync(dir.replace('<rootDir>', process.cwd())),
-    ),
+    roots: ['<rootDir>/src', '<rootDir>/test'].filter((dir) => require('node:fs').existsSync(dir.replace('<rootDir>', process.cwd()))),
     testMatch: ['**/*.test.ts'],
     transform: {
       '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],

@@ -18,6 +18,8 @@ set +a
 export TURBO_TELEMETRY_DISABLED=1
 status=0
 pnpm turbo run lint typecheck test --continue || status=$?
+# One format, settled by Prettier (.prettierrc.json); `pnpm format` rewrites.
+pnpm exec prettier --check --log-level warn "**/*.{ts,js}" || status=1
 # The public API of each package is recorded; an unintended change fails here.
 bash scripts/api.sh check || status=1
 exit "$status"

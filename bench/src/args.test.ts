@@ -22,8 +22,18 @@ describe('parseBenchArgs', () => {
   });
 
   it('takes the options, with or without the -- pnpm passes through', () => {
-    expect(parseBenchArgs(['--', '--size', '256M', '--rounds', '1', '--work', '/tmp/w', '--skip-profile'])).toEqual({ sizeBytes: 256 * 2 ** 20, rounds: 1, reportOnly: false, profile: false, workDir: '/tmp/w' });
-    expect(parseBenchArgs(['--report-only', '--results', 'r.json', '--docs', 'out'])).toMatchObject({ reportOnly: true, resultsPath: 'r.json', docsDir: 'out' });
+    expect(parseBenchArgs(['--', '--size', '256M', '--rounds', '1', '--work', '/tmp/w', '--skip-profile'])).toEqual({
+      sizeBytes: 256 * 2 ** 20,
+      rounds: 1,
+      reportOnly: false,
+      profile: false,
+      workDir: '/tmp/w',
+    });
+    expect(parseBenchArgs(['--report-only', '--results', 'r.json', '--docs', 'out'])).toMatchObject({
+      reportOnly: true,
+      resultsPath: 'r.json',
+      docsDir: 'out',
+    });
   });
 
   it.each([[['--rounds', '0']], [['--rounds', 'x']], [['--bogus']], [['extra']]])('refuses %p', (args) => {

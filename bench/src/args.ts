@@ -58,7 +58,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   }
   if (values.help) throw new UsageError('');
   const rounds = Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new UsageError(`--rounds: "${values.rounds}" is not a whole number from 1 to 20`);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20)
+    throw new UsageError(`--rounds: "${values.rounds}" is not a whole number from 1 to 20`);
   return {
     sizeBytes: parseSize(values.size),
     rounds,

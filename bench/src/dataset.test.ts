@@ -1,7 +1,19 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { changeDataset, fill, LARGE_MAX, LARGE_MIN, planDataset, planTotals, RandomSource, seededRandom, SMALL_MAX, SMALL_MIN, writeDataset } from './dataset';
+import {
+  changeDataset,
+  fill,
+  LARGE_MAX,
+  LARGE_MIN,
+  planDataset,
+  planTotals,
+  RandomSource,
+  seededRandom,
+  SMALL_MAX,
+  SMALL_MIN,
+  writeDataset,
+} from './dataset';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;

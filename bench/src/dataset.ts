@@ -83,11 +83,23 @@ export function planDataset(sizeBytes: number, seed = 8): DatasetPlan {
   };
 }
 
-export function planTotals(plan: DatasetPlan): { bytes: number; largeFiles: number; largeBytes: number; smallFiles: number; smallBytes: number } {
+export function planTotals(plan: DatasetPlan): {
+  bytes: number;
+  largeFiles: number;
+  largeBytes: number;
+  smallFiles: number;
+  smallBytes: number;
+} {
   const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
   const large = plan.groups.flatMap((group) => group.large);
   const small = plan.groups.flatMap((group) => group.small);
-  return { bytes: sum(large) + sum(small), largeFiles: large.length, largeBytes: sum(large), smallFiles: small.length, smallBytes: sum(small) };
+  return {
+    bytes: sum(large) + sum(small),
+    largeFiles: large.length,
+    largeBytes: sum(large),
+    smallFiles: small.length,
+    smallBytes: sum(small),
+  };
 }
 
 /** An endless random byte source. */
@@ -177,8 +189,14 @@ export async function changeDataset(root: string, fraction: number, seed: number
   const random = seededRandom(seed);
   const files = await listFiles(root);
   const total = files.reduce((sum, file) => sum + file.size, 0);
-  const large = shuffled(files.filter((file) => file.size > SMALL_MAX), random);
-  const small = shuffled(files.filter((file) => file.size <= SMALL_MAX), random);
+  const large = shuffled(
+    files.filter((file) => file.size > SMALL_MAX),
+    random,
+  );
+  const small = shuffled(
+    files.filter((file) => file.size <= SMALL_MAX),
+    random,
+  );
   let largeLeft = Math.round(total * fraction * (small.length === 0 ? 1 : LARGE_SHARE));
   let smallLeft = Math.round(total * fraction) - largeLeft;
   let changed = 0;

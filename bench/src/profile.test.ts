@@ -54,7 +54,12 @@ describe('summarizeProfiles', () => {
   });
 
   it('ranks functions by self time, leaving out idle', () => {
-    expect(summary.top.map((entry) => entry.name)).toEqual(['digest (native)', '(garbage collector)', 'splitStream upload.js:42 (s3-store)', 'writeRequest index.js:100 (@smithy/node-http-handler)']);
+    expect(summary.top.map((entry) => entry.name)).toEqual([
+      'digest (native)',
+      '(garbage collector)',
+      'splitStream upload.js:42 (s3-store)',
+      'writeRequest index.js:100 (@smithy/node-http-handler)',
+    ]);
   });
 
   it('merges the threads of one run', () => {

@@ -62,7 +62,9 @@ export function frameName(frame: Frame): string {
   if (frame.url === '') return name.startsWith('(') ? name : `${name} (native)`;
   const line = frame.lineNumber + 1;
   if (frame.url.startsWith('node:')) return `${name} ${frame.url}:${line}`;
-  const packageName = /\/node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)\//.exec(frame.url)?.[1] ?? /\/(packages|apps)\/([^/]+)\//.exec(frame.url)?.[2];
+  const packageName =
+    /\/node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)\//.exec(frame.url)?.[1] ??
+    /\/(packages|apps)\/([^/]+)\//.exec(frame.url)?.[2];
   return `${name} ${basename(frame.url)}:${line}${packageName === undefined ? '' : ` (${packageName})`}`;
 }
 

@@ -41,7 +41,14 @@ function results(walls: Partial<Record<ToolId, [number, number, number]>> = {}, 
       const pipeline = tool === 'aws-upload' || tool === 'rclone-upload' || tool === 'aws-restore';
       const streamBytes = tool === 'scale-0.25' ? STREAM / 4 : tool === 'scale-0.5' ? STREAM / 2 : tool === 'inc' ? STREAM / 20 : STREAM;
       runs.push({
-        ...runOf(tool, index + 1, wall, rss[tool] ?? 300 + index, 5 + index, pipeline ? { source: { wallSeconds: wall, userSeconds: 0.5, systemSeconds: 1, maxRssKiB: 4096 } } : {}),
+        ...runOf(
+          tool,
+          index + 1,
+          wall,
+          rss[tool] ?? 300 + index,
+          5 + index,
+          pipeline ? { source: { wallSeconds: wall, userSeconds: 0.5, systemSeconds: 1, maxRssKiB: 4096 } } : {},
+        ),
         streamBytes,
         ...(tool === 'inc' ? { changedBytes: STREAM / 20 } : {}),
       });

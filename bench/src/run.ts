@@ -52,7 +52,8 @@ function log(message: string): void {
   process.stderr.write(`bench [${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}] ${message}\n`);
 }
 
-const run = (command: string, env?: Record<string, string | null>) => sh(command, { signal: abort.signal, ...(env === undefined ? {} : { env }) });
+const run = (command: string, env?: Record<string, string | null>) =>
+  sh(command, { signal: abort.signal, ...(env === undefined ? {} : { env }) });
 
 /** Cleanup steps, run last-in first-out, also after a failure or an interrupt. */
 class Teardown {
@@ -105,7 +106,9 @@ class LocalGateway {
         break;
       } catch (error) {
         if (attempt === 3 || abort.signal.aborted) throw error;
-        log(`  gateway start failed (attempt ${attempt}), starting again: ${error instanceof Error ? error.message.split('\n').slice(-2).join(' ') : String(error)}`);
+        log(
+          `  gateway start failed (attempt ${attempt}), starting again: ${error instanceof Error ? error.message.split('\n').slice(-2).join(' ') : String(error)}`,
+        );
         await sh(`${q(RGW)} stop ${q(dir)}`);
       }
     }
@@ -144,7 +147,9 @@ class LocalGateway {
     await run(awsDelete(this.s3, keyOrPrefix), env);
     const deleted = Date.now();
     await run(`radosgw-admin -c ${q(join(this.dir, 'ceph.conf'))} gc process --include-all`);
-    log(`  deleted ${keyOrPrefix} (${((deleted - start) / 1000).toFixed(1)} s), collected (${((Date.now() - deleted) / 1000).toFixed(1)} s)`);
+    log(
+      `  deleted ${keyOrPrefix} (${((deleted - start) / 1000).toFixed(1)} s), collected (${((Date.now() - deleted) / 1000).toFixed(1)} s)`,
+    );
   }
 }
 
@@ -159,8 +164,10 @@ interface RestoreJson {
 function backupMetrics(stdout: string, expectKind: 'full' | 'inc'): { bytes: number } {
   const parsed = JSON.parse(stdout) as BackupJson;
   const outcome = parsed.outcomes?.[0];
-  if (outcome?.result !== 'published' || outcome.metrics?.bytes === undefined) throw new Error(`backup did not publish: ${stdout.slice(0, 500)}`);
-  if (outcome.metrics.kind !== expectKind) throw new Error(`expected a ${expectKind} backup, the tool ran a ${outcome.metrics.kind ?? 'nothing'}`);
+  if (outcome?.result !== 'published' || outcome.metrics?.bytes === undefined)
+    throw new Error(`backup did not publish: ${stdout.slice(0, 500)}`);
+  if (outcome.metrics.kind !== expectKind)
+    throw new Error(`expected a ${expectKind} backup, the tool ran a ${outcome.metrics.kind ?? 'nothing'}`);
   return { bytes: outcome.metrics.bytes };
 }
 
@@ -209,7 +216,12 @@ async function measure(
   await writeFile(join(bench.logs, `${tool}-r${round}.stderr`), result.stderr);
   const main = parseTimeV(await readFile(files.main, 'utf8'));
   const source = files.source === undefined ? undefined : parseTimeV(await readFile(files.source, 'utf8'));
-  const strip = ({ wallSeconds, userSeconds, systemSeconds, maxRssKiB }: typeof main) => ({ wallSeconds, userSeconds, systemSeconds, maxRssKiB });
+  const strip = ({ wallSeconds, userSeconds, systemSeconds, maxRssKiB }: typeof main) => ({
+    wallSeconds,
+    userSeconds,
+    systemSeconds,
+    maxRssKiB,
+  });
   const record: RunRecord = {
     tool,
     round,
@@ -257,7 +269,12 @@ async function profiled(bench: Bench, tool: ProfiledRun['tool'], args: string, s
   if (profiles.length === 0) throw new Error(`node --cpu-prof wrote no profile in ${dir}`);
   const summary = summarizeProfiles(profiles);
   bench.profiles.push({ tool, wallSeconds: result.wallSeconds, streamBytes: streamBytes(result.stdout), summary });
-  log(`  profiled ${tool}: ${result.wallSeconds.toFixed(2)} s; ${summary.categories.slice(0, 3).map((c) => `${c.name} ${(c.share * 100).toFixed(0)}%`).join(', ')}`);
+  log(
+    `  profiled ${tool}: ${result.wallSeconds.toFixed(2)} s; ${summary.categories
+      .slice(0, 3)
+      .map((c) => `${c.name} ${(c.share * 100).toFixed(0)}%`)
+      .join(', ')}`,
+  );
 }
 
 /** Busy and total jiffies of all cores so far (/proc/stat). */
@@ -289,15 +306,34 @@ async function unitSend(bench: Bench, round: number): Promise<void> {
 async function unitOurs(bench: Bench, round: number): Promise<void> {
   const config = bench.configs.ours;
   const files = timeFiles(bench, 'ours-backup', round, false);
-  const { record } = await measure(bench, 'ours-backup', round, oursBackup(CLI, config.file, files, 'full'), files, bench.ourEnv, (stdout) => backupMetrics(stdout, 'full').bytes);
+  const { record } = await measure(
+    bench,
+    'ours-backup',
+    round,
+    oursBackup(CLI, config.file, files, 'full'),
+    files,
+    bench.ourEnv,
+    (stdout) => backupMetrics(stdout, 'full').bytes,
+  );
   // The comparison restores with --verify none (the peer verifies nothing); one restore with
   // --verify sample, in the first round, shows what the tree comparison adds.
-  const restores: [ToolId, 'none' | 'sample'][] = [['ours-restore', 'none'], ...(round === 1 ? [['ours-restore-sample', 'sample'] as [ToolId, 'sample']] : [])];
+  const restores: [ToolId, 'none' | 'sample'][] = [
+    ['ours-restore', 'none'],
+    ...(round === 1 ? [['ours-restore-sample', 'sample'] as [ToolId, 'sample']] : []),
+  ];
   for (const [tool, verify] of restores) {
     const target = join(bench.mnt, 'restore', `${tool}-r${round}`);
     const restoreFiles = timeFiles(bench, tool, round, false);
     try {
-      await measure(bench, tool, round, oursRestore(CLI, config.file, basename(config.subvolume), target, verify, restoreFiles), restoreFiles, bench.ourEnv, (stdout) => (JSON.parse(stdout) as RestoreJson).bytes ?? record.streamBytes);
+      await measure(
+        bench,
+        tool,
+        round,
+        oursRestore(CLI, config.file, basename(config.subvolume), target, verify, restoreFiles),
+        restoreFiles,
+        bench.ourEnv,
+        (stdout) => (JSON.parse(stdout) as RestoreJson).bytes ?? record.streamBytes,
+      );
     } finally {
       await removeReceived(target);
     }
@@ -308,12 +344,28 @@ async function unitOurs(bench: Bench, round: number): Promise<void> {
 async function unitAws(bench: Bench, round: number): Promise<void> {
   const key = `peers/aws-r${round}.btrfs`;
   const files = timeFiles(bench, 'aws-upload', round, true);
-  await measure(bench, 'aws-upload', round, awsUpload(bench.snapshot, bench.gateway.s3, key, bench.streamBytes, files), files, bench.awsEnv, () => bench.streamBytes);
+  await measure(
+    bench,
+    'aws-upload',
+    round,
+    awsUpload(bench.snapshot, bench.gateway.s3, key, bench.streamBytes, files),
+    files,
+    bench.awsEnv,
+    () => bench.streamBytes,
+  );
   const target = join(bench.mnt, 'restore', `aws-r${round}`);
   await mkdir(target, { recursive: true });
   const restoreFiles = timeFiles(bench, 'aws-restore', round, true);
   try {
-    await measure(bench, 'aws-restore', round, awsRestore(bench.gateway.s3, key, target, restoreFiles), restoreFiles, bench.awsEnv, () => bench.streamBytes);
+    await measure(
+      bench,
+      'aws-restore',
+      round,
+      awsRestore(bench.gateway.s3, key, target, restoreFiles),
+      restoreFiles,
+      bench.awsEnv,
+      () => bench.streamBytes,
+    );
   } finally {
     await removeReceived(target);
   }
@@ -323,14 +375,30 @@ async function unitAws(bench: Bench, round: number): Promise<void> {
 async function unitRclone(bench: Bench, round: number): Promise<void> {
   const key = `peers/rclone-r${round}.btrfs`;
   const files = timeFiles(bench, 'rclone-upload', round, true);
-  await measure(bench, 'rclone-upload', round, rcloneUpload(bench.snapshot, bench.gateway.s3, key, TUNING, files), files, bench.rcloneEnv, () => bench.streamBytes);
+  await measure(
+    bench,
+    'rclone-upload',
+    round,
+    rcloneUpload(bench.snapshot, bench.gateway.s3, key, TUNING, files),
+    files,
+    bench.rcloneEnv,
+    () => bench.streamBytes,
+  );
   await bench.gateway.release(key, bench.awsEnv);
 }
 
 async function unitScale(bench: Bench, tool: 'scale-0.25' | 'scale-0.5', round: number): Promise<void> {
   const config = bench.configs[tool];
   const files = timeFiles(bench, tool, round, false);
-  await measure(bench, tool, round, oursBackup(CLI, config.file, files, 'full'), files, bench.ourEnv, (stdout) => backupMetrics(stdout, 'full').bytes);
+  await measure(
+    bench,
+    tool,
+    round,
+    oursBackup(CLI, config.file, files, 'full'),
+    files,
+    bench.ourEnv,
+    (stdout) => backupMetrics(stdout, 'full').bytes,
+  );
   await bench.gateway.release(`${config.prefix}/`, bench.awsEnv);
 }
 
@@ -338,11 +406,30 @@ async function unitScale(bench: Bench, tool: 'scale-0.25' | 'scale-0.5', round: 
 async function unitIncremental(bench: Bench, rep: number, profile: boolean): Promise<void> {
   const config = bench.configs.inc;
   const fullFiles = timeFiles(bench, 'inc-full', rep, false);
-  await measure(bench, 'inc-full', rep, oursBackup(CLI, config.file, fullFiles, 'full'), fullFiles, bench.ourEnv, (stdout) => backupMetrics(stdout, 'full').bytes);
+  await measure(
+    bench,
+    'inc-full',
+    rep,
+    oursBackup(CLI, config.file, fullFiles, 'full'),
+    fullFiles,
+    bench.ourEnv,
+    (stdout) => backupMetrics(stdout, 'full').bytes,
+  );
   const change = await changeDataset(config.subvolume, INCREMENTAL_CHANGE, 1000 + rep);
-  log(`  changed ${(change.changedBytes / MiB).toFixed(1)} MiB in place: ${change.largeFilesChanged} large file(s) (${(change.appendedBytes / MiB).toFixed(1)} MiB appended), ${change.smallFilesChanged} small file(s)`);
+  log(
+    `  changed ${(change.changedBytes / MiB).toFixed(1)} MiB in place: ${change.largeFilesChanged} large file(s) (${(change.appendedBytes / MiB).toFixed(1)} MiB appended), ${change.smallFilesChanged} small file(s)`,
+  );
   const incFiles = timeFiles(bench, 'inc', rep, false);
-  await measure(bench, 'inc', rep, oursBackup(CLI, config.file, incFiles, 'incremental'), incFiles, bench.ourEnv, (stdout) => backupMetrics(stdout, 'inc').bytes, { changedBytes: change.changedBytes });
+  await measure(
+    bench,
+    'inc',
+    rep,
+    oursBackup(CLI, config.file, incFiles, 'incremental'),
+    incFiles,
+    bench.ourEnv,
+    (stdout) => backupMetrics(stdout, 'inc').bytes,
+    { changedBytes: change.changedBytes },
+  );
   if (profile) {
     // Another 5% on top, and an incremental of it under the profiler.
     await changeDataset(config.subvolume, INCREMENTAL_CHANGE, 2000 + rep);
@@ -357,7 +444,12 @@ async function unitProfile(bench: Bench): Promise<void> {
   await profiled(bench, 'ours-backup', `backup --full --json --config ${q(config.file)}`, (stdout) => backupMetrics(stdout, 'full').bytes);
   const target = join(bench.mnt, 'restore', 'profiled');
   try {
-    await profiled(bench, 'ours-restore', `restore --json --subvolume ${q(basename(config.subvolume))} --target ${q(target)} --verify none --config ${q(config.file)}`, (stdout) => (JSON.parse(stdout) as RestoreJson).bytes ?? 0);
+    await profiled(
+      bench,
+      'ours-restore',
+      `restore --json --subvolume ${q(basename(config.subvolume))} --target ${q(target)} --verify none --config ${q(config.file)}`,
+      (stdout) => (JSON.parse(stdout) as RestoreJson).bytes ?? 0,
+    );
   } finally {
     await removeReceived(target);
   }
@@ -369,7 +461,13 @@ const SCALES = [
   { tool: 'scale-0.5', label: '0.5x', fraction: 0.5, subvolume: 'data-half', groups: ['a', 'b'] },
 ] as const;
 
-async function benchmark(sizeBytes: number, rounds: number, profile: boolean, workDir: string | undefined, resultsPath: string): Promise<Results> {
+async function benchmark(
+  sizeBytes: number,
+  rounds: number,
+  profile: boolean,
+  workDir: string | undefined,
+  resultsPath: string,
+): Promise<Results> {
   const started = new Date();
   const loadStart = loadAverage();
   const work = workDir === undefined ? await mkdtemp('/tmp/btrfs-to-s3-bench.') : resolve(workDir);
@@ -402,7 +500,9 @@ async function benchmark(sizeBytes: number, rounds: number, profile: boolean, wo
       const path = join(mnt, scale.subvolume);
       await run(`btrfs -q subvolume create ${q(path)}`);
       await run(`cp -a --reflink=always ${scale.groups.map((group) => q(join(data, group))).join(' ')} ${q(path)}/`);
-      const bytes = plan.groups.filter((group) => (scale.groups as readonly string[]).includes(group.name)).reduce((sum, group) => sum + [...group.large, ...group.small].reduce((a, b) => a + b, 0), 0);
+      const bytes = plan.groups
+        .filter((group) => (scale.groups as readonly string[]).includes(group.name))
+        .reduce((sum, group) => sum + [...group.large, ...group.small].reduce((a, b) => a + b, 0), 0);
       scaling.push({ tool: scale.tool, label: scale.label, fraction: scale.fraction, subvolume: scale.subvolume, bytes });
     }
     scaling.push({ tool: 'ours-backup', label: '1x', fraction: 1, subvolume: 'data', bytes: totals.bytes });
@@ -433,7 +533,10 @@ async function benchmark(sizeBytes: number, rounds: number, profile: boolean, wo
     for (const config of ourConfigs) {
       const file = join(work, `config-${config.name}.toml`);
       await mkdir(join(work, `state-${config.name}`), { recursive: true });
-      await writeFile(file, ourConfigToml({ workDir: work, ...config }, gateway.s3, { partSizeBytes: TUNING.partSizeBytes, concurrency: TUNING.concurrency }));
+      await writeFile(
+        file,
+        ourConfigToml({ workDir: work, ...config }, gateway.s3, { partSizeBytes: TUNING.partSizeBytes, concurrency: TUNING.concurrency }),
+      );
       configs[config.name] = { file, prefix: config.prefix, subvolume: config.subvolume };
     }
     const bench: Bench = {
@@ -478,7 +581,14 @@ async function benchmark(sizeBytes: number, rounds: number, profile: boolean, wo
     }
 
     const finished = new Date();
-    const settings: Settings = { sizeBytes, rounds, partSizeBytes: TUNING.partSizeBytes, concurrency: TUNING.concurrency, chunkSizeBytes: TUNING.chunkSizeBytes, memstoreBytes };
+    const settings: Settings = {
+      sizeBytes,
+      rounds,
+      partSizeBytes: TUNING.partSizeBytes,
+      concurrency: TUNING.concurrency,
+      chunkSizeBytes: TUNING.chunkSizeBytes,
+      memstoreBytes,
+    };
     const dataset: Dataset = { ...totals, streamBytes, generateSeconds, scaling };
     return {
       schema: 1,

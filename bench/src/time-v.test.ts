@@ -44,7 +44,9 @@ describe('parseTimeV', () => {
   });
 
   it('names a missing line', () => {
-    const text = AWS_UPLOAD.split('\n').filter((line) => !line.includes('Maximum resident')).join('\n');
+    const text = AWS_UPLOAD.split('\n')
+      .filter((line) => !line.includes('Maximum resident'))
+      .join('\n');
     expect(() => parseTimeV(text)).toThrow(/Maximum resident set size/);
   });
 

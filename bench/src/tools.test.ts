@@ -1,6 +1,24 @@
-import { awsConfigFile, awsDelete, awsRestore, awsUpload, type Gateway, ourConfigToml, oursBackup, q, rcloneEnv, rcloneUpload, sendToNull } from './tools';
+import {
+  awsConfigFile,
+  awsDelete,
+  awsRestore,
+  awsUpload,
+  type Gateway,
+  ourConfigToml,
+  oursBackup,
+  q,
+  rcloneEnv,
+  rcloneUpload,
+  sendToNull,
+} from './tools';
 
-const gateway: Gateway = { endpoint: 'http://127.0.0.1:7480', region: 'us-east-1', bucket: 'btrfs-to-s3-test', accessKeyId: 'AK', secretAccessKey: 'SK' };
+const gateway: Gateway = {
+  endpoint: 'http://127.0.0.1:7480',
+  region: 'us-east-1',
+  bucket: 'btrfs-to-s3-test',
+  accessKeyId: 'AK',
+  secretAccessKey: 'SK',
+};
 const tuning = { partSizeBytes: 128 * 2 ** 20, concurrency: 4 };
 
 describe('command lines', () => {
@@ -14,7 +32,9 @@ describe('command lines', () => {
   });
 
   it('runs our executable by its path, so its shebang flags apply', () => {
-    expect(oursBackup('/repo/apps/cli/bin/run.js', '/w/c.toml', { main: '/t/o.time' }, 'full')).toBe('/usr/bin/time -v -o /t/o.time /repo/apps/cli/bin/run.js backup --full --json --config /w/c.toml');
+    expect(oursBackup('/repo/apps/cli/bin/run.js', '/w/c.toml', { main: '/t/o.time' }, 'full')).toBe(
+      '/usr/bin/time -v -o /t/o.time /repo/apps/cli/bin/run.js backup --full --json --config /w/c.toml',
+    );
     expect(oursBackup('/r.js', '/c', { main: '/t' }, 'incremental')).toContain('backup --once');
   });
 
@@ -28,8 +48,15 @@ describe('command lines', () => {
   });
 
   it('gives rclone the same part size and concurrency, and a remote from the environment', () => {
-    expect(rcloneUpload('/s', gateway, 'k', tuning, { main: '/m', source: '/o' })).toContain('rclone rcat bench:btrfs-to-s3-test/k --s3-chunk-size 128M --s3-upload-concurrency 4');
-    expect(rcloneEnv(gateway)).toMatchObject({ RCLONE_CONFIG_BENCH_TYPE: 's3', RCLONE_CONFIG_BENCH_PROVIDER: 'Ceph', RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true', AWS_CA_BUNDLE: null });
+    expect(rcloneUpload('/s', gateway, 'k', tuning, { main: '/m', source: '/o' })).toContain(
+      'rclone rcat bench:btrfs-to-s3-test/k --s3-chunk-size 128M --s3-upload-concurrency 4',
+    );
+    expect(rcloneEnv(gateway)).toMatchObject({
+      RCLONE_CONFIG_BENCH_TYPE: 's3',
+      RCLONE_CONFIG_BENCH_PROVIDER: 'Ceph',
+      RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
+      AWS_CA_BUNDLE: null,
+    });
   });
 
   it('restores the peer way into btrfs receive', () => {
@@ -44,8 +71,21 @@ describe('command lines', () => {
   });
 
   it('writes our config with the benchmark settings', () => {
-    const toml = ourConfigToml({ workDir: '/w', name: 'ours', subvolume: '/mnt/data', snapshotsDir: '/mnt/snaps', prefix: 'bench-ours' }, gateway, tuning);
-    for (const line of ['checksum_mode = "when_required"', 'storage_class_chunks = "STANDARD"', 'path_style = true', 'part_size_bytes = 134217728', 'concurrency = 4', 'endpoint = "http://127.0.0.1:7480"', 'paths = ["/mnt/data"]', 'prune_after_backup = false']) {
+    const toml = ourConfigToml(
+      { workDir: '/w', name: 'ours', subvolume: '/mnt/data', snapshotsDir: '/mnt/snaps', prefix: 'bench-ours' },
+      gateway,
+      tuning,
+    );
+    for (const line of [
+      'checksum_mode = "when_required"',
+      'storage_class_chunks = "STANDARD"',
+      'path_style = true',
+      'part_size_bytes = 134217728',
+      'concurrency = 4',
+      'endpoint = "http://127.0.0.1:7480"',
+      'paths = ["/mnt/data"]',
+      'prune_after_backup = false',
+    ]) {
       expect(toml).toContain(line);
     }
     expect(toml).not.toContain('chunk_size_bytes');

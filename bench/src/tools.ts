@@ -140,8 +140,18 @@ export function oursBackup(cli: string, configFile: string, files: TimeFiles, ki
   return timed(files.main, `${q(cli)} backup ${kind === 'full' ? '--full' : '--once'} --json --config ${q(configFile)}`);
 }
 
-export function oursRestore(cli: string, configFile: string, subvolume: string, target: string, verify: 'none' | 'sample', files: TimeFiles): string {
-  return timed(files.main, `${q(cli)} restore --json --subvolume ${q(subvolume)} --target ${q(target)} --verify ${verify} --config ${q(configFile)}`);
+export function oursRestore(
+  cli: string,
+  configFile: string,
+  subvolume: string,
+  target: string,
+  verify: 'none' | 'sample',
+  files: TimeFiles,
+): string {
+  return timed(
+    files.main,
+    `${q(cli)} restore --json --subvolume ${q(subvolume)} --target ${q(target)} --verify ${verify} --config ${q(configFile)}`,
+  );
 }
 
 function pipeline(left: string, right: string): string {
@@ -156,7 +166,10 @@ function requireSource(files: TimeFiles): string {
 export function awsUpload(snapshot: string, gateway: Gateway, key: string, expectedSize: number, files: TimeFiles): string {
   return pipeline(
     timed(requireSource(files), `btrfs send -q ${q(snapshot)}`),
-    timed(files.main, `${AWS} s3 cp - ${q(`s3://${gateway.bucket}/${key}`)} --endpoint-url ${q(gateway.endpoint)} --expected-size ${expectedSize} --sse AES256 --only-show-errors`),
+    timed(
+      files.main,
+      `${AWS} s3 cp - ${q(`s3://${gateway.bucket}/${key}`)} --endpoint-url ${q(gateway.endpoint)} --expected-size ${expectedSize} --sse AES256 --only-show-errors`,
+    ),
   );
 }
 
@@ -164,7 +177,10 @@ export function rcloneUpload(snapshot: string, gateway: Gateway, key: string, tu
   const mib = Math.round(tuning.partSizeBytes / 2 ** 20);
   return pipeline(
     timed(requireSource(files), `btrfs send -q ${q(snapshot)}`),
-    timed(files.main, `rclone rcat ${q(`${RCLONE_REMOTE}:${gateway.bucket}/${key}`)} --s3-chunk-size ${mib}M --s3-upload-concurrency ${tuning.concurrency} --s3-server-side-encryption AES256`),
+    timed(
+      files.main,
+      `rclone rcat ${q(`${RCLONE_REMOTE}:${gateway.bucket}/${key}`)} --s3-chunk-size ${mib}M --s3-upload-concurrency ${tuning.concurrency} --s3-server-side-encryption AES256`,
+    ),
   );
 }
 

@@ -38,7 +38,12 @@ export abstract class BaseCommand extends Command {
       helpGroup: 'GLOBAL',
     }),
     'log-level': Flags.option({ options: LOG_LEVELS, summary: 'Log level; overrides global.log_level.', helpGroup: 'GLOBAL' })(),
-    'log-format': Flags.option({ options: LOG_FORMATS, default: 'human' as const, summary: 'Log line format (logs go to stderr).', helpGroup: 'GLOBAL' })(),
+    'log-format': Flags.option({
+      options: LOG_FORMATS,
+      default: 'human' as const,
+      summary: 'Log line format (logs go to stderr).',
+      helpGroup: 'GLOBAL',
+    })(),
   };
 
   private logger?: Logger;

@@ -14,5 +14,9 @@ export function backupDeps(toolVersion: string, env: NodeJS.ProcessEnv = process
 }
 
 export function progressListener(config: Config, logger: Logger, options: { json: boolean }): ProgressListener {
-  return progressRenderer({ tty: process.stderr.isTTY === true && !options.json, logger, intervalSeconds: config.global.progress_interval_seconds });
+  return progressRenderer({
+    tty: process.stderr.isTTY === true && !options.json,
+    logger,
+    intervalSeconds: config.global.progress_interval_seconds,
+  });
 }

@@ -11,11 +11,19 @@ import { VerifyOutputSchema } from './output-schemas';
  */
 export function outputJsonSchemas(): Record<string, unknown> {
   const options = { errorMode: 'ignore' } as const;
-  const schema = (name: string, title: string, valibot: Parameters<typeof toJsonSchema>[0]) => ({ $id: `btrfs-to-s3/${name}-output`, title, ...toJsonSchema(valibot, options) });
+  const schema = (name: string, title: string, valibot: Parameters<typeof toJsonSchema>[0]) => ({
+    $id: `btrfs-to-s3/${name}-output`,
+    title,
+    ...toJsonSchema(valibot, options),
+  });
   return {
     'list-output.schema.json': schema('list', 'btrfs-to-s3 list --json', ListResultSchema),
     'status-output.schema.json': schema('status', 'btrfs-to-s3 status --json', StatusResultSchema),
-    'verify-output.schema.json': schema('verify', 'btrfs-to-s3 verify --json (the report, or on failure the error with the report)', VerifyOutputSchema),
+    'verify-output.schema.json': schema(
+      'verify',
+      'btrfs-to-s3 verify --json (the report, or on failure the error with the report)',
+      VerifyOutputSchema,
+    ),
     'prune-output.schema.json': schema('prune', 'btrfs-to-s3 prune --json', PruneResultSchema),
     'backup-output.schema.json': schema('backup', 'btrfs-to-s3 backup --json', BackupResultSchema),
     'plan-output.schema.json': schema('plan', 'btrfs-to-s3 plan --json', PlanResultSchema),

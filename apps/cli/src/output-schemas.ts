@@ -12,4 +12,7 @@ export const ErrorOutputSchema = v.object({
 });
 
 /** A clean verify prints the report; one that found problems exits 1 and prints the error with the report. */
-export const VerifyOutputSchema = v.union([v.strictObject({ ...VerifyReportSchema.entries, ok: v.literal(true) }), v.strictObject({ ...ErrorOutputSchema.entries, report: VerifyReportSchema })]);
+export const VerifyOutputSchema = v.union([
+  v.strictObject({ ...VerifyReportSchema.entries, ok: v.literal(true) }),
+  v.strictObject({ ...ErrorOutputSchema.entries, report: VerifyReportSchema }),
+]);

@@ -31,7 +31,13 @@ export function progressRenderer(options: { tty: boolean; logger: Logger; interv
 function bar(label: string, now: () => number = Date.now): Transfer {
   const started = now();
   const rate = (bytes: number) => formatRate(bytes, (now() - started) / 1000);
-  const line = new SingleBar({ format: `${label}: {done} at {rate}`, hideCursor: true, clearOnComplete: false, stream: process.stderr, noTTYOutput: false });
+  const line = new SingleBar({
+    format: `${label}: {done} at {rate}`,
+    hideCursor: true,
+    clearOnComplete: false,
+    stream: process.stderr,
+    noTTYOutput: false,
+  });
   line.start(0, 0, { done: formatBytes(0), rate: rate(0) });
   return {
     update: (bytes) => line.update(bytes, { done: formatBytes(bytes), rate: rate(bytes) }),

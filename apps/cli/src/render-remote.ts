@@ -1,13 +1,25 @@
-import { describeEntry, earlyDeletionWarning, type ListedBackup, type ListedSubvolume, type ListResult, type PruneResult, type VerifyReport } from '@org/btrfs-s3-bucket';
+import {
+  describeEntry,
+  earlyDeletionWarning,
+  type ListedBackup,
+  type ListedSubvolume,
+  type ListResult,
+  type PruneResult,
+  type VerifyReport,
+} from '@org/btrfs-s3-bucket';
 import { formatBytes } from '@org/btrfs-s3-metrics';
 
 /** Human output of list, verify and prune: what `--json` holds, as readable lines. */
 
 /** Pads every column but the last to its widest cell; one-cell rows are headings, indented less and not measured. */
 export function alignColumns(rows: readonly (readonly string[])[], indent = ''): string[] {
-  const widths = rows.filter((row) => row.length > 1).reduce<number[]>((max, row) => row.map((cell, index) => Math.max(max[index] ?? 0, cell.length)), []);
+  const widths = rows
+    .filter((row) => row.length > 1)
+    .reduce<number[]>((max, row) => row.map((cell, index) => Math.max(max[index] ?? 0, cell.length)), []);
   return rows.map((row) =>
-    row.length === 1 ? `${indent}${row[0] ?? ''}` : `${indent}  ${row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0))).join('  ')}`.trimEnd(),
+    row.length === 1
+      ? `${indent}${row[0] ?? ''}`
+      : `${indent}  ${row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0))).join('  ')}`.trimEnd(),
   );
 }
 
@@ -33,15 +45,21 @@ function listSubvolume(entry: ListedSubvolume): string[] {
   if (entry.chainBreak !== null) lines.push(`  the chain from current.json does not reach a full: ${entry.chainBreak}`);
   const rows: string[][] = [];
   for (const generation of entry.generations) {
-    const root = generation.rootState === 'full' ? `full of ${time(generation.createdAt)}` : `chain broken at ${generation.root} (${generation.rootState})`;
+    const root =
+      generation.rootState === 'full'
+        ? `full of ${time(generation.createdAt)}`
+        : `chain broken at ${generation.root} (${generation.rootState})`;
     rows.push([`generation: ${root}${generation.current ? ', current' : ''}`]);
     rows.push(...generation.backups.map(backupRow));
   }
   lines.push(...alignColumns(rows, '  '));
   for (const failed of entry.incomplete) {
-    lines.push(`  incomplete (failed run): ${failed.dir}/: ${failed.objects} object(s), ${formatBytes(failed.bytes)}, last written ${failed.ageHours.toFixed(1)} h ago`);
+    lines.push(
+      `  incomplete (failed run): ${failed.dir}/: ${failed.objects} object(s), ${formatBytes(failed.bytes)}, last written ${failed.ageHours.toFixed(1)} h ago`,
+    );
   }
-  if (entry.otherKeys.length > 0) lines.push(`  ${entry.otherKeys.length} other object(s) outside the backup layout, e.g. ${entry.otherKeys[0] ?? ''}`);
+  if (entry.otherKeys.length > 0)
+    lines.push(`  ${entry.otherKeys.length} other object(s) outside the backup layout, e.g. ${entry.otherKeys[0] ?? ''}`);
   if (entry.generations.length === 0 && entry.incomplete.length === 0) lines.push('  no backups in the bucket');
   return lines;
 }
@@ -52,14 +70,22 @@ export function renderList(result: ListResult): string[] {
 }
 
 export function renderVerify(report: VerifyReport): string[] {
-  const what = report.reads === 'all' ? 're-hashed' : report.reads === 'sample' ? `re-hashed (sample of ${report.sample ?? 0} per backup)` : 're-hashed (use --read-data or --sample N)';
+  const what =
+    report.reads === 'all'
+      ? 're-hashed'
+      : report.reads === 'sample'
+        ? `re-hashed (sample of ${report.sample ?? 0} per backup)`
+        : 're-hashed (use --read-data or --sample N)';
   return report.subvolumes.flatMap((entry) => {
     const { chunks } = entry;
     const head =
       entry.currentManifest === null
         ? `${entry.subvolume}: FAILED`
         : `${entry.subvolume}: ${entry.ok ? 'OK' : 'FAILED'}: chain of ${entry.chain.length} backup(s) ending at ${entry.currentManifest}; ${chunks.present} of ${chunks.total} chunk(s) present with the recorded size; ${chunks.read} ${what}${entry.streamsVerified > 0 ? `; ${entry.streamsVerified} whole stream(s) matched` : ''}`;
-    const skipped = entry.skipped.length === 0 ? [] : [`  ${entry.skipped.length} chunk(s) not readable without a thaw (run restore to thaw): skipped, not failed`];
+    const skipped =
+      entry.skipped.length === 0
+        ? []
+        : [`  ${entry.skipped.length} chunk(s) not readable without a thaw (run restore to thaw): skipped, not failed`];
     return [head, ...entry.problems.map((problem) => `  ${problem.message}`), ...skipped];
   });
 }

@@ -3,7 +3,9 @@ import { BtrfsToS3Error, ExitCode } from '@org/btrfs-s3-core';
 /** The command needs root and runs as another user: nothing was done. */
 export class NotRootError extends BtrfsToS3Error {
   constructor(command: string, uid: number) {
-    super(`${command} must run as root: btrfs snapshot, send and receive need it (running as uid ${uid}); nothing was done`, { exitCode: ExitCode.Usage });
+    super(`${command} must run as root: btrfs snapshot, send and receive need it (running as uid ${uid}); nothing was done`, {
+      exitCode: ExitCode.Usage,
+    });
   }
 }
 

@@ -50,7 +50,10 @@ describe('btrfs-to-s3 CLI', () => {
     const { code, stdout, stderr } = cli(['config', 'validate', '--config', writeConfig(FIVE_MISTAKES)]);
     expect(code).toBe(ExitCode.Usage);
     expect(stdout).toBe('');
-    const named = stderr.split('\n').filter((line) => /^ {2}[a-z0-9_.]+: /.test(line)).map((line) => line.trim().split(':')[0]);
+    const named = stderr
+      .split('\n')
+      .filter((line) => /^ {2}[a-z0-9_.]+: /.test(line))
+      .map((line) => line.trim().split(':')[0]);
     expect(named).toEqual(['schedule.run_at', 'snapshots.base_dir', 's3.bucket', 's3.storage_class_chunks', 's3.concurrency']);
     expect(stderr).toContain('(5 problems)');
   });

@@ -32,7 +32,9 @@ describe('status', () => {
     const { config } = setup();
     const { code, stdout } = cli(['status', '--config', config]);
     expect(code).toBe(ExitCode.Success);
-    expect(stdout).toBe('last run: never\nlock: free\ndata: never backed up; the next run makes a full\nhome: never backed up; the next run makes a full\n');
+    expect(stdout).toBe(
+      'last run: never\nlock: free\ndata: never backed up; the next run makes a full\nhome: never backed up; the next run makes a full\n',
+    );
   });
 
   it('reports the last backup and when the next ones are due, as JSON', () => {
@@ -84,7 +86,17 @@ describe('status', () => {
             subvolume: 'data',
             result: 'published',
             manifestKey: 'host1/subvol/data/inc/20261101T020000Z/manifest.json',
-            metrics: { subvolume: 'data', kind: 'inc', ok: true, bytes: 3 * 1024 * 1024, chunks: 1, parts: 1, retries: 2, elapsedSeconds: 1.5, finishedAt: 1793498700 },
+            metrics: {
+              subvolume: 'data',
+              kind: 'inc',
+              ok: true,
+              bytes: 3 * 1024 * 1024,
+              chunks: 1,
+              parts: 1,
+              retries: 2,
+              elapsedSeconds: 1.5,
+              finishedAt: 1793498700,
+            },
           },
           { subvolume: 'home', result: 'failed', kind: 'full', error: 'S3 PutObject failed' },
         ],
@@ -106,10 +118,23 @@ describe('status', () => {
         manifestKey: 'host1/subvol/data/inc/20261101T020000Z/manifest.json',
         detail: null,
       },
-      { finishedAt: '2026-11-01T02:05:00.000Z', result: 'failed', kind: 'full', bytes: null, chunks: null, parts: null, retries: null, elapsedSeconds: null, manifestKey: null, detail: 'S3 PutObject failed' },
+      {
+        finishedAt: '2026-11-01T02:05:00.000Z',
+        result: 'failed',
+        kind: 'full',
+        bytes: null,
+        chunks: null,
+        parts: null,
+        retries: null,
+        elapsedSeconds: null,
+        manifestKey: null,
+        detail: 'S3 PutObject failed',
+      },
     ]);
     const human = cli(['status', '--config', config]).stdout;
-    expect(human).toContain('  last run 2026-11-01T02:05:00.000Z: inc published, 3.0 MiB in 1 chunk(s), 1 part(s), 2 retries, 1.5 s (2.0 MiB/s)\n');
+    expect(human).toContain(
+      '  last run 2026-11-01T02:05:00.000Z: inc published, 3.0 MiB in 1 chunk(s), 1 part(s), 2 retries, 1.5 s (2.0 MiB/s)\n',
+    );
     expect(human).toContain('  last run 2026-11-01T02:05:00.000Z: failed (S3 PutObject failed)\n');
   });
 
@@ -128,7 +153,10 @@ describe('status', () => {
     const holder = spawn('sleep', ['60']);
     try {
       await once(holder, 'spawn');
-      writeFileSync(join(dir, 'run.lock'), JSON.stringify({ pid: holder.pid, proc_start: null, host: 'h', started_at: '2026-11-25T02:00:00.000Z' }));
+      writeFileSync(
+        join(dir, 'run.lock'),
+        JSON.stringify({ pid: holder.pid, proc_start: null, host: 'h', started_at: '2026-11-25T02:00:00.000Z' }),
+      );
       expect(cli(['status', '--config', config]).stdout).toContain(`lock: held by PID ${holder.pid} since 2026-11-25T02:00:00.000Z`);
     } finally {
       holder.kill('SIGKILL');

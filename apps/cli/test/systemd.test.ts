@@ -83,12 +83,9 @@ describe('systemd install / show / uninstall', () => {
     expect(result.code).toBe(ExitCode.Success);
     const plan = JSON.parse(result.stdout);
     expect(plan).toMatchObject({ dryRun: true, unitDir, execPath: resolve(BIN), configPath: config });
-    expect(plan.actions.map((action: { action: string; path?: string; command?: string[] }) => action.path ?? action.command?.join(' '))).toEqual([
-      join(unitDir, SERVICE),
-      join(unitDir, TIMER),
-      'systemctl daemon-reload',
-      'systemctl enable --now btrfs-to-s3.timer',
-    ]);
+    expect(
+      plan.actions.map((action: { action: string; path?: string; command?: string[] }) => action.path ?? action.command?.join(' ')),
+    ).toEqual([join(unitDir, SERVICE), join(unitDir, TIMER), 'systemctl daemon-reload', 'systemctl enable --now btrfs-to-s3.timer']);
     expect(existsSync(unitDir)).toBe(false);
   });
 
@@ -124,7 +121,9 @@ describe('systemd install / show / uninstall', () => {
     expect(Object.keys(shown.units)).toEqual([SERVICE, TIMER]);
     expect(shown).toMatchObject({ execPath: resolve(BIN), configPath: config });
     expect(lines(shown.units[SERVICE], 'ExecStart')).toEqual([execStart(config)]);
-    expect(lines(shown.units[SERVICE], 'CapabilityBoundingSet')).toEqual(['CapabilityBoundingSet=CAP_SYS_ADMIN CAP_DAC_READ_SEARCH CAP_FOWNER']);
+    expect(lines(shown.units[SERVICE], 'CapabilityBoundingSet')).toEqual([
+      'CapabilityBoundingSet=CAP_SYS_ADMIN CAP_DAC_READ_SEARCH CAP_FOWNER',
+    ]);
     expect(lines(shown.units[TIMER], 'OnCalendar')).toEqual(['OnCalendar=*-*-* 03:15:00']);
   });
 
@@ -163,7 +162,18 @@ describe('the service sandbox on real Btrfs and the real gateway', () => {
    */
   function sandboxedBackup(mnt: string, config: string, capabilities: readonly string[]) {
     const script = `mount -t proc -o subset=pid proc /proc && mount --bind -o ro "$1" "$1" && shift && exec "$@"`;
-    const command = ['setpriv', `--bounding-set=${boundingSet(capabilities)}`, '--inh-caps=-all', '--no-new-privs', process.execPath, BIN, 'backup', '--json', '--config', config];
+    const command = [
+      'setpriv',
+      `--bounding-set=${boundingSet(capabilities)}`,
+      '--inh-caps=-all',
+      '--no-new-privs',
+      process.execPath,
+      BIN,
+      'backup',
+      '--json',
+      '--config',
+      config,
+    ];
     const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', join(mnt, 'alice'), ...command], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...gatewayEnv() },
@@ -213,8 +223,16 @@ describe('the service sandbox on real Btrfs and the real gateway', () => {
         ['CAP_SYS_ADMIN', /Operation not permitted/],
       ];
       for (const [missing, message] of expected) {
-        const result = sandboxedBackup(mnt, config, all.filter((cap) => cap !== missing));
-        expect({ missing, failed: result.code !== ExitCode.Success, stderr: result.stderr }).toEqual({ missing, failed: true, stderr: expect.stringMatching(message) });
+        const result = sandboxedBackup(
+          mnt,
+          config,
+          all.filter((cap) => cap !== missing),
+        );
+        expect({ missing, failed: result.code !== ExitCode.Success, stderr: result.stderr }).toEqual({
+          missing,
+          failed: true,
+          stderr: expect.stringMatching(message),
+        });
       }
       expect(await bucket.keys(`${prefix}/subvol/alice/current.json`)).toEqual([]);
     });

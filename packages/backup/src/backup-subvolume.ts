@@ -29,7 +29,11 @@ export interface PublishedBackup {
  * reader can see has changed; on any failure before that, the new snapshot is
  * deleted so it is never mistaken for an uploaded parent.
  */
-export async function backupSubvolume(context: BackupContext, plan: RunnablePlan, previous: SubvolumeState | undefined): Promise<PublishedBackup> {
+export async function backupSubvolume(
+  context: BackupContext,
+  plan: RunnablePlan,
+  previous: SubvolumeState | undefined,
+): Promise<PublishedBackup> {
   const { config, logger } = context;
   const kind = plan.action === 'full' ? 'full' : 'inc';
   const startedAt = context.now();
@@ -46,22 +50,24 @@ export async function backupSubvolume(context: BackupContext, plan: RunnablePlan
     const progress = { phase: 'upload', subvolume: plan.subvolume, label: plan.subvolume } as const;
     let uploaded = 0;
     const source = context.btrfs.send(snapshot.path, parentPath === undefined ? {} : { parent: parentPath });
-    const upload = await context.bucket.uploadChunkedStream(
-      { source, keyForChunk: (index) => chunkKey(backup, index), storageClass: config.s3.storage_class_chunks },
-      {
-        ...uploadOptionsFromConfig(config),
-        onProgress: ({ bytesUploaded }) => {
-          context.failpoint('backup:first-part-uploaded');
-          uploaded = bytesUploaded;
-          context.onProgress({ ...progress, bytes: uploaded, done: false });
+    const upload = await context.bucket
+      .uploadChunkedStream(
+        { source, keyForChunk: (index) => chunkKey(backup, index), storageClass: config.s3.storage_class_chunks },
+        {
+          ...uploadOptionsFromConfig(config),
+          onProgress: ({ bytesUploaded }) => {
+            context.failpoint('backup:first-part-uploaded');
+            uploaded = bytesUploaded;
+            context.onProgress({ ...progress, bytes: uploaded, done: false });
+          },
+          onChunkComplete: () => context.failpoint('backup:chunk-completed'),
+          onRetry: (retry) =>
+            logger.warn(
+              `${plan.subvolume}: ${retry.operation} of ${retry.key}${retry.partNumber === undefined ? '' : ` part ${retry.partNumber}`} failed (attempt ${retry.attempt}: ${retry.error instanceof Error ? retry.error.message : String(retry.error)}); retrying in ${(retry.delayMs / 1000).toFixed(1)} s`,
+            ),
         },
-        onChunkComplete: () => context.failpoint('backup:chunk-completed'),
-        onRetry: (retry) =>
-          logger.warn(
-            `${plan.subvolume}: ${retry.operation} of ${retry.key}${retry.partNumber === undefined ? '' : ` part ${retry.partNumber}`} failed (attempt ${retry.attempt}: ${retry.error instanceof Error ? retry.error.message : String(retry.error)}); retrying in ${(retry.delayMs / 1000).toFixed(1)} s`,
-          ),
-      },
-    ).finally(() => context.onProgress({ ...progress, bytes: uploaded, done: true }));
+      )
+      .finally(() => context.onProgress({ ...progress, bytes: uploaded, done: true }));
     if (upload.chunks.length === 0) throw new Error(`btrfs send of ${snapshot.path} produced no data`);
     context.failpoint('backup:chunks-uploaded');
 
@@ -73,7 +79,13 @@ export async function backupSubvolume(context: BackupContext, plan: RunnablePlan
       snapshot: { name: snapshot.name, path: snapshot.path, uuid: info.uuid, parent_uuid: info.parentUuid },
       parent_manifest: plan.action === 'incremental' ? plan.parentManifest : null,
       parent_snapshot_uuid: parentInfo?.uuid ?? null,
-      chunks: upload.chunks.map((chunk) => ({ key: chunk.key, size: chunk.size, sha256: chunk.sha256, etag: chunk.etag, parts: [...chunk.parts] })),
+      chunks: upload.chunks.map((chunk) => ({
+        key: chunk.key,
+        size: chunk.size,
+        sha256: chunk.sha256,
+        etag: chunk.etag,
+        parts: [...chunk.parts],
+      })),
       total_bytes: upload.totalBytes,
       chunk_size: config.s3.chunk_size_bytes,
       part_size: config.s3.part_size_bytes,
@@ -86,13 +98,23 @@ export async function backupSubvolume(context: BackupContext, plan: RunnablePlan
     await context.bucket.putObject(key, serializeManifest(manifest), metadata);
     context.failpoint('backup:manifest-written');
     context.signal.throwIfAborted(); // the last point at which stopping leaves nothing visible changed
-    await context.bucket.putObject(pointerKey(config.s3.prefix, plan.subvolume), serializePointer({ version: 1, manifest_key: key, kind, created_at: manifest.created_at }), metadata);
+    await context.bucket.putObject(
+      pointerKey(config.s3.prefix, plan.subvolume),
+      serializePointer({ version: 1, manifest_key: key, kind, created_at: manifest.created_at }),
+      metadata,
+    );
     published = true;
     context.failpoint('backup:pointer-written');
 
     const finishedAt = context.now();
     const elapsedSeconds = (finishedAt.getTime() - startedAt.getTime()) / 1000;
-    logger.info(`${plan.subvolume}: published ${key}`, { bytes: upload.totalBytes, chunks: upload.chunks.length, parts: upload.partCount, retries: upload.retries, seconds: elapsedSeconds });
+    logger.info(`${plan.subvolume}: published ${key}`, {
+      bytes: upload.totalBytes,
+      chunks: upload.chunks.length,
+      parts: upload.partCount,
+      retries: upload.retries,
+      seconds: elapsedSeconds,
+    });
     return {
       manifestKey: key,
       state: {
@@ -118,9 +140,11 @@ export async function backupSubvolume(context: BackupContext, plan: RunnablePlan
   } catch (error) {
     // Once current.json names the snapshot it is the next incremental's parent: keep it.
     if (published) throw error;
-    await context.btrfs.deleteSubvolume(snapshot.path).catch((cleanupError: unknown) =>
-      logger.warn(`${plan.subvolume}: could not delete unpublished snapshot ${snapshot.path}: ${String(cleanupError)}`),
-    );
+    await context.btrfs
+      .deleteSubvolume(snapshot.path)
+      .catch((cleanupError: unknown) =>
+        logger.warn(`${plan.subvolume}: could not delete unpublished snapshot ${snapshot.path}: ${String(cleanupError)}`),
+      );
     throw error;
   }
 }

@@ -15,7 +15,16 @@ const MetricsFileSchema = v.object({
       snapshot: v.optional(v.string()),
       reason: v.optional(v.string()),
       error: v.optional(v.string()),
-      metrics: v.optional(v.object({ kind: v.picklist(['full', 'inc', 'none']), bytes: v.number(), chunks: v.number(), parts: v.number(), retries: v.number(), elapsedSeconds: v.number() })),
+      metrics: v.optional(
+        v.object({
+          kind: v.picklist(['full', 'inc', 'none']),
+          bytes: v.number(),
+          chunks: v.number(),
+          parts: v.number(),
+          retries: v.number(),
+          elapsedSeconds: v.number(),
+        }),
+      ),
     }),
   ),
 });
@@ -37,7 +46,9 @@ export async function readLastRuns(path: string, logger: Logger): Promise<Map<st
   try {
     parsed = v.parse(MetricsFileSchema, JSON.parse(text));
   } catch (error) {
-    logger.warn(`metrics file ${path} cannot be read (${error instanceof Error ? error.message : String(error)}); the last run is not shown`);
+    logger.warn(
+      `metrics file ${path} cannot be read (${error instanceof Error ? error.message : String(error)}); the last run is not shown`,
+    );
     return new Map();
   }
   return new Map(

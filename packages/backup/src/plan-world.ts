@@ -1,5 +1,14 @@
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
-import { type Config, type LocalSnapshot, type PlanOptions, planBackups, parseSnapshotName, readState, selectSubvolumes, type State } from '@org/btrfs-s3-core';
+import {
+  type Config,
+  type LocalSnapshot,
+  type PlanOptions,
+  planBackups,
+  parseSnapshotName,
+  readState,
+  selectSubvolumes,
+  type State,
+} from '@org/btrfs-s3-core';
 import { S3Bucket, withS3Client } from '@org/btrfs-s3-store';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { existsSync } from 'node:fs';
@@ -32,7 +41,9 @@ export async function observePlanWorld(config: Config, state: State, deps: PlanW
     localSnapshots.set(parsed.subvolume, list);
   }
   const manifests = Object.values(state.subvolumes).map((entry) => entry.last_manifest);
-  const remoteManifestExists = new Map(await Promise.all(manifests.map(async (key) => [key, await deps.manifests.objectExists(key)] as const)));
+  const remoteManifestExists = new Map(
+    await Promise.all(manifests.map(async (key) => [key, await deps.manifests.objectExists(key)] as const)),
+  );
   return { localSnapshots, remoteManifestExists };
 }
 
@@ -51,9 +62,18 @@ export async function planBackup(options: PlanBackupOptions): Promise<PlanResult
   selectSubvolumes(config, options.subvolumes ?? []); // an unknown name fails before any read or request
   const state = await readState(config.global.state_path);
   return withS3Client(config.s3, deps.client, async (client) => {
-    const world = await observePlanWorld(config, state, { btrfs: deps.btrfs ?? new Btrfs(spawnProcessRunner), manifests: new S3Bucket(client, config.s3) });
+    const world = await observePlanWorld(config, state, {
+      btrfs: deps.btrfs ?? new Btrfs(spawnProcessRunner),
+      manifests: new S3Bucket(client, config.s3),
+    });
     const now = (deps.now ?? (() => new Date()))();
-    const plan = planBackups({ config, state, now, ...world, options: { once: options.once, full: options.full, subvolumes: options.subvolumes ?? [] } });
+    const plan = planBackups({
+      config,
+      state,
+      now,
+      ...world,
+      options: { once: options.once, full: options.full, subvolumes: options.subvolumes ?? [] },
+    });
     return { now: now.toISOString(), subvolumes: plan.map(toPlanEntry) };
   });
 }

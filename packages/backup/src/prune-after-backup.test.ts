@@ -13,7 +13,10 @@ describe('runBackup with s3.prune_after_backup', () => {
   const setUp = async (pruneAfterBackup: boolean) => {
     host = new BackupHost({ subvolumes: ['data', 'home'], pruneAfterBackup, s3: 'prune_grace_hours = 1' });
     await runBackup({ config: host.config, deps: host.deps() });
-    failed = { data: 'host1/subvol/data/full/20261130T000000Z/chunks/part-00000.bin', home: 'host1/subvol/home/full/20261130T000000Z/chunks/part-00000.bin' };
+    failed = {
+      data: 'host1/subvol/data/full/20261130T000000Z/chunks/part-00000.bin',
+      home: 'host1/subvol/home/full/20261130T000000Z/chunks/part-00000.bin',
+    };
     for (const key of Object.values(failed)) host.bucket.put(key, Buffer.from('a killed run'), { lastModified: host.now });
   };
   afterEach(() => host.cleanup());
@@ -21,7 +24,7 @@ describe('runBackup with s3.prune_after_backup', () => {
   /** Every object the subvolume's current.json reaches: the pointer, and each manifest of the chain with its chunks. */
   const reachable = (subvolume: string): string[] => {
     const keys = [host.pointerKey(subvolume)];
-    for (let key: string | null | undefined = host.current(subvolume); key !== null && key !== undefined; ) {
+    for (let key: string | null | undefined = host.current(subvolume); key !== null && key !== undefined;) {
       const manifest = host.manifest(key);
       keys.push(key, ...manifest.chunks.map((chunk) => chunk.key));
       key = manifest.parent_manifest;

@@ -46,7 +46,8 @@ describe('runBackup publishing', () => {
 
     const seen: Array<{ at: Failpoint; pointer: string | undefined; state: string | undefined }> = [];
     host.failpoint = (at) => {
-      if (at === 'backup:manifest-written' || at === 'backup:pointer-written') seen.push({ at, pointer: host.current('data'), state: host.state()?.subvolumes.data?.last_manifest });
+      if (at === 'backup:manifest-written' || at === 'backup:pointer-written')
+        seen.push({ at, pointer: host.current('data'), state: host.state()?.subvolumes.data?.last_manifest });
     };
     const result = await runBackup({ config: host.config, deps: host.deps() });
 

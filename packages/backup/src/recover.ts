@@ -1,4 +1,14 @@
-import { type Config, type Manifest, parseManifest, parsePointer, pointerKey, type State, subvolumeName, subvolumePrefix, type SubvolumeState } from '@org/btrfs-s3-core';
+import {
+  type Config,
+  type Manifest,
+  parseManifest,
+  parsePointer,
+  pointerKey,
+  type State,
+  subvolumeName,
+  subvolumePrefix,
+  type SubvolumeState,
+} from '@org/btrfs-s3-core';
 import { join } from 'node:path';
 import type { BackupContext } from './context';
 
@@ -16,7 +26,8 @@ import type { BackupContext } from './context';
 export async function recoverFromDeadRuns(context: BackupContext, state: State): Promise<{ stateChanged: boolean }> {
   await abortDeadUploads(context);
   let stateChanged = false;
-  for (const path of context.config.subvolumes.paths) stateChanged = (await adoptPublishedBackup(context, state, subvolumeName(path))) || stateChanged;
+  for (const path of context.config.subvolumes.paths)
+    stateChanged = (await adoptPublishedBackup(context, state, subvolumeName(path))) || stateChanged;
   return { stateChanged };
 }
 
@@ -27,9 +38,14 @@ async function abortDeadUploads(context: BackupContext): Promise<void> {
   const cutoff = context.now().getTime() - config.s3.stale_upload_age_hours * 3600 * 1000;
   // One listing of the prefix: ours are a dead run's whatever their age (the lock keeps
   // our other runs out); anyone else's only once older than the cutoff.
-  const aborted = await context.bucket.abortStaleMultipartUploads(`${config.s3.prefix}/`, (upload) => isOurs(upload.key) || upload.initiated.getTime() < cutoff);
+  const aborted = await context.bucket.abortStaleMultipartUploads(
+    `${config.s3.prefix}/`,
+    (upload) => isOurs(upload.key) || upload.initiated.getTime() < cutoff,
+  );
   for (const upload of aborted) {
-    logger.info(`aborted ${isOurs(upload.key) ? "an interrupted run's" : 'a stale'} multipart upload of ${upload.key} (started ${upload.initiated.toISOString()})`);
+    logger.info(
+      `aborted ${isOurs(upload.key) ? "an interrupted run's" : 'a stale'} multipart upload of ${upload.key} (started ${upload.initiated.toISOString()})`,
+    );
   }
 }
 
@@ -61,7 +77,9 @@ async function adoptPublishedBackup(context: BackupContext, state: State, subvol
     last_backup_at: manifest.created_at,
     last_full_at: lastFullAt,
   };
-  logger.warn(`${subvolume}: local state did not record the published backup ${pointer.manifest_key} (a run was interrupted after publishing it); adopted it`);
+  logger.warn(
+    `${subvolume}: local state did not record the published backup ${pointer.manifest_key} (a run was interrupted after publishing it); adopted it`,
+  );
   return true;
 }
 
@@ -69,7 +87,11 @@ async function adoptPublishedBackup(context: BackupContext, state: State, subvol
  * When the chain ending in `manifest` started: its full's time, which schedules the
  * next full. Undefined when the chain does not reach a full (a parent is missing).
  */
-async function fullCreatedAt(context: BackupContext, manifest: Manifest, recorded: SubvolumeState | undefined): Promise<string | undefined> {
+async function fullCreatedAt(
+  context: BackupContext,
+  manifest: Manifest,
+  recorded: SubvolumeState | undefined,
+): Promise<string | undefined> {
   let link = manifest;
   for (let hops = 0; link.kind === 'inc' && link.parent_manifest !== null && hops < 10_000; hops += 1) {
     if (recorded !== undefined && link.parent_manifest === recorded.last_manifest) return recorded.last_full_at;

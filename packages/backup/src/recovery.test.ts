@@ -14,7 +14,11 @@ describe('runBackup after a dead run: multipart uploads', () => {
 
   /** An upload a dead run (or someone else) left open, started `ageMs` before the run. */
   const leaveUpload = (id: string, key: string, ageMs: number) =>
-    host.bucket.uploads.set(id, { key: `host1/subvol/${key}`, parts: new Map([[1, Buffer.from('orphan')]]), initiated: new Date(host.now.getTime() - ageMs) });
+    host.bucket.uploads.set(id, {
+      key: `host1/subvol/${key}`,
+      parts: new Map([[1, Buffer.from('orphan')]]),
+      initiated: new Date(host.now.getTime() - ageMs),
+    });
 
   it("aborts a configured subvolume's open upload of any age before uploading, and others' only past s3.stale_upload_age_hours", async () => {
     leaveUpload('ours-young', 'data/full/20261201T015900Z/chunks/part-00000.bin', 60_000);
@@ -76,7 +80,11 @@ describe('runBackup after a dead run: a pointer newer than state', () => {
   it('adopts the published backup and then plans the next incremental on it', async () => {
     const result = await runBackup({ config: host.config, deps: host.deps(), once: true });
 
-    expect(result.plan[0]).toMatchObject({ action: 'incremental', parentManifest: second, parentSnapshot: host.manifest(second ?? '').snapshot.name });
+    expect(result.plan[0]).toMatchObject({
+      action: 'incremental',
+      parentManifest: second,
+      parentSnapshot: host.manifest(second ?? '').snapshot.name,
+    });
     expect(result.outcomes[0]?.result).toBe('published');
   });
 

@@ -127,7 +127,8 @@ async function run(context: BackupContext, options: BackupOptions): Promise<Back
     const result: BackupResult = { dryRun: false, plan: plan.map(toPlanEntry), outcomes };
     await writeRunMetrics(config, result, state, context.now());
     const failed = outcomes.filter((outcome) => outcome.result === 'failed').map((outcome) => outcome.subvolume);
-    if (failed.length > 0) throw new BackupFailedError(result, failed, failed.length === outcomes.filter((outcome) => outcome.result !== 'not-due').length);
+    if (failed.length > 0)
+      throw new BackupFailedError(result, failed, failed.length === outcomes.filter((outcome) => outcome.result !== 'not-due').length);
     await pruneAfterBackup(context, outcomes); // old generations go only after a run that published everything
     return result;
   });
@@ -137,7 +138,12 @@ async function run(context: BackupContext, options: BackupOptions): Promise<Back
 async function assertSnapshotDirOnBtrfs(context: BackupContext): Promise<void> {
   const dir = context.config.snapshots.base_dir;
   if (!(await context.btrfs.isOnBtrfs(dir))) {
-    throw new ConfigError([{ key: 'snapshots.base_dir', message: `${dir} is not on a Btrfs filesystem; snapshots must be made on the filesystem of the subvolumes` }]);
+    throw new ConfigError([
+      {
+        key: 'snapshots.base_dir',
+        message: `${dir} is not on a Btrfs filesystem; snapshots must be made on the filesystem of the subvolumes`,
+      },
+    ]);
   }
 }
 
@@ -155,7 +161,9 @@ async function loadState(context: BackupContext): Promise<State> {
     if (!(error instanceof StateError && error.corruption !== undefined)) throw error;
     const aside = `${path}.corrupt-${compactTimestamp(context.now())}`;
     await rename(path, aside);
-    context.logger.error(`state file ${path} is corrupt (${error.corruption}); moved it to ${aside}; rebuilding state from current.json and the local snapshots`);
+    context.logger.error(
+      `state file ${path} is corrupt (${error.corruption}); moved it to ${aside}; rebuilding state from current.json and the local snapshots`,
+    );
     return emptyState();
   }
 }

@@ -8,11 +8,30 @@ export async function writeRunMetrics(config: Config, result: BackupResult, stat
   const runs = result.outcomes.flatMap((outcome): SubvolumeRunMetrics[] => {
     if (outcome.result === 'published') return [outcome.metrics];
     if (outcome.result !== 'failed') return [];
-    return [{ subvolume: outcome.subvolume, kind: outcome.kind, ok: false, bytes: 0, chunks: 0, parts: 0, retries: 0, elapsedSeconds: 0, finishedAt: finished }];
+    return [
+      {
+        subvolume: outcome.subvolume,
+        kind: outcome.kind,
+        ok: false,
+        bytes: 0,
+        chunks: 0,
+        parts: 0,
+        retries: 0,
+        elapsedSeconds: 0,
+        finishedAt: finished,
+      },
+    ];
   });
-  await writeFileAtomic(config.global.metrics_path, `${JSON.stringify({ finished_at: finishedAt.toISOString(), outcomes: result.outcomes }, null, 2)}\n`, 0o644);
+  await writeFileAtomic(
+    config.global.metrics_path,
+    `${JSON.stringify({ finished_at: finishedAt.toISOString(), outcomes: result.outcomes }, null, 2)}\n`,
+    0o644,
+  );
   if (config.global.prometheus_textfile !== undefined) {
-    const lastSuccess = Object.entries(state.subvolumes).map(([subvolume, entry]) => ({ subvolume, timestamp: new Date(entry.last_backup_at).getTime() / 1000 }));
+    const lastSuccess = Object.entries(state.subvolumes).map(([subvolume, entry]) => ({
+      subvolume,
+      timestamp: new Date(entry.last_backup_at).getTime() / 1000,
+    }));
     await writeFileAtomic(config.global.prometheus_textfile, renderPrometheusTextfile(runs, lastSuccess), 0o644);
   }
 }

@@ -52,7 +52,11 @@ describe('Btrfs', () => {
 describe('Btrfs.showSubvolume', () => {
   it('runs btrfs subvolume show on the path and returns the parsed record', async () => {
     const runner = new FakeRunner(async () => ({ stdout: showOutput('readonly-snapshot'), stderr: '' }));
-    await expect(new Btrfs(runner).showSubvolume('/mnt/snap1')).resolves.toMatchObject({ path: '/mnt/snap1', name: 'snap1', readOnly: true });
+    await expect(new Btrfs(runner).showSubvolume('/mnt/snap1')).resolves.toMatchObject({
+      path: '/mnt/snap1',
+      name: 'snap1',
+      readOnly: true,
+    });
     expect(runner.calls).toEqual([['btrfs', 'subvolume', 'show', '/mnt/snap1']]);
   });
 
@@ -76,17 +80,24 @@ describe('Btrfs.isOnBtrfs', () => {
   });
 
   it('answers for an existing path', async () => {
-    await expect(new Btrfs(new FakeRunner(), 'btrfs', probe({ '/srv/snaps': BTRFS_SUPER_MAGIC })).isOnBtrfs('/srv/snaps')).resolves.toBe(true);
+    await expect(new Btrfs(new FakeRunner(), 'btrfs', probe({ '/srv/snaps': BTRFS_SUPER_MAGIC })).isOnBtrfs('/srv/snaps')).resolves.toBe(
+      true,
+    );
     await expect(new Btrfs(new FakeRunner(), 'btrfs', probe({ '/tmp/snaps': TMPFS_MAGIC })).isOnBtrfs('/tmp/snaps')).resolves.toBe(false);
   });
 
   it('answers for a missing path by its nearest existing ancestor, where it would be created', async () => {
     await expect(new Btrfs(new FakeRunner(), 'btrfs', probe({ '/srv': BTRFS_SUPER_MAGIC })).isOnBtrfs('/srv/a/b')).resolves.toBe(true);
-    await expect(new Btrfs(new FakeRunner(), 'btrfs', probe({ '/': TMPFS_MAGIC, '/srv': BTRFS_SUPER_MAGIC })).isOnBtrfs('/x/y')).resolves.toBe(false);
+    await expect(
+      new Btrfs(new FakeRunner(), 'btrfs', probe({ '/': TMPFS_MAGIC, '/srv': BTRFS_SUPER_MAGIC })).isOnBtrfs('/x/y'),
+    ).resolves.toBe(false);
   });
 
   it('reports a filesystem error other than a missing path', async () => {
-    const denied = { ...probe({}), filesystemType: async () => Promise.reject(errnoError('EACCES', "permission denied, statfs '/secret'")) };
+    const denied = {
+      ...probe({}),
+      filesystemType: async () => Promise.reject(errnoError('EACCES', "permission denied, statfs '/secret'")),
+    };
     await expect(new Btrfs(new FakeRunner(), 'btrfs', denied).isOnBtrfs('/secret')).rejects.toThrow('btrfs statfs failed: EACCES');
   });
 });
@@ -119,7 +130,9 @@ describe('Btrfs.listSubvolumes', () => {
     const runner = new FakeRunner();
     const attempt = new Btrfs(runner, 'btrfs', fakeDirectories(TMPFS_MAGIC, [[]])).listSubvolumes('/dev/shm/x');
     await expect(attempt).rejects.toThrow(NotBtrfsError);
-    await expect(attempt).rejects.toThrow('btrfs list subvolumes failed: /dev/shm/x is not on a Btrfs filesystem (filesystem type 0x1021994)');
+    await expect(attempt).rejects.toThrow(
+      'btrfs list subvolumes failed: /dev/shm/x is not on a Btrfs filesystem (filesystem type 0x1021994)',
+    );
     expect(runner.calls).toEqual([]);
   });
 

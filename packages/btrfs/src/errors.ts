@@ -32,5 +32,7 @@ export function fileSystemFailure(action: string, error: unknown): unknown {
 
 /** An error's message; duck-typed because errors from another realm (a jest sandbox) fail `instanceof Error`. */
 export function messageOf(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string' ? error.message : String(error);
+  return typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string'
+    ? error.message
+    : String(error);
 }

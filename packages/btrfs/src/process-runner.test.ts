@@ -16,7 +16,11 @@ describe('spawnProcessRunner', () => {
   it('rejects with the exit code and last stderr line on failure', async () => {
     const attempt = spawnProcessRunner.run('sh', ['-c', 'echo first >&2; echo last >&2; exit 3']);
     await expect(attempt).rejects.toThrow(ProcessError);
-    await expect(attempt).rejects.toMatchObject({ exitCode: 3, stderr: 'first\nlast\n', message: '`sh -c echo first >&2; echo last >&2; exit 3` exited with code 3: last' });
+    await expect(attempt).rejects.toMatchObject({
+      exitCode: 3,
+      stderr: 'first\nlast\n',
+      message: '`sh -c echo first >&2; echo last >&2; exit 3` exited with code 3: last',
+    });
   });
 
   it('rejects when the program does not exist', async () => {
@@ -96,7 +100,9 @@ describe('exitError', () => {
   });
 
   it('names the signal that killed the program', () => {
-    expect(exitError('btrfs', ['receive', '/t'], { exitCode: null, signal: 'SIGKILL', stderr: '' })?.message).toBe('`btrfs receive /t` was killed by SIGKILL');
+    expect(exitError('btrfs', ['receive', '/t'], { exitCode: null, signal: 'SIGKILL', stderr: '' })?.message).toBe(
+      '`btrfs receive /t` was killed by SIGKILL',
+    );
   });
 });
 

@@ -86,7 +86,9 @@ describe('Btrfs.receive', () => {
     receiver.write('first part');
     const failed = new Promise((resolve) => receiver.once('error', resolve));
     (await runner.process).exitWith({ exitCode: 0, stderr: 'At subvol snap2\n' });
-    await expect(failed).resolves.toMatchObject({ message: 'btrfs receive failed: `btrfs receive /backup` exited before the end of its input' });
+    await expect(failed).resolves.toMatchObject({
+      message: 'btrfs receive failed: `btrfs receive /backup` exited before the end of its input',
+    });
     await expect(receiver.done).rejects.toThrow(BtrfsError);
     expect(runner.calls).toContainEqual(['btrfs', 'subvolume', 'delete', '/backup/snap2']);
   });
@@ -127,7 +129,9 @@ describe('Btrfs.receive', () => {
     const runner = new FakeRunner();
     const missing = errnoError('ENOENT', "no such file or directory, scandir '/nope'");
     const receiver = new Btrfs(runner, 'btrfs', fakeDirectories(BTRFS_SUPER_MAGIC, missing)).receive('/nope');
-    await expect(pipeline(Readable.from([Buffer.from('x')]), receiver)).rejects.toThrow("btrfs receive failed: ENOENT: no such file or directory, scandir '/nope'");
+    await expect(pipeline(Readable.from([Buffer.from('x')]), receiver)).rejects.toThrow(
+      "btrfs receive failed: ENOENT: no such file or directory, scandir '/nope'",
+    );
     await expect(receiver.done).rejects.toThrow(BtrfsError);
     expect(runner.calls).toEqual([]);
   });

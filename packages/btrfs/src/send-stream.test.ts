@@ -17,7 +17,12 @@ function sink() {
       callback();
     },
   });
-  return { stream, firstChunk: first.promise, text: () => Buffer.concat(chunks).toString('utf8'), bytes: () => Buffer.concat(chunks).length };
+  return {
+    stream,
+    firstChunk: first.promise,
+    text: () => Buffer.concat(chunks).toString('utf8'),
+    bytes: () => Buffer.concat(chunks).length,
+  };
 }
 
 describe('Btrfs.send', () => {
@@ -52,7 +57,9 @@ describe('Btrfs.send', () => {
     expect(ended).toBe(false);
     process.exitWith({ exitCode: 1, stderr: 'At subvol /s/snap\nERROR: send ioctl failed with -5: Input/output error\n' });
     await expect(done).rejects.toThrow(BtrfsError);
-    await expect(done).rejects.toThrow('btrfs send failed: `btrfs send /s/snap` exited with code 1: ERROR: send ioctl failed with -5: Input/output error');
+    await expect(done).rejects.toThrow(
+      'btrfs send failed: `btrfs send /s/snap` exited with code 1: ERROR: send ioctl failed with -5: Input/output error',
+    );
     expect(output.text()).toBe('partial');
     expect(ended).toBe(false);
   });
@@ -62,7 +69,9 @@ describe('Btrfs.send', () => {
     const done = pipeline(new Btrfs(runner, '/nonexistent/btrfs').send('/s/snap'), sink().stream);
     const enoent = Object.assign(new Error('spawn /nonexistent/btrfs ENOENT'), { code: 'ENOENT' });
     (await runner.process).exitWith({ exitCode: null, error: enoent });
-    await expect(done).rejects.toThrow('btrfs send failed: `/nonexistent/btrfs send /s/snap` could not run: spawn /nonexistent/btrfs ENOENT');
+    await expect(done).rejects.toThrow(
+      'btrfs send failed: `/nonexistent/btrfs send /s/snap` could not run: spawn /nonexistent/btrfs ENOENT',
+    );
   });
 
   it('errors when btrfs send is killed by a signal', async () => {

@@ -36,7 +36,8 @@ export function parseSubvolumeShow(path: string, output: string): SubvolumeInfo 
   const uuid = optional('UUID');
   if (uuid === null) throw new Error(`btrfs subvolume show ${path} printed no UUID`);
   const generation = Number(field('Generation'));
-  if (!Number.isSafeInteger(generation) || generation < 0) throw new Error(`btrfs subvolume show ${path} printed generation "${field('Generation')}"`);
+  if (!Number.isSafeInteger(generation) || generation < 0)
+    throw new Error(`btrfs subvolume show ${path} printed generation "${field('Generation')}"`);
   const creationTime = fields.get('Creation time');
   return {
     path,
@@ -44,7 +45,9 @@ export function parseSubvolumeShow(path: string, output: string): SubvolumeInfo 
     uuid,
     parentUuid: optional('Parent UUID'),
     receivedUuid: optional('Received UUID'),
-    readOnly: field('Flags').split(/[\s,|]+/).includes('readonly'),
+    readOnly: field('Flags')
+      .split(/[\s,|]+/)
+      .includes('readonly'),
     generation,
     ...(creationTime === undefined || creationTime === '-' ? {} : { creationTime }),
   };

@@ -21,7 +21,8 @@ async function main() {
   for (const subvolume of listing.subvolumes) {
     const backups = subvolume.generations.reduce((sum, generation) => sum + generation.backups.length, 0);
     const check = verified.get(subvolume.subvolume);
-    const intact = check === undefined ? 'not configured, not verified' : `intact: ${check.chunks.read} of ${check.chunks.total} chunks re-hashed`;
+    const intact =
+      check === undefined ? 'not configured, not verified' : `intact: ${check.chunks.read} of ${check.chunks.total} chunks re-hashed`;
     console.log(`${subvolume.subvolume}: current ${subvolume.current?.manifestKey ?? 'none'}, ${backups} backup(s); ${intact}`);
   }
 }
@@ -29,7 +30,8 @@ async function main() {
 main().catch((error) => {
   // The report says what is wrong, one line per missing or damaged object.
   if (error instanceof DamagedBackupError) {
-    for (const entry of error.report.subvolumes) for (const problem of entry.problems) console.error(`${entry.subvolume}: ${problem.message}`);
+    for (const entry of error.report.subvolumes)
+      for (const problem of entry.problems) console.error(`${entry.subvolume}: ${problem.message}`);
   }
   console.error(error instanceof Error ? error.message : error);
   // Typed errors carry the documented exit code (docs/exit-codes.md); anything else is a bug.

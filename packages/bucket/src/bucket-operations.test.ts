@@ -29,13 +29,22 @@ interface Planted {
 }
 
 /** Puts a published backup into the bucket as a run would leave it: one object per chunk, then its manifest. */
-function putBackup(bucket: FakeS3Bucket, options: { subvolume?: string; kind: 'full' | 'inc'; at: Date; parent?: Planted; chunks: readonly string[] }): Planted {
+function putBackup(
+  bucket: FakeS3Bucket,
+  options: { subvolume?: string; kind: 'full' | 'inc'; at: Date; parent?: Planted; chunks: readonly string[] },
+): Planted {
   const subvolume = options.subvolume ?? 'data';
   const dir = backupPrefix('host1', subvolume, options.kind, compactTimestamp(options.at));
   const bodies = options.chunks.map((text) => Buffer.from(text));
   const chunks = bodies.map((bytes, index) => {
     bucket.put(chunkKey(dir, index), bytes, { lastModified: options.at });
-    return { key: chunkKey(dir, index), size: bytes.length, sha256: sha256(bytes), etag: `"chunk-${index}"`, parts: [{ number: 1, size: bytes.length, sha256: sha256(bytes) }] };
+    return {
+      key: chunkKey(dir, index),
+      size: bytes.length,
+      sha256: sha256(bytes),
+      etag: `"chunk-${index}"`,
+      parts: [{ number: 1, size: bytes.length, sha256: sha256(bytes) }],
+    };
   });
   const name = `${subvolume}__${compactTimestamp(options.at)}__${options.kind}`;
   const manifest: Manifest = {
@@ -122,9 +131,29 @@ retain_generations = 1
       ]);
       const [data] = result.subvolumes;
       expect(data?.current).toEqual({ manifestKey: d.key, kind: 'inc', createdAt: d.manifest.created_at });
-      expect(data?.generations.map((generation) => ({ root: generation.root, current: generation.current, backups: generation.backups.map((backup) => [backup.dir, backup.current, backup.reachable]) }))).toEqual([
-        { root: c.dir, current: true, backups: [[c.dir, false, true], [d.dir, true, true]] },
-        { root: a.dir, current: false, backups: [[a.dir, false, false], [b.dir, false, false]] },
+      expect(
+        data?.generations.map((generation) => ({
+          root: generation.root,
+          current: generation.current,
+          backups: generation.backups.map((backup) => [backup.dir, backup.current, backup.reachable]),
+        })),
+      ).toEqual([
+        {
+          root: c.dir,
+          current: true,
+          backups: [
+            [c.dir, false, true],
+            [d.dir, true, true],
+          ],
+        },
+        {
+          root: a.dir,
+          current: false,
+          backups: [
+            [a.dir, false, false],
+            [b.dir, false, false],
+          ],
+        },
       ]);
       expect(data?.incomplete).toEqual([expect.objectContaining({ dir: failedDir, objects: 1, bytes: 6, ageHours: 240 })]);
     });
@@ -153,7 +182,13 @@ retain_generations = 1
       expect(error).toMatchObject({ exitCode: ExitCode.Fatal, message: 'verify found 2 problem(s): data (2)' });
       const problems = error instanceof DamagedBackupError ? error.report.subvolumes[0]?.problems : undefined;
       expect(problems).toEqual([
-        { key: missing, problem: 'missing', message: `MISSING ${missing}: expected 2 bytes, the object does not exist`, expected: '2', actual: null },
+        {
+          key: missing,
+          problem: 'missing',
+          message: `MISSING ${missing}: expected 2 bytes, the object does not exist`,
+          expected: '2',
+          actual: null,
+        },
         { key: resized, problem: 'size', message: `SIZE ${resized}: expected 5 bytes, found 17`, expected: '5', actual: '17' },
       ]);
     });
@@ -176,7 +211,10 @@ retain_generations = 1
 
     it('deletes generations older than s3.retain_generations and failed runs, keeping everything current.json reaches', async () => {
       const { a, b, c, d, failedDir } = twoGenerations(bucket);
-      const current = [pointerKey('host1', 'data'), ...[c, d].flatMap((backup) => [backup.key, ...backup.manifest.chunks.map((chunk) => chunk.key)])];
+      const current = [
+        pointerKey('host1', 'data'),
+        ...[c, d].flatMap((backup) => [backup.key, ...backup.manifest.chunks.map((chunk) => chunk.key)]),
+      ];
 
       const result = await runPrune({ config, deps: deps() });
 

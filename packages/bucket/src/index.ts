@@ -24,4 +24,13 @@ export {
   PruneResultSchema,
   PruneSubvolumeSchema,
 } from './schemas';
-export type { ListResult, ListedSubvolume, ListedBackup, VerifyReport, VerifySubvolume, VerifyProblem, PruneResult, PruneSubvolume } from './schemas';
+export type {
+  ListResult,
+  ListedSubvolume,
+  ListedBackup,
+  VerifyReport,
+  VerifySubvolume,
+  VerifyProblem,
+  PruneResult,
+  PruneSubvolume,
+} from './schemas';

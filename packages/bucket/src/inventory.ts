@@ -45,7 +45,11 @@ export async function readInventory(context: BucketContext, subvolume: string, o
   const key = pointerKey(prefix, subvolume);
   let pointer: PointerRead = { state: 'absent' };
   const pointerText = objects.some((object) => object.key === key) ? await bucket.readTextIfExists(key) : undefined;
-  if (pointerText !== undefined) pointer = parseOrProblem<PointerRead>(() => ({ state: 'ok', pointer: parsePointer(key, pointerText) }), (problem) => ({ state: 'unreadable', problem }));
+  if (pointerText !== undefined)
+    pointer = parseOrProblem<PointerRead>(
+      () => ({ state: 'ok', pointer: parsePointer(key, pointerText) }),
+      (problem) => ({ state: 'unreadable', problem }),
+    );
   const manifests = new Map<string, ManifestRead>();
   const base = `${subvolumePrefix(prefix, subvolume)}/`;
   for (const object of objects.filter((entry) => /^(full|inc)\/[^/]+\/manifest\.json$/.test(entry.key.slice(base.length)))) {
@@ -53,7 +57,12 @@ export async function readInventory(context: BucketContext, subvolume: string, o
     const text = await bucket.readTextIfExists(object.key);
     // Listed a moment ago: gone now means deleted meanwhile, which the grouping treats as a broken manifest.
     const read: ManifestRead =
-      text === undefined ? { problem: `manifest ${object.key} vanished after it was listed` } : parseOrProblem<ManifestRead>(() => ({ manifest: parseManifest(object.key, text) }), (problem) => ({ problem }));
+      text === undefined
+        ? { problem: `manifest ${object.key} vanished after it was listed` }
+        : parseOrProblem<ManifestRead>(
+            () => ({ manifest: parseManifest(object.key, text) }),
+            (problem) => ({ problem }),
+          );
     manifests.set(object.key, read);
   }
   return buildInventory({ prefix, subvolume, objects, manifests, pointer });

@@ -11,7 +11,10 @@ export interface ListOptions extends BucketOptions {
 /** `--subvolume` names a subvolume neither configured nor in the bucket. */
 export class UnknownListedSubvolumeError extends BtrfsToS3Error {
   constructor(unknown: readonly string[], known: readonly string[]) {
-    super(`--subvolume: no subvolume ${unknown.map((name) => `"${name}"`).join(', ')} in the config or the bucket; known: ${known.join(', ') || 'none'}`, { exitCode: ExitCode.Usage });
+    super(
+      `--subvolume: no subvolume ${unknown.map((name) => `"${name}"`).join(', ')} in the config or the bucket; known: ${known.join(', ') || 'none'}`,
+      { exitCode: ExitCode.Usage },
+    );
   }
 }
 
@@ -51,7 +54,8 @@ function toListed(inventory: RemoteInventory, configured: boolean, now: Date): L
     totalBytes: entry.manifest?.total_bytes ?? null,
     chunks: entry.manifest?.chunks.length ?? null,
     // Without a manifest, what the chunks were stored as.
-    storageClass: entry.manifest?.s3.storage_class ?? entry.objects.find((object) => !object.key.endsWith('/manifest.json'))?.storageClass ?? null,
+    storageClass:
+      entry.manifest?.s3.storage_class ?? entry.objects.find((object) => !object.key.endsWith('/manifest.json'))?.storageClass ?? null,
     parentManifest: entry.manifest?.parent_manifest ?? null,
     objects: entry.objects.length,
     storedBytes: sum(entry),

@@ -100,13 +100,24 @@ async function pruneSubvolumes(context: BucketContext, subvolumes: readonly stri
 }
 
 const bytesOf = (entry: RetentionEntry<string>) => entry.objects.reduce((sum, object) => sum + object.size, 0);
-const summary = (entry: RetentionEntry<string>) => ({ what: entry.what, dir: entry.dir, dirs: [...entry.dirs], detail: entry.detail, objects: entry.objects.length, bytes: bytesOf(entry) });
+const summary = (entry: RetentionEntry<string>) => ({
+  what: entry.what,
+  dir: entry.dir,
+  dirs: [...entry.dirs],
+  detail: entry.detail,
+  objects: entry.objects.length,
+  bytes: bytesOf(entry),
+});
 
 async function pruneOne(context: BucketContext, subvolume: string, dryRun: boolean): Promise<PruneSubvolume> {
   const { config, logger } = context;
   const objects = (await listSubvolumeObjects(context, [subvolume])).get(subvolume) ?? [];
   const inventory = await readInventory(context, subvolume, objects);
-  const plan = planRemoteRetention(inventory, { now: context.now(), retainGenerations: config.s3.retain_generations, graceHours: config.s3.prune_grace_hours });
+  const plan = planRemoteRetention(inventory, {
+    now: context.now(),
+    retainGenerations: config.s3.retain_generations,
+    graceHours: config.s3.prune_grace_hours,
+  });
   report(context, plan, dryRun);
   let deletedObjects = 0;
   if (!dryRun && plan.keys.length > 0) deletedObjects = await context.bucket.deleteObjects(plan.keys);

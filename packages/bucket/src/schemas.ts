@@ -92,7 +92,9 @@ export const VerifySubvolumeSchema = v.strictObject({
   /** What current.json points to; null when it cannot be read. */
   currentManifest: v.nullable(v.string()),
   /** Oldest first: the full, then each incremental. */
-  chain: v.array(v.strictObject({ manifestKey: v.string(), kind, createdAt: isoTime, chunks: count, read: count, skipped: count, damaged: count })),
+  chain: v.array(
+    v.strictObject({ manifestKey: v.string(), kind, createdAt: isoTime, chunks: count, read: count, skipped: count, damaged: count }),
+  ),
   /** Chunks found with the recorded size (HeadObject), re-hashed, and skipped (archived, not thawed). */
   chunks: v.strictObject({ total: count, present: count, read: count, skipped: count }),
   /** Backups whose whole stream was re-hashed and matched `restore.stream_sha256`. */
@@ -108,7 +110,6 @@ export const VerifyReportSchema = v.strictObject({
   sample: v.nullable(count),
   subvolumes: v.array(VerifySubvolumeSchema),
 });
-
 
 // ---- prune ----------------------------------------------------------------------
 

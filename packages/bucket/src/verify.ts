@@ -1,4 +1,14 @@
-import { BtrfsToS3Error, ChainError, type ChainLink, ExitCode, FormatError, pointerKey, resolveChain, resolveStartKey, selectSubvolumes } from '@org/btrfs-s3-core';
+import {
+  BtrfsToS3Error,
+  ChainError,
+  type ChainLink,
+  ExitCode,
+  FormatError,
+  pointerKey,
+  resolveChain,
+  resolveStartKey,
+  selectSubvolumes,
+} from '@org/btrfs-s3-core';
 import type { ChunkFinding, ChunkReads } from '@org/btrfs-s3-store';
 import { type BucketContext, type BucketOptions, withBucketContext } from './context';
 import { manifestSource } from './inventory';
@@ -38,7 +48,12 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const report = await withBucketContext(options, async (context): Promise<VerifyReport> => {
     const subvolumes: VerifySubvolume[] = [];
     for (const { subvolume } of selected) subvolumes.push(await verifySubvolume(context, subvolume, mode));
-    return { ok: subvolumes.every((entry) => entry.ok), reads: mode.reads, sample: mode.reads === 'sample' ? mode.count : null, subvolumes };
+    return {
+      ok: subvolumes.every((entry) => entry.ok),
+      reads: mode.reads,
+      sample: mode.reads === 'sample' ? mode.count : null,
+      subvolumes,
+    };
   });
   if (!report.ok) throw new DamagedBackupError(report);
   return report;
@@ -52,7 +67,13 @@ async function resolve(context: BucketContext, subvolume: string): Promise<{ sta
     startKey = await resolveStartKey(source, context.config.s3.prefix, subvolume);
   } catch (error) {
     if (!(error instanceof ChainError || error instanceof FormatError)) throw error;
-    return { key: pointer, problem: error instanceof ChainError ? 'no-backup' : 'chain', message: error.message, expected: null, actual: null };
+    return {
+      key: pointer,
+      problem: error instanceof ChainError ? 'no-backup' : 'chain',
+      message: error.message,
+      expected: null,
+      actual: null,
+    };
   }
   try {
     return { startKey, chain: await resolveChain(source, startKey, subvolume) };
@@ -66,7 +87,16 @@ async function verifySubvolume(context: BucketContext, subvolume: string, mode: 
   const resolved = await resolve(context, subvolume);
   if (!('chain' in resolved)) {
     context.logger.error(`${subvolume}: ${resolved.message}`);
-    return { subvolume, ok: false, currentManifest: null, chain: [], chunks: { total: 0, present: 0, read: 0, skipped: 0 }, streamsVerified: 0, problems: [resolved], skipped: [] };
+    return {
+      subvolume,
+      ok: false,
+      currentManifest: null,
+      chain: [],
+      chunks: { total: 0, present: 0, read: 0, skipped: 0 },
+      streamsVerified: 0,
+      problems: [resolved],
+      skipped: [],
+    };
   }
   const problems: VerifyProblem[] = [];
   const skipped: VerifySubvolume['skipped'] = [];
@@ -76,15 +106,27 @@ async function verifySubvolume(context: BucketContext, subvolume: string, mode: 
   for (const link of resolved.chain) {
     const { manifest } = link;
     const reads: ChunkReads = mode.reads === 'sample' ? { sample: mode.count, seed: link.key } : mode.reads;
-    context.logger.info(`${subvolume}: checking ${manifest.chunks.length} chunk(s) of ${link.key}${reads === 'none' ? '' : ' and re-hashing what is read'}`);
-    const result = await context.bucket.checkChunks(manifest.chunks, manifest.restore.stream_sha256, { reads, concurrency: context.config.s3.concurrency });
+    context.logger.info(
+      `${subvolume}: checking ${manifest.chunks.length} chunk(s) of ${link.key}${reads === 'none' ? '' : ' and re-hashing what is read'}`,
+    );
+    const result = await context.bucket.checkChunks(manifest.chunks, manifest.restore.stream_sha256, {
+      reads,
+      concurrency: context.config.s3.concurrency,
+    });
     const found = result.chunks.map(findingProblem).filter((problem): problem is VerifyProblem => problem !== undefined);
     if (result.stream.checked && result.stream.actual !== result.stream.expected) {
       const { expected, actual } = result.stream;
-      found.push({ key: link.key, problem: 'stream', message: `STREAM ${link.key}: the chunks concatenated hash to sha256 ${actual}, the manifest records ${expected}`, expected, actual });
+      found.push({
+        key: link.key,
+        problem: 'stream',
+        message: `STREAM ${link.key}: the chunks concatenated hash to sha256 ${actual}, the manifest records ${expected}`,
+        expected,
+        actual,
+      });
     } else if (result.stream.checked) streamsVerified += 1;
     for (const finding of result.chunks) {
-      if (finding.status === 'archived') skipped.push({ key: finding.key, storageClass: finding.storageClass, reason: 'not readable without a thaw (run restore to thaw)' });
+      if (finding.status === 'archived')
+        skipped.push({ key: finding.key, storageClass: finding.storageClass, reason: 'not readable without a thaw (run restore to thaw)' });
     }
     const read = result.chunks.filter((finding) => finding.status === 'ok' && finding.read).length;
     const skippedHere = result.chunks.filter((finding) => finding.status === 'archived').length;
@@ -92,7 +134,15 @@ async function verifySubvolume(context: BucketContext, subvolume: string, mode: 
     chunks.present += result.chunks.filter((finding) => finding.status !== 'missing' && finding.status !== 'size-mismatch').length;
     chunks.read += read;
     chunks.skipped += skippedHere;
-    chain.push({ manifestKey: link.key, kind: manifest.kind, createdAt: manifest.created_at, chunks: manifest.chunks.length, read, skipped: skippedHere, damaged: found.length });
+    chain.push({
+      manifestKey: link.key,
+      kind: manifest.kind,
+      createdAt: manifest.created_at,
+      chunks: manifest.chunks.length,
+      read,
+      skipped: skippedHere,
+      damaged: found.length,
+    });
     for (const problem of found) context.logger.error(`${subvolume}: ${problem.message}`);
     problems.push(...found);
   }
@@ -107,12 +157,30 @@ function findingProblem(finding: ChunkFinding): VerifyProblem | undefined {
     case 'archived':
       return undefined;
     case 'missing':
-      return { key, problem: 'missing', message: `MISSING ${key}: expected ${finding.expectedSize} bytes, the object does not exist`, expected: String(finding.expectedSize), actual: null };
+      return {
+        key,
+        problem: 'missing',
+        message: `MISSING ${key}: expected ${finding.expectedSize} bytes, the object does not exist`,
+        expected: String(finding.expectedSize),
+        actual: null,
+      };
     case 'size-mismatch':
-      return { key, problem: 'size', message: `SIZE ${key}: expected ${finding.expectedSize} bytes, found ${finding.actualSize}`, expected: String(finding.expectedSize), actual: String(finding.actualSize) };
+      return {
+        key,
+        problem: 'size',
+        message: `SIZE ${key}: expected ${finding.expectedSize} bytes, found ${finding.actualSize}`,
+        expected: String(finding.expectedSize),
+        actual: String(finding.actualSize),
+      };
     case 'hash-mismatch': {
       const where = finding.partNumber === undefined ? '' : ` part ${finding.partNumber}`;
-      return { key, problem: 'hash', message: `HASH ${key}${where}: expected ${finding.subject} ${finding.expected}, got ${finding.actual}`, expected: finding.expected, actual: finding.actual };
+      return {
+        key,
+        problem: 'hash',
+        message: `HASH ${key}${where}: expected ${finding.subject} ${finding.expected}, got ${finding.actual}`,
+        expected: finding.expected,
+        actual: finding.actual,
+      };
     }
     case 'unreadable':
       return { key, problem: 'unreadable', message: `UNREADABLE ${key}: ${finding.message}`, expected: null, actual: null };

@@ -42,7 +42,14 @@ export { acquireLock, withLock, lockHolder, LockBusyError, LockError } from './l
 export type { LockHandle, LockInfo, LockOptions } from './lock/lock';
 export { procfsProbe } from './lock/process-probe';
 export type { ProcessProbe } from './lock/process-probe';
-export { ManifestSchema, ManifestChunkSchema, ManifestPartSchema, PointerSchema, MANIFEST_VERSION, POINTER_VERSION } from './manifest/schema';
+export {
+  ManifestSchema,
+  ManifestChunkSchema,
+  ManifestPartSchema,
+  PointerSchema,
+  MANIFEST_VERSION,
+  POINTER_VERSION,
+} from './manifest/schema';
 export type { Manifest, ManifestChunk, ManifestPart, Pointer } from './manifest/schema';
 export { subvolumePrefix, pointerKey, backupPrefix, manifestKey, chunkKey } from './manifest/keys';
 export { parseManifest, parsePointer, serializeManifest, serializePointer, FormatError } from './manifest/parse';
@@ -53,4 +60,20 @@ export { resolveChain, resolveStartKey, ChainError } from './chain/chain';
 export type { ChainLink, ManifestSource } from './chain/chain';
 export type { ProgressEvent, ProgressListener } from './progress';
 export { buildInventory, dirOfManifest, planRemoteRetention, earlyDeletions, MINIMUM_STORAGE_DAYS } from './retention';
-export type { BackupState, EarlyDeletion, Generation, InventoryInput, KeepReason, DeleteReason, ManifestRead, PointerRead, RemoteBackup, RemoteInventory, RemoteObject, RemoteRetentionPlan, RemoteRetentionSettings, RetentionEntry, RootState } from './retention';
+export type {
+  BackupState,
+  EarlyDeletion,
+  Generation,
+  InventoryInput,
+  KeepReason,
+  DeleteReason,
+  ManifestRead,
+  PointerRead,
+  RemoteBackup,
+  RemoteInventory,
+  RemoteObject,
+  RemoteRetentionPlan,
+  RemoteRetentionSettings,
+  RetentionEntry,
+  RootState,
+} from './retention';

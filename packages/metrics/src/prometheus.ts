@@ -23,14 +23,39 @@ interface Metric {
 }
 
 const METRICS: readonly Metric[] = [
-  { name: 'btrfs_to_s3_last_run_success', help: '1 if the last backup of the subvolume succeeded, else 0.', type: 'gauge', value: (run) => (run.ok ? 1 : 0) },
-  { name: 'btrfs_to_s3_last_run_timestamp_seconds', help: 'When the last backup of the subvolume finished.', type: 'gauge', value: (run) => run.finishedAt },
-  { name: 'btrfs_to_s3_last_run_bytes', help: 'Bytes of btrfs send stream uploaded by the last backup.', type: 'gauge', value: (run) => run.bytes },
+  {
+    name: 'btrfs_to_s3_last_run_success',
+    help: '1 if the last backup of the subvolume succeeded, else 0.',
+    type: 'gauge',
+    value: (run) => (run.ok ? 1 : 0),
+  },
+  {
+    name: 'btrfs_to_s3_last_run_timestamp_seconds',
+    help: 'When the last backup of the subvolume finished.',
+    type: 'gauge',
+    value: (run) => run.finishedAt,
+  },
+  {
+    name: 'btrfs_to_s3_last_run_bytes',
+    help: 'Bytes of btrfs send stream uploaded by the last backup.',
+    type: 'gauge',
+    value: (run) => run.bytes,
+  },
   { name: 'btrfs_to_s3_last_run_chunks', help: 'Chunk objects written by the last backup.', type: 'gauge', value: (run) => run.chunks },
   { name: 'btrfs_to_s3_last_run_parts', help: 'Multipart parts uploaded by the last backup.', type: 'gauge', value: (run) => run.parts },
   { name: 'btrfs_to_s3_last_run_retries', help: 'Retried S3 requests in the last backup.', type: 'gauge', value: (run) => run.retries },
-  { name: 'btrfs_to_s3_last_run_duration_seconds', help: 'Wall time of the last backup.', type: 'gauge', value: (run) => run.elapsedSeconds },
-  { name: 'btrfs_to_s3_last_run_throughput_bytes_per_second', help: 'Average upload rate of the last backup.', type: 'gauge', value: (run) => throughput(run.bytes, run.elapsedSeconds) },
+  {
+    name: 'btrfs_to_s3_last_run_duration_seconds',
+    help: 'Wall time of the last backup.',
+    type: 'gauge',
+    value: (run) => run.elapsedSeconds,
+  },
+  {
+    name: 'btrfs_to_s3_last_run_throughput_bytes_per_second',
+    help: 'Average upload rate of the last backup.',
+    type: 'gauge',
+    value: (run) => throughput(run.bytes, run.elapsedSeconds),
+  },
 ];
 
 function label(value: string): string {

@@ -10,7 +10,9 @@ export class RestoreVerificationError extends BtrfsToS3Error {
 /** The subvolume to restore is not a name (it becomes part of S3 keys, so `..` or `a/b` must not reach a request). */
 export class SubvolumeNameError extends BtrfsToS3Error {
   constructor(name: string) {
-    super(`--subvolume: ${JSON.stringify(name)} is not a subvolume name (the last component of a configured path)`, { exitCode: ExitCode.Usage });
+    super(`--subvolume: ${JSON.stringify(name)} is not a subvolume name (the last component of a configured path)`, {
+      exitCode: ExitCode.Usage,
+    });
   }
 }
 

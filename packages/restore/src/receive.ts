@@ -23,7 +23,12 @@ export async function receiveOne(context: RestoreContext, link: ChainLink, targe
   const { manifest } = link;
   const { config, signal } = context;
   context.logger.info(`${manifest.subvolume}: receiving ${manifest.kind} ${manifest.snapshot.name} (${manifest.chunks.length} chunks)`);
-  const event = { phase: 'download', subvolume: manifest.subvolume, label: `${manifest.subvolume} ${manifest.kind}`, totalBytes: manifest.total_bytes } as const;
+  const event = {
+    phase: 'download',
+    subvolume: manifest.subvolume,
+    label: `${manifest.subvolume} ${manifest.kind}`,
+    totalBytes: manifest.total_bytes,
+  } as const;
   let bytes = 0;
   const download = context.bucket.downloadVerifiedStream(
     { chunks: manifest.chunks, streamSha256: manifest.restore.stream_sha256 },
@@ -49,15 +54,30 @@ export async function receiveOne(context: RestoreContext, link: ChainLink, targe
 }
 
 /** Removes what a failed restore received, newest first, and the target if the restore made it. */
-export async function removeReceived(context: RestoreContext, received: readonly string[], target: string, created: boolean): Promise<void> {
+export async function removeReceived(
+  context: RestoreContext,
+  received: readonly string[],
+  target: string,
+  created: boolean,
+): Promise<void> {
   for (const path of [...received].reverse()) {
-    await context.btrfs.deleteSubvolume(path).catch((error: unknown) => context.logger.error(`could not remove ${path} after the failed restore: ${String(error)}`));
+    await context.btrfs
+      .deleteSubvolume(path)
+      .catch((error: unknown) => context.logger.error(`could not remove ${path} after the failed restore: ${String(error)}`));
   }
-  if (created) await rmdir(target).catch((error: unknown) => context.logger.error(`could not remove ${target} after the failed restore: ${String(error)}`));
+  if (created)
+    await rmdir(target).catch((error: unknown) =>
+      context.logger.error(`could not remove ${target} after the failed restore: ${String(error)}`),
+    );
 }
 
 /** Every snapshot of the chain is present; the last is read-only and was received from the backed-up snapshot. Returns its Received UUID. */
-export async function checkReceived(context: RestoreContext, chain: readonly ChainLink[], target: string, snapshotPath: string): Promise<string> {
+export async function checkReceived(
+  context: RestoreContext,
+  chain: readonly ChainLink[],
+  target: string,
+  snapshotPath: string,
+): Promise<string> {
   const present = new Set((await context.btrfs.listSubvolumes(target)).map((info) => info.name));
   const missing = chain.map((link) => link.manifest.snapshot.name).filter((name) => !present.has(name));
   if (missing.length > 0) throw new RestoreVerificationError(`restored chain incomplete: ${missing.join(', ')} missing under ${target}`);
@@ -65,7 +85,9 @@ export async function checkReceived(context: RestoreContext, chain: readonly Cha
   const info = await context.btrfs.showSubvolume(snapshotPath);
   if (!info.readOnly) throw new RestoreVerificationError(`restored snapshot ${snapshotPath} is not read-only`);
   if (info.receivedUuid === null || info.receivedUuid !== expected) {
-    throw new RestoreVerificationError(`restored snapshot ${snapshotPath} has Received UUID ${info.receivedUuid ?? '-'}, expected ${expected ?? '-'} (the backed-up snapshot's UUID)`);
+    throw new RestoreVerificationError(
+      `restored snapshot ${snapshotPath} has Received UUID ${info.receivedUuid ?? '-'}, expected ${expected ?? '-'} (the backed-up snapshot's UUID)`,
+    );
   }
   return info.receivedUuid;
 }

@@ -16,7 +16,12 @@ export const RestoreResultSchema = v.strictObject({
   receivedUuid: v.string(),
   /** The tree comparison against the source snapshot, or why there was none. */
   verification: v.union([
-    v.strictObject({ mode, source: v.string(), compared: count, differences: v.array(v.strictObject({ path: v.string(), what: v.string() })) }),
+    v.strictObject({
+      mode,
+      source: v.string(),
+      compared: count,
+      differences: v.array(v.strictObject({ path: v.string(), what: v.string() })),
+    }),
     v.strictObject({ mode, skipped: v.string() }),
   ]),
   /** The send streams' bytes received, summed over the chain. */

@@ -22,13 +22,16 @@ describe('runRestore argument checks', () => {
   });
   afterEach(() => client.destroy());
 
-  it.each(['../data', 'srv/data', '/srv/data', '..', ''])('rejects the subvolume name %j with SubvolumeNameError (exit 2) before any S3 request', async (subvolume) => {
-    const attempt = runRestore({ config, subvolume, target: '/mnt/restore', deps: { client } });
+  it.each(['../data', 'srv/data', '/srv/data', '..', ''])(
+    'rejects the subvolume name %j with SubvolumeNameError (exit 2) before any S3 request',
+    async (subvolume) => {
+      const attempt = runRestore({ config, subvolume, target: '/mnt/restore', deps: { client } });
 
-    await expect(attempt).rejects.toThrow(SubvolumeNameError);
-    await expect(attempt).rejects.toMatchObject({ exitCode: ExitCode.Usage });
-    expect(bucket.commands).toHaveLength(0);
-  });
+      await expect(attempt).rejects.toThrow(SubvolumeNameError);
+      await expect(attempt).rejects.toMatchObject({ exitCode: ExitCode.Usage });
+      expect(bucket.commands).toHaveLength(0);
+    },
+  );
 
   it('rejects a relative target with RestoreTargetError (exit 2) before any S3 request', async () => {
     const attempt = runRestore({ config, subvolume: 'data', target: 'restore/here', deps: { client } });

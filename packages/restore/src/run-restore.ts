@@ -66,16 +66,19 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
   const { config, deps = {} } = options;
   const signal = options.signal ?? new AbortController().signal;
   return withS3Client(config.s3, deps.client, (client) =>
-    restore({
-      config,
-      logger: options.logger ?? silentLogger(),
-      btrfs: deps.btrfs ?? new Btrfs(spawnProcessRunner),
-      bucket: new S3Bucket(client, config.s3, { signal }),
-      runner: deps.runner ?? spawnProcessRunner,
-      signal,
-      onProgress: options.onProgress ?? (() => undefined),
-      now: deps.now ?? (() => new Date()),
-    }, options),
+    restore(
+      {
+        config,
+        logger: options.logger ?? silentLogger(),
+        btrfs: deps.btrfs ?? new Btrfs(spawnProcessRunner),
+        bucket: new S3Bucket(client, config.s3, { signal }),
+        runner: deps.runner ?? spawnProcessRunner,
+        signal,
+        onProgress: options.onProgress ?? (() => undefined),
+        now: deps.now ?? (() => new Date()),
+      },
+      options,
+    ),
   );
 }
 
@@ -87,13 +90,17 @@ async function restore(context: RestoreContext, options: RestoreOptions): Promis
   const chain = await resolveChain(source, startKey, options.subvolume);
   logger.info(`${options.subvolume}: restoring a chain of ${chain.length} backup(s) ending at ${startKey}`);
 
-  await context.bucket.thawObjects(chain.flatMap((link) => link.manifest.chunks.map((chunk) => chunk.key)), {
-    tier: config.restore.restore_tier,
-    waitForRestore: options.wait ?? config.restore.wait_for_restore,
-    timeoutMs: (options.waitTimeoutSeconds ?? config.restore.restore_timeout_seconds) * 1000,
-    poll: { initialDelayMs: config.restore.thaw_poll_seconds * 1000, maxDelayMs: config.restore.thaw_poll_seconds * 15_000 },
-    onProgress: ({ ready, total }) => logger.info(`${options.subvolume}: ${ready} of ${total} chunk objects readable${ready < total ? '; waiting for the thaw' : ''}`),
-  });
+  await context.bucket.thawObjects(
+    chain.flatMap((link) => link.manifest.chunks.map((chunk) => chunk.key)),
+    {
+      tier: config.restore.restore_tier,
+      waitForRestore: options.wait ?? config.restore.wait_for_restore,
+      timeoutMs: (options.waitTimeoutSeconds ?? config.restore.restore_timeout_seconds) * 1000,
+      poll: { initialDelayMs: config.restore.thaw_poll_seconds * 1000, maxDelayMs: config.restore.thaw_poll_seconds * 15_000 },
+      onProgress: ({ ready, total }) =>
+        logger.info(`${options.subvolume}: ${ready} of ${total} chunk objects readable${ready < total ? '; waiting for the thaw' : ''}`),
+    },
+  );
 
   const { target } = options;
   const created = !existsSync(target);
@@ -117,7 +124,12 @@ async function restore(context: RestoreContext, options: RestoreOptions): Promis
     return {
       subvolume: options.subvolume,
       target,
-      chain: chain.map((link) => ({ manifestKey: link.key, kind: link.manifest.kind, snapshot: link.manifest.snapshot.name, bytes: link.manifest.total_bytes })),
+      chain: chain.map((link) => ({
+        manifestKey: link.key,
+        kind: link.manifest.kind,
+        snapshot: link.manifest.snapshot.name,
+        bytes: link.manifest.total_bytes,
+      })),
       snapshotPath,
       receivedUuid,
       verification,

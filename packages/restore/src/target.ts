@@ -30,7 +30,8 @@ export async function assertRestoreTarget(target: string): Promise<void> {
   const existing = await statIfExists(target);
   if (existing !== undefined) {
     if (!existing.isDirectory()) throw new RestoreTargetError(`--target ${target} exists and is not a directory`);
-    if ((await readdir(target)).length > 0) throw new RestoreTargetError(`--target ${target} exists and is not empty; restore into a new path`);
+    if ((await readdir(target)).length > 0)
+      throw new RestoreTargetError(`--target ${target} exists and is not empty; restore into a new path`);
     return;
   }
   const parent = await statIfExists(dirname(target));

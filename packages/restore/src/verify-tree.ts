@@ -6,11 +6,21 @@ import type { RestoreResult } from './result';
 import { compareTrees, type VerifyMode } from './verify';
 
 /** Compares the restored snapshot with the backed-up one when that is on this host; throws naming the differences. */
-export async function verifyTree(context: RestoreContext, mode: VerifyMode, manifest: Manifest, snapshotPath: string): Promise<RestoreResult['verification']> {
+export async function verifyTree(
+  context: RestoreContext,
+  mode: VerifyMode,
+  manifest: Manifest,
+  snapshotPath: string,
+): Promise<RestoreResult['verification']> {
   if (mode === 'none') return { mode, skipped: '--verify none' };
   const sourcePath = manifest.snapshot.path;
   if (!existsSync(sourcePath)) return { mode, skipped: `the source snapshot ${sourcePath} is not on this host` };
-  const comparison = await compareTrees(sourcePath, snapshotPath, { mode, sampleMaxFiles: context.config.restore.sample_max_files, runner: context.runner, signal: context.signal });
+  const comparison = await compareTrees(sourcePath, snapshotPath, {
+    mode,
+    sampleMaxFiles: context.config.restore.sample_max_files,
+    runner: context.runner,
+    signal: context.signal,
+  });
   if (comparison.differences.length > 0) {
     const shown = comparison.differences.slice(0, 20).map((difference) => `  ${difference.path}: ${difference.what}`);
     const more = comparison.differences.length > 20 ? [`  ... and ${comparison.differences.length - 20} more`] : [];

@@ -62,9 +62,15 @@ describe('compareTrees', () => {
     expect(byPath('dir/sub/b.bin')).toEqual([expect.stringMatching(/^mode 100644 != 100600$/), expect.stringMatching(/^content sha256 /)]);
     expect(byPath('empty.txt')).toEqual(['size 0 != 13']);
     expect(byPath('link')).toEqual(['symlink target "dir/a.txt" != "elsewhere"']);
-    expect(byPath('dir/a.txt')).toEqual([expect.stringMatching(/^extended attributes .*user\.note.* != /), 'hard links dir/a.txt = hard != none']);
+    expect(byPath('dir/a.txt')).toEqual([
+      expect.stringMatching(/^extended attributes .*user\.note.* != /),
+      'hard links dir/a.txt = hard != none',
+    ]);
     // The copy that replaced the hard link lost the shared inode's attributes too.
-    expect(byPath('hard')).toEqual([expect.stringMatching(/^extended attributes .*user\.note.* != \[\]$/), 'hard links dir/a.txt = hard != none']);
+    expect(byPath('hard')).toEqual([
+      expect.stringMatching(/^extended attributes .*user\.note.* != \[\]$/),
+      'hard links dir/a.txt = hard != none',
+    ]);
   });
 
   it('in sample mode checks presence everywhere but content only in a deterministic sample', async () => {
@@ -76,7 +82,9 @@ describe('compareTrees', () => {
     const all = await compareTrees(source, restored, { ...full, mode: 'sample', sampleMaxFiles: 100 });
     expect(all.differences.map((difference) => difference.path)).toEqual(['dir/sub/b.bin']);
     await unlink(join(restored, 'empty.txt'));
-    expect((await compareTrees(source, restored, { ...full, mode: 'sample', sampleMaxFiles: 0 })).differences).toEqual([{ path: 'empty.txt', what: 'missing from the restore' }]);
+    expect((await compareTrees(source, restored, { ...full, mode: 'sample', sampleMaxFiles: 0 })).differences).toEqual([
+      { path: 'empty.txt', what: 'missing from the restore' },
+    ]);
   });
 });
 
@@ -85,7 +93,9 @@ describe('compareTrees stopped by its signal', () => {
     const { source, restored } = await twins();
     const calls: string[] = [];
     const counting = { run: async (command: string, args: readonly string[]) => (calls.push(command), runner.run(command, args)) };
-    await expect(compareTrees(source, restored, { ...full, runner: counting, signal: AbortSignal.abort(new Error('stop')) })).rejects.toThrow('stop');
+    await expect(
+      compareTrees(source, restored, { ...full, runner: counting, signal: AbortSignal.abort(new Error('stop')) }),
+    ).rejects.toThrow('stop');
     expect(calls).toEqual([]);
   });
 
@@ -98,7 +108,9 @@ describe('compareTrees stopped by its signal', () => {
       run: (_command: string, _args: readonly string[], options?: { readonly signal?: AbortSignal }) => {
         seen.push(options?.signal);
         if (seen.length === 2) controller.abort(new Error('interrupted'));
-        return new Promise<{ stdout: string; stderr: string }>((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(new Error('getfattr killed'))));
+        return new Promise<{ stdout: string; stderr: string }>((_resolve, reject) =>
+          options?.signal?.addEventListener('abort', () => reject(new Error('getfattr killed'))),
+        );
       },
     };
     await expect(compareTrees(source, restored, { ...full, runner: slow, signal: controller.signal })).rejects.toThrow('getfattr killed');

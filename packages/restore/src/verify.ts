@@ -46,7 +46,8 @@ function metadataDifferences(source: TreeEntry, restored: TreeEntry): string[] {
   const out: string[] = [];
   if (source.type !== restored.type) return [`type ${source.type} != ${restored.type}`];
   if (source.mode !== restored.mode) out.push(`mode ${octal(source.mode)} != ${octal(restored.mode)}`);
-  if (source.uid !== restored.uid || source.gid !== restored.gid) out.push(`owner ${source.uid}:${source.gid} != ${restored.uid}:${restored.gid}`);
+  if (source.uid !== restored.uid || source.gid !== restored.gid)
+    out.push(`owner ${source.uid}:${source.gid} != ${restored.uid}:${restored.gid}`);
   if (source.size !== restored.size) out.push(`size ${source.size} != ${restored.size}`);
   if (source.target !== restored.target) out.push(`symlink target ${JSON.stringify(source.target)} != ${JSON.stringify(restored.target)}`);
   return out;
@@ -80,8 +81,14 @@ export async function compareTrees(sourceRoot: string, restoredRoot: string, opt
 
   const common = [...source.keys()].filter((path) => restored.has(path));
   const files = common.filter((path) => source.get(path)?.type === 'file');
-  const deep = options.mode === 'full' ? new Set(common) : new Set([...sample(files, options.sampleMaxFiles), ...common.filter((path) => source.get(path)?.type !== 'file')]);
-  const [sourceXattrs, restoredXattrs] = await Promise.all([readXattrs(options.runner, sourceRoot, signal), readXattrs(options.runner, restoredRoot, signal)]);
+  const deep =
+    options.mode === 'full'
+      ? new Set(common)
+      : new Set([...sample(files, options.sampleMaxFiles), ...common.filter((path) => source.get(path)?.type !== 'file')]);
+  const [sourceXattrs, restoredXattrs] = await Promise.all([
+    readXattrs(options.runner, sourceRoot, signal),
+    readXattrs(options.runner, restoredRoot, signal),
+  ]);
   const sourceLinks = hardLinkGroups(source, deep);
   const restoredLinks = hardLinkGroups(restored, deep);
 
@@ -94,7 +101,8 @@ export async function compareTrees(sourceRoot: string, restoredRoot: string, opt
     const xa = JSON.stringify([...(sourceXattrs.get(path) ?? new Map())].sort());
     const xb = JSON.stringify([...(restoredXattrs.get(path) ?? new Map())].sort());
     if (xa !== xb) differences.push({ path, what: `extended attributes ${xa} != ${xb}` });
-    if (sourceLinks.get(path) !== restoredLinks.get(path)) differences.push({ path, what: `hard links ${sourceLinks.get(path) ?? 'none'} != ${restoredLinks.get(path) ?? 'none'}` });
+    if (sourceLinks.get(path) !== restoredLinks.get(path))
+      differences.push({ path, what: `hard links ${sourceLinks.get(path) ?? 'none'} != ${restoredLinks.get(path) ?? 'none'}` });
     if (a.type === 'file' && b.type === 'file' && a.size === b.size) {
       const [ha, hb] = await Promise.all([hashFile(join(sourceRoot, path), signal), hashFile(join(restoredRoot, path), signal)]);
       if (ha !== hb) differences.push({ path, what: `content sha256 ${ha} != ${hb}` });

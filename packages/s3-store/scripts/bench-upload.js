@@ -12,7 +12,13 @@ async function main() {
   const [file, partMiB = '16', concurrency = '4', chunkMiB = '128'] = process.argv.slice(2);
   if (!file) throw new Error('usage: bench-upload.js FILE [partMiB] [concurrency] [chunkMiB]');
   const env = process.env;
-  const client = createS3Client({ region: env.BTRFS_S3_TEST_REGION, endpoint: env.BTRFS_S3_TEST_ENDPOINT, path_style: true, checksum_mode: 'when_required', concurrency: Number(concurrency) });
+  const client = createS3Client({
+    region: env.BTRFS_S3_TEST_REGION,
+    endpoint: env.BTRFS_S3_TEST_ENDPOINT,
+    path_style: true,
+    checksum_mode: 'when_required',
+    concurrency: Number(concurrency),
+  });
   const bucket = env.BTRFS_S3_TEST_BUCKET;
   const prefix = `bench/${Date.now()}`;
   const producer = spawn('cat', [file], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -32,7 +38,17 @@ async function main() {
   client.destroy();
   clearInterval(sampler);
   if (env.BENCH_MEMORY) console.log(JSON.stringify(peak));
-  console.log(JSON.stringify({ bytes: result.totalBytes, seconds: +seconds.toFixed(2), MBps: +(result.totalBytes / seconds / 1e6).toFixed(1), chunks: result.chunks.length, parts: result.partCount, retries: result.retries, maxRssMiB: +(process.resourceUsage().maxRSS / 1024).toFixed(1) }));
+  console.log(
+    JSON.stringify({
+      bytes: result.totalBytes,
+      seconds: +seconds.toFixed(2),
+      MBps: +(result.totalBytes / seconds / 1e6).toFixed(1),
+      chunks: result.chunks.length,
+      parts: result.partCount,
+      retries: result.retries,
+      maxRssMiB: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
+    }),
+  );
 }
 
 main().catch((error) => {

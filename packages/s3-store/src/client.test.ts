@@ -8,7 +8,14 @@ const TIMEOUTS = { request_timeout_seconds: 120, connect_timeout_seconds: 10 };
 
 describe('createS3Client', () => {
   it('takes region, endpoint, path style and checksum mode from config', async () => {
-    const client = createS3Client({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:7480', path_style: true, checksum_mode: 'when_required', concurrency: 4, ...TIMEOUTS });
+    const client = createS3Client({
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:7480',
+      path_style: true,
+      checksum_mode: 'when_required',
+      concurrency: 4,
+      ...TIMEOUTS,
+    });
     expect(await client.config.region()).toBe('eu-west-1');
     expect(client.config.forcePathStyle).toBe(true);
     expect(await client.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED');
@@ -22,7 +29,14 @@ describe('createS3Client', () => {
   });
 
   it('defaults to AWS endpoints, virtual-host style and the SDK checksums', async () => {
-    const client = createS3Client({ region: 'us-east-1', endpoint: undefined, path_style: false, checksum_mode: 'when_supported', concurrency: 4, ...TIMEOUTS });
+    const client = createS3Client({
+      region: 'us-east-1',
+      endpoint: undefined,
+      path_style: false,
+      checksum_mode: 'when_supported',
+      concurrency: 4,
+      ...TIMEOUTS,
+    });
     expect(client.config.forcePathStyle).toBe(false);
     expect(client.config.endpoint).toBeUndefined();
     expect(await client.config.requestChecksumCalculation()).toBe('WHEN_SUPPORTED');
@@ -53,7 +67,15 @@ describe('client timeouts', () => {
   const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
 
   it('fails a request to a store that never answers after s3.request_timeout_seconds, retryably and naming that setting', async () => {
-    const client = createS3Client({ region: 'us-east-1', endpoint: silentEndpoint(), path_style: true, checksum_mode: 'when_required', concurrency: 1, request_timeout_seconds: 0.3, connect_timeout_seconds: 10 });
+    const client = createS3Client({
+      region: 'us-east-1',
+      endpoint: silentEndpoint(),
+      path_style: true,
+      checksum_mode: 'when_required',
+      concurrency: 1,
+      request_timeout_seconds: 0.3,
+      connect_timeout_seconds: 10,
+    });
     client.config.credentials = async () => credentials;
     const started = Date.now();
     // A body bigger than the socket buffers: the upload stalls mid-body, and the timeout must still fire.
@@ -72,8 +94,16 @@ describe('client timeouts', () => {
   });
 
   it('names s3.connect_timeout_seconds when a connection could not be opened in time', () => {
-    const error = Object.assign(new Error('@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 2000 ms.'), { name: 'TimeoutError' });
-    expect(nameTimeoutSetting(error, 120_000, 2000)).toMatchObject({ name: 'TimeoutError', message: 'could not connect to the S3 endpoint within 2 s (s3.connect_timeout_seconds)' });
+    const error = Object.assign(
+      new Error(
+        '@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 2000 ms.',
+      ),
+      { name: 'TimeoutError' },
+    );
+    expect(nameTimeoutSetting(error, 120_000, 2000)).toMatchObject({
+      name: 'TimeoutError',
+      message: 'could not connect to the S3 endpoint within 2 s (s3.connect_timeout_seconds)',
+    });
     expect(isRetryableS3Error(error)).toBe(true);
   });
 

@@ -82,7 +82,11 @@ export function nameTimeoutSetting(error: unknown, requestTimeoutMs: number, con
  * when `fn` settles: a library call that made its own client closes its sockets,
  * one that was given a client leaves it to its owner.
  */
-export async function withS3Client<T>(config: S3ConnectionConfig, client: S3Client | undefined, fn: (client: S3Client) => Promise<T>): Promise<T> {
+export async function withS3Client<T>(
+  config: S3ConnectionConfig,
+  client: S3Client | undefined,
+  fn: (client: S3Client) => Promise<T>,
+): Promise<T> {
   if (client !== undefined) return fn(client);
   const own = createS3Client(config);
   try {

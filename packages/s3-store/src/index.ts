@@ -7,7 +7,15 @@
 export { withS3Client } from './client';
 export type { S3ConnectionConfig } from './client';
 export { S3Bucket } from './s3-bucket';
-export type { BucketCheckOptions, BucketClient, BucketDownloadOptions, BucketThawOptions, BucketUploadOptions, S3BucketConfig, S3BucketOptions } from './s3-bucket';
+export type {
+  BucketCheckOptions,
+  BucketClient,
+  BucketDownloadOptions,
+  BucketThawOptions,
+  BucketUploadOptions,
+  S3BucketConfig,
+  S3BucketOptions,
+} from './s3-bucket';
 export type { ObjectInfo } from './object-store';
 export type { RetryConfig, RetryEvent, RetryOptions, RetryPolicy, RetrySettings } from './retry';
 export { uploadOptionsFromConfig } from './upload/limits';

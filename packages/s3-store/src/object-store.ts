@@ -32,7 +32,10 @@ export interface ObjectInfo {
 /** A failed S3 call, naming the operation and key; never carries credentials. */
 export class S3StoreError extends BtrfsToS3Error {
   constructor(operation: string, key: string, cause: unknown, hint?: string) {
-    super(`S3 ${operation} s3://…/${key} failed: ${describeS3Error(cause)}${hint === undefined ? '' : `; ${hint}`}`, { exitCode: ExitCode.Fatal, cause });
+    super(`S3 ${operation} s3://…/${key} failed: ${describeS3Error(cause)}${hint === undefined ? '' : `; ${hint}`}`, {
+      exitCode: ExitCode.Fatal,
+      cause,
+    });
   }
 }
 

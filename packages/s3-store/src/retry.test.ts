@@ -27,7 +27,11 @@ describe('backoffDelayMs', () => {
 
 describe('retryPolicyFromConfig', () => {
   it('maps s3.retry_attempts, retry_base_seconds and retry_cap_seconds to attempts and milliseconds', () => {
-    expect(retryPolicyFromConfig({ retry_attempts: 8, retry_base_seconds: 0.5, retry_cap_seconds: 4 })).toEqual({ attempts: 8, baseDelayMs: 500, maxDelayMs: 4000 });
+    expect(retryPolicyFromConfig({ retry_attempts: 8, retry_base_seconds: 0.5, retry_cap_seconds: 4 })).toEqual({
+      attempts: 8,
+      baseDelayMs: 500,
+      maxDelayMs: 4000,
+    });
   });
 
   it('keeps the default policy for keys that are absent', () => {
@@ -40,7 +44,11 @@ describe('withRetry', () => {
     const { waits, sleep } = recordingSleep();
     const events: Array<{ attempt: number; delayMs: number }> = [];
     const operation = jest.fn<Promise<string>, [number]>().mockRejectedValueOnce(s3Error('SlowDown', 503)).mockResolvedValueOnce('ok');
-    const result = await withRetry(operation, { sleep, random: () => 0.25, onRetry: ({ attempt, delayMs }) => events.push({ attempt, delayMs }) });
+    const result = await withRetry(operation, {
+      sleep,
+      random: () => 0.25,
+      onRetry: ({ attempt, delayMs }) => events.push({ attempt, delayMs }),
+    });
     expect(result).toBe('ok');
     expect(operation.mock.calls).toEqual([[1], [2]]);
     expect(waits).toEqual([250]);

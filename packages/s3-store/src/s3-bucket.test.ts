@@ -46,7 +46,11 @@ describe('S3Bucket', () => {
     expect(fake.objects.size).toBe(0);
     expect(new Set(fake.commands.map((command) => command.input.Bucket))).toEqual(new Set(['backups']));
     expect(fake.of(PutObjectCommand)[0]?.input.ServerSideEncryption).toBe('AES256');
-    expect(fake.of(CreateMultipartUploadCommand).map((command) => command.input.ServerSideEncryption)).toEqual(['AES256', 'AES256', 'AES256']);
+    expect(fake.of(CreateMultipartUploadCommand).map((command) => command.input.ServerSideEncryption)).toEqual([
+      'AES256',
+      'AES256',
+      'AES256',
+    ]);
   });
 
   it('sends no SSE header when s3.sse is "none"', async () => {
@@ -72,7 +76,9 @@ describe('S3Bucket', () => {
 
     await expect(bucket.objectExists('k')).rejects.toThrow('S3 HeadObject s3://…/k failed: SlowDown (HTTP 503)');
     await expect(bucket.listObjects('p/')).rejects.toThrow('S3 ListObjectsV2 s3://…/p/ failed: SlowDown (HTTP 503)');
-    await expect(bucket.uploadChunkedStream({ source: sourceOf(randomData(3)), keyForChunk: chunkKey, storageClass: 'STANDARD' }, TINY)).rejects.toBeInstanceOf(ChunkUploadError);
+    await expect(
+      bucket.uploadChunkedStream({ source: sourceOf(randomData(3)), keyForChunk: chunkKey, storageClass: 'STANDARD' }, TINY),
+    ).rejects.toBeInstanceOf(ChunkUploadError);
 
     expect(fake.of(HeadObjectCommand)).toHaveLength(2);
     expect(fake.of(ListObjectsV2Command)).toHaveLength(2);
@@ -124,7 +130,9 @@ describe('S3Bucket', () => {
 
     await expect(bucket.listObjects('p/')).rejects.toMatchObject({ cause: { message: 'stopped' } });
     await expect(bucket.deleteObjects(['p/a'])).rejects.toMatchObject({ cause: { message: 'stopped' } });
-    await expect(bucket.uploadChunkedStream({ source: sourceOf(randomData(3)), keyForChunk: chunkKey, storageClass: 'STANDARD' }, TINY)).rejects.toMatchObject({ operation: 'abort' });
+    await expect(
+      bucket.uploadChunkedStream({ source: sourceOf(randomData(3)), keyForChunk: chunkKey, storageClass: 'STANDARD' }, TINY),
+    ).rejects.toMatchObject({ operation: 'abort' });
     const download = await receive(bucket.downloadVerifiedStream({ chunks: [], streamSha256: 'unused' }));
 
     expect(download.error).toMatchObject({ name: 'AbortError' });

@@ -165,7 +165,10 @@ export class S3Bucket {
 
   /** Streams `request.source` into chunk objects with the bucket's SSE (uploadChunkedStream). */
   uploadChunkedStream(request: ChunkedUploadRequest, options: BucketUploadOptions = {}): Promise<ChunkedUploadResult> {
-    return uploadChunkedStream({ ...request, client: this.client, bucket: this.bucket, sse: this.sse }, { ...options, ...this.runOptions() });
+    return uploadChunkedStream(
+      { ...request, client: this.client, bucket: this.bucket, sse: this.sse },
+      { ...options, ...this.runOptions() },
+    );
   }
 
   /** The stream a manifest's chunks describe, every byte verified before it is passed on (downloadVerifiedStream). */

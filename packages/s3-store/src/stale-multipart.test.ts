@@ -36,7 +36,13 @@ describe('abortStaleMultipartUploads', () => {
     const ours = await startUpload(fake, 'host/subvol/data/full/2/chunks/part-00000.bin', after);
     const theirs = await startUpload(fake, 'host/subvol/gone/full/2/chunks/part-00000.bin', after);
 
-    const aborted = await abortStaleMultipartUploads(fake, 'backups', 'host/', (upload) => upload.key.startsWith('host/subvol/data/'), instant);
+    const aborted = await abortStaleMultipartUploads(
+      fake,
+      'backups',
+      'host/',
+      (upload) => upload.key.startsWith('host/subvol/data/'),
+      instant,
+    );
 
     expect(aborted.map((upload) => upload.uploadId)).toEqual([ours]);
     expect([...fake.uploads.keys()]).toEqual([theirs]);
@@ -47,7 +53,12 @@ describe('abortStaleMultipartUploads', () => {
     const fake = new FakeS3();
     fake.pageSize = 2;
     const key = 'host/subvol/data/inc/1/chunks/part-00000.bin';
-    const ids = [await startUpload(fake, key, before), await startUpload(fake, key, before), await startUpload(fake, key, before), await startUpload(fake, `${key}.2`, before)];
+    const ids = [
+      await startUpload(fake, key, before),
+      await startUpload(fake, key, before),
+      await startUpload(fake, key, before),
+      await startUpload(fake, `${key}.2`, before),
+    ];
 
     const aborted = await abortStaleMultipartUploads(fake, 'backups', 'host/', runStart, instant);
 
@@ -80,6 +91,8 @@ describe('abortStaleMultipartUploads', () => {
     fake.hook = (command) => {
       if (command instanceof ListMultipartUploadsCommand) throw s3Error('AccessDenied', 403);
     };
-    await expect(abortStaleMultipartUploads(fake, 'backups', 'host/', runStart, instant)).rejects.toThrow('S3 ListMultipartUploads s3://…/host/ failed: AccessDenied (HTTP 403)');
+    await expect(abortStaleMultipartUploads(fake, 'backups', 'host/', runStart, instant)).rejects.toThrow(
+      'S3 ListMultipartUploads s3://…/host/ failed: AccessDenied (HTTP 403)',
+    );
   });
 });

@@ -39,8 +39,14 @@ export async function abortStaleMultipartUploads(
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
   for (;;) {
-    const markers = { ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }), ...(uploadIdMarker === undefined ? {} : { UploadIdMarker: uploadIdMarker }) };
-    const page = await withRetry(() => client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, ...markers })), options).catch((error: unknown) => {
+    const markers = {
+      ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
+      ...(uploadIdMarker === undefined ? {} : { UploadIdMarker: uploadIdMarker }),
+    };
+    const page = await withRetry(
+      () => client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, ...markers })),
+      options,
+    ).catch((error: unknown) => {
       throw new S3StoreError('ListMultipartUploads', prefix, error);
     });
     for (const upload of page.Uploads ?? []) {
@@ -53,7 +59,8 @@ export async function abortStaleMultipartUploads(
     // Both markers: several uploads of one key may straddle a page boundary.
     keyMarker = page.NextKeyMarker;
     uploadIdMarker = page.NextUploadIdMarker;
-    if (keyMarker === undefined) throw new S3StoreError('ListMultipartUploads', prefix, new Error('truncated listing without NextKeyMarker'));
+    if (keyMarker === undefined)
+      throw new S3StoreError('ListMultipartUploads', prefix, new Error('truncated listing without NextKeyMarker'));
   }
 
   const aborted: AbortedUpload[] = [];

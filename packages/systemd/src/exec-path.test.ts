@@ -15,7 +15,7 @@ describe('resolveExecPath', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  it("keeps the link the operator invoked, which survives an upgrade that moves the package", async () => {
+  it('keeps the link the operator invoked, which survives an upgrade that moves the package', async () => {
     const link = join(dir, 'btrfs-to-s3');
     await symlink(binPath, link);
     await expect(resolveExecPath({ binPath, invokedAs: link })).resolves.toBe(link);

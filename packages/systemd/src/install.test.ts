@@ -7,7 +7,10 @@ import { SystemdError } from './errors';
 import { applyActions, type CommandRunner, describeAction, planInstall, planUninstall, type UnitAction } from './install';
 import type { RenderedUnits } from './units';
 
-const units: RenderedUnits = { 'btrfs-to-s3.service': '[Service]\nType=oneshot\n', 'btrfs-to-s3.timer': '[Timer]\nOnCalendar=*-*-* 02:00:00\n' };
+const units: RenderedUnits = {
+  'btrfs-to-s3.service': '[Service]\nType=oneshot\n',
+  'btrfs-to-s3.timer': '[Timer]\nOnCalendar=*-*-* 02:00:00\n',
+};
 
 /** Records systemctl calls; fails the ones `fail` names, as systemctl would exit 1. */
 class FakeSystemctl implements CommandRunner {
@@ -61,9 +64,14 @@ describe('install', () => {
     const dir = await tempDir();
     const systemctl = new FakeSystemctl((args) => args[0] === 'daemon-reload');
     const done: UnitAction[] = [];
-    const applying = applyActions(await planInstall({ unitDir: dir, units, directories: [], enable: true }), systemctl, (action) => done.push(action));
+    const applying = applyActions(await planInstall({ unitDir: dir, units, directories: [], enable: true }), systemctl, (action) =>
+      done.push(action),
+    );
     await expect(applying).rejects.toThrow(SystemdError);
-    await expect(applying).rejects.toMatchObject({ exitCode: ExitCode.Fatal, message: expect.stringMatching(/`systemctl daemon-reload` exited with code 1: Failed to connect to bus/) });
+    await expect(applying).rejects.toMatchObject({
+      exitCode: ExitCode.Fatal,
+      message: expect.stringMatching(/`systemctl daemon-reload` exited with code 1: Failed to connect to bus/),
+    });
     expect(systemctl.calls).toEqual([['systemctl', 'daemon-reload']]);
     expect(done.map((action) => action.action)).toEqual(['write-file', 'write-file']);
   });
@@ -112,15 +120,23 @@ describe('uninstall', () => {
   it('does not ask systemctl to disable a timer whose file is already gone', async () => {
     const dir = await installed();
     await rm(join(dir, 'btrfs-to-s3.timer'));
-    expect((await planUninstall({ unitDir: dir, enable: true })).filter((action) => action.action === 'run')).toEqual([{ action: 'run', command: ['systemctl', 'daemon-reload'] }]);
+    expect((await planUninstall({ unitDir: dir, enable: true })).filter((action) => action.action === 'run')).toEqual([
+      { action: 'run', command: ['systemctl', 'daemon-reload'] },
+    ]);
   });
 });
 
 describe('describeAction', () => {
   it('says what was done, or in a dry run what would be done, showing written files in full', () => {
-    expect(describeAction({ action: 'run', command: ['systemctl', 'daemon-reload'] }, { dryRun: false })).toBe('ran: systemctl daemon-reload');
-    expect(describeAction({ action: 'run', command: ['systemctl', 'daemon-reload'] }, { dryRun: true })).toBe('would run: systemctl daemon-reload');
-    expect(describeAction({ action: 'write-file', path: '/u/x.timer', content: '[Timer]\n' }, { dryRun: true })).toBe('would write /u/x.timer:\n[Timer]\n');
+    expect(describeAction({ action: 'run', command: ['systemctl', 'daemon-reload'] }, { dryRun: false })).toBe(
+      'ran: systemctl daemon-reload',
+    );
+    expect(describeAction({ action: 'run', command: ['systemctl', 'daemon-reload'] }, { dryRun: true })).toBe(
+      'would run: systemctl daemon-reload',
+    );
+    expect(describeAction({ action: 'write-file', path: '/u/x.timer', content: '[Timer]\n' }, { dryRun: true })).toBe(
+      'would write /u/x.timer:\n[Timer]\n',
+    );
     expect(describeAction({ action: 'write-file', path: '/u/x.timer', content: '[Timer]\n' }, { dryRun: false })).toBe('wrote /u/x.timer');
     expect(describeAction({ action: 'create-directory', path: '/srv/s' }, { dryRun: true })).toBe('would create directory /srv/s');
     expect(describeAction({ action: 'remove-file', path: '/u/x.timer' }, { dryRun: false })).toBe('removed /u/x.timer');

@@ -58,7 +58,8 @@ async function exists(path: string): Promise<boolean> {
 export async function planInstall(options: InstallPlanOptions): Promise<UnitAction[]> {
   const actions: UnitAction[] = [];
   for (const path of options.directories) if (!(await exists(path))) actions.push({ action: 'create-directory', path });
-  for (const [name, content] of Object.entries(options.units)) actions.push({ action: 'write-file', path: join(options.unitDir, name), content });
+  for (const [name, content] of Object.entries(options.units))
+    actions.push({ action: 'write-file', path: join(options.unitDir, name), content });
   if (options.enable) actions.push({ action: 'run', command: DAEMON_RELOAD }, { action: 'run', command: ENABLE_TIMER });
   return actions;
 }
@@ -100,7 +101,11 @@ async function perform(action: UnitAction, runner: CommandRunner): Promise<void>
 }
 
 /** Performs `actions` in order, stopping at the first failure; `done` hears of each finished one. */
-export async function applyActions(actions: readonly UnitAction[], runner: CommandRunner, done: (action: UnitAction) => void = () => undefined): Promise<void> {
+export async function applyActions(
+  actions: readonly UnitAction[],
+  runner: CommandRunner,
+  done: (action: UnitAction) => void = () => undefined,
+): Promise<void> {
   for (const action of actions) {
     await perform(action, runner);
     done(action);

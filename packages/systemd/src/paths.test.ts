@@ -30,7 +30,9 @@ describe('servicePaths', () => {
   });
 
   it('names configured paths the service would only see in its private /tmp, except the spool', () => {
-    const paths = servicePaths(config({ state_path: '/tmp/state/state.json', spool_dir: '/var/tmp/spool' }, ['/srv/data', '/var/tmp/data']));
+    const paths = servicePaths(
+      config({ state_path: '/tmp/state/state.json', spool_dir: '/var/tmp/spool' }, ['/srv/data', '/var/tmp/data']),
+    );
     expect(paths.privateTmp).toEqual([
       { key: 'global.state_path', path: '/tmp/state' },
       { key: 'subvolumes.paths', path: '/var/tmp/data' },

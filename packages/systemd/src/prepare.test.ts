@@ -28,7 +28,13 @@ describe('prepareUnits', () => {
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it('renders for this executable and node, with the config path made absolute, and lists the directories to create', async () => {
-    const prepared = await prepareUnits({ config, configPath: '/etc/btrfs-to-s3/../btrfs-to-s3/config.toml', binPath, nodePath: '/opt/node/bin/node', env: {} });
+    const prepared = await prepareUnits({
+      config,
+      configPath: '/etc/btrfs-to-s3/../btrfs-to-s3/config.toml',
+      binPath,
+      nodePath: '/opt/node/bin/node',
+      env: {},
+    });
     expect(prepared.execPath).toBe(binPath);
     expect(prepared.configPath).toBe('/etc/btrfs-to-s3/config.toml');
     expect(prepared.units['btrfs-to-s3.service']).toContain(`\nExecStart=${binPath} backup --config /etc/btrfs-to-s3/config.toml\n`);

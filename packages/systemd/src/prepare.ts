@@ -44,14 +44,23 @@ export async function prepareUnits(input: PrepareInput): Promise<PreparedUnits> 
   const units = renderUnits({ execPath, configPath, config: input.config, nodeDir });
   const paths = servicePaths(input.config);
   const warnings = [
-    ...paths.privateTmp.map(({ key, path }) => `${key} is under ${path}: the service has a private /tmp and /var/tmp (PrivateTmp=yes), so it will neither see nor keep what is there`),
+    ...paths.privateTmp.map(
+      ({ key, path }) =>
+        `${key} is under ${path}: the service has a private /tmp and /var/tmp (PrivateTmp=yes), so it will neither see nor keep what is there`,
+    ),
     ...[execPath, configPath, input.nodePath]
       .filter(inPrivateTmp)
-      .map((path) => `${path} is under /tmp or /var/tmp, which the service sees only as its own empty private directories; install from a permanent location`),
+      .map(
+        (path) =>
+          `${path} is under /tmp or /var/tmp, which the service sees only as its own empty private directories; install from a permanent location`,
+      ),
     ...Object.keys(input.env)
       .filter((name) => name.startsWith(ENV_PREFIX))
       .sort()
-      .map((name) => `${name} is set in this shell but the service will not have it; the units were rendered with it (add it with \`systemctl edit btrfs-to-s3.service\`, or put the value in the config)`),
+      .map(
+        (name) =>
+          `${name} is set in this shell but the service will not have it; the units were rendered with it (add it with \`systemctl edit btrfs-to-s3.service\`, or put the value in the config)`,
+      ),
   ];
   return { execPath, configPath, units, directories: paths.create, warnings };
 }

@@ -20,7 +20,9 @@ function config(overrides: { global?: Record<string, string>; run_at?: string; b
   };
   return parseConfig(`
 [global]
-${Object.entries(global).map(([key, value]) => `${key} = ${JSON.stringify(value)}`).join('\n')}
+${Object.entries(global)
+  .map(([key, value]) => `${key} = ${JSON.stringify(value)}`)
+  .join('\n')}
 [schedule]
 run_at = "${overrides.run_at ?? '02:00'}"
 [snapshots]
@@ -34,10 +36,15 @@ prefix = "proxmox1"
 `);
 }
 
-const render = (options: Partial<UnitOptions> = {}) => renderUnits({ execPath: '/usr/local/bin/btrfs-to-s3', config: config(), ...options });
+const render = (options: Partial<UnitOptions> = {}) =>
+  renderUnits({ execPath: '/usr/local/bin/btrfs-to-s3', config: config(), ...options });
 const service = (options: Partial<UnitOptions> = {}) => render(options)['btrfs-to-s3.service'];
 /** The values of `directive` in a unit, one per line it appears on. */
-const values = (unit: string, directive: string) => unit.split('\n').filter((line) => line.startsWith(`${directive}=`)).map((line) => line.slice(directive.length + 1));
+const values = (unit: string, directive: string) =>
+  unit
+    .split('\n')
+    .filter((line) => line.startsWith(`${directive}=`))
+    .map((line) => line.slice(directive.length + 1));
 
 describe('renderUnits: the service', () => {
   it('runs backup once with the config file, quoting paths with spaces and escaping % and $', () => {
@@ -52,7 +59,9 @@ describe('renderUnits: the service', () => {
 
   it('grants write access to the snapshot, state, lock, metrics, textfile and spool directories only', () => {
     const unit = service({ config: config({ global: { prometheus_textfile: '/var/lib/node exporter/btrfs.prom' } }) });
-    expect(values(unit, 'ReadWritePaths')).toEqual(['-/srv/.snapshots -/var/lib/btrfs-to-s3 -/var/lock "-/var/lib/node exporter" -/srv/spool']);
+    expect(values(unit, 'ReadWritePaths')).toEqual([
+      '-/srv/.snapshots -/var/lib/btrfs-to-s3 -/var/lock "-/var/lib/node exporter" -/srv/spool',
+    ]);
     expect(values(unit, 'ProtectSystem')).toEqual(['strict']);
     expect(values(unit, 'ProtectHome')).toEqual(['read-only']);
   });
@@ -95,8 +104,12 @@ describe('renderUnits: the service', () => {
 
   it('makes the writable directories non-executable, except one that holds the executable', () => {
     expect(values(service(), 'NoExecPaths')).toEqual(['-/srv/.snapshots -/var/lib/btrfs-to-s3 -/var/lock -/srv/spool']);
-    expect(values(service({ execPath: '/srv/spool/bin/btrfs-to-s3' }), 'NoExecPaths')).toEqual(['-/srv/.snapshots -/var/lib/btrfs-to-s3 -/var/lock']);
-    expect(values(service({ nodeDir: '/var/lib/btrfs-to-s3/node/bin' }), 'NoExecPaths')).toEqual(['-/srv/.snapshots -/var/lock -/srv/spool']);
+    expect(values(service({ execPath: '/srv/spool/bin/btrfs-to-s3' }), 'NoExecPaths')).toEqual([
+      '-/srv/.snapshots -/var/lib/btrfs-to-s3 -/var/lock',
+    ]);
+    expect(values(service({ nodeDir: '/var/lib/btrfs-to-s3/node/bin' }), 'NoExecPaths')).toEqual([
+      '-/srv/.snapshots -/var/lock -/srv/spool',
+    ]);
   });
 
   it('refuses relative paths and paths it cannot write into a unit', () => {
@@ -139,7 +152,15 @@ describe('systemd-analyze verify', () => {
     const execPath = join(binDir, 'btrfs-to-s3');
     await copyFile(join(__dirname, '..', 'package.json'), execPath);
     await chmod(execPath, 0o755);
-    return { dir, options: { execPath, configPath: join(binDir, 'config 100%.toml'), nodeDir: join(dir, 'node dir'), config: config({ base_dir: `${dir}/snap shots` }) } };
+    return {
+      dir,
+      options: {
+        execPath,
+        configPath: join(binDir, 'config 100%.toml'),
+        nodeDir: join(dir, 'node dir'),
+        config: config({ base_dir: `${dir}/snap shots` }),
+      },
+    };
   }
 
   /** systemd-analyze exits 0 on some parse warnings, so its stderr counts too; lines about other units are not ours. */

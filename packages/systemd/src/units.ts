@@ -74,7 +74,9 @@ export function renderUnits(options: UnitOptions): RenderedUnits {
   if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(runAt)) throw new UnitValueError(runAt, 'schedule.run_at must be 24-hour HH:MM');
   const paths = servicePaths(options.config);
   // Nothing the service can write may be executed, except where this install itself lives.
-  const noExec = paths.writable.filter((dir) => !isWithin(execPath, dir) && (options.nodeDir === undefined || !isWithin(options.nodeDir, dir)));
+  const noExec = paths.writable.filter(
+    (dir) => !isWithin(execPath, dir) && (options.nodeDir === undefined || !isWithin(options.nodeDir, dir)),
+  );
   const list = (entries: readonly string[], ignoreMissing: boolean) => entries.map((path) => quotePath(path, { ignoreMissing })).join(' ');
 
   const service = [

@@ -35,13 +35,18 @@ export async function readPointer(reader: ObjectReader, prefix: string, subvolum
  */
 export async function expectWholeChain(reader: ObjectReader, manifestKey: string): Promise<string[]> {
   const keys: string[] = [];
-  for (let key: string | null = manifestKey; key !== null; ) {
+  for (let key: string | null = manifestKey; key !== null;) {
     keys.push(key);
     const manifest = (await reader.json(key)) as Manifest;
     const chunks = await Promise.all(manifest.chunks.map((chunk) => reader.bytes(chunk.key)));
-    expect(chunks.map((bytes) => ({ size: bytes.length, sha256: sha256(bytes) }))).toEqual(manifest.chunks.map(({ size, sha256: hash }) => ({ size, sha256: hash })));
+    expect(chunks.map((bytes) => ({ size: bytes.length, sha256: sha256(bytes) }))).toEqual(
+      manifest.chunks.map(({ size, sha256: hash }) => ({ size, sha256: hash })),
+    );
     const stream = Buffer.concat(chunks);
-    expect({ bytes: stream.length, sha256: sha256(stream) }).toEqual({ bytes: manifest.total_bytes, sha256: manifest.restore.stream_sha256 });
+    expect({ bytes: stream.length, sha256: sha256(stream) }).toEqual({
+      bytes: manifest.total_bytes,
+      sha256: manifest.restore.stream_sha256,
+    });
     key = manifest.parent_manifest;
   }
   return keys;

@@ -25,54 +25,61 @@ describe('a backup killed with SIGKILL', () => {
   const bucket = new Bucket();
   afterAll(() => bucket.destroy());
 
-  it.each(POINTS)('at %s (%s) loses nothing: the current backup stays whole, the next run converges, and a restore is exact', async (point) => {
-    await withLoopBtrfs(
-      async (mnt) => {
-        const btrfs = new Btrfs(spawnProcessRunner);
-        const data = join(mnt, 'data');
-        await btrfs.createSubvolume(data);
-        await writeRandomFiles(data, 2, MiB);
-        const prefix = uniquePrefix('crash');
-        const config = backupConfig(mnt, prefix, ['data'], { s3: 'concurrency = 1', snapshots: 'retain = 2' });
-        const backup = (env: Record<string, string> = {}) => cli(['backup', '--once', '--json', '--config', config], { ...gatewayEnv(), ...env });
+  it.each(POINTS)(
+    'at %s (%s) loses nothing: the current backup stays whole, the next run converges, and a restore is exact',
+    async (point) => {
+      await withLoopBtrfs(
+        async (mnt) => {
+          const btrfs = new Btrfs(spawnProcessRunner);
+          const data = join(mnt, 'data');
+          await btrfs.createSubvolume(data);
+          await writeRandomFiles(data, 2, MiB);
+          const prefix = uniquePrefix('crash');
+          const config = backupConfig(mnt, prefix, ['data'], { s3: 'concurrency = 1', snapshots: 'retain = 2' });
+          const backup = (env: Record<string, string> = {}) =>
+            cli(['backup', '--once', '--json', '--config', config], { ...gatewayEnv(), ...env });
 
-        expect(backup().code).toBe(0);
-        const first = await readPointer(bucket, prefix);
-        const pointerBefore = await bucket.bytes(pointerKeyOf(prefix));
+          expect(backup().code).toBe(0);
+          const first = await readPointer(bucket, prefix);
+          const pointerBefore = await bucket.bytes(pointerKeyOf(prefix));
 
-        // Enough new data for an incremental of two chunks (15 MiB chunks).
-        await writeRandomFiles(join(data, 'new'), 5, 5 * MiB);
-        await appendFile(join(data, 'file-0.bin'), 'changed');
-        const killed = backup({ BTRFS_TO_S3_FAILPOINT: point });
-        expect(killed.signal).toBe('SIGKILL');
+          // Enough new data for an incremental of two chunks (15 MiB chunks).
+          await writeRandomFiles(join(data, 'new'), 5, 5 * MiB);
+          await appendFile(join(data, 'file-0.bin'), 'changed');
+          const killed = backup({ BTRFS_TO_S3_FAILPOINT: point });
+          expect(killed.signal).toBe('SIGKILL');
 
-        // (c) What readers see is a whole backup: the previous one, unless the pointer itself was written.
-        const published = point === 'backup:pointer-written';
-        if (!published) expect((await bucket.bytes(pointerKeyOf(prefix))).equals(pointerBefore)).toBe(true);
-        const chainAfterCrash = await expectRestorableChain(bucket, prefix);
-        expect(chainAfterCrash.at(-1)).toBe(first.manifest_key);
+          // (c) What readers see is a whole backup: the previous one, unless the pointer itself was written.
+          const published = point === 'backup:pointer-written';
+          if (!published) expect((await bucket.bytes(pointerKeyOf(prefix))).equals(pointerBefore)).toBe(true);
+          const chainAfterCrash = await expectRestorableChain(bucket, prefix);
+          expect(chainAfterCrash.at(-1)).toBe(first.manifest_key);
 
-        // (d) The next normal run needs no manual cleanup and chains on what current.json named.
-        const current = (await readPointer(bucket, prefix)).manifest_key;
-        const next = backup();
-        expect({ code: next.code, stderr: next.stderr }).toMatchObject({ code: 0 });
-        const pointer = await readPointer(bucket, prefix);
-        expect(pointer.kind).toBe('inc');
-        const manifest = (await bucket.json(pointer.manifest_key)) as { parent_manifest: string; snapshot: { name: string } };
-        expect(manifest.parent_manifest).toBe(current);
-        expect(await bucket.uploads(prefix)).toEqual([]); // the dead run's multipart upload was aborted
-        const state = JSON.parse(await readFile(join(mnt, 'state', 'state.json'), 'utf8'));
-        expect(state.subvolumes.data.last_manifest).toBe(pointer.manifest_key);
-        // No leftover of the dead run in the lock or the snapshot directory that the next run trips on.
-        const snapshots = (await btrfs.listSubvolumes(join(mnt, 'snapshots'))).map((entry) => entry.name);
-        expect(snapshots).toContain(manifest.snapshot.name);
-        expect(snapshots.length).toBeLessThanOrEqual(2);
+          // (d) The next normal run needs no manual cleanup and chains on what current.json named.
+          const current = (await readPointer(bucket, prefix)).manifest_key;
+          const next = backup();
+          expect({ code: next.code, stderr: next.stderr }).toMatchObject({ code: 0 });
+          const pointer = await readPointer(bucket, prefix);
+          expect(pointer.kind).toBe('inc');
+          const manifest = (await bucket.json(pointer.manifest_key)) as { parent_manifest: string; snapshot: { name: string } };
+          expect(manifest.parent_manifest).toBe(current);
+          expect(await bucket.uploads(prefix)).toEqual([]); // the dead run's multipart upload was aborted
+          const state = JSON.parse(await readFile(join(mnt, 'state', 'state.json'), 'utf8'));
+          expect(state.subvolumes.data.last_manifest).toBe(pointer.manifest_key);
+          // No leftover of the dead run in the lock or the snapshot directory that the next run trips on.
+          const snapshots = (await btrfs.listSubvolumes(join(mnt, 'snapshots'))).map((entry) => entry.name);
+          expect(snapshots).toContain(manifest.snapshot.name);
+          expect(snapshots.length).toBeLessThanOrEqual(2);
 
-        const restored = cli(['restore', '--config', config, '--subvolume', 'data', '--target', join(mnt, 'restored'), '--verify', 'full'], gatewayEnv());
-        expect({ code: restored.code, stderr: restored.stderr }).toMatchObject({ code: 0 });
-        await expectSameContent(data, join(mnt, 'restored', manifest.snapshot.name));
-      },
-      { size: '1G' },
-    );
-  });
+          const restored = cli(
+            ['restore', '--config', config, '--subvolume', 'data', '--target', join(mnt, 'restored'), '--verify', 'full'],
+            gatewayEnv(),
+          );
+          expect({ code: restored.code, stderr: restored.stderr }).toMatchObject({ code: 0 });
+          await expectSameContent(data, join(mnt, 'restored', manifest.snapshot.name));
+        },
+        { size: '1G' },
+      );
+    },
+  );
 });

@@ -87,7 +87,8 @@ async function withSetup(options: SetupOptions, body: (setup: Setup) => Promise<
   }
 }
 
-const run = (setup: Setup, args: readonly string[], env: Env = {}) => cliAsync([...args, '--config', setup.config], { HOME: setup.root, ...CREDENTIALS, ...env });
+const run = (setup: Setup, args: readonly string[], env: Env = {}) =>
+  cliAsync([...args, '--config', setup.config], { HOME: setup.root, ...CREDENTIALS, ...env });
 
 /** HEAD succeeds (so a restore finds current.json), every GET is refused as S3 refuses a bad signature. */
 const headOkGetRefused: Responder = (request) => (request.method === 'HEAD' ? { status: 200 } : signatureDoesNotMatch(request));
@@ -114,7 +115,9 @@ describe('credentials never appear in output', () => {
 
   it.concurrent('config show --json redacts the same way', async () => {
     await withSetup({}, async (setup) => {
-      const result = await run(setup, ['config', 'show', '--json', '--log-level', 'debug'], { BTRFS_TO_S3__S3__PREFIX: `backups-${SECRET}` });
+      const result = await run(setup, ['config', 'show', '--json', '--log-level', 'debug'], {
+        BTRFS_TO_S3__S3__PREFIX: `backups-${SECRET}`,
+      });
       expect(result.code).toBe(0);
       const shown = JSON.parse(result.stdout) as { s3: { endpoint: string; prefix: string } };
       expect(shown.s3).toMatchObject({ endpoint: setup.server.url, prefix: 'backups-[REDACTED]' });
@@ -122,23 +125,28 @@ describe('credentials never appear in output', () => {
     });
   });
 
-  it.concurrent('a backup the store refuses (403 SignatureDoesNotMatch echoing the signed request) names the cause, at debug level, without the credentials', async () => {
-    await withSetup({ btrfs: true }, async (setup) => {
-      const result = await run(setup, ['backup', '--once', '--log-level', 'debug']);
-      expect(result.code).toBe(ExitCode.Fatal);
-      expect(result.stderr).toMatch(/error S3 ListMultipartUploads .* failed: SignatureDoesNotMatch \(HTTP 403\)/);
-      // The credentials were in play: the request carried the session token, which the store's error body echoed back.
-      expect(setup.server.requests[0]?.headers['x-amz-security-token']).toBe(SESSION_TOKEN);
-      expect(setup.server.responses[0]?.body).toContain(SESSION_TOKEN);
-      expectNoCredentials(result);
-    });
-  });
+  it.concurrent(
+    'a backup the store refuses (403 SignatureDoesNotMatch echoing the signed request) names the cause, at debug level, without the credentials',
+    async () => {
+      await withSetup({ btrfs: true }, async (setup) => {
+        const result = await run(setup, ['backup', '--once', '--log-level', 'debug']);
+        expect(result.code).toBe(ExitCode.Fatal);
+        expect(result.stderr).toMatch(/error S3 ListMultipartUploads .* failed: SignatureDoesNotMatch \(HTTP 403\)/);
+        // The credentials were in play: the request carried the session token, which the store's error body echoed back.
+        expect(setup.server.requests[0]?.headers['x-amz-security-token']).toBe(SESSION_TOKEN);
+        expect(setup.server.responses[0]?.body).toContain(SESSION_TOKEN);
+        expectNoCredentials(result);
+      });
+    },
+  );
 
   it.concurrent('the same refused backup with --log-format json logs JSON lines without the credentials', async () => {
     await withSetup({ btrfs: true }, async (setup) => {
       const result = await run(setup, ['backup', '--once', '--log-format', 'json', '--log-level', 'debug']);
       expect(result.code).toBe(ExitCode.Fatal);
-      expect(jsonLines(result.stderr)).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringContaining('SignatureDoesNotMatch (HTTP 403)') }));
+      expect(jsonLines(result.stderr)).toContainEqual(
+        expect.objectContaining({ level: 'error', message: expect.stringContaining('SignatureDoesNotMatch (HTTP 403)') }),
+      );
       expectNoCredentials(result);
     });
   });
@@ -153,28 +161,49 @@ describe('credentials never appear in output', () => {
     });
   });
 
-  it.concurrent('a backup whose endpoint (an override with user:password@) refuses connections fails after its retries, naming the cause, without the credentials', async () => {
-    const closed = new URL(await closedPortUrl()).host;
-    await withSetup({ btrfs: true }, async (setup) => {
-      const result = await run(setup, ['backup', '--once', '--log-level', 'debug'], { BTRFS_TO_S3__S3__ENDPOINT: `http://${ACCESS_KEY_ID}:${URL_PASSWORD}@${closed}` });
-      expect(result.code).toBe(ExitCode.Fatal);
-      expect(result.stderr).toContain(`failed: connect ECONNREFUSED ${closed}`);
-      expectNoCredentials(result);
-    });
-  });
+  it.concurrent(
+    'a backup whose endpoint (an override with user:password@) refuses connections fails after its retries, naming the cause, without the credentials',
+    async () => {
+      const closed = new URL(await closedPortUrl()).host;
+      await withSetup({ btrfs: true }, async (setup) => {
+        const result = await run(setup, ['backup', '--once', '--log-level', 'debug'], {
+          BTRFS_TO_S3__S3__ENDPOINT: `http://${ACCESS_KEY_ID}:${URL_PASSWORD}@${closed}`,
+        });
+        expect(result.code).toBe(ExitCode.Fatal);
+        expect(result.stderr).toContain(`failed: connect ECONNREFUSED ${closed}`);
+        expectNoCredentials(result);
+      });
+    },
+  );
 
-  it.concurrent('a failing restore (GET refused with 403) names the cause, leaves no target and shows no credentials, in JSON logs too', async () => {
-    await withSetup({ respond: headOkGetRefused }, async (setup) => {
-      const target = join(setup.root, 'restored');
-      const result = await run(setup, ['restore', '--subvolume', 'data', '--target', target, '--log-format', 'json', '--log-level', 'debug']);
-      expect(result.code).toBe(ExitCode.Fatal);
-      expect(jsonLines(result.stderr)).toContainEqual(
-        expect.objectContaining({ level: 'error', message: expect.stringMatching(/S3 GetObject .*current\.json failed: SignatureDoesNotMatch \(HTTP 403\)/) }),
-      );
-      expect(existsSync(target)).toBe(false);
-      expectNoCredentials(result);
-    });
-  });
+  it.concurrent(
+    'a failing restore (GET refused with 403) names the cause, leaves no target and shows no credentials, in JSON logs too',
+    async () => {
+      await withSetup({ respond: headOkGetRefused }, async (setup) => {
+        const target = join(setup.root, 'restored');
+        const result = await run(setup, [
+          'restore',
+          '--subvolume',
+          'data',
+          '--target',
+          target,
+          '--log-format',
+          'json',
+          '--log-level',
+          'debug',
+        ]);
+        expect(result.code).toBe(ExitCode.Fatal);
+        expect(jsonLines(result.stderr)).toContainEqual(
+          expect.objectContaining({
+            level: 'error',
+            message: expect.stringMatching(/S3 GetObject .*current\.json failed: SignatureDoesNotMatch \(HTTP 403\)/),
+          }),
+        );
+        expect(existsSync(target)).toBe(false);
+        expectNoCredentials(result);
+      });
+    },
+  );
 
   it.concurrent('an endpoint override with user:password@ shows in config show and --json with the user info redacted', async () => {
     await withSetup({}, async (setup) => {
@@ -192,15 +221,20 @@ describe('credentials never appear in output', () => {
     });
   });
 
-  it.concurrent('an endpoint override that is user:password@host without a scheme is refused with the user info masked, also in --json issues', async () => {
-    await withSetup({}, async (setup) => {
-      const result = await run(setup, ['config', 'validate', '--json'], { BTRFS_TO_S3__S3__ENDPOINT: `${ACCESS_KEY_ID}:${URL_PASSWORD}@storage.internal` });
-      expect(result.code).toBe(ExitCode.Usage);
-      const { error } = JSON.parse(result.stdout) as { error: { issues: { key: string; message: string }[] } };
-      expect(error.issues).toEqual([{ key: 's3.endpoint', message: expect.stringContaining('got "[REDACTED]@storage.internal"') }]);
-      expectNoCredentials(result);
-    });
-  });
+  it.concurrent(
+    'an endpoint override that is user:password@host without a scheme is refused with the user info masked, also in --json issues',
+    async () => {
+      await withSetup({}, async (setup) => {
+        const result = await run(setup, ['config', 'validate', '--json'], {
+          BTRFS_TO_S3__S3__ENDPOINT: `${ACCESS_KEY_ID}:${URL_PASSWORD}@storage.internal`,
+        });
+        expect(result.code).toBe(ExitCode.Usage);
+        const { error } = JSON.parse(result.stdout) as { error: { issues: { key: string; message: string }[] } };
+        expect(error.issues).toEqual([{ key: 's3.endpoint', message: expect.stringContaining('got "[REDACTED]@storage.internal"') }]);
+        expectNoCredentials(result);
+      });
+    },
+  );
 
   it.concurrent('a credential given as a config value is redacted from the --json issues that quote it', async () => {
     await withSetup({}, async (setup) => {
@@ -219,7 +253,9 @@ describe('credentials never appear in output', () => {
       const result = await run(setup, ['backup', '--log-level', SECRET]);
       expect(result.code).toBe(ExitCode.Usage);
       // oclif wraps the line and prefixes the continuation with ` ›`.
-      expect(result.stderr.replace(/\n\s*›?\s*/g, ' ').replace(/\s+/g, ' ')).toContain('Expected --log-level=[REDACTED] to be one of: error, warn, info, debug');
+      expect(result.stderr.replace(/\n\s*›?\s*/g, ' ').replace(/\s+/g, ' ')).toContain(
+        'Expected --log-level=[REDACTED] to be one of: error, warn, info, debug',
+      );
       expectNoCredentials(result);
     });
   });

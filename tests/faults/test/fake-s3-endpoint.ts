@@ -70,7 +70,10 @@ export async function startFakeS3Endpoint(respond: Responder = signatureDoesNotM
     req.on('end', () => {
       const answer = respond(request);
       responses.push(answer);
-      res.writeHead(answer.status, { ...answer.headers, ...(answer.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(answer.body)) }) });
+      res.writeHead(answer.status, {
+        ...answer.headers,
+        ...(answer.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(answer.body)) }),
+      });
       res.end(answer.body);
     });
   });

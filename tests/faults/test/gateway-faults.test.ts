@@ -1,6 +1,17 @@
 import { GetObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
-import { backupConfig, MiB, readEnvFile, RGW_SCRIPT, run, testGateway, uniquePrefix, until, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
+import {
+  backupConfig,
+  MiB,
+  readEnvFile,
+  RGW_SCRIPT,
+  run,
+  testGateway,
+  uniquePrefix,
+  until,
+  withLoopBtrfs,
+  writeRandomFiles,
+} from '@org/testenv';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,8 +43,6 @@ const S3_SETTINGS = [
   // The next run aborts every incomplete upload under the prefix (the lock keeps runs apart).
   'stale_upload_age_hours = 0',
 ].join('\n');
-
-
 
 /** A gateway of this file's own: its radosgw may be stopped, killed and restarted. */
 class DedicatedGateway {
@@ -138,8 +147,6 @@ function isAlive(pid: number): boolean {
   }
 }
 
-
-
 interface FailureLine {
   readonly operation: string;
   readonly key: string;
@@ -159,12 +166,10 @@ function failureLine(stderr: string): FailureLine {
 /** The attempts that were retried (logged as warnings) for one S3 call. */
 function retriedAttempts(stderr: string, failure: FailureLine): number[] {
   const call = `data: ${failure.operation} of ${failure.key}${failure.part === undefined ? '' : ` part ${failure.part}`} failed (attempt `;
-  return stderr
-    .split('\n')
-    .flatMap((line) => {
-      const at = line.indexOf(call);
-      return at < 0 ? [] : [Number.parseInt(line.slice(at + call.length), 10)];
-    });
+  return stderr.split('\n').flatMap((line) => {
+    const at = line.indexOf(call);
+    return at < 0 ? [] : [Number.parseInt(line.slice(at + call.length), 10)];
+  });
 }
 
 interface Scenario {
@@ -228,7 +233,9 @@ describe('the gateway failing mid-upload', () => {
     expect(await gw().uploads(s.prefix)).toEqual([]);
     const pointer = await gw().json<Pointer>(pointerKeyOf(s.prefix));
     expect(pointer.kind).toBe('inc');
-    expect((await expectWholeChain(gw(), pointer.manifest_key)).slice(1)).toEqual(parent === s.first.manifest_key ? [parent] : [parent, s.first.manifest_key]);
+    expect((await expectWholeChain(gw(), pointer.manifest_key)).slice(1)).toEqual(
+      parent === s.first.manifest_key ? [parent] : [parent, s.first.manifest_key],
+    );
   }
 
   /** A published incremental of this run, byte-exact and chained on the first backup. */
@@ -261,10 +268,14 @@ describe('the gateway failing mid-upload', () => {
         await gw().signal('SIGCONT');
 
         expect(result.code).toBe(1);
-        expect(JSON.parse(result.stdout)).toMatchObject({ error: { name: 'BackupFailedError', exitCode: 1, message: 'backup failed for data' } });
+        expect(JSON.parse(result.stdout)).toMatchObject({
+          error: { name: 'BackupFailedError', exitCode: 1, message: 'backup failed for data' },
+        });
         const failure = failureLine(result.stderr);
         expect(failure.key).toMatch(new RegExp(`^${s.prefix}/.+/chunks/part-\\d+\\.bin$`));
-        expect(failure.cause).toContain(`the S3 request sent and received nothing for ${REQUEST_TIMEOUT_S} s; timed out (s3.request_timeout_seconds)`);
+        expect(failure.cause).toContain(
+          `the S3 request sent and received nothing for ${REQUEST_TIMEOUT_S} s; timed out (s3.request_timeout_seconds)`,
+        );
         // The call that failed had every attempt: four retried, the fifth gave up.
         expect(retriedAttempts(result.stderr, failure)).toEqual([1, 2, 3, 4]);
         // Bounded: the failing call's budget, then the aborts of its open uploads, which time out too.
@@ -285,7 +296,11 @@ describe('the gateway failing mid-upload', () => {
         const backup = await startUpload(s);
         await gw().signal('SIGSTOP');
         // Resume after the first attempt has timed out: the call is on its retries, far from their end.
-        await until('a request to time out and be retried', () => /failed \(attempt 1: the S3 request sent and received nothing/.test(backup.stderr()), 30_000);
+        await until(
+          'a request to time out and be retried',
+          () => /failed \(attempt 1: the S3 request sent and received nothing/.test(backup.stderr()),
+          30_000,
+        );
         await gw().signal('SIGCONT');
         const result = await backup.done;
 

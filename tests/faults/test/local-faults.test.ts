@@ -93,7 +93,9 @@ describe('local faults', () => {
       expect(await readFile(join(dirname(statePath), aside[0] ?? ''), 'utf8')).toBe('{"version": 1, "subvo');
       const pointer = await readPointer(bucket, published.prefix);
       expect(pointer.kind).toBe('inc');
-      expect(((await bucket.json(pointer.manifest_key)) as { parent_manifest: string }).parent_manifest).toBe(JSON.parse(published.pointer.toString()).manifest_key);
+      expect(((await bucket.json(pointer.manifest_key)) as { parent_manifest: string }).parent_manifest).toBe(
+        JSON.parse(published.pointer.toString()).manifest_key,
+      );
       expect(JSON.parse(await readFile(statePath, 'utf8')).subvolumes.data.last_manifest).toBe(pointer.manifest_key);
     });
   });
@@ -150,7 +152,8 @@ describe('local faults', () => {
 
   it('parent snapshot deleted by hand: the run makes a full, saying why', async () => {
     await withPublishedBackup('parentgone', {}, async (published) => {
-      for (const snapshot of await published.btrfs.listSubvolumes(join(published.mnt, 'snapshots'))) await published.btrfs.deleteSubvolume(snapshot.path);
+      for (const snapshot of await published.btrfs.listSubvolumes(join(published.mnt, 'snapshots')))
+        await published.btrfs.deleteSubvolume(snapshot.path);
       const result = backup(published.config);
       expect(result.code).toBe(ExitCode.Success);
       expect(result.stderr).toMatch(/full backup of snapshot .* reason=parent snapshot data__\S+ is missing locally/);
@@ -183,12 +186,17 @@ describe('local faults', () => {
       chmodSync(published.config, 0o644);
       chmodSync(dirname(published.config), 0o755);
       const snapshotsBefore = await published.btrfs.listSubvolumes(join(published.mnt, 'snapshots'));
-      const args = command === 'backup' ? ['backup', '--once'] : ['restore', '--subvolume', 'data', '--target', join(published.mnt, 'restored')];
+      const args =
+        command === 'backup' ? ['backup', '--once'] : ['restore', '--subvolume', 'data', '--target', join(published.mnt, 'restored')];
       const { PATH } = process.env;
-      const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args, '--config', published.config], {
-        encoding: 'utf8',
-        env: { PATH, ...gatewayEnv() },
-      });
+      const result = spawnSync(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args, '--config', published.config],
+        {
+          encoding: 'utf8',
+          env: { PATH, ...gatewayEnv() },
+        },
+      );
       expect(result.status).toBe(ExitCode.Usage);
       expect(result.stderr).toContain(`${command} must run as root`);
       expect(existsSync(join(published.mnt, 'state', 'run.lock'))).toBe(false);

@@ -29,17 +29,15 @@ import { cli, cliAsync } from './cli';
 const REQUEST_TIMEOUT_S = 2;
 const S3_SETTINGS = [`request_timeout_seconds = ${REQUEST_TIMEOUT_S}`, 'concurrency = 2', 'stale_upload_age_hours = 0'].join('\n');
 
-
-
 interface BackupJson {
   readonly outcomes: readonly { readonly result: string; readonly manifestKey: string; readonly metrics: { readonly retries: number } }[];
 }
 
-
-
 /** The retried first attempts the run logged, as "<chunk key> part <n>: <error>". */
 function firstAttemptRetries(stderr: string): string[] {
-  return [...stderr.matchAll(/data: UploadPart of (\S+) part (\d+) failed \(attempt 1: (.*)\); retrying in/g)].map(([, key, part, error]) => `${key} part ${part}: ${error}`);
+  return [...stderr.matchAll(/data: UploadPart of (\S+) part (\d+) failed \(attempt 1: (.*)\); retrying in/g)].map(
+    ([, key, part, error]) => `${key} part ${part}: ${error}`,
+  );
 }
 
 /** Faults for the first attempt of chosen part numbers (an UploadPart's target names its part and upload). */
@@ -87,7 +85,10 @@ describe('network faults between the tool and the gateway', () => {
         const faulty = await startFaultProxy({ upstream: testGateway().endpoint, faults });
         proxy = faulty;
         // cliAsync, not cli: the proxy runs in this process and must keep serving while the CLI runs.
-        const result = await cliAsync(['backup', '--once', '--json', '--config', config], { ...gatewayEnv(), BTRFS_TO_S3__S3__ENDPOINT: faulty.endpoint });
+        const result = await cliAsync(['backup', '--once', '--json', '--config', config], {
+          ...gatewayEnv(),
+          BTRFS_TO_S3__S3__ENDPOINT: faulty.endpoint,
+        });
         expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 0 });
 
         // Published, with the retries counted in the output and the metrics file.
@@ -108,14 +109,19 @@ describe('network faults between the tool and the gateway', () => {
         const retried = firstAttemptRetries(result.stderr);
         for (const chunk of manifest.chunks) {
           expect(retried).toContainEqual(expect.stringMatching(new RegExp(`^${chunk.key} part 2: .*(ECONNRESET|EPIPE|socket hang up)`)));
-          expect(retried).toContainEqual(`${chunk.key} part 3: the S3 request sent and received nothing for ${REQUEST_TIMEOUT_S} s; timed out (s3.request_timeout_seconds)`);
+          expect(retried).toContainEqual(
+            `${chunk.key} part 3: the S3 request sent and received nothing for ${REQUEST_TIMEOUT_S} s; timed out (s3.request_timeout_seconds)`,
+          );
         }
 
         // Byte-exact: the stored chunks are the stream btrfs send produced, the previous backup is untouched,
         // nothing is left incomplete, and a restore (straight from the gateway) equals the source snapshot.
         expect(await expectWholeChain(bucket, pointer.manifest_key)).toEqual([pointer.manifest_key, previous.manifest_key]);
         expect(await bucket.uploads(prefix)).toEqual([]);
-        const restore = cli(['restore', '--json', '--config', config, '--subvolume', 'data', '--target', join(mnt, 'restored')], gatewayEnv());
+        const restore = cli(
+          ['restore', '--json', '--config', config, '--subvolume', 'data', '--target', join(mnt, 'restored')],
+          gatewayEnv(),
+        );
         expect({ code: restore.code, stderr: restore.stderr }).toMatchObject({ code: 0 });
         expect(JSON.parse(restore.stdout)).toMatchObject({ verification: { mode: 'full', differences: [] } });
 
@@ -123,7 +129,11 @@ describe('network faults between the tool and the gateway', () => {
         const next = cli(['backup', '--once', '--json', '--config', config], gatewayEnv());
         expect({ code: next.code, stderr: next.stderr }).toMatchObject({ code: 0 });
         const after = (await bucket.json(pointerKeyOf(prefix))) as Pointer;
-        expect(await expectWholeChain(bucket, after.manifest_key)).toEqual([after.manifest_key, pointer.manifest_key, previous.manifest_key]);
+        expect(await expectWholeChain(bucket, after.manifest_key)).toEqual([
+          after.manifest_key,
+          pointer.manifest_key,
+          previous.manifest_key,
+        ]);
         expect(await bucket.uploads(prefix)).toEqual([]);
       },
       { size: '2G' },

@@ -1,6 +1,19 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
-import { backupConfig, Bucket, type CliResult, gatewayEnv, MiB, run, sha256, testGateway, uniquePrefix, until, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
+import {
+  backupConfig,
+  Bucket,
+  type CliResult,
+  gatewayEnv,
+  MiB,
+  run,
+  sha256,
+  testGateway,
+  uniquePrefix,
+  until,
+  withLoopBtrfs,
+  writeRandomFiles,
+} from '@org/testenv';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -61,12 +74,14 @@ const TWO_CHUNKS = 18 * MiB;
 /** Every subvolume of the filesystem, wherever it is: `ID n path p` from `btrfs subvolume list`. */
 async function subvolumesOn(mnt: string): Promise<string[]> {
   const out = await run('btrfs', ['subvolume', 'list', mnt]);
-  return out
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    // The generation moves whenever the filesystem commits, whatever the restore did.
-    .map((line) => line.replace(/ gen \d+/, ''))
-    .sort();
+  return (
+    out
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      // The generation moves whenever the filesystem commits, whatever the restore did.
+      .map((line) => line.replace(/ gen \d+/, ''))
+      .sort()
+  );
 }
 
 /**
@@ -217,7 +232,19 @@ describe('restore of a damaged or interrupted backup', () => {
   let release = async (): Promise<void> => undefined;
   const cleanups: string[] = [];
 
-  const CASES = ['intact', 'corrupt', 'truncated', 'missing', 'incbad', 'nomanifest', 'badjson', 'badschema', 'badversion', 'nopointer', 'badpointer'] as const;
+  const CASES = [
+    'intact',
+    'corrupt',
+    'truncated',
+    'missing',
+    'incbad',
+    'nomanifest',
+    'badjson',
+    'badschema',
+    'badversion',
+    'nopointer',
+    'badpointer',
+  ] as const;
   type Case = (typeof CASES)[number];
 
   beforeAll(async () => {
@@ -289,7 +316,10 @@ describe('restore of a damaged or interrupted backup', () => {
    * only exception is the AWS SDK's multi-line Node 20 warning, expected (see README).
    */
   function errorLines(result: CliResult): string[] {
-    const stderr = result.stderr.replace(/\(node:\d+\) Warning: NodeVersionSupportWarning[\s\S]*?\(Use `node --trace-warnings \.\.\.` to show where the warning was created\)\n/, '');
+    const stderr = result.stderr.replace(
+      /\(node:\d+\) Warning: NodeVersionSupportWarning[\s\S]*?\(Use `node --trace-warnings \.\.\.` to show where the warning was created\)\n/,
+      '',
+    );
     const lines = stderr.split('\n').filter((line) => line.trim() !== '');
     expect(lines.filter((line) => !/^\d\d:\d\d:\d\d (debug|info|warn|error) /.test(line))).toEqual([]);
     return lines.filter((line) => /^\S+ error /.test(line));
@@ -314,7 +344,11 @@ describe('restore of a damaged or interrupted backup', () => {
     const recorder = await recordingBtrfs(await scratch('btrfs'));
     const tmp = await scratch('tmp');
     const target = join(mnt, 'restores', name);
-    const result = await cliAsync(['restore', '--config', config, '--subvolume', name, '--target', target], { ...gatewayEnv(), PATH: recorder.path, TMPDIR: tmp });
+    const result = await cliAsync(['restore', '--config', config, '--subvolume', name, '--target', target], {
+      ...gatewayEnv(),
+      PATH: recorder.path,
+      TMPDIR: tmp,
+    });
     expect({ code: result.code, signal: result.signal }).toEqual({ code: 1, signal: null });
     const lines = errorLines(result);
     expect(lines).toHaveLength(1);
@@ -325,9 +359,15 @@ describe('restore of a damaged or interrupted backup', () => {
 
   /** A normal restore of `name` succeeds, and verifies the whole chain against the source snapshot. */
   async function expectRestores(name: Case, target = join(mnt, `${name}-restored`)): Promise<void> {
-    const result = await cliAsync(['restore', '--json', '--config', config, '--subvolume', name, '--target', target, '--verify', 'full'], gatewayEnv());
+    const result = await cliAsync(
+      ['restore', '--json', '--config', config, '--subvolume', name, '--target', target, '--verify', 'full'],
+      gatewayEnv(),
+    );
     if (result.code !== 0) throw new Error(`restore of ${name} exited ${result.code}: ${result.stderr}`);
-    const restored = JSON.parse(result.stdout) as { chain: { kind: string }[]; verification: { mode: string; differences?: unknown[]; skipped?: string } };
+    const restored = JSON.parse(result.stdout) as {
+      chain: { kind: string }[];
+      verification: { mode: string; differences?: unknown[]; skipped?: string };
+    };
     expect(restored.chain.map((link) => link.kind)).toEqual(['full', 'inc']);
     expect(restored.verification).toMatchObject({ mode: 'full', differences: [] });
   }
@@ -356,7 +396,11 @@ describe('restore of a damaged or interrupted backup', () => {
 
       const part = victim.parts[0];
       if (part === undefined) throw new Error('the chunk lists no parts');
-      const { received } = await expectRefused('corrupt', [victim.key, `expected ${part.sha256}`, `got ${sha256(damaged.subarray(0, part.size))}`]);
+      const { received } = await expectRefused('corrupt', [
+        victim.key,
+        `expected ${part.sha256}`,
+        `got ${sha256(damaged.subarray(0, part.size))}`,
+      ]);
       // One receive ran; it was fed the verified first chunk (or less of it) and nothing of the damaged one.
       expect(received).toHaveLength(1);
       expectVerifiedPrefix(received[0], stream, first.size);
@@ -409,7 +453,11 @@ describe('restore of a damaged or interrupted backup', () => {
       const lastPart = victim.parts[victim.parts.length - 1];
       if (lastPart === undefined) throw new Error('the chunk lists no parts');
       const partStart = victim.size - lastPart.size;
-      const { received } = await expectRefused('incbad', [victim.key, `expected ${lastPart.sha256}`, `got ${sha256(damaged.subarray(partStart))}`]);
+      const { received } = await expectRefused('incbad', [
+        victim.key,
+        `expected ${lastPart.sha256}`,
+        `got ${sha256(damaged.subarray(partStart))}`,
+      ]);
       // The full was received whole (and then removed, which expectRefused checked); the incremental got only verified bytes.
       expect(received).toHaveLength(2);
       expect(received[0]?.equals(fullStream)).toBe(true);
@@ -498,39 +546,53 @@ describe('restore of a damaged or interrupted backup', () => {
   });
 
   describe('an interrupted restore', () => {
-    it.each(['SIGTERM', 'SIGINT'] as const)('stopped by %s mid-download exits 1 naming the signal, removes the partially received subvolume and the target, and leaves no temp files', async (signal) => {
-      const { full } = await chainOf('intact');
-      const before = await stateBefore('intact');
-      // One GET at a time, held after 7 MiB: the first 5 MiB part reached receive, the second is in flight.
-      const relay = await HoldingRelay.start(testGateway().endpoint, 7 * MiB);
-      try {
-        const tmp = await scratch('tmp');
-        const spool = join(await scratch('spool'), 'spool');
-        const slow = backupConfig(mnt, prefix, CASES, { endpoint: relay.endpoint, s3: 'concurrency = 1', global: `spool_dir = "${spool}"` });
-        const target = join(mnt, 'restores', 'intact');
-        const restore = startBackground(['restore', '--config', slow, '--subvolume', 'intact', '--target', target], { ...gatewayEnv(), TMPDIR: tmp });
-        await until('the full to be partially received', () => relay.held && existsSync(join(target, full.snapshot.name)));
-        restore.child.kill(signal);
-        const result = await restore.done;
+    it.each(['SIGTERM', 'SIGINT'] as const)(
+      'stopped by %s mid-download exits 1 naming the signal, removes the partially received subvolume and the target, and leaves no temp files',
+      async (signal) => {
+        const { full } = await chainOf('intact');
+        const before = await stateBefore('intact');
+        // One GET at a time, held after 7 MiB: the first 5 MiB part reached receive, the second is in flight.
+        const relay = await HoldingRelay.start(testGateway().endpoint, 7 * MiB);
+        try {
+          const tmp = await scratch('tmp');
+          const spool = join(await scratch('spool'), 'spool');
+          const slow = backupConfig(mnt, prefix, CASES, {
+            endpoint: relay.endpoint,
+            s3: 'concurrency = 1',
+            global: `spool_dir = "${spool}"`,
+          });
+          const target = join(mnt, 'restores', 'intact');
+          const restore = startBackground(['restore', '--config', slow, '--subvolume', 'intact', '--target', target], {
+            ...gatewayEnv(),
+            TMPDIR: tmp,
+          });
+          await until('the full to be partially received', () => relay.held && existsSync(join(target, full.snapshot.name)));
+          restore.child.kill(signal);
+          const result = await restore.done;
 
-        expect({ code: result.code, signal: result.signal }).toEqual({ code: 1, signal: null });
-        const lines = errorLines(result);
-        expect(lines).toHaveLength(1);
-        expect(lines[0]).toContain(`interrupted by ${signal}; everything this restore received was removed; the bucket is unchanged`);
-        await expectNothingLeft('intact', target, before, tmp);
-        expect(existsSync(spool)).toBe(false);
-      } finally {
-        await relay.close();
-      }
-      await expectRestores('intact', join(mnt, `intact-after-${signal}`));
-    });
+          expect({ code: result.code, signal: result.signal }).toEqual({ code: 1, signal: null });
+          const lines = errorLines(result);
+          expect(lines).toHaveLength(1);
+          expect(lines[0]).toContain(`interrupted by ${signal}; everything this restore received was removed; the bucket is unchanged`);
+          await expectNothingLeft('intact', target, before, tmp);
+          expect(existsSync(spool)).toBe(false);
+        } finally {
+          await relay.close();
+        }
+        await expectRestores('intact', join(mnt, `intact-after-${signal}`));
+      },
+    );
 
     it('stopped by SIGTERM while it verifies the received chain stops the verification, exits 1 and removes every received snapshot and the target', async () => {
       const before = await stateBefore('intact');
       const gate = await holdingGetfattr(await scratch('getfattr'));
       const tmp = await scratch('tmp');
       const target = join(mnt, 'restores', 'intact');
-      const restore = startBackground(['restore', '--config', config, '--subvolume', 'intact', '--target', target, '--verify', 'full'], { ...gatewayEnv(), PATH: gate.path, TMPDIR: tmp });
+      const restore = startBackground(['restore', '--config', config, '--subvolume', 'intact', '--target', target, '--verify', 'full'], {
+        ...gatewayEnv(),
+        PATH: gate.path,
+        TMPDIR: tmp,
+      });
       let exited = false;
       void restore.done.then(() => (exited = true));
       try {

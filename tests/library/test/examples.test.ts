@@ -2,7 +2,18 @@ import { AbortMultipartUploadCommand, DeleteObjectsCommand, ListMultipartUploads
 import { runBackup } from '@org/btrfs-s3-backup';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { ExitCode, loadConfig } from '@org/btrfs-s3-core';
-import { backupConfig, Bucket, type CliResult, gatewayEnv, MiB, runCliAsync, sha256, uniquePrefix, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
+import {
+  backupConfig,
+  Bucket,
+  type CliResult,
+  gatewayEnv,
+  MiB,
+  runCliAsync,
+  sha256,
+  uniquePrefix,
+  withLoopBtrfs,
+  writeRandomFiles,
+} from '@org/testenv';
 import { lstat, mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -24,9 +35,17 @@ async function fileHashes(root: string): Promise<Record<string, string>> {
 }
 
 /** Runs `script` with the modules it loads written to a file; resolves with its result and that list. */
-async function runReportingModules(script: string, args: readonly string[], scratch: string): Promise<{ result: CliResult; modules: string[] }> {
+async function runReportingModules(
+  script: string,
+  args: readonly string[],
+  scratch: string,
+): Promise<{ result: CliResult; modules: string[] }> {
   const file = join(scratch, `${basename(script)}.modules.json`);
-  const result = await runCliAsync(script, args, { ...gatewayEnv(), NODE_OPTIONS: `--require ${REPORT_LOADED_MODULES}`, LOADED_MODULES_FILE: file });
+  const result = await runCliAsync(script, args, {
+    ...gatewayEnv(),
+    NODE_OPTIONS: `--require ${REPORT_LOADED_MODULES}`,
+    LOADED_MODULES_FILE: file,
+  });
   const modules: unknown = JSON.parse(await readFile(file, 'utf8'));
   if (!Array.isArray(modules) || !modules.every((path) => typeof path === 'string')) throw new Error(`${file} is not a list of paths`);
   return { result, modules };
@@ -71,7 +90,9 @@ describe('the library examples, as plain Node scripts on real Btrfs and the real
 
           expect(await bucket.keys(`${prefix}/`)).toContain(`${prefix}/subvol/data/current.json`);
           const pointer = (await bucket.json(`${prefix}/subvol/data/current.json`)) as { manifest_key: string };
-          expect(result.stdout).toMatch(new RegExp(`^backed up data: ${pointer.manifest_key} \\(full, \\d+ bytes in 2 chunk\\(s\\)\\)$`, 'm'));
+          expect(result.stdout).toMatch(
+            new RegExp(`^backed up data: ${pointer.manifest_key} \\(full, \\d+ bytes in 2 chunk\\(s\\)\\)$`, 'm'),
+          );
           const restored = /^restored (\S+): (\d+) bytes, Received UUID (\S+)$/m.exec(result.stdout);
           const [, snapshotPath = '', , receivedUuid] = restored ?? [];
           expect(dirname(snapshotPath)).toBe(target);
@@ -84,7 +105,12 @@ describe('the library examples, as plain Node scripts on real Btrfs and the real
           expect(await fileHashes(snapshotPath)).toEqual(hashes);
 
           // The reporter saw the packages themselves, so an empty or broken list cannot pass.
-          expect(modules).toEqual(expect.arrayContaining([await realpath(require.resolve('@org/btrfs-s3-backup')), await realpath(require.resolve('@org/btrfs-s3-restore'))]));
+          expect(modules).toEqual(
+            expect.arrayContaining([
+              await realpath(require.resolve('@org/btrfs-s3-backup')),
+              await realpath(require.resolve('@org/btrfs-s3-restore')),
+            ]),
+          );
           expect(modules.filter((path) => path.includes('@oclif'))).toEqual([]);
         } finally {
           await rm(dirname(config), { recursive: true, force: true });

@@ -109,7 +109,12 @@ export async function startArchiveProxy(options: ArchiveProxyOptions): Promise<A
   const invalidObjectState = (key: string, storageClass: string): ResponseDecision => ({
     action: 'replace',
     respond: (res) =>
-      sendError(res, 403, { code: 'InvalidObjectState', message: "The operation is not valid for the object's storage class", storageClass, key }),
+      sendError(res, 403, {
+        code: 'InvalidObjectState',
+        message: "The operation is not valid for the object's storage class",
+        storageClass,
+        key,
+      }),
   });
 
   /** The gateway answered a HEAD or GET: learn the class, and hide archived bytes. */
@@ -125,7 +130,11 @@ export async function startArchiveProxy(options: ArchiveProxyOptions): Promise<A
   }
 
   /** The proxy's own signed HeadObject, for RestoreObject on a key it knows nothing about. */
-  async function lookUpClass(bucket: string, key: string, credentials: SigningCredentials): Promise<{ found: false } | { found: true; storageClass: string }> {
+  async function lookUpClass(
+    bucket: string,
+    key: string,
+    credentials: SigningCredentials,
+  ): Promise<{ found: false } | { found: true; storageClass: string }> {
     const path = objectPath(bucket, key);
     const host = upstreamUrl.host;
     const head = request({
@@ -149,7 +158,8 @@ export async function startArchiveProxy(options: ArchiveProxyOptions): Promise<A
   async function restoreObject(req: IncomingMessage, res: ServerResponse, bucket: string, key: string): Promise<void> {
     if (expectsContinue(req)) res.writeContinue();
     const body = await readBody(req, MAX_RESTORE_BODY);
-    if (body === undefined) return sendError(res, 400, { code: 'MaxMessageLengthExceeded', message: 'Your request was too big.', key }, { connection: 'close' });
+    if (body === undefined)
+      return sendError(res, 400, { code: 'MaxMessageLengthExceeded', message: 'Your request was too big.', key }, { connection: 'close' });
     const parsed = parseRestoreRequest(body);
     if (!parsed.ok) return sendError(res, 400, { ...parsed.error, key });
     state.recordRestoreRequest(key, parsed);
@@ -186,7 +196,13 @@ export async function startArchiveProxy(options: ArchiveProxyOptions): Promise<A
     const upstreamError = (error: Error) => {
       if (res.writableEnded) return;
       if (res.headersSent) res.destroy();
-      else sendError(res, 502, { code: 'BadGateway', message: `archive proxy: gateway ${options.upstream} failed: ${error.message}` }, { connection: 'close' });
+      else
+        sendError(
+          res,
+          502,
+          { code: 'BadGateway', message: `archive proxy: gateway ${options.upstream} failed: ${error.message}` },
+          { connection: 'close' },
+        );
     };
     const pass = (decide: (response: IncomingMessage) => ResponseDecision) => forward(upstream, req, res, decide, upstreamError);
     switch (operation.kind) {
@@ -241,7 +257,13 @@ export async function startArchiveProxy(options: ArchiveProxyOptions): Promise<A
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       if (res.headersSent || res.destroyed) res.destroy();
-      else sendError(res, 500, { code: 'InternalError', message: `archive proxy: ${error instanceof Error ? error.message : String(error)}` }, { connection: 'close' });
+      else
+        sendError(
+          res,
+          500,
+          { code: 'InternalError', message: `archive proxy: ${error instanceof Error ? error.message : String(error)}` },
+          { connection: 'close' },
+        );
     });
   };
   server.on('request', onRequest);

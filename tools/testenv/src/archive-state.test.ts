@@ -3,7 +3,11 @@ import { ArchiveState, restoreExpiry } from './archive-state';
 const at = (iso: string) => new Date(iso);
 
 function archive(options: { thawAfterHeads?: number; now?: () => Date } = {}) {
-  return new ArchiveState({ archiveClasses: ['GLACIER', 'DEEP_ARCHIVE'], thawAfterHeads: options.thawAfterHeads, now: options.now ?? (() => at('2030-06-10T08:00:00Z')) });
+  return new ArchiveState({
+    archiveClasses: ['GLACIER', 'DEEP_ARCHIVE'],
+    thawAfterHeads: options.thawAfterHeads,
+    now: options.now ?? (() => at('2030-06-10T08:00:00Z')),
+  });
 }
 
 describe('restoreExpiry', () => {

@@ -15,8 +15,7 @@ export interface RestoreRequestRecord {
 export type RestoreOutcome = 'accepted' | 'in-progress' | 'already-restored' | 'not-archived';
 
 type RestoreStatus =
-  | { readonly phase: 'ongoing'; readonly headsSeen: number; readonly days: number }
-  | { readonly phase: 'restored'; readonly expiry: Date };
+  { readonly phase: 'ongoing'; readonly headsSeen: number; readonly days: number } | { readonly phase: 'restored'; readonly expiry: Date };
 
 interface ObjectEntry {
   readonly storageClass: string;
@@ -121,7 +120,8 @@ export class ArchiveState {
 
   /** Completes the ongoing restore of `key`; throws when there is none, which is a test's mistake. */
   thaw(key: string): void {
-    if (this.current(key)?.restore?.phase !== 'ongoing') throw new Error(`archive proxy: no restore of ${JSON.stringify(key)} is in progress`);
+    if (this.current(key)?.restore?.phase !== 'ongoing')
+      throw new Error(`archive proxy: no restore of ${JSON.stringify(key)} is in progress`);
     this.thawKey(key);
   }
 

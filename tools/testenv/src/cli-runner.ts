@@ -35,7 +35,12 @@ export function startCli(bin: string, args: readonly string[], env: Env = {}): C
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = once(child, 'close').then(([code, signal]) => ({ code: typeof code === 'number' ? code : null, signal: (signal as NodeJS.Signals | null) ?? null, stdout, stderr }));
+  const done = once(child, 'close').then(([code, signal]) => ({
+    code: typeof code === 'number' ? code : null,
+    signal: (signal as NodeJS.Signals | null) ?? null,
+    stdout,
+    stderr,
+  }));
   return { child, done, stderr: () => stderr };
 }
 

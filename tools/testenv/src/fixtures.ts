@@ -1,4 +1,11 @@
-import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -86,7 +93,12 @@ export class Bucket {
   constructor() {
     const gateway = testGateway();
     this.name = gateway.bucket;
-    this.client = new S3Client({ region: gateway.region, endpoint: gateway.endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    this.client = new S3Client({
+      region: gateway.region,
+      endpoint: gateway.endpoint,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
   }
 
   async keys(prefix: string): Promise<string[]> {

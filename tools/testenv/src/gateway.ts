@@ -9,7 +9,14 @@ export interface TestGateway {
   readonly rgwPidFile: string;
 }
 
-const REQUIRED = ['BTRFS_S3_TEST_ENDPOINT', 'BTRFS_S3_TEST_REGION', 'BTRFS_S3_TEST_BUCKET', 'BTRFS_S3_TEST_RGW_PID_FILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
+const REQUIRED = [
+  'BTRFS_S3_TEST_ENDPOINT',
+  'BTRFS_S3_TEST_REGION',
+  'BTRFS_S3_TEST_BUCKET',
+  'BTRFS_S3_TEST_RGW_PID_FILE',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+] as const;
 
 /** The running test gateway. Fails (never skips) when the global setup did not provide one. */
 export function testGateway(env: NodeJS.ProcessEnv = process.env): TestGateway {

@@ -9,8 +9,26 @@ export { startArchiveProxy } from './archive-proxy';
 export type { ArchiveProxy, ArchiveProxyOptions } from './archive-proxy';
 export type { RestoreRequestRecord, RestoreTier } from './archive-state';
 export type { SigningCredentials } from './sigv4';
-export { Bucket, backupConfig, backupConfigText, gatewayEnv, MiB, sha256, uniquePrefix, until, writeConfig, writeRandomFiles } from './fixtures';
+export {
+  Bucket,
+  backupConfig,
+  backupConfigText,
+  gatewayEnv,
+  MiB,
+  sha256,
+  uniquePrefix,
+  until,
+  writeConfig,
+  writeRandomFiles,
+} from './fixtures';
 export type { ConfigExtras } from './fixtures';
 export { runCli, runCliAsync, startCli } from './cli-runner';
 export type { CliProcess, CliResult, Env } from './cli-runner';
-export { startFaultProxy, type FaultProxy, type FaultProxyOptions, type FaultProxyStats, type ProxiedRequest, type RequestFault } from './fault-proxy';
+export {
+  startFaultProxy,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type FaultProxyStats,
+  type ProxiedRequest,
+  type RequestFault,
+} from './fault-proxy';

@@ -21,14 +21,17 @@ describe('classify', () => {
 
 describe('parseRestoreRequest', () => {
   it('reads Days and the GlacierJobParameters tier from the body the SDK sends', () => {
-    const xml = '<?xml version="1.0" encoding="UTF-8"?><RestoreRequest xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Days>7</Days><GlacierJobParameters><Tier>Bulk</Tier></GlacierJobParameters></RestoreRequest>';
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?><RestoreRequest xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Days>7</Days><GlacierJobParameters><Tier>Bulk</Tier></GlacierJobParameters></RestoreRequest>';
     expect(parseRestoreRequest(xml)).toEqual({ ok: true, tier: 'Bulk', days: 7 });
   });
 
   it('defaults the tier to Standard and refuses a missing Days or an unknown tier', () => {
     expect(parseRestoreRequest('<RestoreRequest><Days>1</Days></RestoreRequest>')).toEqual({ ok: true, tier: 'Standard', days: 1 });
     expect(parseRestoreRequest('<RestoreRequest></RestoreRequest>')).toMatchObject({ ok: false, error: { code: 'MalformedXML' } });
-    expect(parseRestoreRequest('<RestoreRequest><Days>1</Days><GlacierJobParameters><Tier>Fast</Tier></GlacierJobParameters></RestoreRequest>')).toMatchObject({
+    expect(
+      parseRestoreRequest('<RestoreRequest><Days>1</Days><GlacierJobParameters><Tier>Fast</Tier></GlacierJobParameters></RestoreRequest>'),
+    ).toMatchObject({
       ok: false,
       error: { code: 'MalformedXML' },
     });

@@ -2,8 +2,17 @@ import { RESTORE_TIERS, type RestoreTier } from './archive-state';
 
 /** The object operations the archive proxy watches; everything else is `Other` and passes untouched. */
 export type S3Operation =
-  | { readonly kind: 'GetObject' | 'HeadObject' | 'PutObject' | 'CreateMultipartUpload' | 'DeleteObject' | 'RestoreObject'; readonly bucket: string; readonly key: string }
-  | { readonly kind: 'CompleteMultipartUpload' | 'AbortMultipartUpload'; readonly bucket: string; readonly key: string; readonly uploadId: string }
+  | {
+      readonly kind: 'GetObject' | 'HeadObject' | 'PutObject' | 'CreateMultipartUpload' | 'DeleteObject' | 'RestoreObject';
+      readonly bucket: string;
+      readonly key: string;
+    }
+  | {
+      readonly kind: 'CompleteMultipartUpload' | 'AbortMultipartUpload';
+      readonly bucket: string;
+      readonly key: string;
+      readonly uploadId: string;
+    }
   | { readonly kind: 'Other' };
 
 // Object subresources that are separate operations (GetObjectAcl, PutObjectTagging, ...).
@@ -70,7 +79,8 @@ export function errorXml(error: S3ErrorBody, requestId: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${inner}</Error>`;
 }
 
-export type RestoreRequestBody = { readonly ok: true; readonly tier: RestoreTier; readonly days: number } | { readonly ok: false; readonly error: S3ErrorBody };
+export type RestoreRequestBody =
+  { readonly ok: true; readonly tier: RestoreTier; readonly days: number } | { readonly ok: false; readonly error: S3ErrorBody };
 
 function isTier(value: string): value is RestoreTier {
   return RESTORE_TIERS.some((tier) => tier === value);
@@ -80,7 +90,13 @@ function isTier(value: string): value is RestoreTier {
 export function parseRestoreRequest(xml: string): RestoreRequestBody {
   const days = /<Days>\s*(-?\d+)\s*<\/Days>/.exec(xml)?.[1];
   if (days === undefined) {
-    return { ok: false, error: { code: 'MalformedXML', message: 'The XML you provided was not well-formed or did not validate against our published schema (Days is required)' } };
+    return {
+      ok: false,
+      error: {
+        code: 'MalformedXML',
+        message: 'The XML you provided was not well-formed or did not validate against our published schema (Days is required)',
+      },
+    };
   }
   if (Number(days) < 1) return { ok: false, error: { code: 'InvalidArgument', message: 'Days must be a positive integer' } };
   const jobParameters = /<GlacierJobParameters>([\s\S]*?)<\/GlacierJobParameters>/.exec(xml)?.[1] ?? '';
@@ -91,6 +107,7 @@ export function parseRestoreRequest(xml: string): RestoreRequestBody {
 
 /** S3 URI-encodes each key segment: everything but A-Z a-z 0-9 - . _ ~ (and `/` between segments). */
 export function objectPath(bucket: string, key: string): string {
-  const encode = (segment: string) => encodeURIComponent(segment).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encode = (segment: string) =>
+    encodeURIComponent(segment).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
   return `/${encode(bucket)}/${key.split('/').map(encode).join('/')}`;
 }

@@ -18,7 +18,10 @@ export function signedHeaders(
   region: string,
   now: Date,
 ): Record<string, string> {
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const dateStamp = amzDate.slice(0, 8);
   const headers: Record<string, string> = {
     host: request.host,

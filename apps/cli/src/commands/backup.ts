@@ -10,7 +10,11 @@ import { requireRoot } from '../require-root';
 export default class Backup extends BaseCommand {
   static override summary = 'Snapshot the configured subvolumes and upload what is due to S3.';
   static override description = `Takes the lock, aborts stale multipart uploads, plans (see \`plan\`), then per subvolume: read-only snapshot, \`btrfs send\` streamed into chunked multipart uploads, manifest, and only then current.json. One subvolume failing does not stop the others (exit code 4).`;
-  static override examples = ['<%= config.bin %> backup', '<%= config.bin %> backup --once --subvolume data', '<%= config.bin %> backup --dry-run'];
+  static override examples = [
+    '<%= config.bin %> backup',
+    '<%= config.bin %> backup --once --subvolume data',
+    '<%= config.bin %> backup --dry-run',
+  ];
   static override enableJsonFlag = true;
   static override flags = {
     ...selectionFlags,

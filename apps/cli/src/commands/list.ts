@@ -14,7 +14,9 @@ export default class List extends BaseCommand {
   async run(): Promise<ListResult> {
     const { flags } = await this.parse(List);
     const { config, logger } = await this.context(flags);
-    const result = await withInterrupts(logger, { what: 'the listing', outcome: 'nothing was changed' }, (signal) => runList({ config, logger, signal, subvolumes: flags.subvolume ?? [] }));
+    const result = await withInterrupts(logger, { what: 'the listing', outcome: 'nothing was changed' }, (signal) =>
+      runList({ config, logger, signal, subvolumes: flags.subvolume ?? [] }),
+    );
     for (const line of renderList(result)) this.log(line);
     return result;
   }

@@ -18,18 +18,28 @@ export default class Restore extends BaseCommand {
   static override enableJsonFlag = true;
   static override flags = {
     subvolume: Flags.string({ char: 's', summary: 'The subvolume to restore (its name, as in the S3 keys).', required: true }),
-    target: Flags.string({ char: 't', summary: 'A new path on a Btrfs filesystem (or an empty directory); default restore.target_base_dir/<subvolume>.' }),
+    target: Flags.string({
+      char: 't',
+      summary: 'A new path on a Btrfs filesystem (or an empty directory); default restore.target_base_dir/<subvolume>.',
+    }),
     'manifest-key': Flags.string({ summary: 'Restore this backup instead of the one current.json points to.' }),
     verify: Flags.option({ options: VERIFY_MODES, summary: 'Tree comparison against the source snapshot; default restore.verify_mode.' })(),
-    'wait-restore': Flags.option({ options: ['true', 'false'] as const, summary: 'Wait for archived objects to thaw (default restore.wait_for_restore); false: request the thaw and exit 5.' })(),
-    'restore-timeout': Flags.integer({ min: 1, summary: 'Seconds to wait for the thaw before exiting 5 (default restore.restore_timeout_seconds).' }),
+    'wait-restore': Flags.option({
+      options: ['true', 'false'] as const,
+      summary: 'Wait for archived objects to thaw (default restore.wait_for_restore); false: request the thaw and exit 5.',
+    })(),
+    'restore-timeout': Flags.integer({
+      min: 1,
+      summary: 'Seconds to wait for the thaw before exiting 5 (default restore.restore_timeout_seconds).',
+    }),
   };
 
   async run(): Promise<RestoreResult> {
     const { flags } = await this.parse(Restore);
     const { config, logger } = await this.context(flags);
     requireRoot('restore');
-    const target = flags.target ?? (config.restore.target_base_dir === undefined ? undefined : join(config.restore.target_base_dir, flags.subvolume));
+    const target =
+      flags.target ?? (config.restore.target_base_dir === undefined ? undefined : join(config.restore.target_base_dir, flags.subvolume));
     if (target === undefined) this.error('--target is required when restore.target_base_dir is not set', { exit: 2 });
     const work = { what: 'the restore in progress', outcome: 'everything this restore received was removed; the bucket is unchanged' };
     const result = await withInterrupts(logger, work, (signal) =>
@@ -46,8 +56,13 @@ export default class Restore extends BaseCommand {
         onProgress: progressListener(config, logger, { json: this.jsonEnabled() }),
       }),
     );
-    const verified = 'skipped' in result.verification ? `tree comparison skipped: ${result.verification.skipped}` : `${result.verification.compared} entries compared (${result.verification.mode}), no differences`;
-    this.log(`${result.subvolume}: restored ${result.chain.length} backup(s), ${formatBytes(result.bytes)} in ${result.elapsedSeconds.toFixed(1)} s (${formatRate(result.bytes, result.elapsedSeconds)}), to ${result.snapshotPath}`);
+    const verified =
+      'skipped' in result.verification
+        ? `tree comparison skipped: ${result.verification.skipped}`
+        : `${result.verification.compared} entries compared (${result.verification.mode}), no differences`;
+    this.log(
+      `${result.subvolume}: restored ${result.chain.length} backup(s), ${formatBytes(result.bytes)} in ${result.elapsedSeconds.toFixed(1)} s (${formatRate(result.bytes, result.elapsedSeconds)}), to ${result.snapshotPath}`,
+    );
     this.log(`${result.subvolume}: Received UUID ${result.receivedUuid} matches the manifest; ${verified}`);
     return result;
   }

@@ -4,7 +4,8 @@ import { BaseCommand } from '../base-command';
 
 export default class Status extends BaseCommand {
   static override summary = 'Show the last backup of each subvolume with its run metrics, when the next is due, and who holds the lock.';
-  static override description = 'Reads only local files (config, state, lock, the last run\'s metrics at global.metrics_path): no Btrfs or S3 access.';
+  static override description =
+    "Reads only local files (config, state, lock, the last run's metrics at global.metrics_path): no Btrfs or S3 access.";
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json'];
   static override enableJsonFlag = true;
 

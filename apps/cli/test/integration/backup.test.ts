@@ -15,8 +15,20 @@ const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
 const validateManifest = ajv.compile(schema);
 
-interface Chunk { key: string; size: number; sha256: string; parts: { number: number; size: number; sha256: string }[] }
-interface ManifestDoc { kind: string; parent_manifest: string | null; chunks: Chunk[]; total_bytes: number; snapshot: { name: string; uuid: string }; restore: { stream_sha256: string } }
+interface Chunk {
+  key: string;
+  size: number;
+  sha256: string;
+  parts: { number: number; size: number; sha256: string }[];
+}
+interface ManifestDoc {
+  kind: string;
+  parent_manifest: string | null;
+  chunks: Chunk[];
+  total_bytes: number;
+  snapshot: { name: string; uuid: string };
+  restore: { stream_sha256: string };
+}
 
 function backup(config: string, ...args: string[]) {
   const result = cli(['backup', '--json', '--config', config, ...args], gatewayEnv());
@@ -25,7 +37,12 @@ function backup(config: string, ...args: string[]) {
 }
 
 /** Checks one published backup against everything the format promises, returning its manifest. */
-async function verifyPublished(bucket: Bucket, prefix: string, subvolume: string, kind: 'full' | 'inc'): Promise<{ key: string; manifest: ManifestDoc; stream: Buffer }> {
+async function verifyPublished(
+  bucket: Bucket,
+  prefix: string,
+  subvolume: string,
+  kind: 'full' | 'inc',
+): Promise<{ key: string; manifest: ManifestDoc; stream: Buffer }> {
   const pointer = (await bucket.json(`${prefix}/subvol/${subvolume}/current.json`)) as { manifest_key: string; kind: string };
   expect(pointer.kind).toBe(kind);
   expect(pointer.manifest_key).toMatch(new RegExp(`^${prefix}/subvol/${subvolume}/${kind}/\\d{8}T\\d{6}Z/manifest\\.json$`));
@@ -33,7 +50,9 @@ async function verifyPublished(bucket: Bucket, prefix: string, subvolume: string
   expect(validateManifest(manifest)).toBe(true);
   expect(manifest.kind).toBe(kind);
   const backupDir = pointer.manifest_key.replace(/\/manifest\.json$/, '');
-  expect(manifest.chunks.map((chunk) => chunk.key)).toEqual(manifest.chunks.map((_chunk, index) => `${backupDir}/chunks/part-${String(index).padStart(5, '0')}.bin`));
+  expect(manifest.chunks.map((chunk) => chunk.key)).toEqual(
+    manifest.chunks.map((_chunk, index) => `${backupDir}/chunks/part-${String(index).padStart(5, '0')}.bin`),
+  );
   expect(manifest.chunks.reduce((sum, chunk) => sum + chunk.size, 0)).toBe(manifest.total_bytes);
   const pieces: Buffer[] = [];
   for (const chunk of manifest.chunks) {
@@ -72,14 +91,18 @@ describe('backup on real Btrfs and the real gateway', () => {
       const config = backupConfig(mnt, prefix, names, { snapshots: 'retain = 1' });
 
       const first = backup(config);
-      expect(first.outcomes.map((outcome) => [outcome.subvolume, outcome.result, outcome.metrics.kind])).toEqual(names.map((name) => [name, 'published', 'full']));
+      expect(first.outcomes.map((outcome) => [outcome.subvolume, outcome.result, outcome.metrics.kind])).toEqual(
+        names.map((name) => [name, 'published', 'full']),
+      );
       const fulls = new Map<string, string>();
       for (const name of names) fulls.set(name, (await verifyPublished(bucket, prefix, name, 'full')).key);
 
       await appendFile(join(mnt, 'alpha', 'file-0.bin'), Buffer.alloc(2 * MiB, 7));
       await writeRandomFiles(join(mnt, 'beta', 'new'), 2, MiB);
       const second = backup(config, '--once');
-      expect(second.outcomes.map((outcome) => [outcome.subvolume, outcome.result, outcome.metrics.kind])).toEqual(names.map((name) => [name, 'published', 'inc']));
+      expect(second.outcomes.map((outcome) => [outcome.subvolume, outcome.result, outcome.metrics.kind])).toEqual(
+        names.map((name) => [name, 'published', 'inc']),
+      );
       for (const name of names) {
         const { key, manifest } = await verifyPublished(bucket, prefix, name, 'inc');
         expect(manifest.parent_manifest).toBe(fulls.get(name));

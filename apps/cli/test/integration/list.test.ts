@@ -39,7 +39,13 @@ describe('list against the real gateway', () => {
       ]);
       const data = listed.subvolumes[0];
       expect(data?.current).toMatchObject({ manifestKey: newFull, kind: 'full' });
-      expect(data?.generations.map((generation) => [generation.rootState, generation.current, generation.backups.map((backup) => [backup.manifestKey, backup.kind, backup.current, backup.reachable])])).toEqual([
+      expect(
+        data?.generations.map((generation) => [
+          generation.rootState,
+          generation.current,
+          generation.backups.map((backup) => [backup.manifestKey, backup.kind, backup.current, backup.reachable]),
+        ]),
+      ).toEqual([
         ['full', true, [[newFull, 'full', true, true]]],
         [
           'full',
@@ -55,7 +61,9 @@ describe('list against the real gateway', () => {
       expect(newest?.totalBytes).toBeGreaterThan(MiB);
       expect(data?.generations[1]?.backups[1]?.parentManifest).toBe(oldFull);
       expect(data?.incomplete).toEqual([expect.objectContaining({ dir: failedRun, kind: 'inc', objects: 1, bytes: 3000 })]);
-      expect(listed.subvolumes[1]?.incomplete).toEqual([expect.objectContaining({ dir: `${prefix}/subvol/retired/full/20250101T000000Z`, objects: 1 })]);
+      expect(listed.subvolumes[1]?.incomplete).toEqual([
+        expect.objectContaining({ dir: `${prefix}/subvol/retired/full/20250101T000000Z`, objects: 1 }),
+      ]);
 
       const human = cli(['list', '--config', config], gatewayEnv());
       expect(human.code).toBe(ExitCode.Success);
@@ -67,9 +75,16 @@ describe('list against the real gateway', () => {
 
       // status after real runs: the last run's metrics, as the schema describes them.
       const status = v.parse(StatusResultSchema, JSON.parse(cli(['status', '--json', '--config', config], gatewayEnv()).stdout));
-      expect(status.subvolumes[0]).toMatchObject({ lastManifest: newFull, lastKind: 'full', lastRun: { result: 'published', kind: 'full', manifestKey: newFull, chunks: 1 } });
+      expect(status.subvolumes[0]).toMatchObject({
+        lastManifest: newFull,
+        lastKind: 'full',
+        lastRun: { result: 'published', kind: 'full', manifestKey: newFull, chunks: 1 },
+      });
 
-      const only = v.parse(ListResultSchema, JSON.parse(cli(['list', '--json', '--subvolume', 'retired', '--config', config], gatewayEnv()).stdout));
+      const only = v.parse(
+        ListResultSchema,
+        JSON.parse(cli(['list', '--json', '--subvolume', 'retired', '--config', config], gatewayEnv()).stdout),
+      );
       expect(only.subvolumes.map((entry) => entry.subvolume)).toEqual(['retired']);
       const unknown = cli(['list', '--subvolume', 'nope', '--config', config], gatewayEnv());
       expect(unknown.code).toBe(ExitCode.Usage);

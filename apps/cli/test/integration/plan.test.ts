@@ -35,28 +35,50 @@ describe('plan on real Btrfs and the real gateway', () => {
       await bucket.put(manifest, '{}');
       bucket.destroy();
       const backupAt = new Date(Date.now() - 8 * 24 * 3600 * 1000).toISOString();
-      await writeFile(state, JSON.stringify({
-        version: 1,
-        last_run_at: backupAt,
-        subvolumes: { data: { last_snapshot: parent, last_manifest: manifest, last_kind: 'full', last_backup_at: backupAt, last_full_at: backupAt } },
-      }));
+      await writeFile(
+        state,
+        JSON.stringify({
+          version: 1,
+          last_run_at: backupAt,
+          subvolumes: {
+            data: { last_snapshot: parent, last_manifest: manifest, last_kind: 'full', last_backup_at: backupAt, last_full_at: backupAt },
+          },
+        }),
+      );
       expect(plan('--subvolume', 'data')).toEqual([
-        expect.objectContaining({ subvolume: 'data', action: 'incremental', parentSnapshot: parent, parentManifest: manifest, reason: expect.stringMatching(/^last backup was 8\.0 days ago/) }),
+        expect.objectContaining({
+          subvolume: 'data',
+          action: 'incremental',
+          parentSnapshot: parent,
+          parentManifest: manifest,
+          reason: expect.stringMatching(/^last backup was 8\.0 days ago/),
+        }),
       ]);
 
       // The parent made writable by hand can no longer be trusted as a parent.
       await run('btrfs', ['property', 'set', '-ts', join(mnt, 'snapshots', parent), 'ro', 'false']);
-      expect(plan('--subvolume', 'data')[0]).toMatchObject({ action: 'full', reason: `parent snapshot ${parent} is not read-only, so it may have changed since upload` });
+      expect(plan('--subvolume', 'data')[0]).toMatchObject({
+        action: 'full',
+        reason: `parent snapshot ${parent} is not read-only, so it may have changed since upload`,
+      });
       await run('btrfs', ['property', 'set', '-ts', join(mnt, 'snapshots', parent), 'ro', 'true']);
 
       // A parent manifest that is gone from the bucket forces a full.
       const missing = `${prefix}/subvol/data/full/20261101T020000Z/missing.json`;
-      await writeFile(state, JSON.stringify({
-        version: 1,
-        last_run_at: backupAt,
-        subvolumes: { data: { last_snapshot: parent, last_manifest: missing, last_kind: 'full', last_backup_at: backupAt, last_full_at: backupAt } },
-      }));
-      expect(plan('--subvolume', 'data')[0]).toMatchObject({ action: 'full', reason: `parent manifest ${missing} is missing in the bucket, so an incremental could not be restored` });
+      await writeFile(
+        state,
+        JSON.stringify({
+          version: 1,
+          last_run_at: backupAt,
+          subvolumes: {
+            data: { last_snapshot: parent, last_manifest: missing, last_kind: 'full', last_backup_at: backupAt, last_full_at: backupAt },
+          },
+        }),
+      );
+      expect(plan('--subvolume', 'data')[0]).toMatchObject({
+        action: 'full',
+        reason: `parent manifest ${missing} is missing in the bucket, so an incremental could not be restored`,
+      });
 
       // An unknown --subvolume is a usage error naming the flag.
       const unknown = cli(['plan', '--config', config, '--subvolume', 'nope'], gatewayEnv());

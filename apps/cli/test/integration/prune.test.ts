@@ -110,7 +110,9 @@ describe('prune against the real gateway', () => {
   async function agedPastGrace(prefix: string): Promise<void> {
     await until('the orphaned chunks to age past the grace period', async () => {
       const listing = await bucket.client.send(new ListObjectsV2Command({ Bucket: bucket.name, Prefix: `${prefix}/` }));
-      return (listing.Contents ?? []).every((object) => Date.now() - (object.LastModified?.getTime() ?? Date.now()) > GRACE_HOURS * 3_600_000);
+      return (listing.Contents ?? []).every(
+        (object) => Date.now() - (object.LastModified?.getTime() ?? Date.now()) > GRACE_HOURS * 3_600_000,
+      );
     });
   }
 
@@ -146,7 +148,15 @@ describe('prune against the real gateway', () => {
     await bucket.put(`${prefix}/subvol/data/inc/20261125T020000Z/chunks/part-00001.bin`, Buffer.alloc(10, 1));
 
     const young = prune(config);
-    expect(young.output.subvolumes[0]?.keep).toEqual([expect.objectContaining({ what: 'incomplete', dir: `${prefix}/subvol/data/inc/20261125T020000Z`, reason: 'within-grace', objects: 2, bytes: 1010 })]);
+    expect(young.output.subvolumes[0]?.keep).toEqual([
+      expect.objectContaining({
+        what: 'incomplete',
+        dir: `${prefix}/subvol/data/inc/20261125T020000Z`,
+        reason: 'within-grace',
+        objects: 2,
+        bytes: 1010,
+      }),
+    ]);
     expect(await bucket.keys(`${prefix}/`)).toHaveLength(2);
 
     // A live holder of the lock (a backup in progress) keeps prune out.
@@ -154,7 +164,10 @@ describe('prune against the real gateway', () => {
     try {
       await once(holder, 'spawn');
       await mkdir(join(dir, 'state'), { recursive: true });
-      await writeFile(join(dir, 'state', 'run.lock'), JSON.stringify({ pid: holder.pid, proc_start: null, host: 'h', started_at: '2026-11-25T02:00:00.000Z' }));
+      await writeFile(
+        join(dir, 'state', 'run.lock'),
+        JSON.stringify({ pid: holder.pid, proc_start: null, host: 'h', started_at: '2026-11-25T02:00:00.000Z' }),
+      );
       const busy = cli(['prune', '--config', config], { ...gatewayEnv(), BTRFS_TO_S3__S3__PRUNE_GRACE_HOURS: String(GRACE_HOURS) });
       expect(busy.code).toBe(ExitCode.LockBusy);
       expect(busy.stderr).toContain(`PID ${holder.pid}`);

@@ -1,7 +1,17 @@
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { ExitCode } from '@org/btrfs-s3-core';
-import { backupConfig, Bucket, gatewayEnv, MiB, startArchiveProxy, testGateway, uniquePrefix, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
+import {
+  backupConfig,
+  Bucket,
+  gatewayEnv,
+  MiB,
+  startArchiveProxy,
+  testGateway,
+  uniquePrefix,
+  withLoopBtrfs,
+  writeRandomFiles,
+} from '@org/testenv';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
@@ -9,7 +19,10 @@ import { VerifyReportSchema } from '@org/btrfs-s3-bucket';
 import { ErrorOutputSchema, VerifyOutputSchema } from '../../src/output-schemas';
 import { cli, cliAsync } from '../helpers';
 
-interface Chunk { key: string; size: number }
+interface Chunk {
+  key: string;
+  size: number;
+}
 
 describe('verify against the real gateway', () => {
   const bucket = new Bucket();
@@ -57,7 +70,11 @@ describe('verify against the real gateway', () => {
 
       const full = verify(config, '--read-data', '--json');
       expect(full.code).toBe(ExitCode.Success);
-      expect(v.parse(VerifyReportSchema, JSON.parse(full.stdout)).subvolumes[0]).toMatchObject({ ok: true, chunks: { total, present: total, read: total, skipped: 0 }, streamsVerified: 2 });
+      expect(v.parse(VerifyReportSchema, JSON.parse(full.stdout)).subvolumes[0]).toMatchObject({
+        ok: true,
+        chunks: { total, present: total, read: total, skipped: 0 },
+        streamsVerified: 2,
+      });
 
       const sampled = verify(config, '--sample', '1', '--json');
       expect(sampled.code).toBe(ExitCode.Success);
@@ -71,7 +88,9 @@ describe('verify against the real gateway', () => {
       expect(verify(config).code).toBe(ExitCode.Success);
       const reread = verify(config, '--read-data');
       expect(reread.code).toBe(ExitCode.Fatal);
-      expect(reread.stdout).toMatch(new RegExp(`^  HASH ${incChunk.key} part 1: expected part sha256 [0-9a-f]{64}, got [0-9a-f]{64}$`, 'm'));
+      expect(reread.stdout).toMatch(
+        new RegExp(`^  HASH ${incChunk.key} part 1: expected part sha256 [0-9a-f]{64}, got [0-9a-f]{64}$`, 'm'),
+      );
       expect(reread.stderr).toContain('verify found 1 problem(s): data (1)');
       const rereadJson = failedReport(verify(config, '--read-data', '--json').stdout);
       expect(rereadJson.error.exitCode).toBe(ExitCode.Fatal);
@@ -85,7 +104,13 @@ describe('verify against the real gateway', () => {
       await bucket.client.send(new DeleteObjectsCommand({ Bucket: bucket.name, Delete: { Objects: [{ Key: incChunk.key }] } }));
       const missing = failedReport(verify(config, '--json').stdout);
       expect(missing.report.subvolumes[0]?.problems).toEqual([
-        { key: incChunk.key, problem: 'missing', message: `MISSING ${incChunk.key}: expected ${incChunk.size} bytes, the object does not exist`, expected: String(incChunk.size), actual: null },
+        {
+          key: incChunk.key,
+          problem: 'missing',
+          message: `MISSING ${incChunk.key}: expected ${incChunk.size} bytes, the object does not exist`,
+          expected: String(incChunk.size),
+          actual: null,
+        },
       ]);
     });
   });
@@ -99,9 +124,13 @@ describe('verify against the real gateway', () => {
       expect(damaged.code).toBe(ExitCode.Fatal);
       expect(damaged.stdout).toContain(`manifest ${pointer.manifest_key} is not valid JSON`);
 
-      await bucket.client.send(new DeleteObjectsCommand({ Bucket: bucket.name, Delete: { Objects: [{ Key: `${prefix}/subvol/data/current.json` }] } }));
+      await bucket.client.send(
+        new DeleteObjectsCommand({ Bucket: bucket.name, Delete: { Objects: [{ Key: `${prefix}/subvol/data/current.json` }] } }),
+      );
       const none = failedReport(verify(config, '--json').stdout);
-      expect(none.report.subvolumes[0]?.problems).toEqual([expect.objectContaining({ key: `${prefix}/subvol/data/current.json`, problem: 'no-backup' })]);
+      expect(none.report.subvolumes[0]?.problems).toEqual([
+        expect.objectContaining({ key: `${prefix}/subvol/data/current.json`, problem: 'no-backup' }),
+      ]);
     });
   });
 
@@ -116,7 +145,10 @@ describe('verify against the real gateway', () => {
         region: gateway.region,
       });
       try {
-        const result = await cliAsync(['verify', '--read-data', '--config', config], { ...gatewayEnv(), BTRFS_TO_S3__S3__ENDPOINT: proxy.endpoint });
+        const result = await cliAsync(['verify', '--read-data', '--config', config], {
+          ...gatewayEnv(),
+          BTRFS_TO_S3__S3__ENDPOINT: proxy.endpoint,
+        });
         expect(result.code).toBe(ExitCode.Success);
         expect(result.stdout).toMatch(/^ {2}\d+ chunk\(s\) not readable without a thaw \(run restore to thaw\): skipped, not failed$/m);
         expect(proxy.restoreRequests().size).toBe(0);

@@ -37,7 +37,9 @@ export class FakeBtrfsWorld {
     this.btrfs = new Btrfs(this.runner, 'btrfs', {
       filesystemType: async () => BTRFS_SUPER_MAGIC,
       childDirectories: async (dir) =>
-        [...this.subvolumes.keys()].filter((path) => dirname(path) === dir).map((path) => ({ name: basename(path), inode: SUBVOLUME_ROOT_INODE })),
+        [...this.subvolumes.keys()]
+          .filter((path) => dirname(path) === dir)
+          .map((path) => ({ name: basename(path), inode: SUBVOLUME_ROOT_INODE })),
     });
   }
 
@@ -48,7 +50,10 @@ export class FakeBtrfsWorld {
 
   /** The names of the snapshots in `dir`, sorted. */
   snapshotsIn(dir: string): string[] {
-    return [...this.subvolumes.keys()].filter((path) => dirname(path) === dir).map((path) => basename(path)).sort();
+    return [...this.subvolumes.keys()]
+      .filter((path) => dirname(path) === dir)
+      .map((path) => basename(path))
+      .sort();
   }
 
   /** What `btrfs send` of this snapshot writes: small, and different for every snapshot and parent. */

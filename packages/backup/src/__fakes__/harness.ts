@@ -1,5 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type Config, type Manifest, parseConfig, parseManifest, parsePointer, pointerKey, type State, StateSchema } from '@org/btrfs-s3-core';
+import {
+  type Config,
+  type Manifest,
+  parseConfig,
+  parseManifest,
+  parsePointer,
+  pointerKey,
+  type State,
+  StateSchema,
+} from '@org/btrfs-s3-core';
 import { FakeS3Bucket } from '@org/btrfs-s3-store/testing';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -16,7 +16,9 @@ export async function treeHashes(root: string): Promise<Record<string, string>> 
         result[relative(root, path)] = 'dir';
         await walk(path);
       } else {
-        result[relative(root, path)] = createHash('sha256').update(await readFile(path)).digest('hex');
+        result[relative(root, path)] = createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex');
       }
     }
   }

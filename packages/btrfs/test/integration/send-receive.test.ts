@@ -72,7 +72,9 @@ describe('btrfs send and receive on real Btrfs', () => {
 
       const attempt = pipeline(btrfs.send(join(source, 'snap2'), { parent }), receiver);
       await expect(attempt).rejects.toThrow(BtrfsError);
-      await expect(attempt).rejects.toThrow(`btrfs receive failed: \`btrfs receive ${target}\` exited with code 1: ERROR: cannot find parent subvolume`);
+      await expect(attempt).rejects.toThrow(
+        `btrfs receive failed: \`btrfs receive ${target}\` exited with code 1: ERROR: cannot find parent subvolume`,
+      );
       await expect(receiver.done).rejects.toThrow('cannot find parent subvolume');
       expect(await readdir(target)).toEqual([]);
     });
@@ -91,7 +93,11 @@ describe('btrfs send and receive on real Btrfs', () => {
   });
 
   it.each([
-    ['exactly before its end command', (stream: Buffer) => stream.subarray(0, lastCommandOffset(stream)), 'ERROR: unexpected EOF in stream'],
+    [
+      'exactly before its end command',
+      (stream: Buffer) => stream.subarray(0, lastCommandOffset(stream)),
+      'ERROR: unexpected EOF in stream',
+    ],
     ['in the middle of a command', (stream: Buffer) => stream.subarray(0, Math.floor(stream.length / 2)), 'ERROR: short read from stream'],
   ])('fails a receive of a stream cut off %s, and deletes the subvolume it had started', async (_where, cut, stderr) => {
     await withTwoFilesystems(async (source, target) => {
@@ -135,7 +141,9 @@ describe('btrfs send and receive on real Btrfs', () => {
       } finally {
         watcher.close();
       }
-      await expect(receiver.done).rejects.toThrow(`btrfs receive failed: \`btrfs receive ${target}\` was stopped: chunk 2 failed its sha256 check`);
+      await expect(receiver.done).rejects.toThrow(
+        `btrfs receive failed: \`btrfs receive ${target}\` was stopped: chunk 2 failed its sha256 check`,
+      );
       expect(await readdir(target)).toEqual([]);
     });
   });
@@ -157,7 +165,9 @@ describe('btrfs send and receive on real Btrfs', () => {
         exited = true;
       });
       // The kernel's own word that send is stuck writing to a full pipe (wchan pipe_write or anon_pipe_write).
-      await waitUntil('btrfs send blocks writing to its stdout pipe', async () => /pipe_write$/.test(await readFile(`/proc/${pid}/wchan`, 'utf8')));
+      await waitUntil('btrfs send blocks writing to its stdout pipe', async () =>
+        /pipe_write$/.test(await readFile(`/proc/${pid}/wchan`, 'utf8')),
+      );
       expect(exited).toBe(false);
       expect(stream.readableLength).toBeLessThanOrEqual(stream.readableHighWaterMark + 64 * 1024);
 

@@ -32,7 +32,9 @@ describe('SnapshotManager on a real Btrfs', () => {
 
       // Keep 1 (the newest) plus the last uploaded one (the oldest): only the middle goes.
       await expect(manager.prune('data', 1, first.name)).resolves.toEqual([second.name]);
-      expect((await readdir(join(mnt, 'snapshots'))).sort()).toEqual(['data-manual', first.name, third.name, 'home__20200101T000000Z__full'].sort());
+      expect((await readdir(join(mnt, 'snapshots'))).sort()).toEqual(
+        ['data-manual', first.name, third.name, 'home__20200101T000000Z__full'].sort(),
+      );
 
       // Nothing more to prune: a second pass deletes nothing.
       await expect(manager.prune('data', 1, first.name)).resolves.toEqual([]);

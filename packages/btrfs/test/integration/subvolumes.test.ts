@@ -42,7 +42,9 @@ describe('Btrfs subvolume inspection on a real Btrfs', () => {
       await mkdir(join(mnt, 'plain'));
       const attempt = new Btrfs(spawnProcessRunner).showSubvolume(join(mnt, 'plain'));
       await expect(attempt).rejects.toThrow(BtrfsError);
-      await expect(attempt).rejects.toThrow(`\`btrfs subvolume show ${join(mnt, 'plain')}\` exited with code 1: ERROR: Not a Btrfs subvolume`);
+      await expect(attempt).rejects.toThrow(
+        `\`btrfs subvolume show ${join(mnt, 'plain')}\` exited with code 1: ERROR: Not a Btrfs subvolume`,
+      );
     });
   });
 
@@ -74,7 +76,9 @@ describe('Btrfs subvolume inspection on a real Btrfs', () => {
     await withLoopBtrfs(async (mnt) => {
       const attempt = new Btrfs(spawnProcessRunner).listSubvolumes(join(mnt, 'missing'));
       await expect(attempt).rejects.toThrow(BtrfsError);
-      await expect(attempt).rejects.toThrow(`btrfs list subvolumes failed: ENOENT: no such file or directory, statfs '${join(mnt, 'missing')}'`);
+      await expect(attempt).rejects.toThrow(
+        `btrfs list subvolumes failed: ENOENT: no such file or directory, statfs '${join(mnt, 'missing')}'`,
+      );
     });
   });
 

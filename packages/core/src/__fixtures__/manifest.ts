@@ -14,7 +14,16 @@ export const manifest: Manifest = {
   parent_manifest: manifestKey(backupPrefix('host1', 'data', 'full', '20260601T020000Z')),
   parent_snapshot_uuid: 'u-1',
   chunks: [
-    { key: chunkKey(backup, 0), size: 10, sha256: H('a'), etag: '"e1-2"', parts: [{ number: 1, size: 6, sha256: H('b') }, { number: 2, size: 4, sha256: H('c') }] },
+    {
+      key: chunkKey(backup, 0),
+      size: 10,
+      sha256: H('a'),
+      etag: '"e1-2"',
+      parts: [
+        { number: 1, size: 6, sha256: H('b') },
+        { number: 2, size: 4, sha256: H('c') },
+      ],
+    },
     { key: chunkKey(backup, 1), size: 3, sha256: H('d'), etag: '"e2-1"', parts: [{ number: 1, size: 3, sha256: H('d') }] },
   ],
   total_bytes: 13,

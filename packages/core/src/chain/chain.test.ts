@@ -56,11 +56,15 @@ describe('resolveStartKey', () => {
   });
 
   it('names the missing pointer', async () => {
-    await expect(resolveStartKey(bucket({}), 'p', 'home')).rejects.toThrow('no backup of subvolume "home": p/subvol/home/current.json does not exist');
+    await expect(resolveStartKey(bucket({}), 'p', 'home')).rejects.toThrow(
+      'no backup of subvolume "home": p/subvol/home/current.json does not exist',
+    );
   });
 
   it('refuses a current.json pointing nowhere useful', async () => {
-    await expect(resolveStartKey(bucket({ 'p/subvol/data/current.json': '{"version":1}' }), 'p', 'data')).rejects.toThrow(/^pointer p\/subvol\/data\/current\.json is malformed/);
+    await expect(resolveStartKey(bucket({ 'p/subvol/data/current.json': '{"version":1}' }), 'p', 'data')).rejects.toThrow(
+      /^pointer p\/subvol\/data\/current\.json is malformed/,
+    );
   });
 });
 
@@ -79,11 +83,27 @@ describe('resolveChain', () => {
     ['a missing start manifest', { ...healthy, [INC2]: undefined }, `manifest ${INC2} does not exist`],
     ['a missing parent', { ...healthy, [INC1]: undefined }, `broken chain: manifest ${INC1}, the parent of ${INC2}, does not exist`],
     ['a malformed parent', { ...healthy, [INC1]: '{"version": 1, "kind": "inc"' }, `manifest ${INC1} is not valid JSON`],
-    ['an unknown version', { ...healthy, [FULL]: JSON.stringify({ ...manifest('full', null), version: 2 }) }, `manifest ${FULL} has version 2; this btrfs-to-s3 reads version 1 only`],
+    [
+      'an unknown version',
+      { ...healthy, [FULL]: JSON.stringify({ ...manifest('full', null), version: 2 }) },
+      `manifest ${FULL} has version 2; this btrfs-to-s3 reads version 1 only`,
+    ],
     ['a loop', { ...healthy, [FULL]: serializeManifest(manifest('inc', INC2)) }, `broken chain: manifest ${INC2} is its own ancestor`],
-    ['another subvolume in the chain', { ...healthy, [INC1]: serializeManifest(manifest('inc', FULL, { subvolume: 'home' })) }, `broken chain: manifest ${INC1} belongs to subvolume "home", not "data"`],
-    ['a full that names a parent', { ...healthy, [FULL]: serializeManifest(manifest('full', INC1)) }, `broken chain: manifest ${FULL} is a full but names a parent`],
-    ['an incremental without a parent', { ...healthy, [INC1]: serializeManifest(manifest('inc', null)) }, `broken chain: manifest ${INC1} is an incremental without a parent`],
+    [
+      'another subvolume in the chain',
+      { ...healthy, [INC1]: serializeManifest(manifest('inc', FULL, { subvolume: 'home' })) },
+      `broken chain: manifest ${INC1} belongs to subvolume "home", not "data"`,
+    ],
+    [
+      'a full that names a parent',
+      { ...healthy, [FULL]: serializeManifest(manifest('full', INC1)) },
+      `broken chain: manifest ${FULL} is a full but names a parent`,
+    ],
+    [
+      'an incremental without a parent',
+      { ...healthy, [INC1]: serializeManifest(manifest('inc', null)) },
+      `broken chain: manifest ${INC1} is an incremental without a parent`,
+    ],
   ])('refuses %s before any download, naming the key', async (_case, objects, message) => {
     const present = Object.fromEntries(Object.entries(objects).filter((entry): entry is [string, string] => entry[1] !== undefined));
     const attempt = resolveChain(bucket(present), INC2, 'data');

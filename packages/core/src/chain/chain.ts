@@ -49,11 +49,17 @@ export async function resolveChain(source: ManifestSource, startKey: string, sub
     if (chain.length >= MAX_CHAIN_LENGTH) throw new ChainError(`broken chain: more than ${MAX_CHAIN_LENGTH} manifests from ${startKey}`);
     seen.add(key);
     const text = await source.readText(key);
-    if (text === undefined) throw new ChainError(child === undefined ? `manifest ${key} does not exist` : `broken chain: manifest ${key}, the parent of ${child}, does not exist`);
+    if (text === undefined)
+      throw new ChainError(
+        child === undefined ? `manifest ${key} does not exist` : `broken chain: manifest ${key}, the parent of ${child}, does not exist`,
+      );
     const manifest = parseManifest(key, text);
-    if (manifest.subvolume !== subvolume) throw new ChainError(`broken chain: manifest ${key} belongs to subvolume "${manifest.subvolume}", not "${subvolume}"`);
-    if (manifest.kind === 'full' && manifest.parent_manifest !== null) throw new ChainError(`broken chain: manifest ${key} is a full but names a parent`);
-    if (manifest.kind === 'inc' && manifest.parent_manifest === null) throw new ChainError(`broken chain: manifest ${key} is an incremental without a parent`);
+    if (manifest.subvolume !== subvolume)
+      throw new ChainError(`broken chain: manifest ${key} belongs to subvolume "${manifest.subvolume}", not "${subvolume}"`);
+    if (manifest.kind === 'full' && manifest.parent_manifest !== null)
+      throw new ChainError(`broken chain: manifest ${key} is a full but names a parent`);
+    if (manifest.kind === 'inc' && manifest.parent_manifest === null)
+      throw new ChainError(`broken chain: manifest ${key} is an incremental without a parent`);
     chain.push({ key, manifest });
     child = key;
     key = manifest.parent_manifest;

@@ -25,11 +25,16 @@ function documentedRows(section: string): DocRow[] {
     .split('\n')
     .flatMap((line) => {
       const cells = /^\| `([a-z_]+)` \| ([^|]+) \| ([^|]+) \|/.exec(line);
-      return cells?.[1] === undefined || cells[2] === undefined || cells[3] === undefined ? [] : [{ key: cells[1], type: cells[2].trim(), default: cells[3].trim() }];
+      return cells?.[1] === undefined || cells[2] === undefined || cells[3] === undefined
+        ? []
+        : [{ key: cells[1], type: cells[2].trim(), default: cells[3].trim() }];
     });
 }
 
-type AnySchema = v.GenericSchema & { readonly wrapped?: AnySchema; readonly pipe?: readonly { readonly type: string; readonly kind: string }[] };
+type AnySchema = v.GenericSchema & {
+  readonly wrapped?: AnySchema;
+  readonly pipe?: readonly { readonly type: string; readonly kind: string }[];
+};
 
 /** The schema under `optional`, and every action of its (possibly nested) pipes. */
 function describeSchema(entry: AnySchema): { optional: boolean; base: string; actions: string[] } {
@@ -63,18 +68,30 @@ function documentedDefault(cell: string): unknown {
   return literal === undefined ? undefined : JSON.parse(literal);
 }
 
-const sections = Object.entries(CONFIG_SECTIONS).map(([section, schema]) => ({ section, entries: schema.entries as Record<string, AnySchema> }));
+const sections = Object.entries(CONFIG_SECTIONS).map(([section, schema]) => ({
+  section,
+  entries: schema.entries as Record<string, AnySchema>,
+}));
 
 describe('docs/configuration.md agrees with the schema', () => {
-  it.each(sections.map(({ section, entries }) => [section, Object.keys(entries)] as const))('[%s] documents exactly the schema keys', (section, keys) => {
-    expect(documentedRows(section).map((row) => row.key).sort()).toEqual([...keys].sort());
-  });
-
-  const rows = sections.flatMap(({ section, entries }) =>
-    documentedRows(section).flatMap((row) => (entries[row.key] === undefined ? [] : [{ name: `${section}.${row.key}`, row, entry: entries[row.key] as AnySchema }])),
+  it.each(sections.map(({ section, entries }) => [section, Object.keys(entries)] as const))(
+    '[%s] documents exactly the schema keys',
+    (section, keys) => {
+      expect(
+        documentedRows(section)
+          .map((row) => row.key)
+          .sort(),
+      ).toEqual([...keys].sort());
+    },
   );
 
-  it.each(rows)('$name: the documented type and default are the schema\'s', ({ row, entry }) => {
+  const rows = sections.flatMap(({ section, entries }) =>
+    documentedRows(section).flatMap((row) =>
+      entries[row.key] === undefined ? [] : [{ name: `${section}.${row.key}`, row, entry: entries[row.key] as AnySchema }],
+    ),
+  );
+
+  it.each(rows)("$name: the documented type and default are the schema's", ({ row, entry }) => {
     const schema = describeSchema(entry);
     const type = DOC_TYPES[row.type];
     expect(type).toBeDefined();
@@ -83,7 +100,8 @@ describe('docs/configuration.md agrees with the schema', () => {
 
     const fallback = v.getDefault(entry as v.GenericSchema);
     if (row.default === 'required') expect(schema.optional).toBe(false);
-    else if (row.default === 'none' || row.default === 'AWS') expect({ optional: schema.optional, fallback }).toEqual({ optional: true, fallback: undefined });
+    else if (row.default === 'none' || row.default === 'AWS')
+      expect({ optional: schema.optional, fallback }).toEqual({ optional: true, fallback: undefined });
     else expect(fallback).toEqual(documentedDefault(row.default));
   });
 });

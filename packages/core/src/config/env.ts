@@ -40,7 +40,10 @@ function convert(kind: ValueKind, raw: string): unknown {
     case 'boolean':
       return raw === 'true' ? true : raw === 'false' ? false : raw;
     case 'array':
-      return raw.split(',').map((item) => item.trim()).filter(Boolean);
+      return raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
     case 'string':
       return raw;
   }
@@ -66,7 +69,11 @@ export function applyEnvOverrides(document: Record<string, unknown>, env: Env): 
     if (kind === undefined) {
       // A variable without both a section and a key (`BTRFS_TO_S3__S3`) names no key at all: name the variable instead.
       const message = `unknown key (set by environment variable ${name})`;
-      issues.push(section !== '' && key !== '' ? { key: [section, key, ...rest].filter(Boolean).join('.'), message } : { key: name, message: `${message}; the rule is ${ENV_PREFIX}<SECTION>__<KEY>` });
+      issues.push(
+        section !== '' && key !== ''
+          ? { key: [section, key, ...rest].filter(Boolean).join('.'), message }
+          : { key: name, message: `${message}; the rule is ${ENV_PREFIX}<SECTION>__<KEY>` },
+      );
       continue;
     }
     const current = merged[section];

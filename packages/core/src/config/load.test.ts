@@ -115,7 +115,11 @@ describe('config validation rules', () => {
     ['a part above 5 GiB', `${MINIMAL}part_size_bytes = 5368709121\n`, 's3.part_size_bytes'],
     ['a fractional part size', `${MINIMAL}part_size_bytes = 6000000.5\n`, 's3.part_size_bytes'],
     ['more than 10,000 parts per chunk', `${MINIMAL}part_size_bytes = 5242880\nchunk_size_bytes = 52428800001\n`, 's3.chunk_size_bytes'],
-    ['a chunk above the object size limit', `${MINIMAL}max_object_size_bytes = 1073741824\nchunk_size_bytes = 2147483648\n`, 's3.chunk_size_bytes'],
+    [
+      'a chunk above the object size limit',
+      `${MINIMAL}max_object_size_bytes = 1073741824\nchunk_size_bytes = 2147483648\n`,
+      's3.chunk_size_bytes',
+    ],
     ['a bad chunk storage class', `${MINIMAL}storage_class_chunks = "COLD"\n`, 's3.storage_class_chunks'],
     ['a bad manifest storage class', `${MINIMAL}storage_class_manifest = "deep_archive"\n`, 's3.storage_class_manifest'],
     ['a zero concurrency', `${MINIMAL}concurrency = 0\n`, 's3.concurrency'],
@@ -224,7 +228,9 @@ colour = "blue"
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).exitCode).toBe(ExitCode.Usage);
-      expect((error as ConfigError).message).toMatch(/^invalid configuration in \/etc\/x\.toml \(1 problem\):\n {2}s3\.bucket: must be a valid bucket name/);
+      expect((error as ConfigError).message).toMatch(
+        /^invalid configuration in \/etc\/x\.toml \(1 problem\):\n {2}s3\.bucket: must be a valid bucket name/,
+      );
     }
   });
 });
@@ -269,9 +275,7 @@ describe('environment overrides (BTRFS_TO_S3__<SECTION>__<KEY>)', () => {
   });
 
   it('rejects variables with the prefix that name no key, section or shape', () => {
-    expect(
-      problems(MINIMAL, { BTRFS_TO_S3__S3__BUKET: 'x', BTRFS_TO_S3__NOPE__KEY: 'x', BTRFS_TO_S3__S3__BUCKET__EXTRA: 'x' }),
-    ).toEqual([
+    expect(problems(MINIMAL, { BTRFS_TO_S3__S3__BUKET: 'x', BTRFS_TO_S3__NOPE__KEY: 'x', BTRFS_TO_S3__S3__BUCKET__EXTRA: 'x' })).toEqual([
       's3.buket: unknown key (set by environment variable BTRFS_TO_S3__S3__BUKET)',
       'nope.key: unknown key (set by environment variable BTRFS_TO_S3__NOPE__KEY)',
       's3.bucket.extra: unknown key (set by environment variable BTRFS_TO_S3__S3__BUCKET__EXTRA)',

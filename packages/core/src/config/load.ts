@@ -43,7 +43,10 @@ export function parseConfig(text: string, options: { env?: Env; source?: string 
     document = parseToml(text);
   } catch (error) {
     if (!(error instanceof TomlError)) throw error;
-    throw new ConfigError([{ key: '(toml)', message: `syntax error at line ${error.line}, column ${error.column}: ${error.message.split('\n')[0]}` }], options.source);
+    throw new ConfigError(
+      [{ key: '(toml)', message: `syntax error at line ${error.line}, column ${error.column}: ${error.message.split('\n')[0]}` }],
+      options.source,
+    );
   }
   const result = validateConfig(document, options.env);
   if (!result.ok) throw new ConfigError(result.issues, options.source);

@@ -84,7 +84,10 @@ const ScheduleSchema = v.strictObject({
   full_every_days: v.optional(positiveNumber, 180),
   incremental_every_days: v.optional(positiveNumber, 7),
   run_at: v.optional(
-    v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, (issue) => `must be 24-hour HH:MM, got ${JSON.stringify(issue.input)}`)),
+    v.pipe(
+      v.string(),
+      v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, (issue) => `must be 24-hour HH:MM, got ${JSON.stringify(issue.input)}`),
+    ),
     '02:00',
   ),
 });
@@ -113,7 +116,8 @@ function endpointProblem(value: string): string | undefined {
   } catch {
     return `must be a URL such as http://127.0.0.1:7480, got ${shown}`;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must be an http:// or https:// URL such as http://127.0.0.1:7480, got ${shown}`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return `must be an http:// or https:// URL such as http://127.0.0.1:7480, got ${shown}`;
   return undefined;
 }
 
@@ -130,17 +134,43 @@ function duplicateNames(paths: readonly string[]): string | undefined {
 
 const SubvolumesSchema = v.strictObject({
   paths: v.pipe(
-    v.array(v.pipe(absolutePath, v.check((path) => subvolumeName(path) !== '', 'must end in a path component, which names the subvolume'))),
+    v.array(
+      v.pipe(
+        absolutePath,
+        v.check((path) => subvolumeName(path) !== '', 'must end in a path component, which names the subvolume'),
+      ),
+    ),
     v.minLength(1, 'must list at least one subvolume'),
-    v.check((paths) => duplicateNames(paths) === undefined, (issue) => duplicateNames(issue.input) ?? ''),
+    v.check(
+      (paths) => duplicateNames(paths) === undefined,
+      (issue) => duplicateNames(issue.input) ?? '',
+    ),
   ),
 });
 
 const S3Schema = v.strictObject({
-  bucket: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, (issue) => `must be a valid bucket name (3-63 lowercase letters, digits, dots, hyphens), got ${JSON.stringify(issue.input)}`)),
+  bucket: v.pipe(
+    v.string(),
+    v.regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      (issue) => `must be a valid bucket name (3-63 lowercase letters, digits, dots, hyphens), got ${JSON.stringify(issue.input)}`,
+    ),
+  ),
   region: nonEmpty,
-  prefix: v.pipe(v.string(), v.transform((prefix) => prefix.replace(/^\/+|\/+$/g, '')), v.nonEmpty('must not be empty')),
-  endpoint: v.optional(v.pipe(v.string(), v.check((value) => endpointProblem(value) === undefined, (issue) => endpointProblem(issue.input) ?? ''))),
+  prefix: v.pipe(
+    v.string(),
+    v.transform((prefix) => prefix.replace(/^\/+|\/+$/g, '')),
+    v.nonEmpty('must not be empty'),
+  ),
+  endpoint: v.optional(
+    v.pipe(
+      v.string(),
+      v.check(
+        (value) => endpointProblem(value) === undefined,
+        (issue) => endpointProblem(issue.input) ?? '',
+      ),
+    ),
+  ),
   path_style: v.optional(v.boolean(), false),
   checksum_mode: v.optional(oneOf(CHECKSUM_MODES), 'when_supported'),
   chunk_size_bytes: v.optional(positiveInteger, 200 * GiB),
@@ -219,7 +249,10 @@ export const ConfigSchema = v.pipe(
   // are reported together with every other problem.
   v.forward(
     v.partialCheck(
-      [['subvolumes', 'paths'], ['snapshots', 'base_dir']],
+      [
+        ['subvolumes', 'paths'],
+        ['snapshots', 'base_dir'],
+      ],
       (config) => !config.subvolumes.paths.includes(config.snapshots.base_dir),
       'must not be one of subvolumes.paths',
     ),
@@ -227,16 +260,24 @@ export const ConfigSchema = v.pipe(
   ),
   v.forward(
     v.partialCheck(
-      [['s3', 'chunk_size_bytes'], ['s3', 'part_size_bytes']],
+      [
+        ['s3', 'chunk_size_bytes'],
+        ['s3', 'part_size_bytes'],
+      ],
       // An out-of-range part size is reported on its own key; do not pile a second error on it.
-      (config) => !isValidPartSize(config.s3.part_size_bytes) || Math.ceil(config.s3.chunk_size_bytes / config.s3.part_size_bytes) <= S3_LIMITS.maxParts,
+      (config) =>
+        !isValidPartSize(config.s3.part_size_bytes) ||
+        Math.ceil(config.s3.chunk_size_bytes / config.s3.part_size_bytes) <= S3_LIMITS.maxParts,
       `needs more than ${S3_LIMITS.maxParts} parts of s3.part_size_bytes per chunk; raise s3.part_size_bytes or lower s3.chunk_size_bytes`,
     ),
     ['s3', 'chunk_size_bytes'],
   ),
   v.forward(
     v.partialCheck(
-      [['s3', 'chunk_size_bytes'], ['s3', 'max_object_size_bytes']],
+      [
+        ['s3', 'chunk_size_bytes'],
+        ['s3', 'max_object_size_bytes'],
+      ],
       (config) => config.s3.chunk_size_bytes <= config.s3.max_object_size_bytes,
       'must not exceed s3.max_object_size_bytes',
     ),

@@ -19,7 +19,12 @@ describe('acquireLock', () => {
 
   it('writes the PID, process start time, host and start time, and releases only once', async () => {
     const lock = await acquireLock(path, { probe: probe({ 100: '555' }), pid: 100, now: () => new Date('2026-11-25T02:00:00Z') });
-    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ pid: 100, proc_start: '555', host: expect.any(String), started_at: '2026-11-25T02:00:00.000Z' });
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({
+      pid: 100,
+      proc_start: '555',
+      host: expect.any(String),
+      started_at: '2026-11-25T02:00:00.000Z',
+    });
     await lock.release();
     expect(existsSync(path)).toBe(false);
     await expect(lock.release()).resolves.toBeUndefined();

@@ -30,7 +30,8 @@ export class LockBusyError extends BtrfsToS3Error {
     readonly path: string,
     readonly holder: LockInfo | undefined,
   ) {
-    const who = holder === undefined ? 'another process (its lock file is being written)' : `PID ${holder.pid} (since ${holder.started_at})`;
+    const who =
+      holder === undefined ? 'another process (its lock file is being written)' : `PID ${holder.pid} (since ${holder.started_at})`;
     super(`another btrfs-to-s3 run holds the lock ${path}: ${who}`, { exitCode: ExitCode.LockBusy });
   }
 }

@@ -51,7 +51,11 @@ describe('createLogger', () => {
 
   it('redacts secrets from the environment, URL user info and secret-named fields', () => {
     const { logger, lines } = capture({ level: 'info', format: 'json', env: { AWS_SECRET_ACCESS_KEY: SECRET } });
-    logger.info(`request signed with ${SECRET}`, { endpoint: 'https://user:pw@s3.example.com', secretAccessKey: 'abc', nested: { note: SECRET } });
+    logger.info(`request signed with ${SECRET}`, {
+      endpoint: 'https://user:pw@s3.example.com',
+      secretAccessKey: 'abc',
+      nested: { note: SECRET },
+    });
     const output = lines().join('\n');
     expect(output).not.toContain(SECRET);
     expect(output).not.toContain('user:pw');

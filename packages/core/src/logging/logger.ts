@@ -81,5 +81,9 @@ export type Logger = winston.Logger;
 
 /** A logger that writes nothing: what the library functions use when their caller gives none. */
 export function silentLogger(): winston.Logger {
-  return winston.createLogger({ silent: true, levels: { error: 0, warn: 1, info: 2, debug: 3 }, transports: [new winston.transports.Console({ silent: true })] });
+  return winston.createLogger({
+    silent: true,
+    levels: { error: 0, warn: 1, info: 2, debug: 3 },
+    transports: [new winston.transports.Console({ silent: true })],
+  });
 }

@@ -3,12 +3,20 @@ import { REDACTED, redactText, redactValue, secretsFromEnv } from './redact';
 describe('redaction', () => {
   it('collects only the credential variables, ignoring short values', () => {
     expect(
-      secretsFromEnv({ AWS_SECRET_ACCESS_KEY: 'longsecretvalue', AWS_SESSION_TOKEN: 'short', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE1', AWS_CONTAINER_AUTHORIZATION_TOKEN: 'bearer-token-1', HOME: '/root' }),
+      secretsFromEnv({
+        AWS_SECRET_ACCESS_KEY: 'longsecretvalue',
+        AWS_SESSION_TOKEN: 'short',
+        AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE1',
+        AWS_CONTAINER_AUTHORIZATION_TOKEN: 'bearer-token-1',
+        HOME: '/root',
+      }),
     ).toEqual(['longsecretvalue', 'AKIAEXAMPLE1', 'bearer-token-1']);
   });
 
   it('replaces every occurrence of a secret and URL user info', () => {
-    expect(redactText('a s3cr3tvalue b s3cr3tvalue http://k:s@h/x', ['s3cr3tvalue'])).toBe(`a ${REDACTED} b ${REDACTED} http://${REDACTED}@h/x`);
+    expect(redactText('a s3cr3tvalue b s3cr3tvalue http://k:s@h/x', ['s3cr3tvalue'])).toBe(
+      `a ${REDACTED} b ${REDACTED} http://${REDACTED}@h/x`,
+    );
   });
 
   it('copies values deeply without changing the original', () => {

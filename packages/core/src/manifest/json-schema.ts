@@ -9,7 +9,15 @@ import { ManifestSchema, PointerSchema } from './schema';
 export function formatJsonSchemas(): Record<string, unknown> {
   const options = { errorMode: 'ignore' } as const;
   return {
-    'manifest.v1.schema.json': { $id: 'btrfs-to-s3/manifest/v1', title: 'btrfs-to-s3 manifest, version 1', ...toJsonSchema(ManifestSchema, options) },
-    'current.v1.schema.json': { $id: 'btrfs-to-s3/current/v1', title: 'btrfs-to-s3 current.json pointer, version 1', ...toJsonSchema(PointerSchema, options) },
+    'manifest.v1.schema.json': {
+      $id: 'btrfs-to-s3/manifest/v1',
+      title: 'btrfs-to-s3 manifest, version 1',
+      ...toJsonSchema(ManifestSchema, options),
+    },
+    'current.v1.schema.json': {
+      $id: 'btrfs-to-s3/current/v1',
+      title: 'btrfs-to-s3 current.json pointer, version 1',
+      ...toJsonSchema(PointerSchema, options),
+    },
   };
 }

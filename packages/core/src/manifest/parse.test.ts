@@ -17,7 +17,9 @@ describe('manifest', () => {
   });
 
   it('refuses an unknown version before anything else, naming the key', () => {
-    expect(() => parseManifest('m.json', JSON.stringify({ ...manifest, version: 2 }))).toThrow('manifest m.json has version 2; this btrfs-to-s3 reads version 1 only');
+    expect(() => parseManifest('m.json', JSON.stringify({ ...manifest, version: 2 }))).toThrow(
+      'manifest m.json has version 2; this btrfs-to-s3 reads version 1 only',
+    );
     expect(() => parseManifest('m.json', JSON.stringify({ chunks: [] }))).toThrow('manifest m.json has version undefined');
   });
 
@@ -28,12 +30,16 @@ describe('manifest', () => {
 
   it('names malformed fields', () => {
     const bad = { ...manifest, chunks: [{ ...manifest.chunks[0], sha256: 'xyz' }] };
-    expect(() => parseManifest('m.json', JSON.stringify(bad))).toThrow(/^manifest m\.json is malformed: chunks\.0\.sha256: must be a lowercase hex SHA-256/);
+    expect(() => parseManifest('m.json', JSON.stringify(bad))).toThrow(
+      /^manifest m\.json is malformed: chunks\.0\.sha256: must be a lowercase hex SHA-256/,
+    );
     expect(() => parseManifest('m.json', JSON.stringify({ ...manifest, extra: 1 }))).toThrow(/malformed: extra: /);
   });
 
   it('refuses sizes that do not add up', () => {
-    expect(() => parseManifest('m.json', JSON.stringify({ ...manifest, total_bytes: 14 }))).toThrow('manifest m.json is malformed: chunk sizes sum to 13, total_bytes is 14');
+    expect(() => parseManifest('m.json', JSON.stringify({ ...manifest, total_bytes: 14 }))).toThrow(
+      'manifest m.json is malformed: chunk sizes sum to 13, total_bytes is 14',
+    );
     const parts = { ...manifest, chunks: [{ ...manifest.chunks[0], parts: [{ number: 1, size: 9, sha256: H('b') }] }, manifest.chunks[1]] };
     expect(() => parseManifest('m.json', JSON.stringify(parts))).toThrow(/parts of .*part-00000\.bin sum to 9, its size is 10/);
   });
@@ -44,7 +50,12 @@ describe('manifest', () => {
 });
 
 describe('current.json pointer', () => {
-  const pointer = { version: 1 as const, manifest_key: 'host1/subvol/data/inc/20261125T020000Z/manifest.json', kind: 'inc' as const, created_at: '2026-11-25T02:00:00.000Z' };
+  const pointer = {
+    version: 1 as const,
+    manifest_key: 'host1/subvol/data/inc/20261125T020000Z/manifest.json',
+    kind: 'inc' as const,
+    created_at: '2026-11-25T02:00:00.000Z',
+  };
 
   it('round-trips', () => {
     expect(parsePointer('p', serializePointer(pointer))).toEqual(pointer);

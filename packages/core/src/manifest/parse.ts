@@ -33,10 +33,12 @@ function parseDocument<T>(key: string, what: string, text: string, schema: v.Gen
 export function parseManifest(key: string, text: string): Manifest {
   const manifest = parseDocument(key, 'manifest', text, ManifestSchema, MANIFEST_VERSION);
   const chunkTotal = manifest.chunks.reduce((sum, chunk) => sum + chunk.size, 0);
-  if (chunkTotal !== manifest.total_bytes) throw new FormatError(`manifest ${key} is malformed: chunk sizes sum to ${chunkTotal}, total_bytes is ${manifest.total_bytes}`);
+  if (chunkTotal !== manifest.total_bytes)
+    throw new FormatError(`manifest ${key} is malformed: chunk sizes sum to ${chunkTotal}, total_bytes is ${manifest.total_bytes}`);
   for (const chunk of manifest.chunks) {
     const partTotal = chunk.parts.reduce((sum, part) => sum + part.size, 0);
-    if (partTotal !== chunk.size) throw new FormatError(`manifest ${key} is malformed: parts of ${chunk.key} sum to ${partTotal}, its size is ${chunk.size}`);
+    if (partTotal !== chunk.size)
+      throw new FormatError(`manifest ${key} is malformed: parts of ${chunk.key} sum to ${partTotal}, its size is ${chunk.size}`);
   }
   return manifest;
 }

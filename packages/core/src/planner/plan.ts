@@ -86,7 +86,11 @@ export function planBackups(input: PlanInput): SubvolumePlan[] {
 export function selectSubvolumes(config: Pick<Config, 'subvolumes'>, wanted: readonly string[]): { path: string; subvolume: string }[] {
   const configured = config.subvolumes.paths.map((path) => ({ path, subvolume: subvolumeName(path) }));
   const unknown = wanted.filter((name) => !configured.some((entry) => entry.subvolume === name));
-  if (unknown.length > 0) throw new UnknownSubvolumeError(unknown, configured.map((entry) => entry.subvolume));
+  if (unknown.length > 0)
+    throw new UnknownSubvolumeError(
+      unknown,
+      configured.map((entry) => entry.subvolume),
+    );
   return configured.filter((entry) => wanted.length === 0 || wanted.includes(entry.subvolume));
 }
 
@@ -113,21 +117,42 @@ function planOne(input: PlanInput, subvolume: string): PlannedAction & { reason:
   if (options.full) return { action: 'full', reason: 'forced full (--full)', ...due };
   const sinceFull = now.getTime() - new Date(last.last_full_at).getTime();
   if (now >= nextFullAt) {
-    return { action: 'full', reason: `last full was ${days(sinceFull)} ago (schedule.full_every_days = ${schedule.full_every_days})`, ...due };
+    return {
+      action: 'full',
+      reason: `last full was ${days(sinceFull)} ago (schedule.full_every_days = ${schedule.full_every_days})`,
+      ...due,
+    };
   }
 
   const parent = input.localSnapshots.get(subvolume)?.find((snapshot) => snapshot.name === last.last_snapshot);
-  if (parent === undefined) return { action: 'full', reason: `parent snapshot ${last.last_snapshot} is missing locally, so an incremental cannot be made`, ...due };
-  if (!parent.readOnly) return { action: 'full', reason: `parent snapshot ${last.last_snapshot} is not read-only, so it may have changed since upload`, ...due };
+  if (parent === undefined)
+    return { action: 'full', reason: `parent snapshot ${last.last_snapshot} is missing locally, so an incremental cannot be made`, ...due };
+  if (!parent.readOnly)
+    return {
+      action: 'full',
+      reason: `parent snapshot ${last.last_snapshot} is not read-only, so it may have changed since upload`,
+      ...due,
+    };
   if (input.remoteManifestExists.get(last.last_manifest) !== true) {
-    return { action: 'full', reason: `parent manifest ${last.last_manifest} is missing in the bucket, so an incremental could not be restored`, ...due };
+    return {
+      action: 'full',
+      reason: `parent manifest ${last.last_manifest} is missing in the bucket, so an incremental could not be restored`,
+      ...due,
+    };
   }
 
   const incremental = { action: 'incremental' as const, parentSnapshot: last.last_snapshot, parentManifest: last.last_manifest, ...due };
   if (options.once) return { ...incremental, reason: `--once ignores the schedule; incremental on ${last.last_snapshot}` };
   const sinceBackup = now.getTime() - new Date(last.last_backup_at).getTime();
   if (now >= nextIncrementalAt) {
-    return { ...incremental, reason: `last backup was ${days(sinceBackup)} ago (schedule.incremental_every_days = ${schedule.incremental_every_days})` };
+    return {
+      ...incremental,
+      reason: `last backup was ${days(sinceBackup)} ago (schedule.incremental_every_days = ${schedule.incremental_every_days})`,
+    };
   }
-  return { action: 'none', reason: `not due: last backup was ${days(sinceBackup)} ago; next incremental at ${nextIncrementalAt.toISOString()}`, ...due };
+  return {
+    action: 'none',
+    reason: `not due: last backup was ${days(sinceBackup)} ago; next incremental at ${nextIncrementalAt.toISOString()}`,
+    ...due,
+  };
 }

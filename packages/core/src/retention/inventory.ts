@@ -21,7 +21,10 @@ export interface RemoteObject {
 /** A manifest.json as read: parsed, or why it cannot be used (the message names the key). */
 export type ManifestRead = { readonly manifest: Manifest } | { readonly problem: string };
 
-export type PointerRead = { readonly state: 'absent' } | { readonly state: 'ok'; readonly pointer: Pointer } | { readonly state: 'unreadable'; readonly problem: string };
+export type PointerRead =
+  | { readonly state: 'absent' }
+  | { readonly state: 'ok'; readonly pointer: Pointer }
+  | { readonly state: 'unreadable'; readonly problem: string };
 
 export interface InventoryInput {
   readonly prefix: string;
@@ -109,12 +112,18 @@ function timestampOf(dir: string): Date | undefined {
 
 const newest = (objects: readonly RemoteObject[]) => new Date(Math.max(...objects.map((object) => object.lastModified.getTime())));
 
-function toBackup(dir: string, kind: BackupKind, objects: readonly RemoteObject[], manifests: ReadonlyMap<string, ManifestRead>): RemoteBackup {
+function toBackup(
+  dir: string,
+  kind: BackupKind,
+  objects: readonly RemoteObject[],
+  manifests: ReadonlyMap<string, ManifestRead>,
+): RemoteBackup {
   const manifestKey = `${dir}${MANIFEST}`;
   const newestObjectAt = newest(objects);
   const fallbackTime = timestampOf(dir) ?? newestObjectAt;
   const base = { dir, manifestKey, objects, newestObjectAt };
-  if (!objects.some((object) => object.key === manifestKey)) return { ...base, kind, state: 'incomplete', manifest: undefined, problem: undefined, createdAt: fallbackTime };
+  if (!objects.some((object) => object.key === manifestKey))
+    return { ...base, kind, state: 'incomplete', manifest: undefined, problem: undefined, createdAt: fallbackTime };
   const read = manifests.get(manifestKey) ?? { problem: `manifest ${manifestKey} was not read` };
   if ('problem' in read) return { ...base, kind, state: 'broken', manifest: undefined, problem: read.problem, createdAt: fallbackTime };
   const { manifest } = read;
@@ -154,7 +163,8 @@ function rootOf(backup: RemoteBackup, byDir: ReadonlyMap<string, RemoteBackup>):
   const path: string[] = [];
   let current = backup;
   for (;;) {
-    if (current.state !== 'complete' || current.manifest === undefined) return { dir: current.dir, state: current.state === 'broken' ? 'broken' : 'incomplete' };
+    if (current.state !== 'complete' || current.manifest === undefined)
+      return { dir: current.dir, state: current.state === 'broken' ? 'broken' : 'incomplete' };
     if (current.manifest.kind === 'full') return { dir: current.dir, state: 'full' };
     const parent = current.manifest.parent_manifest;
     // An incremental without a parent: the chain has no full.
@@ -170,7 +180,10 @@ function rootOf(backup: RemoteBackup, byDir: ReadonlyMap<string, RemoteBackup>):
 }
 
 /** The directories current.json reaches, and why the chain stops short of a full if it does. */
-function reachableFrom(pointer: PointerRead, byDir: ReadonlyMap<string, RemoteBackup>): { reachable: string[]; chainBreak: string | undefined } {
+function reachableFrom(
+  pointer: PointerRead,
+  byDir: ReadonlyMap<string, RemoteBackup>,
+): { reachable: string[]; chainBreak: string | undefined } {
   if (pointer.state === 'absent') return { reachable: [], chainBreak: undefined };
   if (pointer.state === 'unreadable') return { reachable: [], chainBreak: pointer.problem };
   const reachable: string[] = [];
@@ -193,8 +206,11 @@ export function buildInventory(input: InventoryInput): RemoteInventory {
   const { backups, strays } = groupObjects(input);
   const byDir = new Map(backups.map((backup) => [backup.dir, backup]));
   const { reachable, chainBreak } = reachableFrom(input.pointer, byDir);
-  const referenced = new Set(backups.flatMap((backup) => (backup.manifest?.parent_manifest == null ? [] : [dirOfManifest(backup.manifest.parent_manifest)])));
-  const isFailedRun = (backup: RemoteBackup) => backup.state === 'incomplete' && !referenced.has(backup.dir) && !reachable.includes(backup.dir);
+  const referenced = new Set(
+    backups.flatMap((backup) => (backup.manifest?.parent_manifest == null ? [] : [dirOfManifest(backup.manifest.parent_manifest)])),
+  );
+  const isFailedRun = (backup: RemoteBackup) =>
+    backup.state === 'incomplete' && !referenced.has(backup.dir) && !reachable.includes(backup.dir);
 
   const groups = new Map<string, { root: Root; backups: RemoteBackup[] }>();
   for (const backup of backups.filter((entry) => !isFailedRun(entry))) {
@@ -205,8 +221,23 @@ export function buildInventory(input: InventoryInput): RemoteInventory {
   }
   const generations = [...groups.values()].map(({ root, backups: members }): Generation => {
     const createdAt = byDir.get(root.dir)?.createdAt ?? timestampOf(root.dir) ?? members[0]?.createdAt ?? new Date(0);
-    return { root: root.dir, rootState: root.state, createdAt, backups: members, current: members.some((member) => reachable.includes(member.dir)) };
+    return {
+      root: root.dir,
+      rootState: root.state,
+      createdAt,
+      backups: members,
+      current: members.some((member) => reachable.includes(member.dir)),
+    };
   });
   generations.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.root < b.root ? 1 : -1));
-  return { subvolume: input.subvolume, pointer: input.pointer, backups, generations, incomplete: backups.filter(isFailedRun), reachable, chainBreak, strays };
+  return {
+    subvolume: input.subvolume,
+    pointer: input.pointer,
+    backups,
+    generations,
+    incomplete: backups.filter(isFailedRun),
+    reachable,
+    chainBreak,
+    strays,
+  };
 }

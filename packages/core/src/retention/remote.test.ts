@@ -1,7 +1,14 @@
 import { backupPrefix, chunkKey, manifestKey, pointerKey } from '../manifest/keys';
 import type { Manifest } from '../manifest/schema';
 import type { BackupKind } from '../snapshots/names';
-import { buildInventory, dirOfManifest as dirOf, type ManifestRead, type PointerRead, type RemoteInventory, type RemoteObject } from './inventory';
+import {
+  buildInventory,
+  dirOfManifest as dirOf,
+  type ManifestRead,
+  type PointerRead,
+  type RemoteInventory,
+  type RemoteObject,
+} from './inventory';
 import { planRemoteRetention, type RemoteRetentionSettings } from './remote';
 import { earlyDeletions } from './storage-duration';
 
@@ -23,7 +30,8 @@ interface BackupSpec {
   readonly manifest?: 'ok' | 'broken' | 'absent';
 }
 
-const isoOf = (at: string) => `${at.slice(0, 4)}-${at.slice(4, 6)}-${at.slice(6, 8)}T${at.slice(9, 11)}:${at.slice(11, 13)}:${at.slice(13, 15)}.000Z`;
+const isoOf = (at: string) =>
+  `${at.slice(0, 4)}-${at.slice(4, 6)}-${at.slice(6, 8)}T${at.slice(9, 11)}:${at.slice(11, 13)}:${at.slice(13, 15)}.000Z`;
 
 class TestBucket {
   readonly objects: RemoteObject[] = [];
@@ -37,7 +45,13 @@ class TestBucket {
     const lastModified = spec.lastModified ?? new Date(isoOf(spec.at));
     const size = spec.chunkSize ?? 100;
     const storageClass = spec.storageClass ?? 'DEEP_ARCHIVE';
-    const chunks = Array.from({ length: spec.chunks ?? 2 }, (_, index) => ({ key: chunkKey(dir, index), size, sha256: H('a'), etag: '"e"', parts: [{ number: 1, size, sha256: H('a') }] }));
+    const chunks = Array.from({ length: spec.chunks ?? 2 }, (_, index) => ({
+      key: chunkKey(dir, index),
+      size,
+      sha256: H('a'),
+      etag: '"e"',
+      parts: [{ number: 1, size, sha256: H('a') }],
+    }));
     for (const chunk of chunks) this.objects.push({ key: chunk.key, size, lastModified, storageClass });
     if (spec.manifest === 'absent') return key;
     this.objects.push({ key, size: 1000, lastModified, storageClass: 'STANDARD' });
@@ -50,7 +64,12 @@ class TestBucket {
       subvolume: SUBVOLUME,
       kind: spec.kind,
       created_at: isoOf(spec.at),
-      snapshot: { name: `${SUBVOLUME}__${spec.at}__${spec.kind}`, path: `/snap/${SUBVOLUME}__${spec.at}__${spec.kind}`, uuid: `u-${spec.at}`, parent_uuid: null },
+      snapshot: {
+        name: `${SUBVOLUME}__${spec.at}__${spec.kind}`,
+        path: `/snap/${SUBVOLUME}__${spec.at}__${spec.kind}`,
+        uuid: `u-${spec.at}`,
+        parent_uuid: null,
+      },
       parent_manifest: spec.parent ?? null,
       parent_snapshot_uuid: spec.parent == null ? null : 'u-parent',
       chunks,
@@ -72,12 +91,23 @@ class TestBucket {
   }
 
   inventory(): RemoteInventory {
-    return buildInventory({ prefix: PREFIX, subvolume: SUBVOLUME, objects: this.objects, manifests: this.manifests, pointer: this.pointer });
+    return buildInventory({
+      prefix: PREFIX,
+      subvolume: SUBVOLUME,
+      objects: this.objects,
+      manifests: this.manifests,
+      pointer: this.pointer,
+    });
   }
 }
 
 const NOW = new Date('2027-01-01T00:00:00Z');
-const settings = (overrides: Partial<RemoteRetentionSettings> = {}): RemoteRetentionSettings => ({ now: NOW, retainGenerations: 1, graceHours: 24, ...overrides });
+const settings = (overrides: Partial<RemoteRetentionSettings> = {}): RemoteRetentionSettings => ({
+  now: NOW,
+  retainGenerations: 1,
+  graceHours: 24,
+  ...overrides,
+});
 const base = `${PREFIX}/subvol/${SUBVOLUME}`;
 
 /** Three generations, as the issue's prune test has them: full, inc, full, inc, full (current). */
@@ -96,7 +126,14 @@ describe('buildInventory', () => {
   it('groups each full with the incrementals chained to it, newest generation first, backups oldest first', () => {
     const { bucket, f1, i1, f2, i2, f3 } = threeGenerations();
     const inventory = bucket.inventory();
-    expect(inventory.generations.map((generation) => [generation.root, generation.rootState, generation.current, generation.backups.map((backup) => backup.manifestKey)])).toEqual([
+    expect(
+      inventory.generations.map((generation) => [
+        generation.root,
+        generation.rootState,
+        generation.current,
+        generation.backups.map((backup) => backup.manifestKey),
+      ]),
+    ).toEqual([
       [dirOf(f3), 'full', true, [f3]],
       [dirOf(f2), 'full', false, [f2, i2]],
       [dirOf(f1), 'full', false, [f1, i1]],
@@ -135,9 +172,9 @@ describe('buildInventory', () => {
     bucket.current(full, 'full');
     bucket.add({ kind: 'inc', at: '20260108T020000Z', parent: full, manifest: 'absent', lastModified: new Date('2026-01-08T03:00:00Z') });
     const inventory = bucket.inventory();
-    expect(inventory.incomplete.map((backup) => [backup.dir, backup.state, backup.objects.length, backup.newestObjectAt.toISOString()])).toEqual([
-      [`${base}/inc/20260108T020000Z`, 'incomplete', 2, '2026-01-08T03:00:00.000Z'],
-    ]);
+    expect(
+      inventory.incomplete.map((backup) => [backup.dir, backup.state, backup.objects.length, backup.newestObjectAt.toISOString()]),
+    ).toEqual([[`${base}/inc/20260108T020000Z`, 'incomplete', 2, '2026-01-08T03:00:00.000Z']]);
     expect(inventory.generations.map((generation) => generation.root)).toEqual([dirOf(full)]);
   });
 
@@ -147,7 +184,13 @@ describe('buildInventory', () => {
     const inc = bucket.add({ kind: 'inc', at: '20260108T020000Z', parent: lost });
     const inventory = bucket.inventory();
     expect(inventory.incomplete).toEqual([]);
-    expect(inventory.generations.map((generation) => [generation.root, generation.rootState, generation.backups.map((backup) => backup.manifestKey)])).toEqual([[dirOf(lost), 'incomplete', [lost, inc]]]);
+    expect(
+      inventory.generations.map((generation) => [
+        generation.root,
+        generation.rootState,
+        generation.backups.map((backup) => backup.manifestKey),
+      ]),
+    ).toEqual([[dirOf(lost), 'incomplete', [lost, inc]]]);
   });
 
   it('roots a chain at a manifest that cannot be used, dated by its directory', () => {
@@ -169,7 +212,9 @@ describe('buildInventory', () => {
     const inc = bucket.add({ kind: 'inc', at: '20260108T020000Z', parent: gone });
     bucket.current(inc);
     const inventory = bucket.inventory();
-    expect(inventory.generations.map((generation) => [generation.root, generation.rootState, generation.createdAt.toISOString()])).toEqual([[dirOf(gone), 'missing', '2025-12-01T02:00:00.000Z']]);
+    expect(inventory.generations.map((generation) => [generation.root, generation.rootState, generation.createdAt.toISOString()])).toEqual([
+      [dirOf(gone), 'missing', '2025-12-01T02:00:00.000Z'],
+    ]);
     expect(inventory.chainBreak).toBe(`manifest ${gone} does not exist`);
     expect(inventory.reachable).toEqual([dirOf(inc), dirOf(gone)]);
   });
@@ -177,7 +222,11 @@ describe('buildInventory', () => {
   it('dates a missing root without a timestamp in its name by its oldest member', () => {
     const bucket = new TestBucket();
     const inc = bucket.add({ kind: 'inc', at: '20260108T020000Z', parent: 'elsewhere/manifest.json' });
-    expect(bucket.inventory().generations[0]).toMatchObject({ root: 'elsewhere', rootState: 'missing', createdAt: new Date('2026-01-08T02:00:00Z') });
+    expect(bucket.inventory().generations[0]).toMatchObject({
+      root: 'elsewhere',
+      rootState: 'missing',
+      createdAt: new Date('2026-01-08T02:00:00Z'),
+    });
     expect(bucket.inventory().generations[0]?.backups[0]?.manifestKey).toBe(inc);
   });
 
@@ -230,7 +279,9 @@ describe('buildInventory', () => {
     bucket.objects.push({ key: 'other/prefix/thing', size: 5, lastModified: written, storageClass: 'STANDARD' });
     const inventory = bucket.inventory();
     expect(inventory.strays.map((object) => object.key)).toEqual([`${base}/notes.txt`, 'other/prefix/thing']);
-    expect(inventory.incomplete.map((backup) => [backup.dir, backup.createdAt.toISOString()])).toEqual([[`${base}/full/manual-copy`, written.toISOString()]]);
+    expect(inventory.incomplete.map((backup) => [backup.dir, backup.createdAt.toISOString()])).toEqual([
+      [`${base}/full/manual-copy`, written.toISOString()],
+    ]);
   });
 });
 
@@ -282,7 +333,9 @@ describe('planRemoteRetention', () => {
       [dirOf(f2), 'current-chain-broken'],
       [dirOf(f1), 'current-chain-broken'],
     ]);
-    expect(plan.warnings).toEqual(['the chain from current.json does not reach a full: pointer p is not valid JSON; no generation is deleted']);
+    expect(plan.warnings).toEqual([
+      'the chain from current.json does not reach a full: pointer p is not valid JSON; no generation is deleted',
+    ]);
   });
 
   it('deletes a failed run only once its newest object is older than the grace period', () => {
@@ -298,12 +351,19 @@ describe('planRemoteRetention', () => {
       ['generation', dirOf(full), 'current'],
       ['incomplete', dir, 'within-grace'],
     ]);
-    expect(young.keep[1]?.detail).toBe('no manifest (a failed or killed run); its newest object is 2.0 h old, within the 3 h grace period (s3.prune_grace_hours)');
+    expect(young.keep[1]?.detail).toBe(
+      'no manifest (a failed or killed run); its newest object is 2.0 h old, within the 3 h grace period (s3.prune_grace_hours)',
+    );
     expect(young.keys).toEqual([]);
 
     const old = planRemoteRetention(bucket.inventory(), settings({ graceHours: 1.5 }));
     expect(old.delete.map((item) => [item.what, item.dir, item.reason, item.detail])).toEqual([
-      ['incomplete', dir, 'failed-run', 'no manifest (a failed or killed run); its newest object is 2.0 h old, past the 1.5 h grace period (s3.prune_grace_hours)'],
+      [
+        'incomplete',
+        dir,
+        'failed-run',
+        'no manifest (a failed or killed run); its newest object is 2.0 h old, past the 1.5 h grace period (s3.prune_grace_hours)',
+      ],
     ]);
     expect(old.keys).toEqual([chunkKey(dir, 0), chunkKey(dir, 1)]);
   });
@@ -321,7 +381,11 @@ describe('planRemoteRetention', () => {
       [dirOf(full), 'current'],
     ]);
     expect(plan.delete.map((item) => [item.dir, item.reason, item.detail])).toEqual([
-      [dirOf(oldBroken), 'old-generation', `its chain breaks at ${dirOf(oldBroken)} (broken) and it is older than the newest 1 generation(s) (s3.retain_generations), not reachable from current.json`],
+      [
+        dirOf(oldBroken),
+        'old-generation',
+        `its chain breaks at ${dirOf(oldBroken)} (broken) and it is older than the newest 1 generation(s) (s3.retain_generations), not reachable from current.json`,
+      ],
     ]);
   });
 
@@ -349,8 +413,20 @@ describe('planRemoteRetention', () => {
   it('reports objects deleted inside their class minimum storage duration, per class', () => {
     const bucket = new TestBucket();
     const day = 86_400_000;
-    const f1 = bucket.add({ kind: 'full', at: '20260101T020000Z', lastModified: new Date(NOW.getTime() - 100 * day), chunks: 3, chunkSize: 10 });
-    bucket.add({ kind: 'inc', at: '20260102T020000Z', parent: f1, storageClass: 'GLACIER', lastModified: new Date(NOW.getTime() - 95 * day) });
+    const f1 = bucket.add({
+      kind: 'full',
+      at: '20260101T020000Z',
+      lastModified: new Date(NOW.getTime() - 100 * day),
+      chunks: 3,
+      chunkSize: 10,
+    });
+    bucket.add({
+      kind: 'inc',
+      at: '20260102T020000Z',
+      parent: f1,
+      storageClass: 'GLACIER',
+      lastModified: new Date(NOW.getTime() - 95 * day),
+    });
     bucket.add({ kind: 'full', at: '20260201T020000Z' });
     const plan = planRemoteRetention(bucket.inventory(), settings());
     expect(plan.earlyDeletions).toEqual([{ storageClass: 'DEEP_ARCHIVE', minimumDays: 180, objects: 3, bytes: 30 }]);
@@ -366,13 +442,20 @@ describe('planRemoteRetention', () => {
 
   it('refuses settings that would delete everything or nothing by mistake', () => {
     const inventory = new TestBucket().inventory();
-    expect(() => planRemoteRetention(inventory, settings({ retainGenerations: 0 }))).toThrow('retainGenerations must be a positive integer, got 0');
+    expect(() => planRemoteRetention(inventory, settings({ retainGenerations: 0 }))).toThrow(
+      'retainGenerations must be a positive integer, got 0',
+    );
     expect(() => planRemoteRetention(inventory, settings({ graceHours: 0 }))).toThrow('graceHours must be greater than 0, got 0');
   });
 });
 
 describe('earlyDeletions', () => {
-  const object = (storageClass: string, ageDays: number, size = 1): RemoteObject => ({ key: `k-${storageClass}-${ageDays}`, size, storageClass, lastModified: new Date(NOW.getTime() - ageDays * 86_400_000) });
+  const object = (storageClass: string, ageDays: number, size = 1): RemoteObject => ({
+    key: `k-${storageClass}-${ageDays}`,
+    size,
+    storageClass,
+    lastModified: new Date(NOW.getTime() - ageDays * 86_400_000),
+  });
 
   it('counts objects younger than their class minimum: 180 days for DEEP_ARCHIVE, 90 for GLACIER and GLACIER_IR, 30 for the IA classes', () => {
     const objects = [

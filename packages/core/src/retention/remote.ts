@@ -57,23 +57,47 @@ const HOUR_MS = 3_600_000;
 
 const hours = (ms: number) => `${(ms / HOUR_MS).toFixed(1)} h`;
 
-function entry<Reason extends string>(what: 'generation' | 'incomplete', dir: string, backups: readonly RemoteBackup[], reason: Reason, detail: string): RetentionEntry<Reason> {
+function entry<Reason extends string>(
+  what: 'generation' | 'incomplete',
+  dir: string,
+  backups: readonly RemoteBackup[],
+  reason: Reason,
+  detail: string,
+): RetentionEntry<Reason> {
   return { what, dir, dirs: backups.map((backup) => backup.dir), reason, detail, objects: backups.flatMap((backup) => backup.objects) };
 }
 
-function judgeGeneration(inventory: RemoteInventory, generation: Generation, retained: readonly Generation[], settings: RemoteRetentionSettings): { keep: KeepReason; detail: string } | { delete: DeleteReason; detail: string } {
+function judgeGeneration(
+  inventory: RemoteInventory,
+  generation: Generation,
+  retained: readonly Generation[],
+  settings: RemoteRetentionSettings,
+): { keep: KeepReason; detail: string } | { delete: DeleteReason; detail: string } {
   if (generation.current) return { keep: 'current', detail: 'reachable from current.json' };
   if (inventory.chainBreak !== undefined) {
-    return { keep: 'current-chain-broken', detail: `the chain from current.json does not reach a full (${inventory.chainBreak}); nothing is deleted by age until it is repaired (run verify)` };
+    return {
+      keep: 'current-chain-broken',
+      detail: `the chain from current.json does not reach a full (${inventory.chainBreak}); nothing is deleted by age until it is repaired (run verify)`,
+    };
   }
-  if (retained.includes(generation)) return { keep: 'retained', detail: `one of the newest ${settings.retainGenerations} generation(s) (s3.retain_generations)` };
+  if (retained.includes(generation))
+    return { keep: 'retained', detail: `one of the newest ${settings.retainGenerations} generation(s) (s3.retain_generations)` };
   const oldestRetained = retained.length < settings.retainGenerations ? undefined : retained[retained.length - 1];
   // A chain without a readable full cannot be dated by its full; only one older than every retained generation is surely old.
   if (generation.rootState !== 'full' && (oldestRetained === undefined || generation.createdAt >= oldestRetained.createdAt)) {
-    return { keep: 'newer-than-retained', detail: `its chain breaks at ${generation.root} (${generation.rootState}) and it is not older than the oldest retained generation` };
+    return {
+      keep: 'newer-than-retained',
+      detail: `its chain breaks at ${generation.root} (${generation.rootState}) and it is not older than the oldest retained generation`,
+    };
   }
-  const what = generation.rootState === 'full' ? 'older than the newest' : `its chain breaks at ${generation.root} (${generation.rootState}) and it is older than the newest`;
-  return { delete: 'old-generation', detail: `${what} ${settings.retainGenerations} generation(s) (s3.retain_generations), not reachable from current.json` };
+  const what =
+    generation.rootState === 'full'
+      ? 'older than the newest'
+      : `its chain breaks at ${generation.root} (${generation.rootState}) and it is older than the newest`;
+  return {
+    delete: 'old-generation',
+    detail: `${what} ${settings.retainGenerations} generation(s) (s3.retain_generations), not reachable from current.json`,
+  };
 }
 
 /**
@@ -84,7 +108,8 @@ function judgeGeneration(inventory: RemoteInventory, generation: Generation, ret
  * deletes no generation while current.json's chain cannot be followed to a full.
  */
 export function planRemoteRetention(inventory: RemoteInventory, settings: RemoteRetentionSettings): RemoteRetentionPlan {
-  if (!Number.isInteger(settings.retainGenerations) || settings.retainGenerations < 1) throw new RangeError(`retainGenerations must be a positive integer, got ${settings.retainGenerations}`);
+  if (!Number.isInteger(settings.retainGenerations) || settings.retainGenerations < 1)
+    throw new RangeError(`retainGenerations must be a positive integer, got ${settings.retainGenerations}`);
   if (!(settings.graceHours > 0)) throw new RangeError(`graceHours must be greater than 0, got ${settings.graceHours}`);
   const keep: RetentionEntry<KeepReason>[] = [];
   const remove: RetentionEntry<DeleteReason>[] = [];
@@ -98,15 +123,37 @@ export function planRemoteRetention(inventory: RemoteInventory, settings: Remote
   for (const failed of inventory.incomplete) {
     const age = settings.now.getTime() - failed.newestObjectAt.getTime();
     const detail = `no manifest (a failed or killed run); its newest object is ${hours(age)} old`;
-    if (age > graceMs) remove.push(entry('incomplete', failed.dir, [failed], 'failed-run', `${detail}, past the ${settings.graceHours} h grace period (s3.prune_grace_hours)`));
-    else keep.push(entry('incomplete', failed.dir, [failed], 'within-grace', `${detail}, within the ${settings.graceHours} h grace period (s3.prune_grace_hours)`));
+    if (age > graceMs)
+      remove.push(
+        entry(
+          'incomplete',
+          failed.dir,
+          [failed],
+          'failed-run',
+          `${detail}, past the ${settings.graceHours} h grace period (s3.prune_grace_hours)`,
+        ),
+      );
+    else
+      keep.push(
+        entry(
+          'incomplete',
+          failed.dir,
+          [failed],
+          'within-grace',
+          `${detail}, within the ${settings.graceHours} h grace period (s3.prune_grace_hours)`,
+        ),
+      );
   }
   const doomed = remove.flatMap((item) => item.objects);
   const isManifest = (key: string) => key.endsWith('/manifest.json');
   const keys = doomed.map((object) => object.key).sort((a, b) => Number(isManifest(b)) - Number(isManifest(a)) || (a < b ? -1 : 1));
   const warnings = [
-    ...(inventory.chainBreak === undefined ? [] : [`the chain from current.json does not reach a full: ${inventory.chainBreak}; no generation is deleted`]),
-    ...(inventory.strays.length === 0 ? [] : [`${inventory.strays.length} object(s) outside the backup layout are left alone (e.g. ${inventory.strays[0]?.key ?? ''})`]),
+    ...(inventory.chainBreak === undefined
+      ? []
+      : [`the chain from current.json does not reach a full: ${inventory.chainBreak}; no generation is deleted`]),
+    ...(inventory.strays.length === 0
+      ? []
+      : [`${inventory.strays.length} object(s) outside the backup layout are left alone (e.g. ${inventory.strays[0]?.key ?? ''})`]),
   ];
   return { subvolume: inventory.subvolume, keep, delete: remove, keys, earlyDeletions: earlyDeletions(doomed, settings.now), warnings };
 }

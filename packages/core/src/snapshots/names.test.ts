@@ -17,12 +17,17 @@ describe('snapshot names', () => {
     });
   });
 
-  it.each(['data', 'data__20261125T020007Z__diff', 'data__20261125T020007__full', 'data__20261325T020007Z__full', 'data__20260230T000000Z__full', '__20261125T020007Z__full', 'snapshot-2026'])(
-    'does not claim a name it could not have made: %s',
-    (name) => {
-      expect(parseSnapshotName(name)).toBeUndefined();
-    },
-  );
+  it.each([
+    'data',
+    'data__20261125T020007Z__diff',
+    'data__20261125T020007__full',
+    'data__20261325T020007Z__full',
+    'data__20260230T000000Z__full',
+    '__20261125T020007Z__full',
+    'snapshot-2026',
+  ])('does not claim a name it could not have made: %s', (name) => {
+    expect(parseSnapshotName(name)).toBeUndefined();
+  });
 
   it('uses the current second when no name is taken', () => {
     expect(nextSnapshotName('data', at('2026-11-25T02:00:07.5Z'), 'full', []).name).toBe('data__20261125T020007Z__full');
@@ -32,11 +37,19 @@ describe('snapshot names', () => {
     const first = nextSnapshotName('data', at('2026-11-25T02:00:07.1Z'), 'full', []);
     const second = nextSnapshotName('data', at('2026-11-25T02:00:07.9Z'), 'inc', [first.name]);
     const third = nextSnapshotName('data', at('2026-11-25T02:00:07.9Z'), 'inc', [first.name, second.name]);
-    expect([first.name, second.name, third.name]).toEqual(['data__20261125T020007Z__full', 'data__20261125T020008Z__inc', 'data__20261125T020009Z__inc']);
+    expect([first.name, second.name, third.name]).toEqual([
+      'data__20261125T020007Z__full',
+      'data__20261125T020008Z__inc',
+      'data__20261125T020009Z__inc',
+    ]);
   });
 
   it('stays after the newest existing snapshot so names sort in creation order', () => {
-    const next = nextSnapshotName('data', at('2026-11-25T02:00:00Z'), 'inc', ['data__20261125T020005Z__full', 'home__20271125T020005Z__full', 'unrelated']);
+    const next = nextSnapshotName('data', at('2026-11-25T02:00:00Z'), 'inc', [
+      'data__20261125T020005Z__full',
+      'home__20271125T020005Z__full',
+      'unrelated',
+    ]);
     expect(next.name).toBe('data__20261125T020006Z__inc');
   });
 });

@@ -16,7 +16,10 @@ const PATTERN = /^(.+)__(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z__(full|inc)
 
 /** 2026-11-25T02:00:07.123Z -> "20261125T020007Z" (seconds resolution). */
 export function compactTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 export function formatSnapshotName(subvolume: string, createdAt: Date, kind: BackupKind): string {
@@ -29,7 +32,8 @@ export function parseSnapshotName(name: string): SnapshotName | undefined {
   if (match === null) return undefined;
   const [, subvolume = '', year, month, day, hour, minute, second, kind] = match;
   const createdAt = new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}Z`);
-  if (Number.isNaN(createdAt.getTime()) || compactTimestamp(createdAt) !== `${year}${month}${day}T${hour}${minute}${second}Z`) return undefined;
+  if (Number.isNaN(createdAt.getTime()) || compactTimestamp(createdAt) !== `${year}${month}${day}T${hour}${minute}${second}Z`)
+    return undefined;
   return { name, subvolume, createdAt, kind: kind === 'full' ? 'full' : 'inc' };
 }
 

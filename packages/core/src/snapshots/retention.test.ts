@@ -4,7 +4,10 @@ const names = ['data__20260101T020000Z__full', 'data__20260108T020000Z__inc', 'd
 
 describe('snapshotsToDelete', () => {
   it('keeps the newest `retain` snapshots and deletes the rest, oldest first', () => {
-    expect(snapshotsToDelete({ subvolume: 'data', names, retain: 2 })).toEqual(['data__20260101T020000Z__full', 'data__20260108T020000Z__inc']);
+    expect(snapshotsToDelete({ subvolume: 'data', names, retain: 2 })).toEqual([
+      'data__20260101T020000Z__full',
+      'data__20260108T020000Z__inc',
+    ]);
   });
 
   it('always keeps the last uploaded snapshot, even beyond `retain`', () => {

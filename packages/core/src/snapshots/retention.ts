@@ -15,9 +15,7 @@ export interface RetentionInput {
  * newest `retain`, never the last uploaded one. Oldest first.
  */
 export function snapshotsToDelete(input: RetentionInput): string[] {
-  const ours = input.names
-    .filter((name) => parseSnapshotName(name)?.subvolume === input.subvolume)
-    .sort(); // one subvolume's names sort by time: a fixed prefix, then a fixed-width timestamp
+  const ours = input.names.filter((name) => parseSnapshotName(name)?.subvolume === input.subvolume).sort(); // one subvolume's names sort by time: a fixed prefix, then a fixed-width timestamp
   const keep = new Set(ours.slice(-input.retain));
   if (input.keep !== undefined) keep.add(input.keep);
   return ours.filter((name) => !keep.has(name));

@@ -58,7 +58,9 @@ describe('state file', () => {
   it('refuses a state written by a newer version', async () => {
     const path = join(dir, 'state.json');
     await writeFile(path, JSON.stringify({ ...state, version: 2 }));
-    await expect(readState(path)).rejects.toThrow(`state file ${path} has version 2, newer than this btrfs-to-s3 understands (1); upgrade btrfs-to-s3`);
+    await expect(readState(path)).rejects.toThrow(
+      `state file ${path} has version 2, newer than this btrfs-to-s3 understands (1); upgrade btrfs-to-s3`,
+    );
     // Not corrupt: a newer tool's state must not be moved aside by an older one.
     await expect(readState(path)).rejects.toMatchObject({ corruption: undefined });
   });
@@ -73,7 +75,9 @@ describe('state file', () => {
     await writeState(path, state);
     await writeFile(join(dir, 'file'), '');
     // A path under a regular file fails even for root, who ignores permissions.
-    await expect(writeState(join(dir, 'file', 'state.json'), state)).rejects.toThrow(`cannot write state file ${join(dir, 'file', 'state.json')}: EEXIST`);
+    await expect(writeState(join(dir, 'file', 'state.json'), state)).rejects.toThrow(
+      `cannot write state file ${join(dir, 'file', 'state.json')}: EEXIST`,
+    );
     await expect(readState(path)).resolves.toEqual(state);
   });
 });

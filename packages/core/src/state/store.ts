@@ -21,7 +21,11 @@ export class StateError extends BtrfsToS3Error {
 
   /** The file's content is unusable: the message names the problem and the way out. */
   static corrupt(path: string, corruption: string, cause?: unknown): StateError {
-    return new StateError(`state file ${path} is corrupt (${corruption}); move it aside to start over with full backups`, cause, corruption);
+    return new StateError(
+      `state file ${path} is corrupt (${corruption}); move it aside to start over with full backups`,
+      cause,
+      corruption,
+    );
   }
 }
 
@@ -45,7 +49,9 @@ export async function readState(path: string): Promise<State> {
   }
   const version = typeof document === 'object' && document !== null && 'version' in document ? document.version : undefined;
   if (typeof version === 'number' && version > STATE_VERSION) {
-    throw new StateError(`state file ${path} has version ${version}, newer than this btrfs-to-s3 understands (${STATE_VERSION}); upgrade btrfs-to-s3`);
+    throw new StateError(
+      `state file ${path} has version ${version}, newer than this btrfs-to-s3 understands (${STATE_VERSION}); upgrade btrfs-to-s3`,
+    );
   }
   const result = v.safeParse(StateSchema, document);
   if (!result.success) {

@@ -35,7 +35,11 @@ export function storeStream(fake: FakeObjectS3, size: number, layout: { chunkSiz
 }
 
 /** Downloads `stored` from `fake` with instant retries. */
-export function download(fake: FakeObjectS3, stored: Pick<StoredStream, 'chunks' | 'streamSha256'>, options: DownloadOptions = {}): Readable {
+export function download(
+  fake: FakeObjectS3,
+  stored: Pick<StoredStream, 'chunks' | 'streamSha256'>,
+  options: DownloadOptions = {},
+): Readable {
   return downloadVerifiedStream(
     { client: fake, bucket: 'backups', chunks: stored.chunks, streamSha256: stored.streamSha256 },
     { ...options, retry: { sleep: async () => undefined, ...options.retry } },

@@ -39,10 +39,21 @@ describe('FakeS3Bucket', () => {
     const uploaded = await uploadTo(bucket, data, 'STANDARD');
     const listed = await listObjects(bucket, 'backups', 'host/', instant);
     const chunks = uploaded.chunks.map(manifestChunk);
-    const downloaded = await receive(downloadVerifiedStream({ client: bucket, bucket: 'backups', chunks, streamSha256: uploaded.streamSha256 }, { retry: instant }));
-    const deleted = await deleteObjects(bucket, 'backups', listed.map((object) => object.key), instant);
+    const downloaded = await receive(
+      downloadVerifiedStream({ client: bucket, bucket: 'backups', chunks, streamSha256: uploaded.streamSha256 }, { retry: instant }),
+    );
+    const deleted = await deleteObjects(
+      bucket,
+      'backups',
+      listed.map((object) => object.key),
+      instant,
+    );
 
-    expect(listed.map((object) => [object.key, object.size])).toEqual([[chunkKey(0), 10], [chunkKey(1), 10], [chunkKey(2), 5]]);
+    expect(listed.map((object) => [object.key, object.size])).toEqual([
+      [chunkKey(0), 10],
+      [chunkKey(1), 10],
+      [chunkKey(2), 5],
+    ]);
     expect(downloaded).toEqual({ bytes: data, error: undefined });
     expect(deleted).toBe(3);
     expect(bucket.objects.size).toBe(0);
@@ -91,7 +102,11 @@ describe('FakeS3Bucket', () => {
     expect(await store.headObject('host/current.json')).toEqual({ key: 'host/current.json', size: 7, storageClass: 'STANDARD_IA' });
     expect(await text(await store.getObject('host/current.json'))).toBe('{"v":1}');
     expect(await store.objectExists('host/missing.json')).toBe(false);
-    expect(bucket.of(PutObjectCommand)[0]?.input).toMatchObject({ Bucket: 'backups', Key: 'host/current.json', ServerSideEncryption: 'AES256' });
+    expect(bucket.of(PutObjectCommand)[0]?.input).toMatchObject({
+      Bucket: 'backups',
+      Key: 'host/current.json',
+      ServerSideEncryption: 'AES256',
+    });
     await expect(bucket.asS3Client().send(new HeadObjectCommand({ Bucket: 'backups', Key: 'nope' }))).rejects.toBeInstanceOf(NotFound);
   });
 
@@ -102,7 +117,9 @@ describe('FakeS3Bucket', () => {
     bucket.objectOps.hook = () => held;
     const controller = new AbortController();
 
-    const get = bucket.asS3Client().send(new GetObjectCommand({ Bucket: 'backups', Key: 'k', Range: 'bytes=0-1' }), { abortSignal: controller.signal });
+    const get = bucket
+      .asS3Client()
+      .send(new GetObjectCommand({ Bucket: 'backups', Key: 'k', Range: 'bytes=0-1' }), { abortSignal: controller.signal });
     const failed = expect(get).rejects.toMatchObject({ name: 'AbortError' });
     controller.abort();
     await failed;

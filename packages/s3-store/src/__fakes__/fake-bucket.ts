@@ -51,7 +51,8 @@ const MULTIPART = [
 ];
 const OBJECT = [PutObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, DeleteObjectsCommand, RestoreObjectCommand];
 
-const isMultipart = (command: BucketCommand): command is Exclude<FakeCommand, HeadObjectCommand> => MULTIPART.some((type) => command instanceof type);
+const isMultipart = (command: BucketCommand): command is Exclude<FakeCommand, HeadObjectCommand> =>
+  MULTIPART.some((type) => command instanceof type);
 const isBucketCommand = (command: unknown): command is BucketCommand => [...MULTIPART, ...OBJECT].some((type) => command instanceof type);
 
 /**
@@ -63,7 +64,9 @@ const isBucketCommand = (command: unknown): command is BucketCommand => [...MULT
  * Objects keep the storage class they were written with; an archived one (DEEP_ARCHIVE)
  * needs RestoreObject and `objectOps.finishRestore` before it can be read, as on S3.
  */
-export class FakeS3Bucket implements BucketClient, MultipartClient, ObjectReadClient, ArchiveClient, ListingClient, DeleteClient, ChunkCheckClient {
+export class FakeS3Bucket
+  implements BucketClient, MultipartClient, ObjectReadClient, ArchiveClient, ListingClient, DeleteClient, ChunkCheckClient
+{
   /** Every object in the bucket, by key. */
   readonly objects: FakeObjects = new Map();
   readonly multipart = new FakeS3(this.objects);

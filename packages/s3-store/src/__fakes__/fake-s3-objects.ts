@@ -33,7 +33,8 @@ import {
 
 export type { FakeObject, FakeObjects };
 
-export type ObjectCommand = GetObjectCommand | HeadObjectCommand | RestoreObjectCommand | ListObjectsV2Command | DeleteObjectsCommand | PutObjectCommand;
+export type ObjectCommand =
+  GetObjectCommand | HeadObjectCommand | RestoreObjectCommand | ListObjectsV2Command | DeleteObjectsCommand | PutObjectCommand;
 
 export type ObjectOutput =
   | GetObjectCommandOutput
@@ -69,7 +70,9 @@ export function piecesOf(bytes: Buffer, size = 1000, onServed: (count: number) =
 }
 
 const isArchived = (object: FakeObject) =>
-  object.storageClass === 'GLACIER' || object.storageClass === 'DEEP_ARCHIVE' || (object.storageClass === 'INTELLIGENT_TIERING' && object.archiveStatus !== undefined);
+  object.storageClass === 'GLACIER' ||
+  object.storageClass === 'DEEP_ARCHIVE' ||
+  (object.storageClass === 'INTELLIGENT_TIERING' && object.archiveStatus !== undefined);
 
 /**
  * An in-memory S3 for whole objects at the SDK boundary: PutObject (412 PreconditionFailed
@@ -83,7 +86,8 @@ export class FakeObjectS3 {
   readonly commands: ObjectCommand[] = [];
   hook: ObjectHook = () => undefined;
   /** The body a GET answers with; replace to cut it short or break it mid-way. */
-  bodyFor: (bytes: Buffer, command: GetObjectCommand) => Readable = (bytes) => piecesOf(bytes, 1000, (count) => (this.bytesServed += count));
+  bodyFor: (bytes: Buffer, command: GetObjectCommand) => Readable = (bytes) =>
+    piecesOf(bytes, 1000, (count) => (this.bytesServed += count));
   getsInFlight = 0;
   maxGetsInFlight = 0;
   /** Body bytes handed out by the default body. */
@@ -176,7 +180,13 @@ export class FakeObjectS3 {
     const Contents = page.map((key) => {
       const object = this.objects.get(key);
       if (object === undefined) throw new Error(`listed ${key} vanished`);
-      return { Key: key, LastModified: object.lastModified, ETag: etagOf(object), Size: object.bytes.length, StorageClass: object.storageClass };
+      return {
+        Key: key,
+        LastModified: object.lastModified,
+        ETag: etagOf(object),
+        Size: object.bytes.length,
+        StorageClass: object.storageClass,
+      };
     });
     return {
       ...ok,
@@ -212,7 +222,8 @@ export class FakeObjectS3 {
 
   private restoreObject(object: FakeObject | undefined): RestoreObjectCommandOutput {
     if (object === undefined) throw s3Error('NoSuchKey', 404);
-    if (object.storageClass === 'INTELLIGENT_TIERING' && object.archiveStatus === undefined) throw s3Error('ObjectAlreadyInActiveTierError', 403);
+    if (object.storageClass === 'INTELLIGENT_TIERING' && object.archiveStatus === undefined)
+      throw s3Error('ObjectAlreadyInActiveTierError', 403);
     if (!isArchived(object) && object.restore !== 'restored') throw s3Error('InvalidObjectState', 403);
     if (object.restore === 'ongoing') throw s3Error('RestoreAlreadyInProgress', 409);
     if (object.restore === 'restored') return ok;
@@ -247,7 +258,13 @@ export class FakeObjectS3 {
       if (signal !== undefined) addAbortSignal(signal, body);
       body.once('close', close);
       const contentRange = partial && !this.omitContentRange ? { ContentRange: `bytes ${first}-${last}/${object.bytes.length}` } : {};
-      return { $metadata: { httpStatusCode: partial ? 206 : 200 }, Body: sdkStream(body), ContentLength: bytes.length, ...contentRange, ...objectHeaders(object) };
+      return {
+        $metadata: { httpStatusCode: partial ? 206 : 200 },
+        Body: sdkStream(body),
+        ContentLength: bytes.length,
+        ...contentRange,
+        ...objectHeaders(object),
+      };
     } catch (error) {
       close();
       throw error;

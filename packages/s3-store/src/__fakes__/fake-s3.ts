@@ -140,7 +140,10 @@ export class FakeS3 implements MultipartClient {
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
-      await untilAborted(Promise.resolve(this.hook(command, signal)).then(() => undefined), signal);
+      await untilAborted(
+        Promise.resolve(this.hook(command, signal)).then(() => undefined),
+        signal,
+      );
       return await this.uploadPart(command);
     } finally {
       this.inFlight -= 1;
@@ -157,7 +160,8 @@ export class FakeS3 implements MultipartClient {
   private async uploadPart(command: UploadPartCommand): Promise<UploadPartCommandOutput> {
     const { UploadId, Key, PartNumber, Body } = command.input;
     const upload = this.upload(UploadId, Key);
-    if (PartNumber === undefined || !Number.isInteger(PartNumber) || PartNumber < 1 || PartNumber > 10_000) throw s3Error('InvalidArgument', 400);
+    if (PartNumber === undefined || !Number.isInteger(PartNumber) || PartNumber < 1 || PartNumber > 10_000)
+      throw s3Error('InvalidArgument', 400);
     const bytes = await bodyBytes(Body);
     upload.parts.set(PartNumber, bytes);
     this.receivedParts.push({ key: upload.key, partNumber: PartNumber, bytes });
@@ -169,7 +173,12 @@ export class FakeS3 implements MultipartClient {
       // Zero-padded, so one key's uploads sort by id in the order they were created.
       const uploadId = `upload-${String(this.nextId++).padStart(6, '0')}`;
       const { Key = '', StorageClass } = command.input;
-      this.uploads.set(uploadId, { key: Key, parts: new Map(), initiated: new Date(), ...(StorageClass === undefined ? {} : { storageClass: StorageClass }) });
+      this.uploads.set(uploadId, {
+        key: Key,
+        parts: new Map(),
+        initiated: new Date(),
+        ...(StorageClass === undefined ? {} : { storageClass: StorageClass }),
+      });
       return { ...metadata, Bucket: command.input.Bucket, Key, UploadId: uploadId };
     }
     if (command instanceof ListPartsCommand) return this.listParts(command);
@@ -243,7 +252,12 @@ export class FakeS3 implements MultipartClient {
       return order > 0 || (order === 0 && UploadIdMarker !== undefined && UploadIdMarker !== '' && id > UploadIdMarker);
     };
     const matching = [...this.uploads.entries()]
-      .map(([uploadId, upload]) => ({ Key: upload.key, UploadId: uploadId, Initiated: upload.initiated, StorageClass: upload.storageClass ?? 'STANDARD' }))
+      .map(([uploadId, upload]) => ({
+        Key: upload.key,
+        UploadId: uploadId,
+        Initiated: upload.initiated,
+        StorageClass: upload.storageClass ?? 'STANDARD',
+      }))
       .filter((upload) => upload.Key.startsWith(Prefix ?? '') && after(upload.Key, upload.UploadId))
       .sort((a, b) => compareKeys(a.Key, b.Key) || (a.UploadId < b.UploadId ? -1 : a.UploadId > b.UploadId ? 1 : 0));
     const size = pageSize(MaxUploads, this.pageSize);

@@ -17,10 +17,22 @@ export function sourceOf(data: Buffer, readSize = 7): Readable {
 export const randomData = (size: number) => randomBytes(size);
 
 /** Small parts for byte-sized tests, instant retries, the rest from `options`. */
-export function upload(fake: FakeS3, source: Readable, options: ChunkedUploadOptions = {}, params: Partial<ChunkedUploadParams> = {}): Promise<ChunkedUploadResult> {
+export function upload(
+  fake: FakeS3,
+  source: Readable,
+  options: ChunkedUploadOptions = {},
+  params: Partial<ChunkedUploadParams> = {},
+): Promise<ChunkedUploadResult> {
   return uploadChunkedStream(
     { client: fake, bucket: 'backups', source, keyForChunk: chunkKey, storageClass: 'DEEP_ARCHIVE', sse: 'AES256', ...params },
-    { chunkSizeBytes: 10, partSizeBytes: 4, concurrency: 1, limits: { minPartSizeBytes: 1 }, ...options, retry: { sleep: async () => undefined, ...options.retry } },
+    {
+      chunkSizeBytes: 10,
+      partSizeBytes: 4,
+      concurrency: 1,
+      limits: { minPartSizeBytes: 1 },
+      ...options,
+      retry: { sleep: async () => undefined, ...options.retry },
+    },
   );
 }
 

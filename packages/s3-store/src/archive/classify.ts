@@ -36,7 +36,8 @@ export class ThawHeaderError extends Error {
 export function classifyArchiveState(head: ArchiveHead): ArchiveClassification {
   const storageClass = head.StorageClass ?? 'STANDARD';
   const intelligentTiering = storageClass === 'INTELLIGENT_TIERING';
-  const archived = storageClass === 'GLACIER' || storageClass === 'DEEP_ARCHIVE' || (intelligentTiering && head.ArchiveStatus !== undefined);
+  const archived =
+    storageClass === 'GLACIER' || storageClass === 'DEEP_ARCHIVE' || (intelligentTiering && head.ArchiveStatus !== undefined);
   const deepArchive = storageClass === 'DEEP_ARCHIVE' || head.ArchiveStatus === 'DEEP_ARCHIVE_ACCESS';
   const result = (state: ArchiveState): ArchiveClassification => ({ state, storageClass, intelligentTiering, deepArchive });
   if (!archived) return result('readable');

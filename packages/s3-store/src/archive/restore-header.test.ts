@@ -12,7 +12,10 @@ describe('parseRestoreHeader', () => {
   });
 
   it('reads ongoing-request="false" with an expiry date as restored until that date, despite the comma inside the date', () => {
-    expect(parseRestoreHeader(`ongoing-request="false", expiry-date="${EXPIRY}"`)).toEqual({ state: 'restored', expiresAt: new Date('2012-12-21T00:00:00.000Z') });
+    expect(parseRestoreHeader(`ongoing-request="false", expiry-date="${EXPIRY}"`)).toEqual({
+      state: 'restored',
+      expiresAt: new Date('2012-12-21T00:00:00.000Z'),
+    });
   });
 
   it('reads ongoing-request="false" without an expiry date as restored with no expiry (Intelligent-Tiering)', () => {

@@ -36,7 +36,8 @@ export function parseRestoreHeader(value: string | undefined): RestoreHeaderStat
   }
   const ongoing = fields.get('ongoing-request');
   if (ongoing === 'true') return { state: 'ongoing' };
-  if (ongoing !== 'false') return malformed(ongoing === undefined ? 'ongoing-request is missing' : `ongoing-request is "${ongoing}", not "true" or "false"`);
+  if (ongoing !== 'false')
+    return malformed(ongoing === undefined ? 'ongoing-request is missing' : `ongoing-request is "${ongoing}", not "true" or "false"`);
   const expiry = fields.get('expiry-date');
   if (expiry === undefined) return { state: 'restored', expiresAt: undefined };
   const expiresAt = new Date(expiry);

@@ -1,7 +1,18 @@
 import { HeadObjectCommand, RestoreObjectCommand } from '@aws-sdk/client-s3';
 import { ThawPendingError } from '@org/btrfs-s3-core';
 import { s3Error } from '../__fakes__/fake-s3';
-import { ALL_KEYS, ARCHIVED_KEYS, FakeClock, FakeObjectS3, headedKeys, READY_KEYS, rejection, restoredKeys, storeArchive, thaw } from '../__fakes__/thaw-harness';
+import {
+  ALL_KEYS,
+  ARCHIVED_KEYS,
+  FakeClock,
+  FakeObjectS3,
+  headedKeys,
+  READY_KEYS,
+  rejection,
+  restoredKeys,
+  storeArchive,
+  thaw,
+} from '../__fakes__/thaw-harness';
 import { ArchiveThawError, ThawTierError } from './errors';
 import type { ThawRetryEvent } from './types';
 
@@ -19,7 +30,10 @@ describe('thawObjects: requesting thaws', () => {
     expect([...headedKeys(fake)].sort()).toEqual([...ALL_KEYS].sort());
     expect(error).toBeInstanceOf(ThawPendingError);
     expect(error).toMatchObject({ ready: READY_KEYS.length, total: ALL_KEYS.length, exitCode: 5 });
-    expect(error).toHaveProperty('message', '4 of 8 archived objects are readable; thaw requested for 3, 1 already running; run the same restore again later to continue');
+    expect(error).toHaveProperty(
+      'message',
+      '4 of 8 archived objects are readable; thaw requested for 3, 1 already running; run the same restore again later to continue',
+    );
   });
 
   it('asks for the configured tier and days, leaving Days out for Intelligent-Tiering', async () => {
@@ -46,7 +60,10 @@ describe('thawObjects: requesting thaws', () => {
 
     expect(firstRun).toBe(3);
     expect(restoredKeys(fake)).toHaveLength(3);
-    expect(error).toHaveProperty('message', '4 of 8 archived objects are readable; thaw requested for 0, 4 already running; run the same restore again later to continue');
+    expect(error).toHaveProperty(
+      'message',
+      '4 of 8 archived objects are readable; thaw requested for 0, 4 already running; run the same restore again later to continue',
+    );
   });
 
   it('resolves without any RestoreObject when every object is readable, even without waiting', async () => {
@@ -70,7 +87,10 @@ describe('thawObjects: requesting thaws', () => {
 
     const error = await rejection(thaw(fake, new FakeClock(), ['glacier', 'deep'], { waitForRestore: false }).outcome);
 
-    expect(error).toHaveProperty('message', '0 of 2 archived objects are readable; thaw requested for 1, 1 already running; run the same restore again later to continue');
+    expect(error).toHaveProperty(
+      'message',
+      '0 of 2 archived objects are readable; thaw requested for 1, 1 already running; run the same restore again later to continue',
+    );
   });
 
   it('treats archived objects as readable when the store has no archive tier (RestoreObject 501), without retrying', async () => {
@@ -91,7 +111,8 @@ describe('thawObjects: requesting thaws', () => {
     storeArchive(fake);
     let failures = 0;
     fake.hook = (command) => {
-      if (command instanceof HeadObjectCommand && command.input.Key === 'standard' && failures++ === 0) throw s3Error('ServiceUnavailable', 503);
+      if (command instanceof HeadObjectCommand && command.input.Key === 'standard' && failures++ === 0)
+        throw s3Error('ServiceUnavailable', 503);
     };
     const retries: ThawRetryEvent[] = [];
 
@@ -109,7 +130,10 @@ describe('thawObjects: requesting thaws', () => {
 
     expect(error).toBeInstanceOf(ArchiveThawError);
     expect(error).toMatchObject({ key: 'gone', operation: 'HeadObject', exitCode: 1 });
-    expect(error).toHaveProperty('message', 'thaw of s3://…/gone failed in HeadObject: NotFound (HTTP 404); the object is missing from the bucket');
+    expect(error).toHaveProperty(
+      'message',
+      'thaw of s3://…/gone failed in HeadObject: NotFound (HTTP 404); the object is missing from the bucket',
+    );
     expect(restoredKeys(fake)).toEqual([]);
   });
 
@@ -133,7 +157,10 @@ describe('thawObjects: requesting thaws', () => {
     const error = await rejection(thaw(fake, new FakeClock(), ['odd']).outcome);
 
     expect(error).toBeInstanceOf(ArchiveThawError);
-    expect(error).toHaveProperty('message', expect.stringContaining('thaw of s3://…/odd failed in HeadObject: x-amz-restore header not understood'));
+    expect(error).toHaveProperty(
+      'message',
+      expect.stringContaining('thaw of s3://…/odd failed in HeadObject: x-amz-restore header not understood'),
+    );
   });
 
   it('refuses Expedited for DEEP_ARCHIVE objects before requesting anything', async () => {
@@ -153,6 +180,9 @@ describe('thawObjects: requesting thaws', () => {
 
     await rejection(thaw(fake, new FakeClock(), ['glacier', 'it-archive'], { tier: 'Expedited', waitForRestore: false }).outcome);
 
-    expect(fake.of(RestoreObjectCommand).map(({ input }) => input.RestoreRequest?.GlacierJobParameters?.Tier)).toEqual(['Expedited', 'Expedited']);
+    expect(fake.of(RestoreObjectCommand).map(({ input }) => input.RestoreRequest?.GlacierJobParameters?.Tier)).toEqual([
+      'Expedited',
+      'Expedited',
+    ]);
   });
 });

@@ -38,12 +38,18 @@ const isReady = (object: Tracked) => object.state === 'readable' || object.state
  * Rejects with ArchiveThawError naming the key when a call fails permanently, and
  * with ThawTierError (nothing requested) for Expedited on DEEP_ARCHIVE objects.
  */
-export async function thawObjects(client: ArchiveClient, bucket: string, keys: readonly string[], options: ThawOptions = {}): Promise<ThawResult> {
+export async function thawObjects(
+  client: ArchiveClient,
+  bucket: string,
+  keys: readonly string[],
+  options: ThawOptions = {},
+): Promise<ThawResult> {
   return new Thaw(client, bucket, options).run([...new Set(keys)]);
 }
 
 function positive(name: string, value: number, integer: boolean): number {
-  if (!(value > 0) || (integer && !Number.isInteger(value))) throw new RangeError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`);
+  if (!(value > 0) || (integer && !Number.isInteger(value)))
+    throw new RangeError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`);
   return value;
 }
 
@@ -88,7 +94,10 @@ class Thaw {
     const { sleep = abortableSleep, signal } = this.options;
     if (!(this.options.waitForRestore ?? DEFAULTS.waitForRestore)) {
       const running = objects.filter((object) => object.state === 'restore-in-progress').length;
-      throw this.pending(objects, `thaw requested for ${this.requested}, ${running - this.requested} already running; run the same restore again later to continue`);
+      throw this.pending(
+        objects,
+        `thaw requested for ${this.requested}, ${running - this.requested} already running; run the same restore again later to continue`,
+      );
     }
     const deadline = started + this.settings.timeoutMs;
     for (let round = 0; ; round += 1) {
@@ -137,7 +146,11 @@ class Thaw {
     const needed = objects.filter((object) => object.state === 'needs-restore');
     const { tier } = this.settings;
     const refused = needed.filter((object) => tier === 'Expedited' && object.classification.deepArchive);
-    if (refused.length > 0) throw new ThawTierError(tier, refused.map((object) => object.key));
+    if (refused.length > 0)
+      throw new ThawTierError(
+        tier,
+        refused.map((object) => object.key),
+      );
     await mapBounded(needed, this.settings.concurrency, async (object) => {
       object.state = await this.restore(object);
     });
@@ -169,7 +182,9 @@ class Thaw {
   }
 
   private async head(key: string): Promise<ArchiveClassification> {
-    const head = await this.call('HeadObject', key, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), this.sendOptions()));
+    const head = await this.call('HeadObject', key, () =>
+      this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), this.sendOptions()),
+    );
     try {
       return classifyArchiveState(head);
     } catch (error) {

@@ -27,7 +27,9 @@ describe('checkChunks', () => {
   it('finds every chunk present with its recorded size using HeadObject only', async () => {
     const { fake, stream } = stored();
     const result = await check(fake, stream, 'none');
-    expect(result.chunks).toEqual(stream.chunks.map((chunk) => ({ key: chunk.key, status: 'ok', size: chunk.size, storageClass: 'STANDARD', read: false })));
+    expect(result.chunks).toEqual(
+      stream.chunks.map((chunk) => ({ key: chunk.key, status: 'ok', size: chunk.size, storageClass: 'STANDARD', read: false })),
+    );
     expect(result.stream).toEqual({ checked: false });
     expect(fake.of(HeadObjectCommand)).toHaveLength(4);
     expect(fake.of(GetObjectCommand)).toHaveLength(0);
@@ -40,19 +42,34 @@ describe('checkChunks', () => {
     const result = await check(fake, stream, 'all');
     expect(result.chunks.map((finding) => finding.status)).toEqual(['ok', 'missing', 'size-mismatch', 'ok']);
     expect(result.chunks[1]).toEqual({ key: chunkKey(1), status: 'missing', expectedSize: 2 * PART });
-    expect(result.chunks[2]).toEqual({ key: chunkKey(2), status: 'size-mismatch', expectedSize: 2 * PART, actualSize: 5, storageClass: 'STANDARD' });
+    expect(result.chunks[2]).toEqual({
+      key: chunkKey(2),
+      status: 'size-mismatch',
+      expectedSize: 2 * PART,
+      actualSize: 5,
+      storageClass: 'STANDARD',
+    });
     expect(result.stream).toEqual({ checked: false });
   });
 
   it('re-hashes every chunk: a same-size change is found in its part, the stream hash is checked when all match', async () => {
     const { fake, stream } = stored();
-    expect((await check(fake, stream, 'all')).stream).toEqual({ checked: true, expected: stream.streamSha256, actual: stream.streamSha256 });
+    expect((await check(fake, stream, 'all')).stream).toEqual({
+      checked: true,
+      expected: stream.streamSha256,
+      actual: stream.streamSha256,
+    });
 
     flipByte(object(fake, chunkKey(3)), PART + 1);
     const result = await check(fake, stream, 'all');
     expect(result.chunks.map((finding) => finding.status)).toEqual(['ok', 'ok', 'ok', 'hash-mismatch']);
     expect(result.chunks[0]).toMatchObject({ read: true });
-    expect(result.chunks[3]).toMatchObject({ key: chunkKey(3), subject: 'part sha256', partNumber: 2, expected: stream.chunks[3]?.parts[1]?.sha256 });
+    expect(result.chunks[3]).toMatchObject({
+      key: chunkKey(3),
+      subject: 'part sha256',
+      partNumber: 2,
+      expected: stream.chunks[3]?.parts[1]?.sha256,
+    });
     expect(result.stream).toEqual({ checked: false });
     // HeadObject alone cannot see it.
     expect((await check(fake, stream, 'none')).chunks.every((finding) => finding.status === 'ok')).toBe(true);

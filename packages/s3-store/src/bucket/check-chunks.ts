@@ -39,7 +39,13 @@ export interface ChunkCheckOptions {
 export type ChunkFinding =
   | { readonly key: string; readonly status: 'ok'; readonly size: number; readonly storageClass: string; readonly read: boolean }
   | { readonly key: string; readonly status: 'missing'; readonly expectedSize: number }
-  | { readonly key: string; readonly status: 'size-mismatch'; readonly expectedSize: number; readonly actualSize: number; readonly storageClass: string }
+  | {
+      readonly key: string;
+      readonly status: 'size-mismatch';
+      readonly expectedSize: number;
+      readonly actualSize: number;
+      readonly storageClass: string;
+    }
   | {
       readonly key: string;
       readonly status: 'hash-mismatch';
@@ -81,10 +87,18 @@ export function sampleChunks<T extends Pick<ManifestChunk, 'key'>>(seed: string,
  * Throws S3StoreError for S3 failures that say nothing about the chunks (access
  * denied, the store unreachable after retries), and the signal's reason when aborted.
  */
-export async function checkChunks(client: ChunkCheckClient, bucket: string, chunks: readonly ManifestChunk[], streamSha256: string, options: ChunkCheckOptions): Promise<ChunkCheckResult> {
+export async function checkChunks(
+  client: ChunkCheckClient,
+  bucket: string,
+  chunks: readonly ManifestChunk[],
+  streamSha256: string,
+  options: ChunkCheckOptions,
+): Promise<ChunkCheckResult> {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const heads = await mapBounded(chunks, concurrency, (chunk) => headChunk(client, bucket, chunk, options));
-  const toRead = new Set(options.reads === 'none' ? [] : options.reads === 'all' ? chunks : sampleChunks(options.reads.seed, chunks, options.reads.sample));
+  const toRead = new Set(
+    options.reads === 'none' ? [] : options.reads === 'all' ? chunks : sampleChunks(options.reads.seed, chunks, options.reads.sample),
+  );
   const streamHash = createHash('sha256');
   const findings: ChunkFinding[] = [];
   for (const [index, chunk] of chunks.entries()) {
@@ -97,15 +111,27 @@ export async function checkChunks(client: ChunkCheckClient, bucket: string, chun
     findings.push(await readChunk(client, bucket, chunk, head.storageClass, streamHash, { ...options, concurrency }));
   }
   const allRead = findings.every((finding) => finding.status === 'ok' && finding.read);
-  return { chunks: findings, stream: allRead ? { checked: true, expected: streamSha256, actual: streamHash.digest('hex') } : { checked: false } };
+  return {
+    chunks: findings,
+    stream: allRead ? { checked: true, expected: streamSha256, actual: streamHash.digest('hex') } : { checked: false },
+  };
 }
 
-async function headChunk(client: ChunkCheckClient, bucket: string, chunk: ManifestChunk, options: ChunkCheckOptions): Promise<ChunkFinding> {
+async function headChunk(
+  client: ChunkCheckClient,
+  bucket: string,
+  chunk: ManifestChunk,
+  options: ChunkCheckOptions,
+): Promise<ChunkFinding> {
   let head: HeadObjectCommandOutput;
   try {
-    head = await withRetry(() => client.send(new HeadObjectCommand({ Bucket: bucket, Key: chunk.key }), { abortSignal: options.signal }), { ...options.retry, signal: options.signal });
+    head = await withRetry(() => client.send(new HeadObjectCommand({ Bucket: bucket, Key: chunk.key }), { abortSignal: options.signal }), {
+      ...options.retry,
+      signal: options.signal,
+    });
   } catch (error) {
-    if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404) return { key: chunk.key, status: 'missing', expectedSize: chunk.size };
+    if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404)
+      return { key: chunk.key, status: 'missing', expectedSize: chunk.size };
     throw new S3StoreError('HeadObject', chunk.key, error);
   }
   const storageClass = head.StorageClass ?? 'STANDARD';
@@ -124,7 +150,10 @@ async function readChunk(
   options: ChunkCheckOptions & { concurrency: number },
 ): Promise<ChunkFinding> {
   // A one-chunk stream's hash is the chunk's: the downloader then checks every part and the chunk.
-  const download = downloadVerifiedStream({ client, bucket, chunks: [chunk], streamSha256: chunk.sha256 }, { concurrency: options.concurrency, signal: options.signal, retry: options.retry });
+  const download = downloadVerifiedStream(
+    { client, bucket, chunks: [chunk], streamSha256: chunk.sha256 },
+    { concurrency: options.concurrency, signal: options.signal, retry: options.retry },
+  );
   const discard = new Writable({
     write(bytes: Buffer, _encoding, callback) {
       streamHash.update(bytes);
@@ -137,9 +166,18 @@ async function readChunk(
   } catch (error) {
     if (options.signal?.aborted) throw error;
     if (error instanceof ChecksumMismatchError) {
-      return { key: chunk.key, status: 'hash-mismatch', subject: error.subject, partNumber: error.partNumber, expected: error.expected, actual: error.actual, storageClass };
+      return {
+        key: chunk.key,
+        status: 'hash-mismatch',
+        subject: error.subject,
+        partNumber: error.partNumber,
+        expected: error.expected,
+        actual: error.actual,
+        storageClass,
+      };
     }
-    if (error instanceof DownloadError && isS3Error(error.cause, 'InvalidObjectState')) return { key: chunk.key, status: 'archived', storageClass };
+    if (error instanceof DownloadError && isS3Error(error.cause, 'InvalidObjectState'))
+      return { key: chunk.key, status: 'archived', storageClass };
     if (error instanceof DownloadError) return { key: chunk.key, status: 'unreadable', message: error.message, storageClass };
     throw error;
   }

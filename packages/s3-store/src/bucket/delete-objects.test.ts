@@ -25,7 +25,9 @@ describe('deleteObjects', () => {
     const batches = fake.of(DeleteObjectsCommand).map((command) => command.input.Delete?.Objects?.map((object) => object.Key));
     expect(batches.map((batch) => batch?.length)).toEqual([1000, 1000, 500]);
     expect(batches.flat()).toEqual(keys);
-    expect(fake.of(DeleteObjectsCommand).every((command) => command.input.Delete?.Quiet === true && command.input.Bucket === 'backups')).toBe(true);
+    expect(
+      fake.of(DeleteObjectsCommand).every((command) => command.input.Delete?.Quiet === true && command.input.Bucket === 'backups'),
+    ).toBe(true);
     expect(progress).toEqual([1000, 2000, 2500]);
   });
 
@@ -37,23 +39,38 @@ describe('deleteObjects', () => {
   it('sends keys that failed transiently again, and only those', async () => {
     const { fake, keys } = filled(3);
     let slowDowns = 2;
-    fake.deleteErrorFor = (key) => (key === 'p/00001' && slowDowns-- > 0 ? { Code: 'SlowDown', Message: 'reduce your request rate' } : undefined);
+    fake.deleteErrorFor = (key) =>
+      key === 'p/00001' && slowDowns-- > 0 ? { Code: 'SlowDown', Message: 'reduce your request rate' } : undefined;
 
     expect(await deleteObjects(fake, 'backups', keys, instant)).toBe(3);
 
     expect(fake.objects.size).toBe(0);
-    expect(fake.of(DeleteObjectsCommand).map((command) => command.input.Delete?.Objects?.map((object) => object.Key))).toEqual([keys, ['p/00001'], ['p/00001']]);
+    expect(fake.of(DeleteObjectsCommand).map((command) => command.input.Delete?.Objects?.map((object) => object.Key))).toEqual([
+      keys,
+      ['p/00001'],
+      ['p/00001'],
+    ]);
   });
 
   it('names every key that was not deleted, after trying every batch', async () => {
     const { fake, keys } = filled(1500);
-    fake.deleteErrorFor = (key) => (key === 'p/00007' || key === 'p/01200' ? { Code: 'AccessDenied', Message: 'Access Denied' } : undefined);
+    fake.deleteErrorFor = (key) =>
+      key === 'p/00007' || key === 'p/01200' ? { Code: 'AccessDenied', Message: 'Access Denied' } : undefined;
 
     const error = await deleteObjects(fake, 'backups', keys, instant).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(DeleteObjectsError);
-    expect(error).toMatchObject({ exitCode: 1, failures: [{ key: 'p/00007', code: 'AccessDenied', message: 'Access Denied' }, { key: 'p/01200', code: 'AccessDenied', message: 'Access Denied' }] });
-    expect(error).toHaveProperty('message', 'S3 DeleteObjects did not delete 2 object(s):\n  s3://…/p/00007: AccessDenied (Access Denied)\n  s3://…/p/01200: AccessDenied (Access Denied)');
+    expect(error).toMatchObject({
+      exitCode: 1,
+      failures: [
+        { key: 'p/00007', code: 'AccessDenied', message: 'Access Denied' },
+        { key: 'p/01200', code: 'AccessDenied', message: 'Access Denied' },
+      ],
+    });
+    expect(error).toHaveProperty(
+      'message',
+      'S3 DeleteObjects did not delete 2 object(s):\n  s3://…/p/00007: AccessDenied (Access Denied)\n  s3://…/p/01200: AccessDenied (Access Denied)',
+    );
     expect([...fake.objects.keys()]).toEqual(['p/00007', 'p/01200']);
   });
 
@@ -66,7 +83,10 @@ describe('deleteObjects', () => {
     expect(error).toBeInstanceOf(DeleteObjectsError);
     expect(fake.of(DeleteObjectsCommand)).toHaveLength(2);
     expect(error).toHaveProperty('message', expect.stringContaining('did not delete 25 object(s)'));
-    expect(error).toHaveProperty('message', expect.stringMatching(/s3:\/\/…\/p\/00019: InternalError \(try again\)\n {2}\.\.\. and 5 more$/));
+    expect(error).toHaveProperty(
+      'message',
+      expect.stringMatching(/s3:\/\/…\/p\/00019: InternalError \(try again\)\n {2}\.\.\. and 5 more$/),
+    );
   });
 
   it('retries a failed request and names its first key when retries run out', async () => {

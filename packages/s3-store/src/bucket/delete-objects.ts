@@ -58,7 +58,12 @@ function* batches(keys: readonly string[]): Generator<string[]> {
  * that was not deleted (after trying every batch), or S3StoreError when a whole
  * request fails after retries (the batches before it stay deleted).
  */
-export async function deleteObjects(client: DeleteClient, bucket: string, keys: readonly string[], options: DeleteOptions = {}): Promise<number> {
+export async function deleteObjects(
+  client: DeleteClient,
+  bucket: string,
+  keys: readonly string[],
+  options: DeleteOptions = {},
+): Promise<number> {
   const failures: KeyFailure[] = [];
   let deleted = 0;
   for (const batch of batches(keys)) {
@@ -68,7 +73,11 @@ export async function deleteObjects(client: DeleteClient, bucket: string, keys: 
         async () => {
           const command = new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: pending.map((Key) => ({ Key })), Quiet: true } });
           const answer = await client.send(command, { abortSignal: options.signal });
-          const errors = (answer.Errors ?? []).map((error): KeyFailure => ({ key: error.Key ?? '?', code: error.Code ?? 'UnknownError', message: error.Message ?? '' }));
+          const errors = (answer.Errors ?? []).map((error): KeyFailure => ({
+            key: error.Key ?? '?',
+            code: error.Code ?? 'UnknownError',
+            message: error.Message ?? '',
+          }));
           const transient = errors.filter((error) => TRANSIENT_KEY_CODES.has(error.code));
           failures.push(...errors.filter((error) => !TRANSIENT_KEY_CODES.has(error.code)));
           deleted += pending.length - errors.length;

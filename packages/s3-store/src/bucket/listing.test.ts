@@ -16,7 +16,11 @@ describe('listObjects', () => {
     const fake = new FakeObjectS3();
     fake.listPageSize = 2;
     const written = new Date('2026-01-01T00:00:00Z');
-    for (const index of [0, 1, 2, 3, 4]) fake.put(`host/subvol/data/full/1/chunks/part-0000${index}.bin`, Buffer.alloc(index + 1), { storageClass: 'DEEP_ARCHIVE', lastModified: written });
+    for (const index of [0, 1, 2, 3, 4])
+      fake.put(`host/subvol/data/full/1/chunks/part-0000${index}.bin`, Buffer.alloc(index + 1), {
+        storageClass: 'DEEP_ARCHIVE',
+        lastModified: written,
+      });
     fake.put('host/subvol/data/current.json', Buffer.from('{}'), { lastModified: written });
     fake.put('other/x', Buffer.alloc(1));
 
@@ -24,7 +28,12 @@ describe('listObjects', () => {
 
     expect(objects).toEqual([
       { key: 'host/subvol/data/current.json', size: 2, lastModified: written, storageClass: 'STANDARD' },
-      ...[0, 1, 2, 3, 4].map((index) => ({ key: `host/subvol/data/full/1/chunks/part-0000${index}.bin`, size: index + 1, lastModified: written, storageClass: 'DEEP_ARCHIVE' })),
+      ...[0, 1, 2, 3, 4].map((index) => ({
+        key: `host/subvol/data/full/1/chunks/part-0000${index}.bin`,
+        size: index + 1,
+        lastModified: written,
+        storageClass: 'DEEP_ARCHIVE',
+      })),
     ]);
     const calls = fake.of(ListObjectsV2Command).map((command) => command.input);
     expect(calls).toEqual([
@@ -55,8 +64,14 @@ describe('listObjects', () => {
   });
 
   it('refuses a listing without LastModified or a truncated one without a token, rather than guess', async () => {
-    await expect(listObjects(pages([{ Contents: [{ Key: 'p/a', Size: 1 }] }]), 'backups', 'p/', instant)).rejects.toThrow('the listing of p/a has no LastModified');
-    await expect(listObjects(pages([{ Contents: [{ Key: 'p/a', LastModified: new Date() }] }]), 'backups', 'p/', instant)).rejects.toThrow('the listing of p/a has no Size');
-    await expect(listObjects(pages([{ Contents: [], IsTruncated: true }]), 'backups', 'p/', instant)).rejects.toThrow('truncated listing without NextContinuationToken');
+    await expect(listObjects(pages([{ Contents: [{ Key: 'p/a', Size: 1 }] }]), 'backups', 'p/', instant)).rejects.toThrow(
+      'the listing of p/a has no LastModified',
+    );
+    await expect(listObjects(pages([{ Contents: [{ Key: 'p/a', LastModified: new Date() }] }]), 'backups', 'p/', instant)).rejects.toThrow(
+      'the listing of p/a has no Size',
+    );
+    await expect(listObjects(pages([{ Contents: [], IsTruncated: true }]), 'backups', 'p/', instant)).rejects.toThrow(
+      'truncated listing without NextContinuationToken',
+    );
   });
 });

@@ -4,7 +4,8 @@ import { chunkKey, sha256 } from '../__fakes__/upload-harness';
 import { downloadVerifiedStream } from './download-verified-stream';
 import { DownloadPlanError, ChecksumMismatchError } from './errors';
 
-const rangesOf = (fake: FakeObjectS3, key: string) => fake.of(GetObjectCommand).flatMap(({ input }) => (input.Key === key ? [input.Range] : []));
+const rangesOf = (fake: FakeObjectS3, key: string) =>
+  fake.of(GetObjectCommand).flatMap(({ input }) => (input.Key === key ? [input.Range] : []));
 
 describe('downloadVerifiedStream', () => {
   it('emits the parts in stream order when their GETs complete out of order', async () => {
@@ -23,7 +24,11 @@ describe('downloadVerifiedStream', () => {
           resolve();
         });
         // Answer the held GETs newest first, once every slot is taken (or nothing more will be asked).
-        if (held.length === 3 || requested === 11) held.splice(0).reverse().forEach((release) => release());
+        if (held.length === 3 || requested === 11)
+          held
+            .splice(0)
+            .reverse()
+            .forEach((release) => release());
       });
     };
 
@@ -43,7 +48,14 @@ describe('downloadVerifiedStream', () => {
     const received = await receive(download(fake, stored, { rangeSizeBytes: 25, concurrency: 1 }));
 
     expect(received.bytes.equals(stored.data)).toBe(true);
-    expect(rangesOf(fake, chunkKey(0))).toEqual(['bytes=0-24', 'bytes=25-49', 'bytes=50-63', 'bytes=64-88', 'bytes=89-113', 'bytes=114-127']);
+    expect(rangesOf(fake, chunkKey(0))).toEqual([
+      'bytes=0-24',
+      'bytes=25-49',
+      'bytes=50-63',
+      'bytes=64-88',
+      'bytes=89-113',
+      'bytes=114-127',
+    ]);
   });
 
   it('reports the bytes passed on after each verified part', async () => {

@@ -33,7 +33,8 @@ const DEFAULT_RANGE_BYTES = 16 * 1024 * 1024;
  */
 export function downloadVerifiedStream(params: DownloadParams, options: DownloadOptions = {}): Readable {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`download concurrency must be a positive integer, got ${concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`download concurrency must be a positive integer, got ${concurrency}`);
   const { rangeSizeBytes } = options;
   if (rangeSizeBytes !== undefined && (!Number.isInteger(rangeSizeBytes) || rangeSizeBytes < 1)) {
     throw new RangeError(`rangeSizeBytes must be a positive integer, got ${rangeSizeBytes}`);
@@ -133,7 +134,11 @@ class VerifiedDownload extends Readable {
  * hashed as its slices come in, in order, and checked once the last is in; the chunk
  * and stream hashes follow the parts handed over.
  */
-async function* verifiedParts(window: SliceWindow, plan: readonly PartRange[], streamSha256: string): AsyncGenerator<Buffer[], void, undefined> {
+async function* verifiedParts(
+  window: SliceWindow,
+  plan: readonly PartRange[],
+  streamSha256: string,
+): AsyncGenerator<Buffer[], void, undefined> {
   // As in the upload's splitter, no prefix is hashed twice: while the first chunk is
   // read its hash state is also the stream's; the stream continues from a copy.
   let streamHash: Hash | undefined;
@@ -148,7 +153,14 @@ async function* verifiedParts(window: SliceWindow, plan: readonly PartRange[], s
       }
     }
     const actual = partHash.digest('hex');
-    if (actual !== part.sha256) throw new ChecksumMismatchError({ subject: 'part sha256', key: part.key, partNumber: part.partNumber, expected: part.sha256, actual });
+    if (actual !== part.sha256)
+      throw new ChecksumMismatchError({
+        subject: 'part sha256',
+        key: part.key,
+        partNumber: part.partNumber,
+        expected: part.sha256,
+        actual,
+      });
     for (const piece of pieces) {
       streamHash?.update(piece);
       chunkHash.update(piece);
@@ -156,7 +168,8 @@ async function* verifiedParts(window: SliceWindow, plan: readonly PartRange[], s
     if (part.lastOfChunk) {
       streamHash ??= chunkHash.copy();
       const chunkActual = chunkHash.digest('hex');
-      if (chunkActual !== part.chunkSha256) throw new ChecksumMismatchError({ subject: 'chunk sha256', key: part.key, expected: part.chunkSha256, actual: chunkActual });
+      if (chunkActual !== part.chunkSha256)
+        throw new ChecksumMismatchError({ subject: 'chunk sha256', key: part.key, expected: part.chunkSha256, actual: chunkActual });
       chunkHash = createHash('sha256');
     }
     if (index === plan.length - 1) checkStream((streamHash ?? chunkHash).digest('hex'), streamSha256);

@@ -43,9 +43,12 @@ export class ChecksumMismatchError extends BtrfsToS3Error {
 
   constructor(failure: VerificationFailure) {
     const unit = failure.subject.endsWith('size') ? ' bytes' : '';
-    super(`verification of ${where(failure)} failed: ${failure.subject} expected ${failure.expected}${unit}, got ${failure.actual}${unit}; ${WITHHELD[failure.subject]}`, {
-      exitCode: ExitCode.Fatal,
-    });
+    super(
+      `verification of ${where(failure)} failed: ${failure.subject} expected ${failure.expected}${unit}, got ${failure.actual}${unit}; ${WITHHELD[failure.subject]}`,
+      {
+        exitCode: ExitCode.Fatal,
+      },
+    );
     this.subject = failure.subject;
     this.key = failure.key;
     this.partNumber = failure.partNumber;
@@ -69,10 +72,13 @@ export class DownloadError extends BtrfsToS3Error {
 
   constructor(key: string, partNumber: number, cause: unknown) {
     const hint = hintFor(cause);
-    super(`download of s3://…/${key} part ${partNumber} failed in GetObject: ${describeS3Error(cause)}${hint === undefined ? '' : `; ${hint}`}`, {
-      exitCode: ExitCode.Fatal,
-      cause,
-    });
+    super(
+      `download of s3://…/${key} part ${partNumber} failed in GetObject: ${describeS3Error(cause)}${hint === undefined ? '' : `; ${hint}`}`,
+      {
+        exitCode: ExitCode.Fatal,
+        cause,
+      },
+    );
     this.key = key;
     this.partNumber = partNumber;
   }

@@ -12,8 +12,10 @@ const PART = 64;
 const LAYOUT = { chunkSize: 4 * PART, partSize: PART };
 const SECOND_PART = 'bytes=64-127';
 
-const isGetOf = (command: unknown, key: string, range: string) => command instanceof GetObjectCommand && command.input.Key === key && command.input.Range === range;
-const getsOf = (fake: FakeObjectS3, key: string, range: string) => fake.of(GetObjectCommand).filter((command) => isGetOf(command, key, range));
+const isGetOf = (command: unknown, key: string, range: string) =>
+  command instanceof GetObjectCommand && command.input.Key === key && command.input.Range === range;
+const getsOf = (fake: FakeObjectS3, key: string, range: string) =>
+  fake.of(GetObjectCommand).filter((command) => isGetOf(command, key, range));
 
 /** A body that delivers `first` bytes and then fails as a reset connection does. */
 function resetAfter(bytes: Buffer, first: number): Readable {
@@ -58,7 +60,12 @@ describe('downloadVerifiedStream: retries and cancellation', () => {
 
     expect(getsOf(fake, chunkKey(1), SECOND_PART)).toHaveLength(2);
     expect(received.error).toBeInstanceOf(ChecksumMismatchError);
-    expect(received.error).toMatchObject({ subject: 'part sha256', key: chunkKey(1), partNumber: 2, expected: stored.chunks[1]?.parts[1]?.sha256 });
+    expect(received.error).toMatchObject({
+      subject: 'part sha256',
+      key: chunkKey(1),
+      partNumber: 2,
+      expected: stored.chunks[1]?.parts[1]?.sha256,
+    });
     expect(received.bytes.equals(stored.data.subarray(0, 5 * PART))).toBe(true);
   });
 
@@ -67,7 +74,8 @@ describe('downloadVerifiedStream: retries and cancellation', () => {
     const stored = storeStream(fake, 8 * PART, LAYOUT);
     const defaultBody = fake.bodyFor;
     let resets = 0;
-    fake.bodyFor = (bytes, command) => (isGetOf(command, chunkKey(0), SECOND_PART) && resets++ === 0 ? resetAfter(bytes, 10) : defaultBody(bytes, command));
+    fake.bodyFor = (bytes, command) =>
+      isGetOf(command, chunkKey(0), SECOND_PART) && resets++ === 0 ? resetAfter(bytes, 10) : defaultBody(bytes, command);
 
     const received = await receive(download(fake, stored));
 
@@ -81,13 +89,16 @@ describe('downloadVerifiedStream: retries and cancellation', () => {
     const stored = storeStream(fake, 8 * PART, LAYOUT);
     const defaultBody = fake.bodyFor;
     let cuts = 0;
-    fake.bodyFor = (bytes, command) => (isGetOf(command, chunkKey(0), SECOND_PART) && cuts++ === 0 ? piecesOf(bytes.subarray(0, 30)) : defaultBody(bytes, command));
+    fake.bodyFor = (bytes, command) =>
+      isGetOf(command, chunkKey(0), SECOND_PART) && cuts++ === 0 ? piecesOf(bytes.subarray(0, 30)) : defaultBody(bytes, command);
     const retries: DownloadRetryEvent[] = [];
 
     const received = await receive(download(fake, stored, { onRetry: (event) => retries.push(event) }));
 
     expect(received.bytes.equals(stored.data)).toBe(true);
-    expect(retries.map((event) => [event.partNumber, String(event.error)])).toEqual([[2, 'IncompleteBody: GetObject body ended after 30 of 64 bytes']]);
+    expect(retries.map((event) => [event.partNumber, String(event.error)])).toEqual([
+      [2, 'IncompleteBody: GetObject body ended after 30 of 64 bytes'],
+    ]);
   });
 
   it('fails at once, naming the key, when a GET is refused because the object is archived and not restored', async () => {
@@ -99,7 +110,12 @@ describe('downloadVerifiedStream: retries and cancellation', () => {
     const received = await receive(download(fake, stored, { concurrency: 1 }));
 
     expect(received.error).toBeInstanceOf(DownloadError);
-    expect(received.error).toHaveProperty('message', expect.stringMatching(new RegExp(`^download of s3://…/${chunkKey(1)} part 1 failed in GetObject: InvalidObjectState \\(HTTP 403\\); .*not restored`)));
+    expect(received.error).toHaveProperty(
+      'message',
+      expect.stringMatching(
+        new RegExp(`^download of s3://…/${chunkKey(1)} part 1 failed in GetObject: InvalidObjectState \\(HTTP 403\\); .*not restored`),
+      ),
+    );
     expect(fake.of(GetObjectCommand).filter((command) => command.input.Key === chunkKey(1))).toHaveLength(1);
     expect(received.bytes.equals(stored.data.subarray(0, 4 * PART))).toBe(true);
   });

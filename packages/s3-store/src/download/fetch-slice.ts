@@ -50,10 +50,19 @@ export function objectSizeOf(contentRange: string | undefined): number | undefin
 async function readRange(ctx: FetchContext, part: PartRange, startInPart: number, length: number): Promise<Buffer[]> {
   const first = part.offset + startInPart;
   const sizeError = (subject: 'part size' | 'object size', actual: string) =>
-    new ChecksumMismatchError({ subject, key: part.key, partNumber: part.partNumber, expected: String(subject === 'part size' ? part.size : part.chunkSize), actual });
+    new ChecksumMismatchError({
+      subject,
+      key: part.key,
+      partNumber: part.partNumber,
+      expected: String(subject === 'part size' ? part.size : part.chunkSize),
+      actual,
+    });
   let response: RangedGetOutput;
   try {
-    response = await ctx.client.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: part.key, Range: `bytes=${first}-${first + length - 1}` }), { abortSignal: ctx.signal });
+    response = await ctx.client.send(
+      new GetObjectCommand({ Bucket: ctx.bucket, Key: part.key, Range: `bytes=${first}-${first + length - 1}` }),
+      { abortSignal: ctx.signal },
+    );
   } catch (error) {
     // 416: the object ends before this range starts, so it is shorter than the manifest says.
     if (isS3Error(error, 'InvalidRange')) throw sizeError('object size', `at most ${first}`);

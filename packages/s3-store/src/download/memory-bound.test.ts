@@ -102,7 +102,12 @@ describe('downloadVerifiedStream: memory bound and backpressure', () => {
     await settle();
 
     // The first GETs are the first part's slices, not one GET per part.
-    expect(fake.of(GetObjectCommand).slice(0, CONCURRENCY).map(({ input }) => input.Range)).toEqual(['bytes=0-255', 'bytes=256-511', 'bytes=512-767']);
+    expect(
+      fake
+        .of(GetObjectCommand)
+        .slice(0, CONCURRENCY)
+        .map(({ input }) => input.Range),
+    ).toEqual(['bytes=0-255', 'bytes=256-511', 'bytes=512-767']);
     expect(piece.equals(stored.data.subarray(0, piece.length))).toBe(true);
     // GETs went on as others ended, while nothing more was taken, up to the memory bound (two parts) and no further.
     expect(fake.of(GetObjectCommand)).toHaveLength(2 * 4);

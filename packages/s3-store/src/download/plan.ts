@@ -39,7 +39,8 @@ export function planDownload(chunks: readonly ManifestChunk[]): PartRange[] {
       });
       offset += part.size;
     });
-    if (offset !== chunk.size) throw new DownloadPlanError(`the parts of chunk ${chunk.key} add up to ${offset} bytes, the chunk has ${chunk.size}`);
+    if (offset !== chunk.size)
+      throw new DownloadPlanError(`the parts of chunk ${chunk.key} add up to ${offset} bytes, the chunk has ${chunk.size}`);
   }
   return plan;
 }

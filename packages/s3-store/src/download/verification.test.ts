@@ -29,7 +29,10 @@ describe('downloadVerifiedStream: verification', () => {
 
     expect(received.error).toBeInstanceOf(ChecksumMismatchError);
     expect(received.error).toMatchObject({ subject: 'part sha256', key: chunkKey(1), partNumber: 2, expected, actual, exitCode: 1 });
-    expect(received.error).toHaveProperty('message', `verification of s3://…/${chunkKey(1)} part 2 failed: part sha256 expected ${expected}, got ${actual}; none of the part was passed on`);
+    expect(received.error).toHaveProperty(
+      'message',
+      `verification of s3://…/${chunkKey(1)} part 2 failed: part sha256 expected ${expected}, got ${actual}; none of the part was passed on`,
+    );
     expect(received.bytes.equals(before(stored, 1, PART))).toBe(true);
   });
 
@@ -42,7 +45,13 @@ describe('downloadVerifiedStream: verification', () => {
 
     const received = await receive(download(fake, damaged));
 
-    expect(received.error).toMatchObject({ subject: 'chunk sha256', key: chunkKey(1), partNumber: undefined, expected: 'f'.repeat(64), actual: second.sha256 });
+    expect(received.error).toMatchObject({
+      subject: 'chunk sha256',
+      key: chunkKey(1),
+      partNumber: undefined,
+      expected: 'f'.repeat(64),
+      actual: second.sha256,
+    });
     expect(received.bytes.equals(before(stored, 1, 3 * PART))).toBe(true);
   });
 
@@ -56,7 +65,12 @@ describe('downloadVerifiedStream: verification', () => {
     const received = await receive(stream);
 
     expect(received.error).toBeInstanceOf(ChecksumMismatchError);
-    expect(received.error).toMatchObject({ subject: 'stream sha256', key: undefined, expected: '0'.repeat(64), actual: stored.streamSha256 });
+    expect(received.error).toMatchObject({
+      subject: 'stream sha256',
+      key: undefined,
+      expected: '0'.repeat(64),
+      actual: stored.streamSha256,
+    });
     expect(received.error).toHaveProperty('message', expect.stringContaining('verification of the whole stream failed'));
     expect(received.bytes.equals(stored.data.subarray(0, 10 * PART))).toBe(true);
     expect(ends).toEqual([]);
@@ -69,8 +83,17 @@ describe('downloadVerifiedStream: verification', () => {
 
     const received = await receive(download(fake, stored, { concurrency: 1 }));
 
-    expect(received.error).toMatchObject({ subject: 'object size', key: chunkKey(1), partNumber: 1, expected: String(4 * PART), actual: String(PART + 20) });
-    expect(received.error).toHaveProperty('message', expect.stringContaining(`object size expected ${4 * PART} bytes, got ${PART + 20} bytes`));
+    expect(received.error).toMatchObject({
+      subject: 'object size',
+      key: chunkKey(1),
+      partNumber: 1,
+      expected: String(4 * PART),
+      actual: String(PART + 20),
+    });
+    expect(received.error).toHaveProperty(
+      'message',
+      expect.stringContaining(`object size expected ${4 * PART} bytes, got ${PART + 20} bytes`),
+    );
     expect(received.bytes.equals(before(stored, 1, 0))).toBe(true);
   });
 
@@ -94,7 +117,13 @@ describe('downloadVerifiedStream: verification', () => {
 
     const received = await receive(download(fake, stored, { concurrency: 1 }));
 
-    expect(received.error).toMatchObject({ subject: 'object size', key: chunkKey(2), partNumber: 3, expected: String(4 * PART), actual: `at most ${2 * PART}` });
+    expect(received.error).toMatchObject({
+      subject: 'object size',
+      key: chunkKey(2),
+      partNumber: 3,
+      expected: String(4 * PART),
+      actual: `at most ${2 * PART}`,
+    });
     expect(received.bytes.equals(before(stored, 2, 2 * PART))).toBe(true);
   });
 
@@ -106,7 +135,12 @@ describe('downloadVerifiedStream: verification', () => {
     const received = await receive(download(fake, stored));
 
     expect(received.error).toBeInstanceOf(DownloadError);
-    expect(received.error).toMatchObject({ key: chunkKey(1), partNumber: 1, exitCode: 1, cause: expect.objectContaining({ name: 'NoSuchKey' }) });
+    expect(received.error).toMatchObject({
+      key: chunkKey(1),
+      partNumber: 1,
+      exitCode: 1,
+      cause: expect.objectContaining({ name: 'NoSuchKey' }),
+    });
     expect(received.error).toHaveProperty(
       'message',
       `download of s3://…/${chunkKey(1)} part 1 failed in GetObject: NoSuchKey (HTTP 404); the object is missing from the bucket`,

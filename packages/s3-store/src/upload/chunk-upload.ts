@@ -59,7 +59,14 @@ export class ChunkUpload {
       { operation: 'UploadPart', key: this.key, partNumber: part.partNumber },
       () =>
         client.send(
-          new UploadPartCommand({ Bucket: bucket, Key: this.key, UploadId: uploadId, PartNumber: part.partNumber, Body: part.stored.body(), ContentLength: part.size }),
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: this.key,
+            UploadId: uploadId,
+            PartNumber: part.partNumber,
+            Body: part.stored.body(),
+            ContentLength: part.size,
+          }),
           { abortSignal: signal },
         ),
       signal,
@@ -145,7 +152,12 @@ export class ChunkUpload {
     const etag = await this.ctx.retry(
       { operation: 'CompleteMultipartUpload', key: this.key },
       async (attempt) => {
-        const request = { Bucket: bucket, Key: this.key, UploadId: uploadId, MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.number, ETag: part.etag })) } };
+        const request = {
+          Bucket: bucket,
+          Key: this.key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.number, ETag: part.etag })) },
+        };
         try {
           return (await client.send(new CompleteMultipartUploadCommand(request))).ETag;
         } catch (error) {
@@ -172,9 +184,16 @@ export class ChunkUpload {
   /** The completed object must be there with the chunk's size; a store that assembled it wrong fails the run. */
   private async checkCompleted(size: number): Promise<{ etag: string }> {
     const { client, bucket } = this.ctx;
-    const head = await this.ctx.retry({ operation: 'HeadObject', key: this.key }, () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: this.key })), undefined);
+    const head = await this.ctx.retry(
+      { operation: 'HeadObject', key: this.key },
+      () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: this.key })),
+      undefined,
+    );
     if (head.ContentLength !== size) {
-      throw new StepError({ operation: 'verify object', key: this.key }, new PartMismatchError(`the completed object holds ${head.ContentLength ?? '?'} bytes, ${size} were sent`));
+      throw new StepError(
+        { operation: 'verify object', key: this.key },
+        new PartMismatchError(`the completed object holds ${head.ContentLength ?? '?'} bytes, ${size} were sent`),
+      );
     }
     return { etag: head.ETag ?? '' };
   }
@@ -191,7 +210,9 @@ export class ChunkUpload {
     }
     const bytes = parts.reduce((sum, part) => sum + part.size, 0);
     if (this.sent.size !== sealed.partCount || bytes !== sealed.size) {
-      throw mismatch(`sent ${this.sent.size} parts holding ${bytes} bytes for a chunk of ${sealed.partCount} parts and ${sealed.size} bytes`);
+      throw mismatch(
+        `sent ${this.sent.size} parts holding ${bytes} bytes for a chunk of ${sealed.partCount} parts and ${sealed.size} bytes`,
+      );
     }
     return parts;
   }
@@ -207,7 +228,16 @@ export class ChunkUpload {
       const { client, bucket, signal } = this.ctx;
       const response = await this.ctx.retry(
         { operation: 'ListParts', key: this.key },
-        () => client.send(new ListPartsCommand({ Bucket: bucket, Key: this.key, UploadId: uploadId, ...(marker === undefined ? {} : { PartNumberMarker: marker }) }), { abortSignal: signal }),
+        () =>
+          client.send(
+            new ListPartsCommand({
+              Bucket: bucket,
+              Key: this.key,
+              UploadId: uploadId,
+              ...(marker === undefined ? {} : { PartNumberMarker: marker }),
+            }),
+            { abortSignal: signal },
+          ),
         signal,
       );
       stored.push(...(response.Parts ?? []));
@@ -220,8 +250,10 @@ export class ChunkUpload {
     for (const part of sent) {
       const held = byNumber.get(part.number);
       if (held === undefined) throw mismatch(`the store lacks part ${part.number}`);
-      if (held.Size !== part.size) throw mismatch(`the store holds ${held.Size ?? '?'} bytes of part ${part.number}, ${part.size} were sent`);
-      if (held.ETag === undefined || unquote(held.ETag) !== unquote(part.etag)) throw mismatch(`the store's ETag of part ${part.number} differs from the one UploadPart returned`);
+      if (held.Size !== part.size)
+        throw mismatch(`the store holds ${held.Size ?? '?'} bytes of part ${part.number}, ${part.size} were sent`);
+      if (held.ETag === undefined || unquote(held.ETag) !== unquote(part.etag))
+        throw mismatch(`the store's ETag of part ${part.number} differs from the one UploadPart returned`);
     }
   }
 }

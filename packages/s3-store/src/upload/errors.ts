@@ -23,7 +23,10 @@ export class PartMismatchError extends Error {
 /** The spool directory ran out of space (ENOSPC/EDQUOT). */
 export class SpoolFullError extends BtrfsToS3Error {
   constructor(dir: string, cause: unknown) {
-    super(`spool directory ${dir} is full (global.spool_dir); free space there, lower global.spool_size_bytes or disable s3.spool_enabled`, { exitCode: ExitCode.Fatal, cause });
+    super(
+      `spool directory ${dir} is full (global.spool_dir); free space there, lower global.spool_size_bytes or disable s3.spool_enabled`,
+      { exitCode: ExitCode.Fatal, cause },
+    );
   }
 }
 
@@ -62,11 +65,17 @@ export class ChunkUploadError extends BtrfsToS3Error {
   constructor(details: ChunkUploadErrorDetails) {
     const part = details.partNumber === undefined ? '' : ` part ${details.partNumber}`;
     const hint = details.hint === undefined ? '' : `; ${details.hint}`;
-    const cleanup = details.cleanupErrors.length === 0 ? '' : `; ${details.cleanupErrors.length} multipart upload(s) could not be aborted: ${details.cleanupErrors.map(describeS3Error).join(', ')}`;
-    super(`upload of chunk s3://…/${details.key}${part} failed in ${details.operation}: ${describeS3Error(details.cause)}${hint}${cleanup}`, {
-      exitCode: ExitCode.Fatal,
-      cause: details.cause,
-    });
+    const cleanup =
+      details.cleanupErrors.length === 0
+        ? ''
+        : `; ${details.cleanupErrors.length} multipart upload(s) could not be aborted: ${details.cleanupErrors.map(describeS3Error).join(', ')}`;
+    super(
+      `upload of chunk s3://…/${details.key}${part} failed in ${details.operation}: ${describeS3Error(details.cause)}${hint}${cleanup}`,
+      {
+        exitCode: ExitCode.Fatal,
+        cause: details.cause,
+      },
+    );
     this.key = details.key;
     this.partNumber = details.partNumber;
     this.operation = details.operation;

@@ -1,4 +1,10 @@
-import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { s3Error } from '../__fakes__/fake-s3';
 import { chunkKey, deferred, FakeS3, randomData, sourceOf, upload } from '../__fakes__/upload-harness';
@@ -60,7 +66,9 @@ describe('uploadChunkedStream: failures', () => {
     const retries: UploadRetryEvent[] = [];
     const source = sourceOf(randomData(25));
     const error = await uploadError(upload(fake, source, { concurrency: 2, onRetry: (event) => retries.push(event) }));
-    expect(error.message).toMatch(new RegExp(`^upload of chunk s3://…/${chunkKey(0)} part 3 failed in UploadPart: InternalError \\(HTTP 500\\)$`));
+    expect(error.message).toMatch(
+      new RegExp(`^upload of chunk s3://…/${chunkKey(0)} part 3 failed in UploadPart: InternalError \\(HTTP 500\\)$`),
+    );
     expect(fake.of(UploadPartCommand).filter(({ input }) => input.PartNumber === 3 && input.Key === chunkKey(0))).toHaveLength(5);
     expect(retries.map((event) => event.attempt)).toEqual([1, 2, 3, 4]);
     // The source is destroyed so a producer like `btrfs send` stops instead of blocking on a full pipe.

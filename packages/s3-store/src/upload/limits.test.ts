@@ -10,7 +10,9 @@ describe('resolveLayout', () => {
   });
 
   it('rejects parts below 5 MiB or above 5 GiB, naming s3.part_size_bytes', () => {
-    expect(() => resolveLayout({ partSizeBytes: 5 * MiB - 1 })).toThrow(/s3\.part_size_bytes must be an integer from 5242880 to 5368709120, got 5242879/);
+    expect(() => resolveLayout({ partSizeBytes: 5 * MiB - 1 })).toThrow(
+      /s3\.part_size_bytes must be an integer from 5242880 to 5368709120, got 5242879/,
+    );
     expect(() => resolveLayout({ partSizeBytes: 5 * GiB + 1 })).toThrow(/s3\.part_size_bytes/);
     expect(() => resolveLayout({ partSizeBytes: 5 * MiB + 0.5 })).toThrow(/s3\.part_size_bytes/);
     expect(resolveLayout({ partSizeBytes: 5 * MiB, chunkSizeBytes: GiB }).partSizeBytes).toBe(5 * MiB);
@@ -22,14 +24,18 @@ describe('resolveLayout', () => {
   });
 
   it('rejects a chunk larger than the configured maximum object size', () => {
-    expect(() => resolveLayout({ chunkSizeBytes: 6 * TiB })).toThrow(/s3\.chunk_size_bytes \(6597069766656\) exceeds s3\.max_object_size_bytes \(5497558138880\)/);
+    expect(() => resolveLayout({ chunkSizeBytes: 6 * TiB })).toThrow(
+      /s3\.chunk_size_bytes \(6597069766656\) exceeds s3\.max_object_size_bytes \(5497558138880\)/,
+    );
     expect(resolveLayout({ chunkSizeBytes: 6 * TiB, partSizeBytes: 1 * GiB, maxObjectSizeBytes: 48 * TiB }).chunkSizeBytes).toBe(6 * TiB);
   });
 
   it('rejects concurrency outside 1..64 and a spool smaller than one part', () => {
     expect(() => resolveLayout({ concurrency: 0 })).toThrow(/s3\.concurrency/);
     expect(() => resolveLayout({ concurrency: 65 })).toThrow(/s3\.concurrency/);
-    expect(() => resolveLayout({ spool: { dir: '/var/tmp/spool', maxBytes: 64 * MiB } })).toThrow(/global\.spool_size_bytes must be at least one part \(134217728 bytes\)/);
+    expect(() => resolveLayout({ spool: { dir: '/var/tmp/spool', maxBytes: 64 * MiB } })).toThrow(
+      /global\.spool_size_bytes must be at least one part \(134217728 bytes\)/,
+    );
   });
 
   it('reports every problem at once with the usage exit code', () => {
@@ -40,12 +46,20 @@ describe('resolveLayout', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(UploadLimitError);
-    expect(caught).toMatchObject({ exitCode: 2, problems: [expect.stringMatching(/part_size/), expect.stringMatching(/chunk_size/), expect.stringMatching(/concurrency/)] });
+    expect(caught).toMatchObject({
+      exitCode: 2,
+      problems: [expect.stringMatching(/part_size/), expect.stringMatching(/chunk_size/), expect.stringMatching(/concurrency/)],
+    });
   });
 
   it('accepts smaller limits through options, as tests with byte-sized parts need', () => {
-    expect(resolveLayout({ partSizeBytes: 4, chunkSizeBytes: 10, limits: { minPartSizeBytes: 1 } })).toMatchObject({ partSizeBytes: 4, chunkSizeBytes: 10 });
-    expect(() => resolveLayout({ partSizeBytes: 4, chunkSizeBytes: 13, limits: { minPartSizeBytes: 1, maxPartsPerObject: 3 } })).toThrow(/needs more than 3 parts/);
+    expect(resolveLayout({ partSizeBytes: 4, chunkSizeBytes: 10, limits: { minPartSizeBytes: 1 } })).toMatchObject({
+      partSizeBytes: 4,
+      chunkSizeBytes: 10,
+    });
+    expect(() => resolveLayout({ partSizeBytes: 4, chunkSizeBytes: 13, limits: { minPartSizeBytes: 1, maxPartsPerObject: 3 } })).toThrow(
+      /needs more than 3 parts/,
+    );
   });
 });
 
@@ -53,7 +67,9 @@ describe('limits before any work', () => {
   it('neither reads the source nor calls S3 when the settings are invalid', async () => {
     const fake = new FakeS3();
     const read = jest.fn();
-    await expect(upload(fake, new Readable({ read }), { partSizeBytes: 4, limits: { minPartSizeBytes: 5 } })).rejects.toThrow(UploadLimitError);
+    await expect(upload(fake, new Readable({ read }), { partSizeBytes: 4, limits: { minPartSizeBytes: 5 } })).rejects.toThrow(
+      UploadLimitError,
+    );
     expect(fake.commands).toEqual([]);
     expect(read).not.toHaveBeenCalled();
   });

@@ -35,16 +35,22 @@ export function resolveLayout(options: ChunkedUploadOptions): UploadLayout {
   if (!isCount(chunkSizeBytes)) {
     problems.push(`s3.chunk_size_bytes must be a positive integer, got ${chunkSizeBytes}`);
   } else {
-    if (chunkSizeBytes > maxObjectSizeBytes) problems.push(`s3.chunk_size_bytes (${chunkSizeBytes}) exceeds s3.max_object_size_bytes (${maxObjectSizeBytes})`);
+    if (chunkSizeBytes > maxObjectSizeBytes)
+      problems.push(`s3.chunk_size_bytes (${chunkSizeBytes}) exceeds s3.max_object_size_bytes (${maxObjectSizeBytes})`);
     if (isCount(partSizeBytes) && Math.ceil(chunkSizeBytes / partSizeBytes) > maxParts) {
-      problems.push(`s3.chunk_size_bytes (${chunkSizeBytes}) needs more than ${maxParts} parts of s3.part_size_bytes (${partSizeBytes}); raise the part size or lower the chunk size`);
+      problems.push(
+        `s3.chunk_size_bytes (${chunkSizeBytes}) needs more than ${maxParts} parts of s3.part_size_bytes (${partSizeBytes}); raise the part size or lower the chunk size`,
+      );
     }
   }
-  if (!isCount(concurrency) || concurrency > MAX_CONCURRENCY) problems.push(`s3.concurrency must be an integer from 1 to ${MAX_CONCURRENCY}, got ${concurrency}`);
+  if (!isCount(concurrency) || concurrency > MAX_CONCURRENCY)
+    problems.push(`s3.concurrency must be an integer from 1 to ${MAX_CONCURRENCY}, got ${concurrency}`);
   // The spool must hold at least one whole part, or the reader could never start one.
   const spool = options.spool;
   if (spool !== undefined && (!isCount(spool.maxBytes) || spool.maxBytes < Math.min(partSizeBytes, chunkSizeBytes))) {
-    problems.push(`global.spool_size_bytes must be at least one part (${Math.min(partSizeBytes, chunkSizeBytes)} bytes), got ${spool.maxBytes}`);
+    problems.push(
+      `global.spool_size_bytes must be at least one part (${Math.min(partSizeBytes, chunkSizeBytes)} bytes), got ${spool.maxBytes}`,
+    );
   }
   if (problems.length > 0) throw new UploadLimitError(problems);
   return { chunkSizeBytes, partSizeBytes, concurrency, ...(spool === undefined ? {} : { spool }) };

@@ -76,7 +76,12 @@ describe('uploadChunkedStream: memory bound', () => {
       });
     };
 
-    const result = await upload(fake, source, { chunkSizeBytes: 5 * PART, partSizeBytes: PART, concurrency: CONCURRENCY, limits: { minPartSizeBytes: 1 } });
+    const result = await upload(fake, source, {
+      chunkSizeBytes: 5 * PART,
+      partSizeBytes: PART,
+      concurrency: CONCURRENCY,
+      limits: { minPartSizeBytes: 1 },
+    });
 
     expect(fake.maxInFlight).toBe(CONCURRENCY);
     // Parts being sent or filled, plus what the source's own buffer may hold.
@@ -101,7 +106,13 @@ describe('uploadChunkedStream: memory bound', () => {
       };
     });
     const controller = new AbortController();
-    const running = upload(fake, source, { chunkSizeBytes: 50 * PART, partSizeBytes: PART, concurrency: CONCURRENCY, signal: controller.signal, limits: { minPartSizeBytes: 1 } });
+    const running = upload(fake, source, {
+      chunkSizeBytes: 50 * PART,
+      partSizeBytes: PART,
+      concurrency: CONCURRENCY,
+      signal: controller.signal,
+      limits: { minPartSizeBytes: 1 },
+    });
     await allBusy;
     // Give a wrongly eager reader many turns of the event loop to read ahead.
     for (let turn = 0; turn < 50; turn += 1) await new Promise((resolve) => setImmediate(resolve));

@@ -80,7 +80,10 @@ export async function* splitStream(
   let chunk: OpenChunk | undefined;
   let part: OpenPart | undefined;
   const failure = (operation: string, error: unknown) =>
-    new StepError({ operation, key: chunk?.key ?? layout.keyForChunk(chunkIndex), partNumber: part?.number ?? (chunk?.parts ?? 0) + 1 }, error);
+    new StepError(
+      { operation, key: chunk?.key ?? layout.keyForChunk(chunkIndex), partNumber: part?.number ?? (chunk?.parts ?? 0) + 1 },
+      error,
+    );
 
   async function finishPart(open: OpenPart, into: OpenChunk): Promise<PartItem> {
     let stored: StoredPart;
@@ -91,7 +94,15 @@ export async function* splitStream(
     }
     into.parts = open.number;
     into.hash ??= open.hash.copy(); // the first part: the chunk so far is exactly this part
-    return { kind: 'part', chunkIndex: into.index, key: into.key, partNumber: open.number, size: open.size, sha256: open.hash.digest('hex'), stored };
+    return {
+      kind: 'part',
+      chunkIndex: into.index,
+      key: into.key,
+      partNumber: open.number,
+      size: open.size,
+      sha256: open.hash.digest('hex'),
+      stored,
+    };
   }
   function finishChunk(into: OpenChunk, hash: Hash): ChunkEndItem {
     chunkIndex += 1;

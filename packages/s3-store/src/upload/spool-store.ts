@@ -56,7 +56,7 @@ export class SpoolPartStore implements PartStore {
     return {
       write: async (data) => {
         try {
-          for (let offset = 0; offset < data.length; ) offset += (await handle.write(data, offset)).bytesWritten;
+          for (let offset = 0; offset < data.length;) offset += (await handle.write(data, offset)).bytesWritten;
         } catch (error) {
           await closeHandle();
           await release();

@@ -36,7 +36,12 @@ describe('uploadChunkedStream with a disk spool', () => {
   it('uploads the same bytes through part files and removes every file afterwards', async () => {
     const fake = new FakeS3();
     const data = randomData(7 * PART + 3);
-    const result = await upload(fake, sourceOf(data, 333), { chunkSizeBytes: 3 * PART, partSizeBytes: PART, concurrency: 2, spool: { dir, maxBytes: 3 * PART } });
+    const result = await upload(fake, sourceOf(data, 333), {
+      chunkSizeBytes: 3 * PART,
+      partSizeBytes: PART,
+      concurrency: 2,
+      spool: { dir, maxBytes: 3 * PART },
+    });
     expect(result.streamSha256).toBe(sha256(data));
     expect(Buffer.concat(result.chunks.map((chunk) => fake.objects.get(chunk.key) ?? Buffer.alloc(0)))).toEqual(data);
     expect(result.chunks.map((chunk) => chunk.parts.length)).toEqual([3, 3, 2]);
@@ -58,7 +63,12 @@ describe('uploadChunkedStream with a disk spool', () => {
         this.push(size === 0 ? null : Buffer.alloc(size, 7));
       },
     });
-    const running = upload(fake, source, { chunkSizeBytes: 5 * PART, partSizeBytes: PART, concurrency: 1, spool: { dir, maxBytes: 3 * PART } });
+    const running = upload(fake, source, {
+      chunkSizeBytes: 5 * PART,
+      partSizeBytes: PART,
+      concurrency: 1,
+      spool: { dir, maxBytes: 3 * PART },
+    });
 
     // One part is being uploaded (its file kept for retries), two wait in the spool; the fourth finds no room.
     // A file appears when its part opens, before its bytes land, so wait for the bytes on disk.
@@ -82,7 +92,12 @@ describe('uploadChunkedStream with a disk spool', () => {
     fake.hook = (command) => {
       if (command instanceof UploadPartCommand && command.input.PartNumber === 2) throw s3Error('AccessDenied', 403);
     };
-    const failed = upload(fake, sourceOf(randomData(8 * PART), 500), { chunkSizeBytes: 8 * PART, partSizeBytes: PART, concurrency: 2, spool: { dir, maxBytes: 6 * PART } });
+    const failed = upload(fake, sourceOf(randomData(8 * PART), 500), {
+      chunkSizeBytes: 8 * PART,
+      partSizeBytes: PART,
+      concurrency: 2,
+      spool: { dir, maxBytes: 6 * PART },
+    });
     await expect(failed).rejects.toThrow(ChunkUploadError);
     expect(await readdir(dir)).toEqual([]);
     expect(fake.uploads.size).toBe(0);

@@ -8,7 +8,13 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
     const data = randomData(25);
     const result = await upload(fake, sourceOf(data), { chunkSizeBytes: 10, partSizeBytes: 4, concurrency: 1 });
 
-    const perChunk = (parts: number) => ['CreateMultipartUpload', ...Array<string>(parts).fill('UploadPart'), 'ListParts', 'CompleteMultipartUpload', 'HeadObject'];
+    const perChunk = (parts: number) => [
+      'CreateMultipartUpload',
+      ...Array<string>(parts).fill('UploadPart'),
+      'ListParts',
+      'CompleteMultipartUpload',
+      'HeadObject',
+    ];
     expect(commandNames(fake)).toEqual([...perChunk(3), ...perChunk(3), ...perChunk(2)]);
     expect(fake.of(UploadPartCommand).map(({ input }) => [input.Key, input.PartNumber, input.ContentLength])).toEqual([
       [chunkKey(0), 1, 4],
@@ -34,11 +40,21 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
 
   it('puts SSE-S3 and the storage class on every CreateMultipartUpload', async () => {
     const fake = new FakeS3();
-    await upload(fake, sourceOf(randomData(25)), { contentType: 'application/octet-stream' }, { storageClass: 'DEEP_ARCHIVE', sse: 'AES256' });
+    await upload(
+      fake,
+      sourceOf(randomData(25)),
+      { contentType: 'application/octet-stream' },
+      { storageClass: 'DEEP_ARCHIVE', sse: 'AES256' },
+    );
     const creates = fake.of(CreateMultipartUploadCommand);
     expect(creates).toHaveLength(3);
     for (const { input } of creates) {
-      expect(input).toMatchObject({ Bucket: 'backups', ServerSideEncryption: 'AES256', StorageClass: 'DEEP_ARCHIVE', ContentType: 'application/octet-stream' });
+      expect(input).toMatchObject({
+        Bucket: 'backups',
+        ServerSideEncryption: 'AES256',
+        StorageClass: 'DEEP_ARCHIVE',
+        ContentType: 'application/octet-stream',
+      });
     }
   });
 
@@ -58,24 +74,27 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
     { size: 50, read: 50, chunk: 300, part: 64, label: 'one part (the stream, chunk and part are the same bytes)' },
     { size: 600, read: 64, chunk: 300, part: 300, label: 'single-part chunks ending on a boundary' },
     { size: 301, read: 301, chunk: 300, part: 128, label: 'one read spanning a chunk boundary, a 1-byte last chunk' },
-  ])('records part, chunk and stream hashes equal to hashes of the bytes S3 received: $label', async ({ size, read, chunk: chunkSizeBytes, part: partSizeBytes }) => {
-    const fake = new FakeS3();
-    const data = randomData(size);
-    const result = await upload(fake, sourceOf(data, read), { chunkSizeBytes, partSizeBytes, concurrency: 3 });
-    expect(result.streamSha256).toBe(sha256(data));
-    let offset = 0;
-    for (const chunk of result.chunks) {
-      const expected = data.subarray(offset, offset + chunk.size);
-      expect(chunk.sha256).toBe(sha256(expected));
-      let partOffset = 0;
-      for (const part of chunk.parts) {
-        expect(part.sha256).toBe(sha256(expected.subarray(partOffset, partOffset + part.size)));
-        partOffset += part.size;
+  ])(
+    'records part, chunk and stream hashes equal to hashes of the bytes S3 received: $label',
+    async ({ size, read, chunk: chunkSizeBytes, part: partSizeBytes }) => {
+      const fake = new FakeS3();
+      const data = randomData(size);
+      const result = await upload(fake, sourceOf(data, read), { chunkSizeBytes, partSizeBytes, concurrency: 3 });
+      expect(result.streamSha256).toBe(sha256(data));
+      let offset = 0;
+      for (const chunk of result.chunks) {
+        const expected = data.subarray(offset, offset + chunk.size);
+        expect(chunk.sha256).toBe(sha256(expected));
+        let partOffset = 0;
+        for (const part of chunk.parts) {
+          expect(part.sha256).toBe(sha256(expected.subarray(partOffset, partOffset + part.size)));
+          partOffset += part.size;
+        }
+        offset += chunk.size;
       }
-      offset += chunk.size;
-    }
-    expect(offset).toBe(size);
-  });
+      expect(offset).toBe(size);
+    },
+  );
 
   it('records hashes of each chunk, part and the whole stream equal to hashes of the bytes S3 received', async () => {
     const fake = new FakeS3();
@@ -136,7 +155,10 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
   it('reports each completed chunk exactly once, with its key and size', async () => {
     const fake = new FakeS3();
     const completed: Array<{ key: string; size: number }> = [];
-    const result = await upload(fake, sourceOf(randomData(25)), { concurrency: 3, onChunkComplete: (chunk) => completed.push({ key: chunk.key, size: chunk.size }) });
+    const result = await upload(fake, sourceOf(randomData(25)), {
+      concurrency: 3,
+      onChunkComplete: (chunk) => completed.push({ key: chunk.key, size: chunk.size }),
+    });
     expect(completed.map((chunk) => chunk.key).sort()).toEqual(result.chunks.map((chunk) => chunk.key).sort());
     expect(completed.reduce((sum, chunk) => sum + chunk.size, 0)).toBe(25);
   });

@@ -54,7 +54,10 @@ class UploadRun implements ChunkContext {
   ) {
     ({ client: this.client, bucket: this.bucket, storageClass: this.storageClass, sse: this.sse } = params);
     this.contentType = options.contentType;
-    this.store = layout.spool === undefined ? new MemoryPartStore(Math.min(layout.partSizeBytes, layout.chunkSizeBytes), layout.concurrency) : new SpoolPartStore(layout.spool.dir, layout.spool.maxBytes);
+    this.store =
+      layout.spool === undefined
+        ? new MemoryPartStore(Math.min(layout.partSizeBytes, layout.chunkSizeBytes), layout.concurrency)
+        : new SpoolPartStore(layout.spool.dir, layout.spool.maxBytes);
     this.lastPoint = { operation: 'read', key: params.keyForChunk(0), partNumber: 1 };
   }
 
@@ -186,9 +189,7 @@ class UploadRun implements ChunkContext {
   }
 
   private completed(): UploadedChunk[] {
-    return [...this.chunks.entries()]
-      .sort(([a], [b]) => a - b)
-      .flatMap(([, chunk]) => (chunk.result === undefined ? [] : [chunk.result]));
+    return [...this.chunks.entries()].sort(([a], [b]) => a - b).flatMap(([, chunk]) => (chunk.result === undefined ? [] : [chunk.result]));
   }
 
   private result(): ChunkedUploadResult {
@@ -197,9 +198,17 @@ class UploadRun implements ChunkContext {
     const totalBytes = chunks.reduce((sum, chunk) => sum + chunk.size, 0);
     // Every worker awaits the completion it triggers, so a missing chunk here is a bug, not an S3 failure.
     if (end === undefined || chunks.length !== this.chunks.size || totalBytes !== end.totalBytes) {
-      throw new Error(`upload finished inconsistently: ${chunks.length} of ${this.chunks.size} chunks complete, ${totalBytes} bytes of ${end?.totalBytes ?? '?'}`);
+      throw new Error(
+        `upload finished inconsistently: ${chunks.length} of ${this.chunks.size} chunks complete, ${totalBytes} bytes of ${end?.totalBytes ?? '?'}`,
+      );
     }
-    return { chunks, totalBytes, streamSha256: end.sha256, partCount: chunks.reduce((sum, chunk) => sum + chunk.parts.length, 0), retries: this.retries };
+    return {
+      chunks,
+      totalBytes,
+      streamSha256: end.sha256,
+      partCount: chunks.reduce((sum, chunk) => sum + chunk.parts.length, 0),
+      retries: this.retries,
+    };
   }
 }
 

@@ -83,7 +83,14 @@ describe('chunked stream upload against the real gateway', () => {
       }
       const keyForChunk = (index: number) => `${scope.prefix}part-${index}.bin`;
       const upload = uploadChunkedStream(
-        { client: scope.client, bucket: scope.bucket, source: Readable.from(failingSend(), { objectMode: false }), keyForChunk, storageClass: 'DEEP_ARCHIVE', sse: 'AES256' },
+        {
+          client: scope.client,
+          bucket: scope.bucket,
+          source: Readable.from(failingSend(), { objectMode: false }),
+          keyForChunk,
+          storageClass: 'DEEP_ARCHIVE',
+          sse: 'AES256',
+        },
         { chunkSizeBytes: 8 * MiB, partSizeBytes: 5 * MiB, concurrency: 1 },
       );
 
@@ -95,7 +102,9 @@ describe('chunked stream upload against the real gateway', () => {
       expect(error).toMatchObject({ key: keyForChunk(1), partNumber: 2, operation: 'read', cause: failure });
       // The upload of chunk 1 was started (its part 1 sent) and then aborted on the gateway.
       expect(await incompleteUploads(scope.client, scope.bucket, scope.prefix)).toEqual([]);
-      await expect(scope.client.send(new HeadObjectCommand({ Bucket: scope.bucket, Key: keyForChunk(1) }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+      await expect(scope.client.send(new HeadObjectCommand({ Bucket: scope.bucket, Key: keyForChunk(1) }))).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 404 },
+      });
       expect(error instanceof ChunkUploadError ? error.completedChunks.map((chunk) => chunk.key) : []).toEqual([keyForChunk(0)]);
     } finally {
       await scope.cleanup();
@@ -105,11 +114,15 @@ describe('chunked stream upload against the real gateway', () => {
   it('aborts incomplete uploads initiated before the cutoff and keeps newer ones', async () => {
     const scope = gatewayScope('stale');
     try {
-      const create = (key: string) => scope.client.send(new CreateMultipartUploadCommand({ Bucket: scope.bucket, Key: `${scope.prefix}${key}`, ServerSideEncryption: 'AES256' }));
+      const create = (key: string) =>
+        scope.client.send(
+          new CreateMultipartUploadCommand({ Bucket: scope.bucket, Key: `${scope.prefix}${key}`, ServerSideEncryption: 'AES256' }),
+        );
       const old = await create('old/part-00000.bin');
       const fresh = await create('fresh/part-00000.bin');
       const listing = await scope.client.send(new ListMultipartUploadsCommand({ Bucket: scope.bucket, Prefix: scope.prefix }));
-      const initiated = (uploadId: string | undefined) => listing.Uploads?.find((upload) => upload.UploadId === uploadId)?.Initiated?.getTime() ?? NaN;
+      const initiated = (uploadId: string | undefined) =>
+        listing.Uploads?.find((upload) => upload.UploadId === uploadId)?.Initiated?.getTime() ?? NaN;
       // The gateway reports Initiated in milliseconds; the second create comes strictly later.
       expect(initiated(old.UploadId)).toBeLessThan(initiated(fresh.UploadId));
 

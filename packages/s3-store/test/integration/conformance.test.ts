@@ -61,7 +61,9 @@ describe.each([
   async function uploadParts(key: string, uploadId: string, bodies: readonly Buffer[]): Promise<string[]> {
     const etags: string[] = [];
     for (const [index, body] of bodies.entries()) {
-      const { ETag } = await target.client.send(new UploadPartCommand({ Bucket: target.bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, Body: body }));
+      const { ETag } = await target.client.send(
+        new UploadPartCommand({ Bucket: target.bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, Body: body }),
+      );
       etags.push(ETag ?? '');
     }
     return etags;
@@ -69,7 +71,9 @@ describe.each([
 
   const completeWith = (key: string, uploadId: string, etags: readonly string[]) => {
     const Parts = etags.map((ETag, index) => ({ PartNumber: index + 1, ETag }));
-    return target.client.send(new CompleteMultipartUploadCommand({ Bucket: target.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts } }));
+    return target.client.send(
+      new CompleteMultipartUploadCommand({ Bucket: target.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts } }),
+    );
   };
 
   it('lists five keys two at a time in UTF-8 byte order, each once, with KeyCount, IsTruncated and continuation tokens', async () => {
@@ -80,7 +84,11 @@ describe.each([
 
     const pages = await listPages(prefix, { MaxKeys: 2 });
 
-    expect(pages.map((page) => (page.Contents ?? []).map((object) => object.Key))).toEqual([ordered.slice(0, 2), ordered.slice(2, 4), ordered.slice(4)]);
+    expect(pages.map((page) => (page.Contents ?? []).map((object) => object.Key))).toEqual([
+      ordered.slice(0, 2),
+      ordered.slice(2, 4),
+      ordered.slice(4),
+    ]);
     expect(pages.map((page) => [page.KeyCount, page.MaxKeys, page.IsTruncated, page.NextContinuationToken !== undefined])).toEqual([
       [2, 2, true, true],
       [2, 2, true, true],
@@ -101,7 +109,13 @@ describe.each([
     const afterB = await listPages(prefix, { StartAfter: keys[1] });
     const [first] = await listPages(prefix, { MaxKeys: 2 });
     const overridden = await target.client.send(
-      new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, MaxKeys: 2, StartAfter: keys[3], ContinuationToken: first?.NextContinuationToken }),
+      new ListObjectsV2Command({
+        Bucket: target.bucket,
+        Prefix: prefix,
+        MaxKeys: 2,
+        StartAfter: keys[3],
+        ContinuationToken: first?.NextContinuationToken,
+      }),
     );
     const empty = await target.client.send(new ListObjectsV2Command({ Bucket: target.bucket, Prefix: `${prefix}nothing-here/` }));
 
@@ -124,7 +138,13 @@ describe.each([
     let marker: string | undefined;
     do {
       const page = await target.client.send(
-        new ListPartsCommand({ Bucket: target.bucket, Key: key, UploadId: uploadId, MaxParts: 2, ...(marker === undefined ? {} : { PartNumberMarker: marker }) }),
+        new ListPartsCommand({
+          Bucket: target.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MaxParts: 2,
+          ...(marker === undefined ? {} : { PartNumberMarker: marker }),
+        }),
       );
       pages.push(page);
       marker = page.IsTruncated === true ? page.NextPartNumberMarker : undefined;
@@ -138,7 +158,9 @@ describe.each([
       [2, false, '5'],
     ]);
     expect(pages.map((page) => page.PartNumberMarker)).toEqual(['0', '2', '4']);
-    expect(pages.flatMap((page) => (page.Parts ?? []).map((part) => [part.Size, part.ETag]))).toEqual(bodies.map((body) => [body.length, quotedMd5(body)]));
+    expect(pages.flatMap((page) => (page.Parts ?? []).map((part) => [part.Size, part.ETag]))).toEqual(
+      bodies.map((body) => [body.length, quotedMd5(body)]),
+    );
   });
 
   it('lists five uploads two at a time by key with both markers, each upload once, three of one key across pages', async () => {
@@ -149,12 +171,16 @@ describe.each([
     const pages: ListMultipartUploadsCommandOutput[] = [];
     let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
     do {
-      const page = await target.client.send(new ListMultipartUploadsCommand({ Bucket: target.bucket, Prefix: prefix, MaxUploads: 2, ...markers }));
+      const page = await target.client.send(
+        new ListMultipartUploadsCommand({ Bucket: target.bucket, Prefix: prefix, MaxUploads: 2, ...markers }),
+      );
       pages.push(page);
       markers = page.IsTruncated === true ? { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker } : {};
     } while (markers.KeyMarker !== undefined && pages.length < MAX_PAGES);
 
-    const listed = pages.flatMap((page) => (page.Uploads ?? []).map((upload): [string, string] => [upload.Key ?? '', upload.UploadId ?? '']));
+    const listed = pages.flatMap((page) =>
+      (page.Uploads ?? []).map((upload): [string, string] => [upload.Key ?? '', upload.UploadId ?? '']),
+    );
     // S3 orders one key's uploads by initiation, RGW by upload id: only the key order is common.
     expect(listed.map(([key]) => key)).toEqual(['a', 'a', 'a', 'b', 'c'].map((name) => `${prefix}${name}`));
     expect([...listed].sort()).toEqual([...started].sort());
@@ -183,7 +209,8 @@ describe.each([
   it('reads a whole object with 200, a range running past the end clamped with 206, and refuses a range past the end with 416 InvalidRange', async () => {
     const key = `${target.prefix}ranges/abc`;
     await put(key, 'abc');
-    const get = (Range?: string) => target.client.send(new GetObjectCommand({ Bucket: target.bucket, Key: key, ...(Range === undefined ? {} : { Range }) }));
+    const get = (Range?: string) =>
+      target.client.send(new GetObjectCommand({ Bucket: target.bucket, Key: key, ...(Range === undefined ? {} : { Range }) }));
 
     const whole = await get();
     const clamped = await get('bytes=1-99');
@@ -192,7 +219,12 @@ describe.each([
 
     expect([whole.$metadata.httpStatusCode, whole.ContentRange, await whole.Body?.transformToString()]).toEqual([200, undefined, 'abc']);
     const clampedBody = await clamped.Body?.transformToString();
-    expect([clamped.$metadata.httpStatusCode, clamped.ContentRange, clamped.ContentLength, clampedBody]).toEqual([206, 'bytes 1-2/3', 2, 'bc']);
+    expect([clamped.$metadata.httpStatusCode, clamped.ContentRange, clamped.ContentLength, clampedBody]).toEqual([
+      206,
+      'bytes 1-2/3',
+      2,
+      'bc',
+    ]);
     expect([suffix.ContentRange, await suffix.Body?.transformToString()]).toEqual(['bytes 1-2/3', 'bc']);
     expect(beyond).toBeInstanceOf(S3ServiceException);
     expect(beyond).toMatchObject({ name: 'InvalidRange', $metadata: { httpStatusCode: 416 } });
@@ -200,7 +232,8 @@ describe.each([
 
   it("refuses PutObject with IfNoneMatch '*' on an existing key with 412 PreconditionFailed and keeps the first object", async () => {
     const key = `${target.prefix}conditional/once`;
-    const putOnce = (body: string) => target.client.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body, IfNoneMatch: '*' }));
+    const putOnce = (body: string) =>
+      target.client.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body, IfNoneMatch: '*' }));
 
     const first = await putOnce('first');
     const second = await rejection(putOnce('second'));
@@ -232,7 +265,9 @@ describe.each([
     const bodies = [Buffer.alloc(5 * MiB, 7), Buffer.from('tail')];
     const uploadId = await startUpload(key);
     const etags = await uploadParts(key, uploadId, bodies);
-    const expected = `"${createHash('md5').update(Buffer.concat(bodies.map((body) => md5(body)))).digest('hex')}-2"`;
+    const expected = `"${createHash('md5')
+      .update(Buffer.concat(bodies.map((body) => md5(body))))
+      .digest('hex')}-2"`;
 
     const completed = await completeWith(key, uploadId, etags);
     const head = await target.client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key }));
@@ -256,7 +291,7 @@ describe.each([
     expect(await rejection(target.client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key })))).toBeInstanceOf(NotFound);
   });
 
-  it('refuses Complete with 400 InvalidPart when a listed ETag is not the stored part\'s', async () => {
+  it("refuses Complete with 400 InvalidPart when a listed ETag is not the stored part's", async () => {
     const key = `${target.prefix}wrong-etag/object`;
     const uploadId = await startUpload(key);
     await uploadParts(key, uploadId, [Buffer.from('only part')]);

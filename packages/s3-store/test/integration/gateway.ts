@@ -1,4 +1,10 @@
-import { DeleteObjectsCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { parseConfig } from '@org/btrfs-s3-core';
 import { testGateway } from '@org/testenv';
 import { randomUUID } from 'node:crypto';

@@ -43,7 +43,9 @@ describe('real Btrfs and the real gateway', () => {
     const s3 = gatewayS3Config();
     const client = createS3Client(s3);
     const store = new S3Bucket(client, s3);
-    await expect(store.getObject('it/does-not-exist')).rejects.toThrow(/^S3 GetObject s3:\/\/…\/it\/does-not-exist failed: NoSuchKey \(HTTP 404\)/);
+    await expect(store.getObject('it/does-not-exist')).rejects.toThrow(
+      /^S3 GetObject s3:\/\/…\/it\/does-not-exist failed: NoSuchKey \(HTTP 404\)/,
+    );
     expect(await store.objectExists('it/does-not-exist')).toBe(false);
     await store.putObject('it/small.json', '{"a":1}', { storageClass: 'STANDARD' });
     expect(await store.objectExists('it/small.json')).toBe(true);

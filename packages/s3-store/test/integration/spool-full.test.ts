@@ -16,7 +16,14 @@ describe('disk spool on a full filesystem', () => {
     await run('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', dir]);
     try {
       const upload = uploadChunkedStream(
-        { client: scope.client, bucket: scope.bucket, source: streamOf(randomBytes(12 * MiB)), keyForChunk: (index) => `${scope.prefix}part-${index}.bin`, storageClass: 'STANDARD', sse: 'AES256' },
+        {
+          client: scope.client,
+          bucket: scope.bucket,
+          source: streamOf(randomBytes(12 * MiB)),
+          keyForChunk: (index) => `${scope.prefix}part-${index}.bin`,
+          storageClass: 'STANDARD',
+          sse: 'AES256',
+        },
         { chunkSizeBytes: 12 * MiB, partSizeBytes: 5 * MiB, concurrency: 2, spool: { dir, maxBytes: 16 * MiB } },
       );
       const error = await upload.then(

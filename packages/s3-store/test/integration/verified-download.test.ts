@@ -21,7 +21,10 @@ async function receive(stream: Readable): Promise<{ bytes: Buffer; error: unknow
 }
 
 /** Uploads `data` as chunks of three 5 MiB parts (the last shorter) and returns the manifest's view of them. */
-async function uploadStream(scope: ReturnType<typeof gatewayScope>, data: Buffer): Promise<{ chunks: ManifestChunk[]; streamSha256: string }> {
+async function uploadStream(
+  scope: ReturnType<typeof gatewayScope>,
+  data: Buffer,
+): Promise<{ chunks: ManifestChunk[]; streamSha256: string }> {
   const keyForChunk = (index: number) => `${scope.prefix}chunks/part-${String(index).padStart(5, '0')}.bin`;
   const result = await uploadChunkedStream(
     { client: scope.client, bucket: scope.bucket, source: streamOf(data), keyForChunk, storageClass: 'STANDARD', sse: 'AES256' },
@@ -40,7 +43,10 @@ describe('verified download against the real gateway', () => {
       const progress: number[] = [];
 
       const received = await receive(
-        downloadVerifiedStream({ client: scope.client, bucket: scope.bucket, ...stored }, { concurrency: 3, onProgress: (bytes) => progress.push(bytes) }),
+        downloadVerifiedStream(
+          { client: scope.client, bucket: scope.bucket, ...stored },
+          { concurrency: 3, onProgress: (bytes) => progress.push(bytes) },
+        ),
       );
 
       expect(received.error).toBeUndefined();
@@ -50,7 +56,9 @@ describe('verified download against the real gateway', () => {
       expect(progress.at(-1)).toBe(data.length);
 
       // The same through sub-part ranges, as for parts too large to re-fetch whole after a reset.
-      const ranged = await receive(downloadVerifiedStream({ client: scope.client, bucket: scope.bucket, ...stored }, { concurrency: 2, rangeSizeBytes: 2 * MiB }));
+      const ranged = await receive(
+        downloadVerifiedStream({ client: scope.client, bucket: scope.bucket, ...stored }, { concurrency: 2, rangeSizeBytes: 2 * MiB }),
+      );
       expect(ranged.error).toBeUndefined();
       expect(sha256(ranged.bytes)).toBe(stored.streamSha256);
     } finally {
@@ -76,7 +84,10 @@ describe('verified download against the real gateway', () => {
       const actual = sha256(object.subarray(5 * MiB, 10 * MiB));
       expect(received.error).toBeInstanceOf(ChecksumMismatchError);
       expect(received.error).toMatchObject({ subject: 'part sha256', key: target.key, partNumber: 2, expected, actual });
-      expect(received.error).toHaveProperty('message', expect.stringContaining(`s3://…/${target.key} part 2 failed: part sha256 expected ${expected}, got ${actual}`));
+      expect(received.error).toHaveProperty(
+        'message',
+        expect.stringContaining(`s3://…/${target.key} part 2 failed: part sha256 expected ${expected}, got ${actual}`),
+      );
       // Chunk 0 and part 1 of chunk 1, verified; nothing of part 2 or after.
       expect(received.bytes.length).toBe(15 * MiB + 5 * MiB);
       expect(received.bytes.equals(data.subarray(0, 20 * MiB))).toBe(true);

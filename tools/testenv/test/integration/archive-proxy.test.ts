@@ -38,7 +38,9 @@ async function withProxy(
 }
 
 function restore(client: S3Client, bucket: string, key: string, days = 2, tier: 'Bulk' | 'Standard' = 'Bulk') {
-  return client.send(new RestoreObjectCommand({ Bucket: bucket, Key: key, RestoreRequest: { Days: days, GlacierJobParameters: { Tier: tier } } }));
+  return client.send(
+    new RestoreObjectCommand({ Bucket: bucket, Key: key, RestoreRequest: { Days: days, GlacierJobParameters: { Tier: tier } } }),
+  );
 }
 
 describe('archive proxy in front of the real gateway', () => {
@@ -101,7 +103,9 @@ describe('archive proxy in front of the real gateway', () => {
       expect((listed.Uploads ?? []).map((upload) => [upload.Key, upload.UploadId])).toEqual([[key, created.UploadId]]);
       const etags: string[] = [];
       for (const [index, body] of parts.entries()) {
-        const part = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: created.UploadId, PartNumber: index + 1, Body: body }));
+        const part = await client.send(
+          new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: created.UploadId, PartNumber: index + 1, Body: body }),
+        );
         etags.push(part.ETag ?? '');
       }
       await client.send(

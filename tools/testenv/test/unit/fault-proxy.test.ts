@@ -65,7 +65,14 @@ async function startUpstream(): Promise<Upstream> {
 }
 
 async function send(proxy: FaultProxy, agent: Agent, method: 'GET' | 'PUT', path: string, body?: Buffer): Promise<Buffer> {
-  const req = request({ host: '127.0.0.1', port: proxy.port, method, path, agent, headers: body === undefined ? {} : { 'content-length': body.length } });
+  const req = request({
+    host: '127.0.0.1',
+    port: proxy.port,
+    method,
+    path,
+    agent,
+    headers: body === undefined ? {} : { 'content-length': body.length },
+  });
   const response = once(req, 'response') as Promise<[IncomingMessage]>;
   req.end(body);
   const [res] = await response;

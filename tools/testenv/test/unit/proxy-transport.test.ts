@@ -119,19 +119,31 @@ describe('archive proxy transport', () => {
     await withGateway(handler, async ({ proxy }) => {
       const path = '/bucket/a%20b%2Bc.bin?partNumber=2&uploadId=u%2F1&x-id=UploadPart';
       const headers = [
-        'Host', 'example.invalid:9000',
-        'Authorization', 'AWS4-HMAC-SHA256 Credential=AKID/20300101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc',
-        'X-Amz-Date', '20300101T000000Z',
-        'x-amz-meta-Mixed', 'One',
-        'x-amz-meta-Mixed', 'Two',
-        'Content-Length', '7',
-        'Connection', 'close',
+        'Host',
+        'example.invalid:9000',
+        'Authorization',
+        'AWS4-HMAC-SHA256 Credential=AKID/20300101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc',
+        'X-Amz-Date',
+        '20300101T000000Z',
+        'x-amz-meta-Mixed',
+        'One',
+        'x-amz-meta-Mixed',
+        'Two',
+        'Content-Length',
+        '7',
+        'Connection',
+        'close',
       ];
       const req = proxyRequest(proxy, 'PUT', path, headers);
       req.end('payload');
       const response = await reply(req);
 
-      expect(await within(seen.promise, 'the forwarded request')).toEqual({ method: 'PUT', url: path, rawHeaders: headers, body: 'payload' });
+      expect(await within(seen.promise, 'the forwarded request')).toEqual({
+        method: 'PUT',
+        url: path,
+        rawHeaders: headers,
+        body: 'payload',
+      });
       expect(response).toMatchObject({ status: 201, statusMessage: 'Made It', body: 'reply' });
       expect(response.rawHeaders.slice(0, 6)).toEqual(['X-Upstream', 'yes', 'X-Amz-Request-Id', 'tx1', 'Content-Length', '5']);
     });
