@@ -1,3 +1,4 @@
+import { PlanResultSchema } from '@org/btrfs-s3-backup';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { ExitCode } from '@org/btrfs-s3-core';
 import { run, withLoopBtrfs } from '@org/testenv';
@@ -5,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli } from '../helpers';
 import { backupConfig, Bucket, gatewayEnv, uniquePrefix } from '@org/testenv';
+import * as v from 'valibot';
 
 describe('plan on real Btrfs and the real gateway', () => {
   it('plans fulls on a first run, an incremental on a valid parent, and a full when the parent is unusable', async () => {
@@ -19,7 +21,7 @@ describe('plan on real Btrfs and the real gateway', () => {
       const plan = (...args: string[]) => {
         const result = cli(['plan', '--json', '--config', config, ...args], gatewayEnv());
         expect(result.code).toBe(ExitCode.Success);
-        return JSON.parse(result.stdout).subvolumes as { subvolume: string; action: string; reason: string }[];
+        return v.parse(PlanResultSchema, JSON.parse(result.stdout)).subvolumes;
       };
 
       expect(plan().map((entry) => [entry.subvolume, entry.action, entry.reason])).toEqual([

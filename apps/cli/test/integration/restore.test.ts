@@ -1,3 +1,4 @@
+import { RestoreResultSchema } from '@org/btrfs-s3-restore';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { ExitCode } from '@org/btrfs-s3-core';
 import { run, withLoopBtrfs } from '@org/testenv';
@@ -5,6 +6,7 @@ import { appendFile, link, mkdir, readdir, rm, symlink, truncate, writeFile } fr
 import { join } from 'node:path';
 import { cli } from '../helpers';
 import { backupConfig, Bucket, gatewayEnv, uniquePrefix, writeRandomFiles } from '@org/testenv';
+import * as v from 'valibot';
 
 const MiB = 1024 * 1024;
 
@@ -59,13 +61,13 @@ describe('restore on real Btrfs and the real gateway', () => {
           const target = join(elsewhere, 'restored');
           const result = cli(['restore', '--json', '--config', config, '--subvolume', 'data', '--target', target], gatewayEnv());
           if (result.code !== 0) throw new Error(`restore exited ${result.code}: ${result.stderr}`);
-          const restored = JSON.parse(result.stdout);
-          expect(restored.chain.map((link: { kind: string }) => link.kind)).toEqual(['full', 'inc', 'inc']);
+          const restored = v.parse(RestoreResultSchema, JSON.parse(result.stdout));
+          expect(restored.chain.map((link) => link.kind)).toEqual(['full', 'inc', 'inc']);
           expect(restored.verification).toMatchObject({ mode: 'full', differences: [] });
 
           const names = (await readdir(target)).sort();
-          expect(names).toEqual(restored.chain.map((link: { snapshot: string }) => link.snapshot).sort());
-          const last = restored.chain[2].snapshot;
+          expect(names).toEqual(restored.chain.map((link) => link.snapshot).sort());
+          const last = restored.chain[2]?.snapshot ?? '';
           const source = await btrfs.showSubvolume(join(mnt, 'snapshots', last));
           const copy = await btrfs.showSubvolume(join(target, last));
           expect(copy.readOnly).toBe(true);
