@@ -6,22 +6,31 @@ import {
   createLogger,
   ExitCode,
   loadConfig,
+  loadRemoteConfig,
   LOG_FORMATS,
   LOG_LEVELS,
   type Logger,
   type LogLevel,
   redactText,
   redactValue,
+  type RemoteConfig,
+  type S3Flags,
   secretsFromEnv,
 } from '@org/btrfs-s3-core';
+import { existsSync } from 'node:fs';
 
 export const DEFAULT_CONFIG_PATH = '/etc/btrfs-to-s3/config.toml';
 
 type BaseFlags = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags']>;
 
-export interface CommandContext {
-  readonly config: Config;
+export interface CommandContext<C = Config> {
+  readonly config: C;
   readonly logger: Logger;
+}
+
+/** Whether oclif filled a flag from its default (the user gave neither the flag nor its environment variable). */
+interface ParseMetadata {
+  readonly flags: Readonly<Record<string, { readonly setFromDefault?: boolean } | undefined>>;
 }
 
 /**
@@ -52,6 +61,20 @@ export abstract class BaseCommand extends Command {
   protected async context(flags: BaseFlags): Promise<CommandContext> {
     this.logger = this.makeLogger(flags, flags['log-level'] ?? 'info');
     const config = await loadConfig(flags.config, process.env);
+    this.logger = this.makeLogger(flags, flags['log-level'] ?? config.global.log_level);
+    return { config, logger: this.logger };
+  }
+
+  /**
+   * For `restore`, `list` and `verify`, which need only the S3 location: the config
+   * file if one was named or the default exists, else none, then the environment, then
+   * the location flags. A new host can restore with no config file at all.
+   */
+  protected async remoteContext(flags: BaseFlags, metadata: ParseMetadata, location: S3Flags): Promise<CommandContext<RemoteConfig>> {
+    this.logger = this.makeLogger(flags, flags['log-level'] ?? 'info');
+    const defaulted = metadata.flags.config?.setFromDefault === true;
+    const path = defaulted && !existsSync(flags.config) ? undefined : flags.config;
+    const config = await loadRemoteConfig(path, process.env, location);
     this.logger = this.makeLogger(flags, flags['log-level'] ?? config.global.log_level);
     return { config, logger: this.logger };
   }

@@ -1,5 +1,5 @@
 import type { BackupDeps } from '@org/btrfs-s3-backup';
-import type { Config, Logger, ProgressListener } from '@org/btrfs-s3-core';
+import type { Logger, ProgressListener, RemoteConfig } from '@org/btrfs-s3-core';
 import { failpointFromEnv } from './failpoints';
 import { progressRenderer } from './progress';
 
@@ -13,7 +13,7 @@ export function backupDeps(toolVersion: string, env: NodeJS.ProcessEnv = process
   return { toolVersion, failpoint: failpointFromEnv(env) };
 }
 
-export function progressListener(config: Config, logger: Logger, options: { json: boolean }): ProgressListener {
+export function progressListener(config: RemoteConfig, logger: Logger, options: { json: boolean }): ProgressListener {
   return progressRenderer({
     tty: process.stderr.isTTY === true && !options.json,
     logger,

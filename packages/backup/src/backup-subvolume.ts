@@ -38,10 +38,10 @@ export async function backupSubvolume(
   const kind = plan.action === 'full' ? 'full' : 'inc';
   const startedAt = context.now();
   const snapshot = await context.snapshots.create(plan.path, plan.subvolume, kind, startedAt);
-  logger.info(`${plan.subvolume}: ${plan.action} backup of snapshot ${snapshot.name}`, { reason: plan.reason });
-  context.failpoint('backup:snapshot-created');
   let published = false;
   try {
+    logger.info(`${plan.subvolume}: ${plan.action} backup of snapshot ${snapshot.name}`, { reason: plan.reason });
+    context.failpoint('backup:snapshot-created');
     const info = await context.btrfs.showSubvolume(snapshot.path);
     const parentPath = plan.action === 'incremental' ? join(config.snapshots.base_dir, plan.parentSnapshot) : undefined;
     const parentInfo = parentPath === undefined ? undefined : await context.btrfs.showSubvolume(parentPath);

@@ -10,7 +10,11 @@ export interface BackupDeps {
   readonly btrfs?: Btrfs;
   /** Default: a SnapshotManager over `btrfs` in `snapshots.base_dir`. */
   readonly snapshots?: SnapshotManager;
-  /** Made from `config.s3` when absent, and destroyed when the run ends. */
+  /**
+   * Made from `config.s3` when absent, and destroyed when the run ends. One given here is left
+   * open; make it with `createS3Client` (@org/btrfs-s3-store) to keep the timeouts and the
+   * one retry loop the config sets (a plain S3Client retries underneath them).
+   */
   readonly client?: S3Client;
   readonly now?: () => Date;
   /** Called at each crash point of a backup (the fault suite kills the process there); does nothing by default. */

@@ -8,8 +8,8 @@
 export { runBackup, BackupFailedError } from './run-backup';
 export type { BackupOptions } from './run-backup';
 export type { BackupDeps } from './context';
-export { planBackup } from './plan-world';
-export type { PlanBackupOptions } from './plan-world';
+export { planBackup } from './plan';
+export type { PlanBackupOptions } from './plan';
 export { readStatus } from './status';
 export type { StatusOptions } from './status';
 export { FAILPOINTS } from './failpoints';

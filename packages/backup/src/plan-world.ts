@@ -1,18 +1,15 @@
-import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
+import type { Btrfs } from '@org/btrfs-s3-btrfs';
 import {
   type Config,
   type LocalSnapshot,
   type PlanOptions,
   planBackups,
   parseSnapshotName,
-  readState,
-  selectSubvolumes,
   type State,
+  type SubvolumePlan,
 } from '@org/btrfs-s3-core';
-import { S3Bucket, withS3Client } from '@org/btrfs-s3-store';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Bucket } from '@org/btrfs-s3-store';
 import { existsSync } from 'node:fs';
-import { type PlanResult, toPlanEntry } from './schemas';
 
 export interface PlanWorld {
   readonly localSnapshots: Map<string, LocalSnapshot[]>;
@@ -47,33 +44,17 @@ export async function observePlanWorld(config: Config, state: State, deps: PlanW
   return { localSnapshots, remoteManifestExists };
 }
 
-export interface PlanBackupOptions extends PlanOptions {
-  readonly config: Config;
-  readonly deps?: { readonly btrfs?: Btrfs; readonly client?: S3Client; readonly now?: () => Date };
-}
+/** Parents' manifests taken as present: for `noS3`, where the bucket is not asked (snapshots alone do not depend on them). */
+export const ASSUME_MANIFESTS_PRESENT: PlanWorldDeps['manifests'] = { objectExists: async () => true };
 
-/**
- * What a backup run would do now for each selected subvolume, and why; changes
- * nothing. Reads the state file, lists local snapshots and checks that each
- * recorded parent's manifest is still in the bucket.
- */
-export async function planBackup(options: PlanBackupOptions): Promise<PlanResult> {
-  const { config, deps = {} } = options;
-  selectSubvolumes(config, options.subvolumes ?? []); // an unknown name fails before any read or request
-  const state = await readState(config.global.state_path);
-  return withS3Client(config.s3, deps.client, async (client) => {
-    const world = await observePlanWorld(config, state, {
-      btrfs: deps.btrfs ?? new Btrfs(spawnProcessRunner),
-      manifests: new S3Bucket(client, config.s3),
-    });
-    const now = (deps.now ?? (() => new Date()))();
-    const plan = planBackups({
-      config,
-      state,
-      now,
-      ...world,
-      options: { once: options.once, full: options.full, subvolumes: options.subvolumes ?? [] },
-    });
-    return { now: now.toISOString(), subvolumes: plan.map(toPlanEntry) };
-  });
+/** The planner over what the world holds now: what a run would do per selected subvolume, and why. */
+export async function planNow(
+  config: Config,
+  state: State,
+  deps: PlanWorldDeps,
+  now: Date,
+  options: PlanOptions,
+): Promise<SubvolumePlan[]> {
+  const world = await observePlanWorld(config, state, deps);
+  return planBackups({ config, state, now, ...world, options });
 }

@@ -8,7 +8,6 @@ import {
   emptyState,
   ExitCode,
   type Logger,
-  planBackups,
   type ProgressListener,
   readState,
   selectSubvolumes,
@@ -23,7 +22,7 @@ import { S3Bucket, withS3Client } from '@org/btrfs-s3-store';
 import { rename } from 'node:fs/promises';
 import { backupSubvolume, type RunnablePlan } from './backup-subvolume';
 import type { BackupContext, BackupDeps } from './context';
-import { observePlanWorld } from './plan-world';
+import { ASSUME_MANIFESTS_PRESENT, planNow } from './plan-world';
 import { recoverFromDeadRuns } from './recover';
 import { writeRunMetrics } from './run-metrics';
 import { type BackupResult, type SubvolumeOutcome, toPlanEntry } from './schemas';
@@ -102,21 +101,18 @@ async function run(context: BackupContext, options: BackupOptions): Promise<Back
   await assertSnapshotDirOnBtrfs(context);
   const planOptions = { once: options.once ?? false, full: options.full ?? false, subvolumes: options.subvolumes ?? [] };
 
+  const noS3 = options.noS3 ?? false;
+  const manifests = noS3 ? ASSUME_MANIFESTS_PRESENT : context.bucket;
   if (options.dryRun === true) {
     const state = await readState(config.global.state_path);
-    const world = await observePlanWorld(config, state, { btrfs: context.btrfs, manifests: context.bucket });
-    const plan = planBackups({ config, state, now: context.now(), ...world, options: planOptions });
+    const plan = await planNow(config, state, { btrfs: context.btrfs, manifests }, context.now(), planOptions);
     return { dryRun: true, plan: plan.map(toPlanEntry), outcomes: [] };
   }
 
-  const noS3 = options.noS3 ?? false;
   return withLock(config.global.lock_path, async () => {
     const state = await loadState(context);
     if (!noS3 && (await recoverFromDeadRuns(context, state)).stateChanged) await writeState(config.global.state_path, state);
-    // Without S3 the parents' manifests cannot be checked; snapshots alone do not depend on them.
-    const manifests = noS3 ? { objectExists: async () => true } : context.bucket;
-    const world = await observePlanWorld(config, state, { btrfs: context.btrfs, manifests });
-    const plan = planBackups({ config, state, now: context.now(), ...world, options: planOptions });
+    const plan = await planNow(config, state, { btrfs: context.btrfs, manifests }, context.now(), planOptions);
     const outcomes: SubvolumeOutcome[] = [];
     for (const entry of plan) {
       context.signal.throwIfAborted();

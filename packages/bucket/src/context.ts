@@ -1,17 +1,22 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type Config, type Logger, silentLogger } from '@org/btrfs-s3-core';
+import { type Logger, type RemoteConfig, silentLogger } from '@org/btrfs-s3-core';
 import { S3Bucket, withS3Client } from '@org/btrfs-s3-store';
 
 /** What the bucket operations reach S3 through; each defaults to the real one (tests inject fakes). */
 export interface BucketDeps {
-  /** Made from `config.s3` when absent, and destroyed when the call ends. */
+  /**
+   * Made from `config.s3` when absent, and destroyed when the call ends. One given here is left
+   * open; make it with `createS3Client` (@org/btrfs-s3-store) to keep the timeouts and the
+   * one retry loop the config sets (a plain S3Client retries underneath them).
+   */
   readonly client?: S3Client;
   readonly now?: () => Date;
 }
 
 /** What every bucket operation takes. */
 export interface BucketOptions {
-  readonly config: Config;
+  /** The S3 location is enough (a new host's config); a backup host's whole Config is one too. */
+  readonly config: RemoteConfig;
   /** Silent when absent. */
   readonly logger?: Logger;
   /** Aborting it stops the operation between requests. */
@@ -21,7 +26,7 @@ export interface BucketOptions {
 
 /** BucketOptions resolved: what the operations use inside. */
 export interface BucketContext {
-  readonly config: Config;
+  readonly config: RemoteConfig;
   readonly logger: Logger;
   /** The call's one bucket handle: the client, `config.s3`'s bucket, SSE and retry policy, and `signal`. */
   readonly bucket: S3Bucket;

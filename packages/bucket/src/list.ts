@@ -27,7 +27,7 @@ export function runList(options: ListOptions): Promise<ListResult> {
   const wanted = options.subvolumes ?? [];
   return withBucketContext(options, async (context) => {
     const { config } = context;
-    const configured = config.subvolumes.paths.map(subvolumeName);
+    const configured = config.subvolumes?.paths.map(subvolumeName) ?? [];
     const found = await listSubvolumeObjects(context);
     const names = [...configured, ...[...found.keys()].filter((name) => !configured.includes(name)).sort()];
     const unknown = wanted.filter((name) => !names.includes(name));

@@ -4,6 +4,7 @@ import {
   type EarlyDeletion,
   ExitCode,
   planRemoteRetention,
+  type RemoteConfig,
   type RemoteRetentionPlan,
   type Logger,
   type RetentionEntry,
@@ -18,6 +19,8 @@ import { listSubvolumeObjects, readInventory } from './inventory';
 import type { PruneResult, PruneSubvolume } from './schemas';
 
 export interface PruneOptions extends BucketOptions {
+  /** Prune runs where backups run: it needs the configured subvolumes and takes their lock. */
+  readonly config: Config;
   /** Configured subvolumes to prune; all when absent or empty. */
   readonly subvolumes?: readonly string[];
   /** Say what would go and why; delete nothing. */
@@ -26,7 +29,7 @@ export interface PruneOptions extends BucketOptions {
 
 /** What pruneHeld takes: the caller's bucket handle in place of `deps`. */
 export interface HeldPruneOptions {
-  readonly config: Config;
+  readonly config: RemoteConfig;
   /** The caller's handle; its signal and retry policy apply to the listings, reads and deletes. */
   readonly bucket: S3Bucket;
   /** Configured subvolumes to prune, taken as given. */

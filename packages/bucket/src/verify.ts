@@ -11,14 +11,15 @@ import {
 } from '@org/btrfs-s3-core';
 import type { ChunkFinding, ChunkReads } from '@org/btrfs-s3-store';
 import { type BucketContext, type BucketOptions, withBucketContext } from './context';
-import { manifestSource } from './inventory';
+import { listSubvolumeObjects, manifestSource } from './inventory';
+import { UnknownListedSubvolumeError } from './list';
 import type { VerifyProblem, VerifyReport, VerifySubvolume } from './schemas';
 
 /** What to re-download: nothing (HeadObject only), every chunk, or `count` chunks per manifest. */
 export type VerifyReads = { readonly reads: 'none' } | { readonly reads: 'all' } | { readonly reads: 'sample'; readonly count: number };
 
 export interface VerifyOptions extends BucketOptions {
-  /** Configured subvolumes to check; all when absent or empty. */
+  /** Subvolumes to check (all when absent or empty): the configured ones, or on a host with none configured, those in the bucket. */
   readonly subvolumes?: readonly string[];
   /** Default `{ reads: 'none' }`: existence and size only. */
   readonly reads?: VerifyReads;
@@ -44,10 +45,15 @@ export class DamagedBackupError extends BtrfsToS3Error {
  */
 export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const mode = options.reads ?? { reads: 'none' };
-  const selected = selectSubvolumes(options.config, options.subvolumes ?? []); // an unknown name fails before any request
+  const wanted = options.subvolumes ?? [];
+  const { subvolumes: configured } = options.config;
+  // An unknown name fails before any request where subvolumes are configured.
+  const selected =
+    configured === undefined ? undefined : selectSubvolumes({ subvolumes: configured }, wanted).map((entry) => entry.subvolume);
   const report = await withBucketContext(options, async (context): Promise<VerifyReport> => {
     const subvolumes: VerifySubvolume[] = [];
-    for (const { subvolume } of selected) subvolumes.push(await verifySubvolume(context, subvolume, mode));
+    for (const subvolume of selected ?? (await subvolumesInBucket(context, wanted)))
+      subvolumes.push(await verifySubvolume(context, subvolume, mode));
     return {
       ok: subvolumes.every((entry) => entry.ok),
       reads: mode.reads,
@@ -57,6 +63,14 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   });
   if (!report.ok) throw new DamagedBackupError(report);
   return report;
+}
+
+/** Without configured subvolumes (a new host): those in the bucket, or the wanted ones among them. */
+async function subvolumesInBucket(context: BucketContext, wanted: readonly string[]): Promise<string[]> {
+  const found = [...(await listSubvolumeObjects(context)).keys()].sort();
+  const unknown = wanted.filter((name) => !found.includes(name));
+  if (unknown.length > 0) throw new UnknownListedSubvolumeError(unknown, found);
+  return wanted.length === 0 ? found : [...wanted];
 }
 
 async function resolve(context: BucketContext, subvolume: string): Promise<{ startKey: string; chain: ChainLink[] } | VerifyProblem> {

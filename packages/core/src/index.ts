@@ -6,6 +6,7 @@
  */
 export {
   ConfigSchema,
+  RemoteConfigSchema,
   CONFIG_SECTIONS,
   STORAGE_CLASSES,
   LOG_LEVELS,
@@ -16,11 +17,11 @@ export {
   expandHome,
   subvolumeName,
 } from './config/schema';
-export type { Config, ConfigInput } from './config/schema';
+export type { Config, ConfigInput, RemoteConfig } from './config/schema';
 export { ENV_PREFIX, envName, applyEnvOverrides } from './config/env';
 export type { Env, EnvOverrides } from './config/env';
-export { validateConfig, parseConfig, loadConfig } from './config/load';
-export type { ConfigResult } from './config/load';
+export { validateConfig, parseConfig, loadConfig, loadRemoteConfig } from './config/load';
+export type { ConfigResult, S3Flags } from './config/load';
 export type { ConfigIssue } from './config/issues';
 export { formatIssue } from './config/issues';
 export { KiB, MiB, GiB, TiB, S3_LIMITS } from './config/units';

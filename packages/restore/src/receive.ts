@@ -1,5 +1,5 @@
 import type { Btrfs } from '@org/btrfs-s3-btrfs';
-import type { ChainLink, Config, Logger, ProcessRunner, ProgressListener } from '@org/btrfs-s3-core';
+import type { ChainLink, Logger, ProcessRunner, ProgressListener, RemoteConfig } from '@org/btrfs-s3-core';
 import type { S3Bucket } from '@org/btrfs-s3-store';
 import { rmdir } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -7,7 +7,7 @@ import { RestoreVerificationError } from './errors';
 
 /** Everything a restore reaches the world through, resolved from RestoreOptions. */
 export interface RestoreContext {
-  readonly config: Config;
+  readonly config: RemoteConfig;
   readonly logger: Logger;
   readonly btrfs: Btrfs;
   /** The restore's one bucket handle: the client, `config.s3`'s bucket, SSE and retry policy, and `signal`. */

@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import {
   type ChainLink,
-  type Config,
+  type RemoteConfig,
   type Logger,
   type ProcessRunner,
   type ProgressListener,
@@ -24,7 +24,11 @@ import type { VerifyMode } from './verify';
 /** What runRestore uses to reach Btrfs, S3 and getfattr; each defaults to the real one (tests inject fakes). */
 export interface RestoreDeps {
   readonly btrfs?: Btrfs;
-  /** Made from `config.s3` when absent, and destroyed when the restore ends. */
+  /**
+   * Made from `config.s3` when absent, and destroyed when the restore ends. One given here is left
+   * open; make it with `createS3Client` (@org/btrfs-s3-store) to keep the timeouts and the
+   * one retry loop the config sets (a plain S3Client retries underneath them).
+   */
   readonly client?: S3Client;
   /** Runs getfattr for the tree comparison; must kill it when its signal aborts. */
   readonly runner?: ProcessRunner;
@@ -32,7 +36,8 @@ export interface RestoreDeps {
 }
 
 export interface RestoreOptions {
-  readonly config: Config;
+  /** The S3 location is enough (a new host's config); a backup host's whole Config is one too. */
+  readonly config: RemoteConfig;
   /** The subvolume's name, as in the S3 keys (the last component of its configured path). */
   readonly subvolume: string;
   /** A new path on a Btrfs filesystem, or an empty directory; never overwritten. */

@@ -1,7 +1,7 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { createS3Client, nameTimeoutSetting } from './client';
+import { createS3Client, nameTimeoutSetting, withS3Client } from './client';
 import { isRetryableS3Error } from './retry';
 
 const TIMEOUTS = { request_timeout_seconds: 120, connect_timeout_seconds: 10 };
@@ -41,6 +41,37 @@ describe('createS3Client', () => {
     expect(client.config.endpoint).toBeUndefined();
     expect(await client.config.requestChecksumCalculation()).toBe('WHEN_SUPPORTED');
     client.destroy();
+  });
+});
+
+describe('withS3Client', () => {
+  const config = {
+    region: 'us-east-1',
+    endpoint: undefined,
+    path_style: false,
+    checksum_mode: 'when_required',
+    concurrency: 1,
+    ...TIMEOUTS,
+  } as const;
+
+  it('destroys a client it made when the work ends, even when the work throws', async () => {
+    let made: S3Client | undefined;
+    await expect(
+      withS3Client(config, undefined, async (client) => {
+        made = client;
+        jest.spyOn(client, 'destroy');
+        throw new Error('work failed');
+      }),
+    ).rejects.toThrow('work failed');
+    expect(made?.destroy).toHaveBeenCalledTimes(1);
+  });
+
+  it("hands the caller's client to the work and leaves it open", async () => {
+    const own = createS3Client(config);
+    const destroy = jest.spyOn(own, 'destroy');
+    await expect(withS3Client(config, own, async (client) => client === own)).resolves.toBe(true);
+    expect(destroy).not.toHaveBeenCalled();
+    own.destroy();
   });
 });
 

@@ -4,8 +4,8 @@
  * streaming chunked uploader and the verified streaming download, all with the config's
  * retry policy and the run's signal; and the client a library call makes for itself.
  */
-export { withS3Client } from './client';
-export type { S3ConnectionConfig } from './client';
+export { createS3Client, withS3Client } from './client';
+export type { S3ClientTuning, S3ConnectionConfig } from './client';
 export { S3Bucket } from './s3-bucket';
 export type {
   BucketCheckOptions,

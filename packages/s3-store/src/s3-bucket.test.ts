@@ -142,12 +142,15 @@ describe('S3Bucket', () => {
   });
 
   it('works over an S3Client, as the libraries hand it one', async () => {
-    const fake = new FakeS3Bucket();
-    const bucket = new S3Bucket(fake.asS3Client(), CONFIG, { retry: instant });
+    const client = new FakeS3Bucket().asS3Client();
+    const bucket = new S3Bucket(client, CONFIG, { retry: instant });
+    try {
+      await bucket.putObject('host/current.json', '{"v":1}', { storageClass: 'STANDARD' });
 
-    await bucket.putObject('host/current.json', '{"v":1}', { storageClass: 'STANDARD' });
-
-    expect(await bucket.readTextIfExists('host/current.json')).toBe('{"v":1}');
-    expect((await bucket.listObjects('host/')).map((object) => object.key)).toEqual(['host/current.json']);
+      expect(await bucket.readTextIfExists('host/current.json')).toBe('{"v":1}');
+      expect((await bucket.listObjects('host/')).map((object) => object.key)).toEqual(['host/current.json']);
+    } finally {
+      client.destroy();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { type ListResult, runList } from '@org/btrfs-s3-bucket';
 import { BaseCommand } from '../base-command';
-import { selectionFlags } from '../flags';
+import { locationFlags, locationOf, selectionFlags } from '../flags';
 import { withInterrupts } from '../interrupts';
 import { renderList } from '../render-remote';
 
@@ -9,11 +9,11 @@ export default class List extends BaseCommand {
   static override description = `Per subvolume (configured ones, and any other found under <prefix>/subvol/, marked "not configured"): the generations (a full and the incrementals chained to it), each backup's kind, time, size, chunk count, storage class and manifest key; what current.json points to (>) and the chain it reaches (*); and directories with chunks but no manifest (a failed run), with their size and age. Reads only; see docs/operations.md.`;
   static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --subvolume data --json'];
   static override enableJsonFlag = true;
-  static override flags = { subvolume: selectionFlags.subvolume };
+  static override flags = { subvolume: selectionFlags.subvolume, ...locationFlags };
 
   async run(): Promise<ListResult> {
-    const { flags } = await this.parse(List);
-    const { config, logger } = await this.context(flags);
+    const { flags, metadata } = await this.parse(List);
+    const { config, logger } = await this.remoteContext(flags, metadata, locationOf(flags));
     const result = await withInterrupts(logger, { what: 'the listing', outcome: 'nothing was changed' }, (signal) =>
       runList({ config, logger, signal, subvolumes: flags.subvolume ?? [] }),
     );

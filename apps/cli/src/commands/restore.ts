@@ -4,6 +4,7 @@ import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
 import { type RestoreResult, runRestore } from '@org/btrfs-s3-restore';
 import { join } from 'node:path';
 import { BaseCommand } from '../base-command';
+import { locationFlags, locationOf } from '../flags';
 import { progressListener } from '../deps';
 import { withInterrupts } from '../interrupts';
 import { requireRoot } from '../require-root';
@@ -17,6 +18,7 @@ export default class Restore extends BaseCommand {
   ];
   static override enableJsonFlag = true;
   static override flags = {
+    ...locationFlags,
     subvolume: Flags.string({ char: 's', summary: 'The subvolume to restore (its name, as in the S3 keys).', required: true }),
     target: Flags.string({
       char: 't',
@@ -35,8 +37,8 @@ export default class Restore extends BaseCommand {
   };
 
   async run(): Promise<RestoreResult> {
-    const { flags } = await this.parse(Restore);
-    const { config, logger } = await this.context(flags);
+    const { flags, metadata } = await this.parse(Restore);
+    const { config, logger } = await this.remoteContext(flags, metadata, locationOf(flags));
     requireRoot('restore');
     const target =
       flags.target ?? (config.restore.target_base_dir === undefined ? undefined : join(config.restore.target_base_dir, flags.subvolume));

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { DamagedBackupError, runVerify, type VerifyReads, type VerifyReport } from '@org/btrfs-s3-bucket';
 import { BaseCommand } from '../base-command';
-import { selectionFlags } from '../flags';
+import { locationFlags, locationOf, selectionFlags } from '../flags';
 import { withInterrupts } from '../interrupts';
 import { renderVerify } from '../render-remote';
 
@@ -17,6 +17,7 @@ export default class Verify extends BaseCommand {
   static override enableJsonFlag = true;
   static override flags = {
     subvolume: selectionFlags.subvolume,
+    ...locationFlags,
     'read-data': Flags.boolean({
       summary: 'Download every chunk and re-hash it (costs GET requests and transfer).',
       exclusive: ['sample'],
@@ -29,8 +30,8 @@ export default class Verify extends BaseCommand {
   };
 
   async run(): Promise<VerifyReport> {
-    const { flags } = await this.parse(Verify);
-    const { config, logger } = await this.context(flags);
+    const { flags, metadata } = await this.parse(Verify);
+    const { config, logger } = await this.remoteContext(flags, metadata, locationOf(flags));
     const mode: VerifyReads = flags['read-data']
       ? { reads: 'all' }
       : flags.sample === undefined

@@ -3,7 +3,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors';
 import { ExitCode } from '../exit-codes';
-import { loadConfig, parseConfig, validateConfig } from './load';
+import { loadConfig, loadRemoteConfig, parseConfig, validateConfig } from './load';
 import { GiB, MiB, TiB } from './units';
 
 const MINIMAL = `
@@ -305,5 +305,70 @@ describe('loadConfig', () => {
 
   it('names --config and the path when the file cannot be read', async () => {
     await expect(loadConfig('/nonexistent/config.toml')).rejects.toThrow('--config: cannot read /nonexistent/config.toml: ENOENT');
+  });
+});
+
+describe('loadRemoteConfig (restore, list and verify on a host with nothing to back up)', () => {
+  const S3_ONLY = '[s3]\nbucket = "my-backups"\nregion = "eu-central-1"\nprefix = "host1"\n';
+  const file = async (text: string) => {
+    const path = join(await mkdtemp(join(tmpdir(), 'config-')), 'config.toml');
+    await writeFile(path, text);
+    return path;
+  };
+  const issuesOf = async (load: Promise<unknown>) => {
+    const error: unknown = await load.then(
+      () => undefined,
+      (rejection: unknown) => rejection,
+    );
+    if (!(error instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${String(error)}`);
+    return error.issues.map((issue) => `${issue.key}: ${issue.message}`);
+  };
+
+  it('takes a file holding only [s3], with no [snapshots] or [subvolumes]', async () => {
+    const config = await loadRemoteConfig(await file(S3_ONLY));
+    expect(config.s3).toMatchObject({
+      bucket: 'my-backups',
+      region: 'eu-central-1',
+      prefix: 'host1',
+      storage_class_chunks: 'DEEP_ARCHIVE',
+    });
+    expect(config.subvolumes).toBeUndefined();
+    expect(config.restore.verify_mode).toBe('full');
+  });
+
+  it('takes a full backup config too, and keeps its subvolumes', async () => {
+    expect((await loadRemoteConfig(await file(MINIMAL))).subvolumes?.paths).toEqual(['/srv/data', '/srv/home']);
+  });
+
+  it('needs no file: the location comes from flags, which win over the environment', async () => {
+    const env = { BTRFS_TO_S3__S3__BUCKET: 'from-env', BTRFS_TO_S3__S3__REGION: 'eu-west-1' };
+    const config = await loadRemoteConfig(undefined, env, {
+      bucket: 'from-flag',
+      prefix: 'host1',
+      endpoint: 'http://127.0.0.1:7480',
+      path_style: true,
+    });
+    expect(config.s3).toMatchObject({
+      bucket: 'from-flag',
+      region: 'eu-west-1',
+      prefix: 'host1',
+      endpoint: 'http://127.0.0.1:7480',
+      path_style: true,
+    });
+  });
+
+  it('says where each missing location key can come from, and names a bad flag value as a flag', async () => {
+    expect(await issuesOf(loadRemoteConfig(undefined, {}, { bucket: 'B!' }))).toEqual([
+      's3.bucket: must be a valid bucket name (3-63 lowercase letters, digits, dots, hyphens), got "B!" (set by flag --bucket)',
+      "s3.region: is required: set it in the config's [s3] section, with --region, or with BTRFS_TO_S3__S3__REGION",
+      "s3.prefix: is required: set it in the config's [s3] section, with --prefix, or with BTRFS_TO_S3__S3__PREFIX",
+    ]);
+  });
+
+  it('still checks the sections that are present, and still names --config for a file it cannot read', async () => {
+    expect(await issuesOf(loadRemoteConfig(await file(`${S3_ONLY}[subvolumes]\npaths = ["relative"]\n`)))).toEqual([
+      'subvolumes.paths.0: must be an absolute path (after ~ expansion), got "relative"',
+    ]);
+    await expect(loadRemoteConfig('/nonexistent/config.toml')).rejects.toThrow('--config: cannot read /nonexistent/config.toml: ENOENT');
   });
 });

@@ -2,15 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import * as v from 'valibot';
 import { ConfigError, errnoCode } from '../errors';
-import { applyEnvOverrides, type Env } from './env';
+import { applyEnvOverrides, type Env, envName } from './env';
 import type { ConfigIssue } from './issues';
-import { type Config, ConfigSchema } from './schema';
+import { type Config, ConfigSchema, type RemoteConfig, RemoteConfigSchema } from './schema';
 
-export type ConfigResult = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+export type ConfigResult<T = Config> =
+  { readonly ok: true; readonly config: T } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
-type Issue = v.InferIssue<typeof ConfigSchema>;
+type AnySchema = v.GenericSchema<unknown, unknown, v.BaseIssue<unknown>>;
 
-function describe(issue: Issue): string {
+function describe(issue: v.BaseIssue<unknown>): string {
   // strictObject reports an unknown key as "expected never".
   if (issue.kind === 'schema' && issue.expected === 'never') return 'unknown key';
   if (issue.kind === 'schema' && issue.input === undefined) return 'is required';
@@ -24,43 +25,104 @@ function describe(issue: Issue): string {
  * Reports every problem at once, each naming its dotted key.
  */
 export function validateConfig(document: Record<string, unknown>, env: Env = {}): ConfigResult {
+  return validateAgainst(ConfigSchema, document, env);
+}
+
+function validateAgainst<S extends AnySchema>(
+  schema: S,
+  document: Record<string, unknown>,
+  env: Env,
+  flags: S3Flags = {},
+): ConfigResult<v.InferOutput<S>> {
   const overrides = applyEnvOverrides(document, env);
-  const result = v.safeParse(ConfigSchema, overrides.merged);
+  const sources = new Map(overrides.sources);
+  const s3 = { ...(isRecord(overrides.merged.s3) ? overrides.merged.s3 : {}) };
+  for (const [key, value] of Object.entries(flags)) {
+    if (value === undefined) continue;
+    s3[key] = value;
+    sources.set(`s3.${key}`, `flag --${key.replace('_', '-')}`);
+  }
+  const merged = Object.keys(flags).length === 0 ? overrides.merged : { ...overrides.merged, s3 };
+  const result = v.safeParse(schema, merged);
   const issues: ConfigIssue[] = [...overrides.issues];
   for (const issue of result.issues ?? []) {
     const key = v.getDotPath(issue) ?? '(top level)';
-    const source = overrides.sources.get(key);
-    issues.push({ key, message: source === undefined ? describe(issue) : `${describe(issue)} (set by environment variable ${source})` });
+    const source = sources.get(key);
+    const setBy =
+      source === undefined ? '' : source.startsWith('flag ') ? ` (set by ${source})` : ` (set by environment variable ${source})`;
+    issues.push({ key, message: `${describe(issue)}${setBy}` });
   }
   if (!result.success || issues.length > 0) return { ok: false, issues };
   return { ok: true, config: result.output };
 }
 
-/** Parses TOML text into a validated config, or throws ConfigError naming every problem. */
-export function parseConfig(text: string, options: { env?: Env; source?: string } = {}): Config {
-  let document: Record<string, unknown>;
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseToDocument(text: string, source: string | undefined): Record<string, unknown> {
   try {
-    document = parseToml(text);
+    return parseToml(text);
   } catch (error) {
     if (!(error instanceof TomlError)) throw error;
     throw new ConfigError(
       [{ key: '(toml)', message: `syntax error at line ${error.line}, column ${error.column}: ${error.message.split('\n')[0]}` }],
-      options.source,
+      source,
     );
   }
-  const result = validateConfig(document, options.env);
+}
+
+/** Parses TOML text into a validated config, or throws ConfigError naming every problem. */
+export function parseConfig(text: string, options: { env?: Env; source?: string } = {}): Config {
+  const result = validateConfig(parseToDocument(text, options.source), options.env);
   if (!result.ok) throw new ConfigError(result.issues, options.source);
   return result.config;
 }
 
-/** Reads and validates the config file at `path` (the `--config` flag). */
-export async function loadConfig(path: string, env: Env = {}): Promise<Config> {
-  let text: string;
+async function readConfigFile(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     const reason = errnoCode(error) ?? String(error);
     throw new ConfigError([{ key: '--config', message: `cannot read ${path}: ${reason}` }]);
   }
-  return parseConfig(text, { env, source: path });
+}
+
+/** Reads and validates the config file at `path` (the `--config` flag). */
+export async function loadConfig(path: string, env: Env = {}): Promise<Config> {
+  return parseConfig(await readConfigFile(path), { env, source: path });
+}
+
+/** The S3 location as flags (`--bucket`, `--prefix`, ...); each wins over the file and the environment. */
+export interface S3Flags {
+  readonly bucket?: string;
+  readonly prefix?: string;
+  readonly region?: string;
+  readonly endpoint?: string;
+  readonly path_style?: boolean;
+}
+
+/**
+ * The configuration of `restore`, `list` and `verify` (RemoteConfigSchema): the file
+ * at `path` if one is given, else nothing, then the environment overrides, then the
+ * location `flags`. On a new machine the S3 location alone (from any of the three)
+ * is enough. Throws ConfigError naming every problem.
+ */
+export async function loadRemoteConfig(path: string | undefined, env: Env = {}, flags: S3Flags = {}): Promise<RemoteConfig> {
+  const document = path === undefined ? {} : parseToDocument(await readConfigFile(path), path);
+  const result = validateAgainst(RemoteConfigSchema, document, env, flags);
+  if (!result.ok) throw new ConfigError(result.issues.map(withLocationHint), path);
+  return result.config;
+}
+
+const LOCATION_KEYS = ['bucket', 'prefix', 'region', 'endpoint', 'path_style'];
+
+/** A missing S3 location key says where it can come from: on a new machine there may be no file at all. */
+function withLocationHint(issue: ConfigIssue): ConfigIssue {
+  const key = issue.key.startsWith('s3.') ? issue.key.slice(3) : '';
+  if (!LOCATION_KEYS.includes(key) || issue.message !== 'is required') return issue;
+  return {
+    key: issue.key,
+    message: `is required: set it in the config's [s3] section, with --${key.replace('_', '-')}, or with ${envName('s3', key)}`,
+  };
 }

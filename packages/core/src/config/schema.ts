@@ -236,6 +236,22 @@ export const CONFIG_SECTIONS = {
   restore: RestoreSchema,
 } as const;
 
+/**
+ * What `restore`, `list` and `verify` need: the S3 location (and the optional
+ * `global` and `restore` keys). A host with nothing to back up (a new machine after
+ * a disaster) has no `[snapshots]` or `[subvolumes]`; when they are present they are
+ * read (list and verify start from the configured subvolumes), not required.
+ */
+export const RemoteConfigSchema = v.strictObject({
+  global: v.optional(GlobalSchema, {}),
+  schedule: v.optional(ScheduleSchema, {}),
+  snapshots: v.optional(SnapshotsSchema),
+  subvolumes: v.optional(SubvolumesSchema),
+  s3: S3Schema,
+  restore: v.optional(RestoreSchema, {}),
+});
+
+/** Everything a backup needs; every command but `restore`, `list` and `verify` reads this. */
 export const ConfigSchema = v.pipe(
   v.strictObject({
     global: v.optional(GlobalSchema, {}),
@@ -289,3 +305,5 @@ export const ConfigSchema = v.pipe(
 export type Config = v.InferOutput<typeof ConfigSchema>;
 /** The configuration as written in TOML (optional keys may be absent). */
 export type ConfigInput = v.InferInput<typeof ConfigSchema>;
+/** The validated S3-only configuration; a Config is one too. */
+export type RemoteConfig = v.InferOutput<typeof RemoteConfigSchema>;
