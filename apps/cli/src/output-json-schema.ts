@@ -1,7 +1,8 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
+import * as v from 'valibot';
 import { BackupResultSchema, PlanResultSchema, StatusResultSchema } from '@org/btrfs-s3-backup';
 import { ListResultSchema, PruneResultSchema } from '@org/btrfs-s3-bucket';
-import { RestoreResultSchema } from '@org/btrfs-s3-restore';
+import { RestorePlanSchema, RestoreResultSchema } from '@org/btrfs-s3-restore';
 import { VerifyOutputSchema } from './output-schemas';
 
 /**
@@ -27,6 +28,10 @@ export function outputJsonSchemas(): Record<string, unknown> {
     'prune-output.schema.json': schema('prune', 'btrfs-to-s3 prune --json', PruneResultSchema),
     'backup-output.schema.json': schema('backup', 'btrfs-to-s3 backup --json', BackupResultSchema),
     'plan-output.schema.json': schema('plan', 'btrfs-to-s3 plan --json', PlanResultSchema),
-    'restore-output.schema.json': schema('restore', 'btrfs-to-s3 restore --json', RestoreResultSchema),
+    'restore-output.schema.json': schema(
+      'restore',
+      'btrfs-to-s3 restore --json (with --dry-run: the plan)',
+      v.union([RestoreResultSchema, RestorePlanSchema]),
+    ),
   };
 }

@@ -1,13 +1,16 @@
 /**
  * @org/btrfs-s3-restore: restores a btrfs-to-s3 backup into a new Btrfs subvolume,
- * verified: `runRestore` resolves the chain, thaws archived chunks, streams verified
- * bytes into `btrfs receive` and checks the result. Chain resolution itself is
+ * verified: `runRestore` resolves the chain, runs a preflight, thaws archived chunks,
+ * streams verified bytes into `btrfs receive` and checks the result; `planRestore`
+ * stops after the preflight and prices the thaw. Chain resolution itself is
  * `resolveChain` in @org/btrfs-s3-core.
  */
-export { runRestore } from './run-restore';
+export { runRestore, planRestore } from './run-restore';
 export type { RestoreDeps, RestoreOptions } from './run-restore';
-export { RestoreResultSchema } from './result';
-export type { RestoreResult } from './result';
+export { RestoreResultSchema, RestorePlanSchema } from './result';
+export type { RestoreResult, RestorePlan } from './result';
+export { PreflightError } from './preflight';
+export type { PreflightReport } from './preflight';
 export { RestoreVerificationError, SubvolumeNameError } from './errors';
 export { assertRestoreTarget, RestoreTargetError } from './target';
 export { compareTrees } from './verify';

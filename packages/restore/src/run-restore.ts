@@ -16,7 +16,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertSubvolumeName, RestoreVerificationError } from './errors';
 import { checkReceived, receiveOne, removeReceived, type RestoreContext } from './receive';
-import type { RestoreResult } from './result';
+import type { RestorePlan, RestoreResult } from './result';
+import { preflight, type PreflightReport } from './preflight';
+import { estimateThaw } from './thaw-estimate';
 import { assertRestoreTarget } from './target';
 import { verifyTree } from './verify-tree';
 import type { VerifyMode } from './verify';
@@ -50,6 +52,8 @@ export interface RestoreOptions {
   readonly wait?: boolean;
   /** How long to wait for the thaw; default `restore.restore_timeout_seconds`. */
   readonly waitTimeoutSeconds?: number;
+  /** Restore even when the target's free space is less than the chain's streams (compression or reflinks may make it fit). */
+  readonly skipSpaceCheck?: boolean;
   /** Silent when absent. */
   readonly logger?: Logger;
   /** Aborting it stops the restore and removes everything it received. */
@@ -59,42 +63,92 @@ export interface RestoreOptions {
 }
 
 /**
- * Restores a subvolume: resolve the chain (every manifest checked first), thaw
- * archived chunks of the whole chain, then per backup, oldest first, stream
- * verified bytes into `btrfs receive` under the target, then check the Received
- * UUID and compare the trees. On any failure before verification, everything this
- * restore received is removed; a failed verification keeps it for inspection.
+ * Restores a subvolume: resolve the chain (every manifest checked first), run the
+ * preflight (Btrfs, free space, tools), thaw archived chunks of the whole chain, then
+ * per backup, oldest first, stream verified bytes into `btrfs receive` under the
+ * target, then check the Received UUID and compare the trees. On any failure before
+ * verification, everything this restore received is removed; a failed verification
+ * keeps it for inspection.
  */
-export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
+export function runRestore(options: RestoreOptions): Promise<RestoreResult> {
+  return withRestoreContext(options, async (context) => restore(context, options, await prepare(context, options)));
+}
+
+/**
+ * What runRestore would do, and what its thaw would cost by tier, without doing it:
+ * resolves the chain and runs the same preflight, then stops before any thaw request
+ * or download. Reads only manifests and current.json; writes nothing.
+ */
+export function planRestore(options: RestoreOptions): Promise<RestorePlan> {
+  return withRestoreContext(options, async (context) => {
+    const { chain, report } = await prepare(context, options);
+    const estimate = estimateThaw(chain);
+    return {
+      subvolume: options.subvolume,
+      target: options.target,
+      chain: chain.map(({ key, manifest }) => ({
+        manifestKey: key,
+        kind: manifest.kind,
+        snapshot: manifest.snapshot.name,
+        createdAt: manifest.created_at,
+        bytes: manifest.total_bytes,
+        chunks: manifest.chunks.length,
+        storageClass: manifest.s3.storage_class,
+      })),
+      bytes: report.neededBytes,
+      freeBytes: report.freeBytes,
+      spaceChecked: report.spaceChecked,
+      tools: [...report.tools],
+      objects: estimate.objects,
+      archivedObjects: estimate.archivedObjects,
+      archivedBytes: estimate.archivedBytes,
+      thaw: [...estimate.byTier],
+      tier: context.config.restore.restore_tier,
+    };
+  });
+}
+
+/** Checks the input before any request, then runs `fn` with the options resolved, closing a client it made. */
+async function withRestoreContext<T>(options: RestoreOptions, fn: (context: RestoreContext) => Promise<T>): Promise<T> {
   assertSubvolumeName(options.subvolume); // before any request: the name becomes part of S3 keys
   await assertRestoreTarget(options.target);
   const { config, deps = {} } = options;
   const signal = options.signal ?? new AbortController().signal;
   return withS3Client(config.s3, deps.client, (client) =>
-    restore(
-      {
-        config,
-        logger: options.logger ?? silentLogger(),
-        btrfs: deps.btrfs ?? new Btrfs(spawnProcessRunner),
-        bucket: new S3Bucket(client, config.s3, { signal }),
-        runner: deps.runner ?? spawnProcessRunner,
-        signal,
-        onProgress: options.onProgress ?? (() => undefined),
-        now: deps.now ?? (() => new Date()),
-      },
-      options,
-    ),
+    fn({
+      config,
+      logger: options.logger ?? silentLogger(),
+      btrfs: deps.btrfs ?? new Btrfs(spawnProcessRunner),
+      bucket: new S3Bucket(client, config.s3, { signal }),
+      runner: deps.runner ?? spawnProcessRunner,
+      signal,
+      onProgress: options.onProgress ?? (() => undefined),
+      now: deps.now ?? (() => new Date()),
+    }),
   );
 }
 
-async function restore(context: RestoreContext, options: RestoreOptions): Promise<RestoreResult> {
+interface Prepared {
+  readonly chain: readonly ChainLink[];
+  readonly report: PreflightReport;
+}
+
+/** The chain, every manifest read and checked, and the preflight: all before a thaw request or a chunk GET. */
+async function prepare(context: RestoreContext, options: RestoreOptions): Promise<Prepared> {
+  const source = { readText: (key: string) => context.bucket.readTextIfExists(key) };
+  const startKey = await resolveStartKey(source, context.config.s3.prefix, options.subvolume, options.manifestKey);
+  const chain = await resolveChain(source, startKey, options.subvolume);
+  context.logger.info(`${options.subvolume}: a chain of ${chain.length} backup(s) ending at ${startKey}`);
+  const report = await preflight(context, chain, options.target, {
+    verify: options.verify ?? context.config.restore.verify_mode,
+    skipSpaceCheck: options.skipSpaceCheck ?? false,
+  });
+  return { chain, report };
+}
+
+async function restore(context: RestoreContext, options: RestoreOptions, { chain }: Prepared): Promise<RestoreResult> {
   const { config, logger, signal } = context;
   const started = context.now();
-  const source = { readText: (key: string) => context.bucket.readTextIfExists(key) };
-  const startKey = await resolveStartKey(source, config.s3.prefix, options.subvolume, options.manifestKey);
-  const chain = await resolveChain(source, startKey, options.subvolume);
-  logger.info(`${options.subvolume}: restoring a chain of ${chain.length} backup(s) ending at ${startKey}`);
-
   await context.bucket.thawObjects(
     chain.flatMap((link) => link.manifest.chunks.map((chunk) => chunk.key)),
     {

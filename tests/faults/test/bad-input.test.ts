@@ -169,7 +169,14 @@ const configCases: BadInput[] = [
     error: 's3.bucket: is required',
     issueKeys: ['s3.bucket'],
   },
-  { name: 'a missing [snapshots] section', argv: restore(), patch: { snapshots: undefined }, error: 'snapshots: is required' },
+  // backup needs its sections; restore, list and verify do not (a new host has only [s3]: apps/cli/test/integration/new-host.test.ts).
+  { name: 'a missing [snapshots] section for backup', argv: backup(), patch: { snapshots: undefined }, error: 'snapshots: is required' },
+  {
+    name: 'a restore whose config lacks s3.region (a file holding [s3] only)',
+    argv: restore(),
+    patch: { s3: { region: undefined } },
+    error: "s3.region: is required: set it in the config's [s3] section, with --region, or with BTRFS_TO_S3__S3__REGION",
+  },
   {
     name: 'an empty subvolumes.paths',
     argv: backup(),

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { VERIFY_MODES } from '@org/btrfs-s3-core';
 import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
-import { type RestoreResult, runRestore } from '@org/btrfs-s3-restore';
+import { planRestore, type RestoreOptions, type RestorePlan, type RestoreResult, runRestore } from '@org/btrfs-s3-restore';
 import { join } from 'node:path';
 import { BaseCommand } from '../base-command';
 import { locationFlags, locationOf } from '../flags';
@@ -34,29 +34,43 @@ export default class Restore extends BaseCommand {
       min: 1,
       summary: 'Seconds to wait for the thaw before exiting 5 (default restore.restore_timeout_seconds).',
     }),
+    'dry-run': Flags.boolean({
+      summary:
+        'Check everything (chain, Btrfs, free space, tools) and show the chain, its size and the thaw cost by tier; thaw and download nothing.',
+    }),
+    'skip-space-check': Flags.boolean({
+      summary: "Restore even if the target has less free space than the chain's streams (compression or reflinks may make it fit).",
+    }),
   };
 
-  async run(): Promise<RestoreResult> {
+  async run(): Promise<RestoreResult | RestorePlan> {
     const { flags, metadata } = await this.parse(Restore);
     const { config, logger } = await this.remoteContext(flags, metadata, locationOf(flags));
     requireRoot('restore');
     const target =
       flags.target ?? (config.restore.target_base_dir === undefined ? undefined : join(config.restore.target_base_dir, flags.subvolume));
     if (target === undefined) this.error('--target is required when restore.target_base_dir is not set', { exit: 2 });
+    const options: RestoreOptions = {
+      config,
+      subvolume: flags.subvolume,
+      target,
+      ...(flags['manifest-key'] === undefined ? {} : { manifestKey: flags['manifest-key'] }),
+      ...(flags.verify === undefined ? {} : { verify: flags.verify }),
+      ...(flags['wait-restore'] === undefined ? {} : { wait: flags['wait-restore'] === 'true' }),
+      ...(flags['restore-timeout'] === undefined ? {} : { waitTimeoutSeconds: flags['restore-timeout'] }),
+      skipSpaceCheck: flags['skip-space-check'],
+      logger,
+    };
+    if (flags['dry-run']) {
+      const plan = await withInterrupts(logger, { what: 'the dry run', outcome: 'nothing was changed' }, (signal) =>
+        planRestore({ ...options, signal }),
+      );
+      for (const line of describeRestorePlan(plan)) this.log(line);
+      return plan;
+    }
     const work = { what: 'the restore in progress', outcome: 'everything this restore received was removed; the bucket is unchanged' };
     const result = await withInterrupts(logger, work, (signal) =>
-      runRestore({
-        config,
-        subvolume: flags.subvolume,
-        target,
-        ...(flags['manifest-key'] === undefined ? {} : { manifestKey: flags['manifest-key'] }),
-        ...(flags.verify === undefined ? {} : { verify: flags.verify }),
-        ...(flags['wait-restore'] === undefined ? {} : { wait: flags['wait-restore'] === 'true' }),
-        ...(flags['restore-timeout'] === undefined ? {} : { waitTimeoutSeconds: flags['restore-timeout'] }),
-        logger,
-        signal,
-        onProgress: progressListener(config, logger, { json: this.jsonEnabled() }),
-      }),
+      runRestore({ ...options, signal, onProgress: progressListener(config, logger, { json: this.jsonEnabled() }) }),
     );
     const verified =
       'skipped' in result.verification
@@ -68,4 +82,26 @@ export default class Restore extends BaseCommand {
     this.log(`${result.subvolume}: Received UUID ${result.receivedUuid} matches the manifest; ${verified}`);
     return result;
   }
+}
+
+/** What a restore would do, for `--dry-run`: the chain, its size, the space, and the thaw's price by tier. */
+function describeRestorePlan(plan: RestorePlan): string[] {
+  const space = plan.spaceChecked
+    ? `${formatBytes(plan.freeBytes)} free`
+    : `${formatBytes(plan.freeBytes)} free (not checked: --skip-space-check)`;
+  const thaw =
+    plan.archivedObjects === 0
+      ? ['nothing to thaw: no chunk is in an archive class']
+      : [
+          `${plan.archivedObjects} of ${plan.objects} chunk object(s), ${formatBytes(plan.archivedBytes)}, need a thaw first; restore.restore_tier is ${plan.tier}; estimated retrieval fees (docs/restore.md):`,
+          ...plan.thaw.map((entry) => `  ${entry.storageClass} ${entry.tier}: about $${entry.usd.toFixed(2)}, ready ${entry.typically}`),
+        ];
+  return [
+    `${plan.subvolume}: would restore a chain of ${plan.chain.length} backup(s), ${formatBytes(plan.bytes)}, into ${plan.target} (${space}; preflight passed: ${plan.tools.join(', ')} found, target on Btrfs and writable)`,
+    ...plan.chain.map(
+      (link) =>
+        `  ${link.kind.padEnd(4)} ${link.createdAt}  ${formatBytes(link.bytes)} in ${link.chunks} chunk(s), ${link.storageClass}  ${link.manifestKey}`,
+    ),
+    ...thaw,
+  ];
 }
