@@ -53,6 +53,11 @@ function listSubvolume(entry: ListedSubvolume): string[] {
     rows.push(...generation.backups.map(backupRow));
   }
   lines.push(...alignColumns(rows, '  '));
+  if (entry.restorablePoints.length > 0) {
+    lines.push(
+      `  restorable points (restore --at TIME takes the newest at or before TIME): ${entry.restorablePoints.map((point) => time(point.createdAt)).join(', ')}`,
+    );
+  }
   for (const failed of entry.incomplete) {
     lines.push(
       `  incomplete (failed run): ${failed.dir}/: ${failed.objects} object(s), ${formatBytes(failed.bytes)}, last written ${failed.ageHours.toFixed(1)} h ago`,
@@ -98,5 +103,6 @@ export function renderPrune(result: PruneResult): string[] {
     ...entry.keep.map((item) => `  keep ${describeEntry(item)}: ${item.detail}`),
     ...entry.earlyDeletions.map((early) => `  warning: ${earlyDeletionWarning(early, result.dryRun)}`),
     ...entry.warnings.map((warning) => `  warning: ${warning}`),
+    `  ${result.dryRun ? 'would leave' : 'left'} ${entry.restorablePointsLeft.length} restorable point(s)${entry.restorablePointsLeft.length === 0 ? '' : `, from ${time(entry.restorablePointsLeft[0] ?? '')} to ${time(entry.restorablePointsLeft.at(-1) ?? '')}`} (s3.retain_generations sets how many generations stay)`,
   ]);
 }

@@ -195,8 +195,8 @@ retain_generations = 1
   });
 
   describe('runPrune', () => {
-    it('deletes nothing on a dry run, and says what a real run would delete', async () => {
-      const { a, failedDir } = twoGenerations(bucket);
+    it('deletes nothing on a dry run, and says what a real run would delete and which restorable points it would leave', async () => {
+      const { a, c, d, failedDir } = twoGenerations(bucket);
       const before = [...bucket.objects.keys()].sort();
 
       const result = await runPrune({ config, deps: deps(), dryRun: true });
@@ -207,6 +207,7 @@ retain_generations = 1
         [failedDir, 'failed-run'],
       ]);
       expect(result.subvolumes[0]?.deletedObjects).toBe(0);
+      expect(result.subvolumes[0]?.restorablePointsLeft).toEqual([c.manifest.created_at, d.manifest.created_at]);
     });
 
     it('deletes generations older than s3.retain_generations and failed runs, keeping everything current.json reaches', async () => {

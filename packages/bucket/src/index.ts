@@ -12,6 +12,8 @@ export type { VerifyOptions, VerifyReads } from './verify';
 export { runPrune, pruneHeld, PruneFailedError, describeEntry, earlyDeletionWarning } from './prune';
 export type { HeldPruneOptions, PruneOptions } from './prune';
 export type { BucketDeps, BucketOptions } from './context';
+export { findRestorePoint, NoRestorePointError } from './restore-point';
+export type { RestorePointOptions } from './restore-point';
 export {
   ListResultSchema,
   ListedSubvolumeSchema,

@@ -1,4 +1,4 @@
-import { BtrfsToS3Error, ExitCode, type RemoteBackup, type RemoteInventory, subvolumeName } from '@org/btrfs-s3-core';
+import { BtrfsToS3Error, ExitCode, type RemoteBackup, type RemoteInventory, restorablePoints, subvolumeName } from '@org/btrfs-s3-core';
 import { type BucketOptions, withBucketContext } from './context';
 import { listSubvolumeObjects, readInventory } from './inventory';
 import type { ListedBackup, ListedSubvolume, ListResult } from './schemas';
@@ -74,6 +74,11 @@ function toListed(inventory: RemoteInventory, configured: boolean, now: Date): L
       createdAt: generation.createdAt.toISOString(),
       current: generation.current,
       backups: generation.backups.map(backup),
+    })),
+    restorablePoints: restorablePoints(inventory).map((point) => ({
+      createdAt: point.createdAt.toISOString(),
+      kind: point.kind,
+      manifestKey: point.manifestKey,
     })),
     incomplete: inventory.incomplete.map((entry) => ({
       dir: entry.dir,

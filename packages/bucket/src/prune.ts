@@ -5,7 +5,9 @@ import {
   ExitCode,
   planRemoteRetention,
   type RemoteConfig,
+  type RemoteInventory,
   type RemoteRetentionPlan,
+  restorablePoints,
   type Logger,
   type RetentionEntry,
   selectSubvolumes,
@@ -134,7 +136,16 @@ async function pruneOne(context: BucketContext, subvolume: string, dryRun: boole
     deletedBytes,
     earlyDeletions: [...plan.earlyDeletions],
     warnings: [...plan.warnings],
+    restorablePointsLeft: pointsLeft(inventory, plan),
   };
+}
+
+/** The restorable points outside what the plan deletes: how far back `restore --at` still reaches. */
+function pointsLeft(inventory: RemoteInventory, plan: RemoteRetentionPlan): string[] {
+  const deleted = new Set(plan.delete.flatMap((entry) => entry.dirs));
+  return restorablePoints(inventory)
+    .filter((point) => !deleted.has(point.dir))
+    .map((point) => point.createdAt.toISOString());
 }
 
 /** Logs what goes and why, what stays for a reason worth knowing, and the early-deletion charge before anything is deleted. */

@@ -63,6 +63,8 @@ export const ListedSubvolumeSchema = v.strictObject({
   chainBreak: v.nullable(v.string()),
   /** Newest first. */
   generations: v.array(ListedGenerationSchema),
+  /** The backups a restore can start from (complete, on a chain that reaches a full), oldest first: what `restore --at` picks among. */
+  restorablePoints: v.array(v.strictObject({ createdAt: isoTime, kind, manifestKey: v.string() })),
   /** Chunks without a manifest that nothing refers to: failed or killed runs. */
   incomplete: v.array(IncompleteBackupSchema),
   /** Keys under the subvolume outside the layout; left alone. */
@@ -134,6 +136,8 @@ export const PruneSubvolumeSchema = v.strictObject({
   /** Objects deleted (or, with --dry-run, to be deleted) inside their class's minimum storage duration. */
   earlyDeletions: v.array(v.strictObject({ storageClass: v.string(), minimumDays: count, objects: count, bytes: count })),
   warnings: v.array(v.string()),
+  /** The points `restore --at` can still reach after this prune (or, with --dry-run, would), oldest first. */
+  restorablePointsLeft: v.array(isoTime),
 });
 
 export const PruneResultSchema = v.strictObject({

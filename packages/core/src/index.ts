@@ -60,7 +60,7 @@ export type { ProcessRunner, ProcessResult, ProcessExit, SpawnedProcess, SpawnOp
 export { resolveChain, resolveStartKey, ChainError } from './chain/chain';
 export type { ChainLink, ManifestSource } from './chain/chain';
 export type { ProgressEvent, ProgressListener } from './progress';
-export { buildInventory, dirOfManifest, planRemoteRetention, earlyDeletions, MINIMUM_STORAGE_DAYS } from './retention';
+export { buildInventory, dirOfManifest, restorablePoints, planRemoteRetention, earlyDeletions, MINIMUM_STORAGE_DAYS } from './retention';
 export type {
   BackupState,
   EarlyDeletion,

@@ -7,6 +7,13 @@ export class RestoreVerificationError extends BtrfsToS3Error {
   }
 }
 
+/** Options of a restore that contradict each other or cannot be read; nothing was requested. */
+export class RestoreInputError extends BtrfsToS3Error {
+  constructor(message: string) {
+    super(message, { exitCode: ExitCode.Usage });
+  }
+}
+
 /** The subvolume to restore is not a name (it becomes part of S3 keys, so `..` or `a/b` must not reach a request). */
 export class SubvolumeNameError extends BtrfsToS3Error {
   constructor(name: string) {

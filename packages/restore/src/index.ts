@@ -11,7 +11,7 @@ export { RestoreResultSchema, RestorePlanSchema } from './result';
 export type { RestoreResult, RestorePlan } from './result';
 export { PreflightError } from './preflight';
 export type { PreflightReport } from './preflight';
-export { RestoreVerificationError, SubvolumeNameError } from './errors';
+export { RestoreInputError, RestoreVerificationError, SubvolumeNameError } from './errors';
 export { assertRestoreTarget, RestoreTargetError } from './target';
 export { compareTrees } from './verify';
 export type { CompareOptions, TreeComparison, TreeDifference, VerifyMode } from './verify';

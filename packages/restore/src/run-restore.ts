@@ -10,11 +10,12 @@ import {
   resolveStartKey,
   silentLogger,
 } from '@org/btrfs-s3-core';
+import { findRestorePoint } from '@org/btrfs-s3-bucket';
 import { S3Bucket, withS3Client } from '@org/btrfs-s3-store';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertSubvolumeName, RestoreVerificationError } from './errors';
+import { assertSubvolumeName, RestoreInputError, RestoreVerificationError } from './errors';
 import { checkReceived, receiveOne, removeReceived, type RestoreContext } from './receive';
 import type { RestorePlan, RestoreResult } from './result';
 import { preflight, type PreflightReport } from './preflight';
@@ -46,6 +47,11 @@ export interface RestoreOptions {
   readonly target: string;
   /** Restore this backup instead of the one `current.json` points to. */
   readonly manifestKey?: string;
+  /**
+   * Restore the subvolume as of this time: the newest backup made at or before it
+   * among those still in the bucket whose chain reaches a full. Not with `manifestKey`.
+   */
+  readonly at?: Date;
   /** The tree comparison against the source snapshot when it is on this host; default `restore.verify_mode`. */
   readonly verify?: VerifyMode;
   /** Wait for archived chunks to thaw (default `restore.wait_for_restore`); false requests the thaw and fails with ThawPendingError. */
@@ -111,6 +117,7 @@ export function planRestore(options: RestoreOptions): Promise<RestorePlan> {
 /** Checks the input before any request, then runs `fn` with the options resolved, closing a client it made. */
 async function withRestoreContext<T>(options: RestoreOptions, fn: (context: RestoreContext) => Promise<T>): Promise<T> {
   assertSubvolumeName(options.subvolume); // before any request: the name becomes part of S3 keys
+  assertOneStart(options);
   await assertRestoreTarget(options.target);
   const { config, deps = {} } = options;
   const signal = options.signal ?? new AbortController().signal;
@@ -128,6 +135,13 @@ async function withRestoreContext<T>(options: RestoreOptions, fn: (context: Rest
   );
 }
 
+/** `at` and `manifestKey` each choose the backup; both at once is a contradiction. */
+function assertOneStart(options: RestoreOptions): void {
+  if (options.at !== undefined && options.manifestKey !== undefined)
+    throw new RestoreInputError('--at and --manifest-key each choose the backup to restore; give one');
+  if (options.at !== undefined && Number.isNaN(options.at.getTime())) throw new RestoreInputError('--at: not a valid time');
+}
+
 interface Prepared {
   readonly chain: readonly ChainLink[];
   readonly report: PreflightReport;
@@ -136,7 +150,11 @@ interface Prepared {
 /** The chain, every manifest read and checked, and the preflight: all before a thaw request or a chunk GET. */
 async function prepare(context: RestoreContext, options: RestoreOptions): Promise<Prepared> {
   const source = { readText: (key: string) => context.bucket.readTextIfExists(key) };
-  const startKey = await resolveStartKey(source, context.config.s3.prefix, options.subvolume, options.manifestKey);
+  const startKey =
+    options.at === undefined
+      ? await resolveStartKey(source, context.config.s3.prefix, options.subvolume, options.manifestKey)
+      : (await findRestorePoint({ config: context.config, bucket: context.bucket, subvolume: options.subvolume, at: options.at }))
+          .manifestKey;
   const chain = await resolveChain(source, startKey, options.subvolume);
   context.logger.info(`${options.subvolume}: a chain of ${chain.length} backup(s) ending at ${startKey}`);
   const report = await preflight(context, chain, options.target, {

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Errors, Flags } from '@oclif/core';
 import { VERIFY_MODES } from '@org/btrfs-s3-core';
 import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
 import { planRestore, type RestoreOptions, type RestorePlan, type RestoreResult, runRestore } from '@org/btrfs-s3-restore';
@@ -24,7 +24,12 @@ export default class Restore extends BaseCommand {
       char: 't',
       summary: 'A new path on a Btrfs filesystem (or an empty directory); default restore.target_base_dir/<subvolume>.',
     }),
-    'manifest-key': Flags.string({ summary: 'Restore this backup instead of the one current.json points to.' }),
+    'manifest-key': Flags.string({ summary: 'Restore this backup instead of the one current.json points to.', exclusive: ['at'] }),
+    at: Flags.string({
+      summary:
+        'Restore as of this time: the newest backup at or before it (ISO 8601; no offset means local time; a date alone means the end of that day).',
+      exclusive: ['manifest-key'],
+    }),
     verify: Flags.option({ options: VERIFY_MODES, summary: 'Tree comparison against the source snapshot; default restore.verify_mode.' })(),
     'wait-restore': Flags.option({
       options: ['true', 'false'] as const,
@@ -55,6 +60,7 @@ export default class Restore extends BaseCommand {
       subvolume: flags.subvolume,
       target,
       ...(flags['manifest-key'] === undefined ? {} : { manifestKey: flags['manifest-key'] }),
+      ...(flags.at === undefined ? {} : { at: parseAt(flags.at) }),
       ...(flags.verify === undefined ? {} : { verify: flags.verify }),
       ...(flags['wait-restore'] === undefined ? {} : { wait: flags['wait-restore'] === 'true' }),
       ...(flags['restore-timeout'] === undefined ? {} : { waitTimeoutSeconds: flags['restore-timeout'] }),
@@ -82,6 +88,24 @@ export default class Restore extends BaseCommand {
     this.log(`${result.subvolume}: Received UUID ${result.receivedUuid} matches the manifest; ${verified}`);
     return result;
   }
+}
+
+/**
+ * `--at`: an ISO 8601 time. Without an offset it is local time, as `date` prints it; a
+ * date alone means the end of that day, so "as of Tuesday" includes Tuesday's backup.
+ */
+export function parseAt(text: string): Date {
+  const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  const at =
+    dateOnly === null ? new Date(text) : new Date(Number(dateOnly[1]), Number(dateOnly[2]) - 1, Number(dateOnly[3]), 23, 59, 59, 999);
+  const iso = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+  const wrapped = dateOnly !== null && at.getMonth() !== Number(dateOnly[2]) - 1; // 2026-13-01 or 2026-02-30 rolls over
+  if (!iso.test(text) || Number.isNaN(at.getTime()) || wrapped) {
+    throw new Errors.CLIError(`--at: "${text}" is not an ISO 8601 time such as 2026-12-01, 2026-12-01T18:00 or 2026-12-01T18:00:00Z`, {
+      exit: 2,
+    });
+  }
+  return at;
 }
 
 /** What a restore would do, for `--dry-run`: the chain, its size, the space, and the thaw's price by tier. */

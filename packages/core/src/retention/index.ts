@@ -1,5 +1,5 @@
 /** Remote retention: what a subvolume holds in the bucket (list) and what prune deletes. */
-export { buildInventory, dirOfManifest } from './inventory';
+export { buildInventory, dirOfManifest, restorablePoints } from './inventory';
 export type {
   BackupState,
   Generation,

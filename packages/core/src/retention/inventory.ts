@@ -241,3 +241,14 @@ export function buildInventory(input: InventoryInput): RemoteInventory {
     strays,
   };
 }
+
+/**
+ * The backups a restore can start from: complete, in a generation whose chain reaches
+ * a full (every manifest on the way parses). Oldest first.
+ */
+export function restorablePoints(inventory: RemoteInventory): RemoteBackup[] {
+  return inventory.generations
+    .filter((generation) => generation.rootState === 'full')
+    .flatMap((generation) => generation.backups.filter((backup) => backup.state === 'complete'))
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.dir < b.dir ? -1 : 1));
+}

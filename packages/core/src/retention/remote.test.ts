@@ -8,6 +8,7 @@ import {
   type PointerRead,
   type RemoteInventory,
   type RemoteObject,
+  restorablePoints,
 } from './inventory';
 import { planRemoteRetention, type RemoteRetentionSettings } from './remote';
 import { earlyDeletions } from './storage-duration';
@@ -475,5 +476,22 @@ describe('earlyDeletions', () => {
       { storageClass: 'GLACIER_IR', minimumDays: 90, objects: 1, bytes: 1 },
       { storageClass: 'STANDARD_IA', minimumDays: 30, objects: 1, bytes: 1 },
     ]);
+  });
+});
+
+describe('restorablePoints', () => {
+  it('lists every complete backup whose chain reaches a full, oldest first, across generations', () => {
+    const { bucket, f1, i1, f2, i2, f3 } = threeGenerations();
+    expect(restorablePoints(bucket.inventory()).map((backup) => backup.manifestKey)).toEqual([f1, i1, f2, i2, f3]);
+  });
+
+  it('leaves out a failed run, a broken manifest and everything chained to a full that is gone', () => {
+    const bucket = new TestBucket();
+    const full = bucket.add({ kind: 'full', at: '20260101T020000Z' });
+    bucket.add({ kind: 'inc', at: '20260108T020000Z', parent: full, manifest: 'absent' });
+    bucket.add({ kind: 'inc', at: '20260109T020000Z', parent: full, manifest: 'broken' });
+    const lost = bucket.add({ kind: 'full', at: '20260201T020000Z', manifest: 'absent' });
+    bucket.add({ kind: 'inc', at: '20260208T020000Z', parent: lost });
+    expect(restorablePoints(bucket.inventory()).map((backup) => backup.manifestKey)).toEqual([full]);
   });
 });
