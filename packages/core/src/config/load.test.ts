@@ -122,6 +122,8 @@ describe('config validation rules', () => {
     ],
     ['a bad chunk storage class', `${MINIMAL}storage_class_chunks = "COLD"\n`, 's3.storage_class_chunks'],
     ['a bad manifest storage class', `${MINIMAL}storage_class_manifest = "deep_archive"\n`, 's3.storage_class_manifest'],
+    ['a manifest storage class that needs a thaw', `${MINIMAL}storage_class_manifest = "DEEP_ARCHIVE"\n`, 's3.storage_class_manifest'],
+    ['a manifest storage class that needs a thaw (Glacier)', `${MINIMAL}storage_class_manifest = "GLACIER"\n`, 's3.storage_class_manifest'],
     ['a zero concurrency', `${MINIMAL}concurrency = 0\n`, 's3.concurrency'],
     ['a huge concurrency', `${MINIMAL}concurrency = 1000\n`, 's3.concurrency'],
     ['a string where a boolean belongs', `${MINIMAL}spool_enabled = "yes"\n`, 's3.spool_enabled'],

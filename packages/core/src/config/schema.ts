@@ -184,7 +184,18 @@ const S3Schema = v.strictObject({
   ),
   max_object_size_bytes: v.optional(positiveInteger, S3_LIMITS.defaultMaxObjectSize),
   storage_class_chunks: v.optional(oneOf(STORAGE_CLASSES), 'DEEP_ARCHIVE'),
-  storage_class_manifest: v.optional(oneOf(STORAGE_CLASSES), 'STANDARD'),
+  /** Manifests and current.json are read by every backup's recovery, list and restore: never an archive class. */
+  storage_class_manifest: v.optional(
+    v.pipe(
+      oneOf(STORAGE_CLASSES),
+      v.check(
+        (storageClass) => storageClass !== 'GLACIER' && storageClass !== 'DEEP_ARCHIVE',
+        (issue) =>
+          `must be readable without a thaw (manifests and current.json are read by list, restore and every backup's recovery), got ${JSON.stringify(issue.input)}; use STANDARD or STANDARD_IA`,
+      ),
+    ),
+    'STANDARD',
+  ),
   concurrency: v.optional(v.pipe(positiveInteger, v.maxValue(64, 'must be at most 64')), 4),
   spool_enabled: v.optional(v.boolean(), false),
   sse: v.optional(oneOf(SSE_MODES), 'AES256'),
