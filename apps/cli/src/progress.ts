@@ -10,14 +10,15 @@ interface Transfer {
 /**
  * Renders the libraries' progress events: a live line per transfer on a terminal
  * (cli-progress), otherwise a log line every `intervalSeconds` so journald shows a
- * long transfer is alive.
+ * long transfer is alive. A transfer of known size (a restore's) shows its total,
+ * percent and the time left at the average rate so far.
  */
 export function progressRenderer(options: { tty: boolean; logger: Logger; intervalSeconds: number; now?: () => number }): ProgressListener {
   const transfers = new Map<string, Transfer>();
   return (event: ProgressEvent) => {
     let transfer = transfers.get(event.label);
     if (transfer === undefined) {
-      transfer = options.tty ? bar(event.label, options.now) : logLines(event, options);
+      transfer = options.tty ? bar(event, options.now) : logLines(event, options);
       transfers.set(event.label, transfer);
     }
     transfer.update(event.bytes);
@@ -28,19 +29,36 @@ export function progressRenderer(options: { tty: boolean; logger: Logger; interv
   };
 }
 
-function bar(label: string, now: () => number = Date.now): Transfer {
+/** "1.2 GiB of 4.0 GiB (30%) at 112.4 MiB/s, about 25 s left", or without a total "1.2 GiB at 112.4 MiB/s". */
+export function describeProgress(bytes: number, totalBytes: number | undefined, elapsedSeconds: number): string {
+  const rate = formatRate(bytes, elapsedSeconds);
+  if (totalBytes === undefined || totalBytes <= 0) return `${formatBytes(bytes)} at ${rate}`;
+  const percent = Math.min(100, Math.floor((bytes / totalBytes) * 100));
+  const perSecond = elapsedSeconds > 0 ? bytes / elapsedSeconds : 0;
+  const left = perSecond > 0 ? `, about ${formatDuration((totalBytes - bytes) / perSecond)} left` : '';
+  return `${formatBytes(bytes)} of ${formatBytes(totalBytes)} (${percent}%) at ${rate}${left}`;
+}
+
+/** Whole seconds, minutes or hours: an estimate does not deserve more precision. */
+function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.max(0, Math.round(seconds))} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function bar(first: ProgressEvent, now: () => number = Date.now): Transfer {
   const started = now();
-  const rate = (bytes: number) => formatRate(bytes, (now() - started) / 1000);
   const line = new SingleBar({
-    format: `${label}: {done} at {rate}`,
+    format: `${first.label}: {progress}`,
     hideCursor: true,
     clearOnComplete: false,
     stream: process.stderr,
     noTTYOutput: false,
   });
-  line.start(0, 0, { done: formatBytes(0), rate: rate(0) });
+  const progress = (bytes: number) => describeProgress(bytes, first.totalBytes, (now() - started) / 1000);
+  line.start(first.totalBytes ?? 0, 0, { progress: progress(0) });
   return {
-    update: (bytes) => line.update(bytes, { done: formatBytes(bytes), rate: rate(bytes) }),
+    update: (bytes) => line.update(bytes, { progress: progress(bytes) }),
     stop: () => line.stop(),
   };
 }
@@ -48,13 +66,13 @@ function bar(label: string, now: () => number = Date.now): Transfer {
 function logLines(first: ProgressEvent, options: { logger: Logger; intervalSeconds: number; now?: () => number }): Transfer {
   const now = options.now ?? Date.now;
   const started = now();
-  const verb = first.phase === 'upload' ? 'uploaded' : 'received';
+  const verb = first.phase === 'upload' ? 'uploaded' : 'restored';
   let lastLog = started;
   return {
     update(bytes) {
       if (now() - lastLog < options.intervalSeconds * 1000) return;
       lastLog = now();
-      options.logger.info(`${first.label}: ${formatBytes(bytes)} ${verb} at ${formatRate(bytes, (now() - started) / 1000)}`);
+      options.logger.info(`${first.label}: ${verb} ${describeProgress(bytes, first.totalBytes, (now() - started) / 1000)}`);
     },
     stop: () => undefined,
   };

@@ -1,4 +1,4 @@
-import { BtrfsToS3Error, ConfigError, errnoCode } from './errors';
+import { BtrfsToS3Error, ConfigError, errnoCode, InterruptedError } from './errors';
 import { ExitCode } from './exit-codes';
 
 describe('errors', () => {
@@ -29,5 +29,13 @@ describe('errors', () => {
     const codes = Object.values(ExitCode);
     expect(new Set(codes).size).toBe(codes.length);
     expect(ExitCode.Success).toBe(0);
+  });
+});
+
+describe('InterruptedError', () => {
+  it('exits 128 + the signal number, as a shell reports it: 130 for SIGINT, 143 for SIGTERM', () => {
+    expect(new InterruptedError('SIGINT').exitCode).toBe(130);
+    expect(new InterruptedError('SIGTERM').exitCode).toBe(143);
+    expect(new InterruptedError('SIGTERM', 'the bucket is unchanged').message).toBe('interrupted by SIGTERM; the bucket is unchanged');
   });
 });

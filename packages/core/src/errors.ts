@@ -39,7 +39,10 @@ export class InterruptedError extends BtrfsToS3Error {
     /** What the rollback guarantees; the default is a backup's. */
     outcome = 'work in progress was rolled back and the previous backup stays current',
   ) {
-    super(`interrupted by ${signal}; ${outcome}`, { exitCode: ExitCode.Fatal });
+    // 128 + the signal's number, as a shell reports a process the signal killed; the unit's
+    // SuccessExitStatus= lists them, so a shutdown during a backup is not a failed unit.
+    const exitCode = signal === 'SIGINT' ? ExitCode.Interrupted : signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Fatal;
+    super(`interrupted by ${signal}; ${outcome}`, { exitCode });
   }
 }
 

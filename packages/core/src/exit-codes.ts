@@ -15,6 +15,10 @@ export const ExitCode = {
   PartialFailure: 4,
   /** Archived objects are still being restored (thawed); run the same restore later. */
   RestorePending: 5,
+  /** Stopped by SIGINT (Ctrl-C; 128 + 2, as a shell reports it): the work in progress was rolled back. */
+  Interrupted: 130,
+  /** Stopped by SIGTERM (systemctl stop, a shutdown; 128 + 15): the work in progress was rolled back. */
+  Terminated: 143,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

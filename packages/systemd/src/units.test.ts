@@ -95,6 +95,10 @@ describe('renderUnits: the service', () => {
     expect(values(unit, 'TimeoutStartSec')).toEqual(['infinity']);
   });
 
+  it('counts the exit codes of an interrupted run (130 SIGINT, 143 SIGTERM) as success, so a shutdown mid-backup is no failed unit', () => {
+    expect(values(service(), 'SuccessExitStatus')).toEqual(['130 143']);
+  });
+
   it('puts node first on PATH when systemd would not find it, and leaves PATH alone when it would', () => {
     expect(values(service({ nodeDir: '/root/.nvm/versions/node/v20.19.0/bin' }), 'Environment')).toEqual([
       'PATH=/root/.nvm/versions/node/v20.19.0/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',

@@ -101,6 +101,9 @@ export function renderUnits(options: UnitOptions): RenderedUnits {
     // would kill it and every retry from zero. Hangs are bounded by the tool's own S3
     // timeouts instead, and the "no successful backup" alert catches what remains.
     'TimeoutStartSec=infinity',
+    // A stop or shutdown mid-run ends it by SIGTERM: the tool rolls back and exits 143
+    // (130 for SIGINT). That is not a failed backup; the next run continues.
+    'SuccessExitStatus=130 143',
     'Nice=19',
     'CPUSchedulingPolicy=batch',
     'IOSchedulingClass=idle',

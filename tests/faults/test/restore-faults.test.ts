@@ -549,7 +549,7 @@ describe('restore of a damaged or interrupted backup', () => {
 
   describe('an interrupted restore', () => {
     it.each(['SIGTERM', 'SIGINT'] as const)(
-      'stopped by %s mid-download exits 1 naming the signal, removes the partially received subvolume and the target, and leaves no temp files',
+      'stopped by %s mid-download exits 143 (SIGTERM) or 130 (SIGINT) naming the signal, removes the partially received subvolume and the target, and leaves no temp files',
       async (signal) => {
         const { full } = await chainOf('intact');
         const before = await stateBefore('intact');
@@ -572,7 +572,7 @@ describe('restore of a damaged or interrupted backup', () => {
           restore.child.kill(signal);
           const result = await restore.done;
 
-          expect({ code: result.code, signal: result.signal }).toEqual({ code: 1, signal: null });
+          expect({ code: result.code, signal: result.signal }).toEqual({ code: signal === 'SIGINT' ? 130 : 143, signal: null });
           const lines = errorLines(result);
           expect(lines).toHaveLength(1);
           expect(lines[0]).toContain(`interrupted by ${signal}; everything this restore received was removed; the bucket is unchanged`);
@@ -585,7 +585,7 @@ describe('restore of a damaged or interrupted backup', () => {
       },
     );
 
-    it('stopped by SIGTERM while it verifies the received chain stops the verification, exits 1 and removes every received snapshot and the target', async () => {
+    it('stopped by SIGTERM while it verifies the received chain stops the verification, exits 143 and removes every received snapshot and the target', async () => {
       const before = await stateBefore('intact');
       const gate = await holdingGetfattr(await scratch('getfattr'));
       const tmp = await scratch('tmp');
@@ -607,7 +607,7 @@ describe('restore of a damaged or interrupted backup', () => {
         if (!exited) await gate.release();
       }
       const result = await restore.done;
-      expect({ code: result.code, signal: result.signal }).toEqual({ code: 1, signal: null });
+      expect({ code: result.code, signal: result.signal }).toEqual({ code: 143, signal: null });
       const lines = errorLines(result);
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain('interrupted by SIGTERM');
