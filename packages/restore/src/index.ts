@@ -6,9 +6,11 @@
  * `resolveChain` in @org/btrfs-s3-core.
  */
 export { runRestore, planRestore } from './run-restore';
-export type { RestoreDeps, RestoreOptions } from './run-restore';
-export { RestoreResultSchema, RestorePlanSchema } from './result';
-export type { RestoreResult, RestorePlan } from './result';
+export type { RestoreDeps, RestoreOptions, RestoreSourceOptions } from './run-restore';
+export { runRestoreToStream } from './stream-restore';
+export type { RestoreStreamOptions } from './stream-restore';
+export { RestoreResultSchema, RestorePlanSchema, RestoreStreamResultSchema } from './result';
+export type { RestoreResult, RestorePlan, RestoreStreamResult } from './result';
 export { PreflightError } from './preflight';
 export type { PreflightReport } from './preflight';
 export { RestoreInputError, RestoreVerificationError, SubvolumeNameError } from './errors';

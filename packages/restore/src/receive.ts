@@ -1,7 +1,8 @@
 import type { Btrfs } from '@org/btrfs-s3-btrfs';
-import type { ChainLink, Logger, ProcessRunner, ProgressListener, RemoteConfig } from '@org/btrfs-s3-core';
+import type { ChainLink, Logger, Manifest, ProcessRunner, ProgressListener, RemoteConfig } from '@org/btrfs-s3-core';
 import type { S3Bucket } from '@org/btrfs-s3-store';
 import { rmdir } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RestoreVerificationError } from './errors';
 
@@ -18,11 +19,8 @@ export interface RestoreContext {
   readonly now: () => Date;
 }
 
-/** Streams one backup's verified bytes into `btrfs receive`; returns the subvolumes it created. */
-export async function receiveOne(context: RestoreContext, link: ChainLink, target: string): Promise<string[]> {
-  const { manifest } = link;
-  const { config, signal } = context;
-  context.logger.info(`${manifest.subvolume}: receiving ${manifest.kind} ${manifest.snapshot.name} (${manifest.chunks.length} chunks)`);
+/** One backup's verified send stream, reporting its progress; `finished()` sends the transfer's last event. */
+function verifiedStream(context: RestoreContext, manifest: Manifest): { readonly stream: Readable; finished(): void } {
   const event = {
     phase: 'download',
     subvolume: manifest.subvolume,
@@ -30,27 +28,51 @@ export async function receiveOne(context: RestoreContext, link: ChainLink, targe
     totalBytes: manifest.total_bytes,
   } as const;
   let bytes = 0;
-  const download = context.bucket.downloadVerifiedStream(
+  const stream = context.bucket.downloadVerifiedStream(
     { chunks: manifest.chunks, streamSha256: manifest.restore.stream_sha256 },
     {
-      concurrency: config.s3.concurrency,
+      concurrency: context.config.s3.concurrency,
       onProgress: (done) => {
         bytes = done;
         context.onProgress({ ...event, bytes, done: false });
       },
     },
   );
+  return { stream, finished: () => context.onProgress({ ...event, bytes, done: true }) };
+}
+
+/** Streams one backup's verified bytes into `btrfs receive`; returns the subvolumes it created. */
+export async function receiveOne(context: RestoreContext, link: ChainLink, target: string): Promise<string[]> {
+  const { manifest } = link;
+  context.logger.info(`${manifest.subvolume}: receiving ${manifest.kind} ${manifest.snapshot.name} (${manifest.chunks.length} chunks)`);
+  const download = verifiedStream(context, manifest);
   const receiver = context.btrfs.receive(target);
   try {
-    await pipeline(download, receiver, { signal });
+    await pipeline(download.stream, receiver, { signal: context.signal });
   } catch (error) {
     // The receiver removes what it half-received; wait for that before reporting.
     await receiver.done.catch(() => undefined);
     throw error;
   } finally {
-    context.onProgress({ ...event, bytes, done: true });
+    download.finished();
   }
   return receiver.done;
+}
+
+/**
+ * Writes one backup's verified bytes to `output`, leaving it open for the next backup
+ * of the chain. Bytes reach `output` only once their part's SHA-256 matched; a
+ * mismatch fails the stream there, so a reader sees a stream cut short, never a wrong byte.
+ */
+export async function writeOne(context: RestoreContext, link: ChainLink, output: Writable): Promise<void> {
+  const { manifest } = link;
+  context.logger.info(`${manifest.subvolume}: writing ${manifest.kind} ${manifest.snapshot.name} (${manifest.chunks.length} chunks)`);
+  const download = verifiedStream(context, manifest);
+  try {
+    await pipeline(download.stream, output, { signal: context.signal, end: false });
+  } finally {
+    download.finished();
+  }
 }
 
 /** Removes what a failed restore received, newest first, and the target if the restore made it. */

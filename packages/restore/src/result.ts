@@ -65,3 +65,13 @@ export const RestorePlanSchema = v.strictObject({
 });
 
 export type RestorePlan = v.InferOutput<typeof RestorePlanSchema>;
+
+/** What runRestoreToStream returns: the chain whose streams were written, in order. */
+export const RestoreStreamResultSchema = v.strictObject({
+  subvolume: v.string(),
+  chain: RestoreResultSchema.entries.chain,
+  bytes: count,
+  elapsedSeconds: v.pipe(v.number(), v.minValue(0)),
+});
+
+export type RestoreStreamResult = v.InferOutput<typeof RestoreStreamResultSchema>;

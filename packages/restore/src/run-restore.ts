@@ -38,13 +38,12 @@ export interface RestoreDeps {
   readonly now?: () => Date;
 }
 
-export interface RestoreOptions {
+/** What every restore takes: which backup, from where, and how to wait for a thaw. */
+export interface RestoreSourceOptions {
   /** The S3 location is enough (a new host's config); a backup host's whole Config is one too. */
   readonly config: RemoteConfig;
   /** The subvolume's name, as in the S3 keys (the last component of its configured path). */
   readonly subvolume: string;
-  /** A new path on a Btrfs filesystem, or an empty directory; never overwritten. */
-  readonly target: string;
   /** Restore this backup instead of the one `current.json` points to. */
   readonly manifestKey?: string;
   /**
@@ -52,20 +51,25 @@ export interface RestoreOptions {
    * among those still in the bucket whose chain reaches a full. Not with `manifestKey`.
    */
   readonly at?: Date;
-  /** The tree comparison against the source snapshot when it is on this host; default `restore.verify_mode`. */
-  readonly verify?: VerifyMode;
   /** Wait for archived chunks to thaw (default `restore.wait_for_restore`); false requests the thaw and fails with ThawPendingError. */
   readonly wait?: boolean;
   /** How long to wait for the thaw; default `restore.restore_timeout_seconds`. */
   readonly waitTimeoutSeconds?: number;
-  /** Restore even when the target's free space is less than the chain's streams (compression or reflinks may make it fit). */
-  readonly skipSpaceCheck?: boolean;
   /** Silent when absent. */
   readonly logger?: Logger;
-  /** Aborting it stops the restore and removes everything it received. */
+  /** Aborting it stops the restore; a restore into a target removes everything it received. */
   readonly signal?: AbortSignal;
   readonly onProgress?: ProgressListener;
   readonly deps?: RestoreDeps;
+}
+
+export interface RestoreOptions extends RestoreSourceOptions {
+  /** A new path on a Btrfs filesystem, or an empty directory; never overwritten. */
+  readonly target: string;
+  /** The tree comparison against the source snapshot when it is on this host; default `restore.verify_mode`. */
+  readonly verify?: VerifyMode;
+  /** Restore even when the target's free space is less than the chain's streams (compression or reflinks may make it fit). */
+  readonly skipSpaceCheck?: boolean;
 }
 
 /**
@@ -76,7 +80,9 @@ export interface RestoreOptions {
  * verification, everything this restore received is removed; a failed verification
  * keeps it for inspection.
  */
-export function runRestore(options: RestoreOptions): Promise<RestoreResult> {
+export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
+  assertRestoreInput(options);
+  await assertRestoreTarget(options.target);
   return withRestoreContext(options, async (context) => restore(context, options, await prepare(context, options)));
 }
 
@@ -85,7 +91,9 @@ export function runRestore(options: RestoreOptions): Promise<RestoreResult> {
  * resolves the chain and runs the same preflight, then stops before any thaw request
  * or download. Reads only manifests and current.json; writes nothing.
  */
-export function planRestore(options: RestoreOptions): Promise<RestorePlan> {
+export async function planRestore(options: RestoreOptions): Promise<RestorePlan> {
+  assertRestoreInput(options);
+  await assertRestoreTarget(options.target);
   return withRestoreContext(options, async (context) => {
     const { chain, report } = await prepare(context, options);
     const estimate = estimateThaw(chain);
@@ -114,11 +122,14 @@ export function planRestore(options: RestoreOptions): Promise<RestorePlan> {
   });
 }
 
-/** Checks the input before any request, then runs `fn` with the options resolved, closing a client it made. */
-async function withRestoreContext<T>(options: RestoreOptions, fn: (context: RestoreContext) => Promise<T>): Promise<T> {
-  assertSubvolumeName(options.subvolume); // before any request: the name becomes part of S3 keys
+/** Checks what every restore is given, before any request: the name becomes part of S3 keys. */
+export function assertRestoreInput(options: RestoreSourceOptions): void {
+  assertSubvolumeName(options.subvolume);
   assertOneStart(options);
-  await assertRestoreTarget(options.target);
+}
+
+/** Runs `fn` with the options resolved, closing a client it made. */
+export async function withRestoreContext<T>(options: RestoreSourceOptions, fn: (context: RestoreContext) => Promise<T>): Promise<T> {
   const { config, deps = {} } = options;
   const signal = options.signal ?? new AbortController().signal;
   return withS3Client(config.s3, deps.client, (client) =>
@@ -136,7 +147,7 @@ async function withRestoreContext<T>(options: RestoreOptions, fn: (context: Rest
 }
 
 /** `at` and `manifestKey` each choose the backup; both at once is a contradiction. */
-function assertOneStart(options: RestoreOptions): void {
+function assertOneStart(options: RestoreSourceOptions): void {
   if (options.at !== undefined && options.manifestKey !== undefined)
     throw new RestoreInputError('--at and --manifest-key each choose the backup to restore; give one');
   if (options.at !== undefined && Number.isNaN(options.at.getTime())) throw new RestoreInputError('--at: not a valid time');
@@ -149,6 +160,16 @@ interface Prepared {
 
 /** The chain, every manifest read and checked, and the preflight: all before a thaw request or a chunk GET. */
 async function prepare(context: RestoreContext, options: RestoreOptions): Promise<Prepared> {
+  const chain = await chainFor(context, options);
+  const report = await preflight(context, chain, options.target, {
+    verify: options.verify ?? context.config.restore.verify_mode,
+    skipSpaceCheck: options.skipSpaceCheck ?? false,
+  });
+  return { chain, report };
+}
+
+/** The chain the options choose (current.json, `manifestKey` or `at`), every manifest read and checked, oldest first. */
+export async function chainFor(context: RestoreContext, options: RestoreSourceOptions): Promise<ChainLink[]> {
   const source = { readText: (key: string) => context.bucket.readTextIfExists(key) };
   const startKey =
     options.at === undefined
@@ -157,16 +178,13 @@ async function prepare(context: RestoreContext, options: RestoreOptions): Promis
           .manifestKey;
   const chain = await resolveChain(source, startKey, options.subvolume);
   context.logger.info(`${options.subvolume}: a chain of ${chain.length} backup(s) ending at ${startKey}`);
-  const report = await preflight(context, chain, options.target, {
-    verify: options.verify ?? context.config.restore.verify_mode,
-    skipSpaceCheck: options.skipSpaceCheck ?? false,
-  });
-  return { chain, report };
+  return chain;
 }
 
-async function restore(context: RestoreContext, options: RestoreOptions, { chain }: Prepared): Promise<RestoreResult> {
-  const { config, logger, signal } = context;
-  const started = context.now();
+/** Requests the thaw of the chain's archived chunks and, unless told not to, waits until every one is readable. */
+export async function thawChain(context: RestoreContext, options: RestoreSourceOptions, chain: readonly ChainLink[]): Promise<void> {
+  const { config, logger } = context;
+  const started = context.now().getTime();
   await context.bucket.thawObjects(
     chain.flatMap((link) => link.manifest.chunks.map((chunk) => chunk.key)),
     {
@@ -174,10 +192,20 @@ async function restore(context: RestoreContext, options: RestoreOptions, { chain
       waitForRestore: options.wait ?? config.restore.wait_for_restore,
       timeoutMs: (options.waitTimeoutSeconds ?? config.restore.restore_timeout_seconds) * 1000,
       poll: { initialDelayMs: config.restore.thaw_poll_seconds * 1000, maxDelayMs: config.restore.thaw_poll_seconds * 15_000 },
-      onProgress: ({ ready, total }) =>
-        logger.info(`${options.subvolume}: ${ready} of ${total} chunk objects readable${ready < total ? '; waiting for the thaw' : ''}`),
+      onProgress: ({ ready, total }) => {
+        const elapsed = Math.round((context.now().getTime() - started) / 1000);
+        logger.info(
+          `${options.subvolume}: ${ready} of ${total} chunk objects readable after ${elapsed} s${ready < total ? '; waiting for the thaw' : ''}`,
+        );
+      },
     },
   );
+}
+
+async function restore(context: RestoreContext, options: RestoreOptions, { chain }: Prepared): Promise<RestoreResult> {
+  const { config, signal } = context;
+  const started = context.now();
+  await thawChain(context, options, chain);
 
   const { target } = options;
   const created = !existsSync(target);

@@ -1,7 +1,14 @@
 import { Errors, Flags } from '@oclif/core';
 import { VERIFY_MODES } from '@org/btrfs-s3-core';
 import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
-import { planRestore, type RestoreOptions, type RestorePlan, type RestoreResult, runRestore } from '@org/btrfs-s3-restore';
+import {
+  planRestore,
+  type RestoreOptions,
+  type RestorePlan,
+  type RestoreResult,
+  runRestore,
+  runRestoreToStream,
+} from '@org/btrfs-s3-restore';
 import { join } from 'node:path';
 import { BaseCommand } from '../base-command';
 import { locationFlags, locationOf } from '../flags';
@@ -43,29 +50,49 @@ export default class Restore extends BaseCommand {
       summary:
         'Check everything (chain, Btrfs, free space, tools) and show the chain, its size and the thaw cost by tier; thaw and download nothing.',
     }),
+    stdout: Flags.boolean({
+      summary:
+        "Write the chain's verified send streams, oldest first, to standard output instead of receiving them (for btrfs receive elsewhere, or a file).",
+      exclusive: ['target', 'dry-run', 'json', 'verify', 'skip-space-check'],
+    }),
     'skip-space-check': Flags.boolean({
       summary: "Restore even if the target has less free space than the chain's streams (compression or reflinks may make it fit).",
     }),
   };
 
-  async run(): Promise<RestoreResult | RestorePlan> {
+  async run(): Promise<RestoreResult | RestorePlan | undefined> {
     const { flags, metadata } = await this.parse(Restore);
     const { config, logger } = await this.remoteContext(flags, metadata, locationOf(flags));
+    const source = {
+      config,
+      subvolume: flags.subvolume,
+      ...(flags['manifest-key'] === undefined ? {} : { manifestKey: flags['manifest-key'] }),
+      ...(flags.at === undefined ? {} : { at: parseAt(flags.at) }),
+      ...(flags['wait-restore'] === undefined ? {} : { wait: flags['wait-restore'] === 'true' }),
+      ...(flags['restore-timeout'] === undefined ? {} : { waitTimeoutSeconds: flags['restore-timeout'] }),
+      logger,
+    };
+    if (flags.stdout) {
+      // No root needed: nothing is received here. Logs and progress go to stderr.
+      if (process.stdout.isTTY) this.error('--stdout writes a binary stream: redirect it to a file or pipe it', { exit: 2 });
+      const work = { what: 'the stream', outcome: 'what was written so far is a partial stream; the bucket is unchanged' };
+      const streamed = await withInterrupts(logger, work, (signal) =>
+        runRestoreToStream({ ...source, output: process.stdout, signal, onProgress: progressListener(config, logger, { json: true }) }),
+      );
+      logger.info(
+        `${streamed.subvolume}: wrote ${streamed.chain.length} verified send stream(s), ${formatBytes(streamed.bytes)}, oldest first`,
+      );
+      return undefined;
+    }
     requireRoot('restore');
     const target =
       flags.target ?? (config.restore.target_base_dir === undefined ? undefined : join(config.restore.target_base_dir, flags.subvolume));
     if (target === undefined) this.error('--target is required when restore.target_base_dir is not set', { exit: 2 });
     const options: RestoreOptions = {
-      config,
-      subvolume: flags.subvolume,
+      ...source,
       target,
-      ...(flags['manifest-key'] === undefined ? {} : { manifestKey: flags['manifest-key'] }),
-      ...(flags.at === undefined ? {} : { at: parseAt(flags.at) }),
       ...(flags.verify === undefined ? {} : { verify: flags.verify }),
-      ...(flags['wait-restore'] === undefined ? {} : { wait: flags['wait-restore'] === 'true' }),
-      ...(flags['restore-timeout'] === undefined ? {} : { waitTimeoutSeconds: flags['restore-timeout'] }),
       skipSpaceCheck: flags['skip-space-check'],
-      logger,
     };
     if (flags['dry-run']) {
       const plan = await withInterrupts(logger, { what: 'the dry run', outcome: 'nothing was changed' }, (signal) =>

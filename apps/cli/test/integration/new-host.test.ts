@@ -13,12 +13,13 @@ import {
   writeConfig,
   writeRandomFiles,
 } from '@org/testenv';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as v from 'valibot';
-import { cli } from '../helpers';
+import { BIN, cli } from '../helpers';
 
 /** What the CLI reads when no --config is given; a new host has none, and this test relies on that. */
 const DEFAULT_CONFIG = '/etc/btrfs-to-s3/config.toml';
@@ -27,7 +28,7 @@ describe('a new host with nothing but the bucket', () => {
   const bucket = new Bucket();
   afterAll(() => bucket.destroy());
 
-  it('lists and restores exactly from a config holding only [s3], and from flags alone with no config file', async () => {
+  it('lists and restores exactly from a config holding only [s3], from flags alone with no config file, and as a stream for btrfs receive elsewhere', async () => {
     expect(existsSync(DEFAULT_CONFIG)).toBe(false);
     await withLoopBtrfs(async (mnt) => {
       // The old host: a full and an incremental with a normal config.
@@ -82,8 +83,22 @@ describe('a new host with nothing but the bucket', () => {
           expect(fromFlags.code).toBe(0);
           await run('diff', ['-r', '--no-dereference', source, v.parse(RestoreResultSchema, JSON.parse(fromFlags.stdout)).snapshotPath]);
 
+          // --stdout: the verified streams, oldest first, that btrfs receive takes elsewhere.
+          const streamFile = join(home, 'chain.btrfs-stream');
+          const output = openSync(streamFile, 'w');
+          const streamed = spawnSync(process.execPath, [BIN, 'restore', '--stdout', ...flags, '-s', 'data'], {
+            env: { PATH: process.env.PATH, ...env },
+            stdio: ['ignore', output, 'pipe'],
+          });
+          closeSync(output);
+          expect(streamed.status).toBe(0);
+          await run('mkdir', [join(elsewhere, 'from-stream')]);
+          await run('btrfs', ['receive', '-f', streamFile, join(elsewhere, 'from-stream')]);
+          await run('diff', ['-r', '--no-dereference', source, join(elsewhere, 'from-stream', basename(source))]);
+          rmSync(streamFile);
+
           // Writes only under its targets: no state, lock, metrics or snapshot directory appeared.
-          expect(readdirSync(elsewhere).sort()).toEqual(['from-file', 'from-flags']);
+          expect(readdirSync(elsewhere).sort()).toEqual(['from-file', 'from-flags', 'from-stream']);
         });
         expect(readdirSync(home)).toEqual([]);
       } finally {
