@@ -63,8 +63,8 @@ describe('restore of archived chunks (DEEP_ARCHIVE behind the archive double)', 
         const requests = proxy.restoreRequests();
         expect([...requests.keys()].sort()).toEqual(chunkKeys);
         for (const record of requests.values()) expect(record).toMatchObject({ count: 1, tier: 'Standard' });
-        expect(result.stderr).toMatch(new RegExp(`\\d+ of ${chunkKeys.length} chunk objects readable; waiting for the thaw`));
-        expect(result.stderr).toContain(`${chunkKeys.length} of ${chunkKeys.length} chunk objects readable\n`);
+        expect(result.stderr).toMatch(new RegExp(`\\d+ of ${chunkKeys.length} chunk objects readable after \\d+ s; waiting for the thaw`));
+        expect(result.stderr).toMatch(new RegExp(`${chunkKeys.length} of ${chunkKeys.length} chunk objects readable after \\d+ s\n`));
         expect((await readdir(join(mnt, 'restored'))).length).toBe(2);
       });
     }),
