@@ -1,3 +1,9 @@
+import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
+import { createLogger } from '@org/btrfs-s3-core';
+import { s3Error } from '@org/btrfs-s3-store/testing';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { BackupHost, DAY_MS, HOUR_MS } from './__fakes__/harness';
 import { BackupFailedError, runBackup } from './index';
 
@@ -66,5 +72,56 @@ describe('runBackup with s3.prune_after_backup', () => {
     await expect(runBackup({ config: host.config, deps: host.deps() })).rejects.toThrow(BackupFailedError);
 
     expect(host.keys()).toEqual(expect.arrayContaining([failed.data, failed.home]));
+  });
+
+  /** Runs a backup of data with a logger, and returns its result and the messages it logged. */
+  const loggedRun = async () => {
+    const stream = new PassThrough();
+    const logger = createLogger({ level: 'warn', format: 'json', stream });
+    const result = await runBackup({ config: host.config, deps: host.deps(), once: true, subvolumes: ['data'], logger });
+    const written = text(stream);
+    const flushed = once(logger, 'finish');
+    logger.end();
+    await flushed;
+    stream.end();
+    const messages = (await written)
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => String(JSON.parse(line).message));
+    return { result, messages };
+  };
+
+  it.each([
+    [
+      'every key of its DeleteObjects',
+      () => (host.bucket.objectOps.deleteErrorFor = () => ({ Code: 'AccessDenied', Message: 'Access Denied' })),
+    ],
+    [
+      'the DeleteObjects request',
+      () =>
+        (host.bucket.objectOps.hook = (command) => {
+          if (command instanceof DeleteObjectsCommand) throw s3Error('AccessDenied', 403);
+        }),
+    ],
+  ])('warns instead of failing the run when the store refuses %s with AccessDenied (a backup-only credential)', async (_what, refuse) => {
+    await setUp(true);
+    host.advance(2 * HOUR_MS);
+    refuse();
+
+    const { result, messages } = await loggedRun();
+
+    expect(result.outcomes.map((outcome) => outcome.result)).toEqual(['published']);
+    expect(host.keys()).toContain(failed.data);
+    expect(messages).toContainEqual(expect.stringContaining('the backup succeeded; pruning after it was refused (AccessDenied)'));
+  });
+
+  it('still fails the run when pruning after it fails for another reason', async () => {
+    await setUp(true);
+    host.advance(2 * HOUR_MS);
+    host.bucket.objectOps.deleteErrorFor = () => ({ Code: 'NoSuchBucket', Message: 'gone' });
+
+    await expect(runBackup({ config: host.config, deps: host.deps(), once: true, subvolumes: ['data'] })).rejects.toThrow(
+      'prune failed for data',
+    );
   });
 });

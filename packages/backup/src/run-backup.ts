@@ -1,5 +1,5 @@
 import { Btrfs, SnapshotManager, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
-import { pruneHeld } from '@org/btrfs-s3-bucket';
+import { PruneFailedError, pruneHeld } from '@org/btrfs-s3-bucket';
 import {
   BtrfsToS3Error,
   compactTimestamp,
@@ -18,7 +18,7 @@ import {
   withLock,
   writeState,
 } from '@org/btrfs-s3-core';
-import { S3Bucket, withS3Client } from '@org/btrfs-s3-store';
+import { isAccessDenied, S3Bucket, withS3Client } from '@org/btrfs-s3-store';
 import { rename } from 'node:fs/promises';
 import { backupSubvolume, type RunnablePlan } from './backup-subvolume';
 import type { BackupContext, BackupDeps } from './context';
@@ -202,10 +202,21 @@ async function pruneSnapshots(context: BackupContext, subvolume: string, keep: s
   for (const name of deleted) context.logger.info(`${subvolume}: deleted old snapshot ${name}`);
 }
 
-/** `s3.prune_after_backup`: prunes the subvolumes this run published, inside its lock. */
+/**
+ * `s3.prune_after_backup`: prunes the subvolumes this run published, inside its lock.
+ * A credential that may not delete (a backup-only policy) gets AccessDenied: the
+ * backup itself succeeded, so that is a warning, not a failed run.
+ */
 async function pruneAfterBackup(context: BackupContext, outcomes: readonly SubvolumeOutcome[]): Promise<void> {
   const published = outcomes.filter((outcome) => outcome.result === 'published').map((outcome) => outcome.subvolume);
   if (!context.config.s3.prune_after_backup || published.length === 0) return;
   const { config, logger, signal, bucket, now } = context;
-  await pruneHeld({ config, logger, signal, bucket, now, subvolumes: published });
+  try {
+    await pruneHeld({ config, logger, signal, bucket, now, subvolumes: published });
+  } catch (error) {
+    if (!(error instanceof PruneFailedError && error.errors.length > 0 && error.errors.every(isAccessDenied))) throw error;
+    logger.warn(
+      'the backup succeeded; pruning after it was refused (AccessDenied): this credential may not delete, as a backup-only policy intends (docs/iam/backup-only.json); set s3.prune_after_backup = false to stop trying, and prune with a credential that may delete',
+    );
+  }
 }

@@ -51,6 +51,8 @@ export class PruneFailedError extends BtrfsToS3Error {
     readonly result: PruneResult,
     failed: readonly string[],
     allFailed: boolean,
+    /** Why each failed subvolume failed, in the order of `failed`. */
+    readonly errors: readonly unknown[] = [],
   ) {
     super(`prune failed for ${failed.join(', ')}`, { exitCode: allFailed ? ExitCode.Fatal : ExitCode.PartialFailure });
   }
@@ -89,6 +91,7 @@ export function pruneHeld(options: HeldPruneOptions): Promise<PruneResult> {
 async function pruneSubvolumes(context: BucketContext, subvolumes: readonly string[], dryRun: boolean): Promise<PruneResult> {
   const results: PruneSubvolume[] = [];
   const failed: string[] = [];
+  const errors: unknown[] = [];
   for (const subvolume of subvolumes) {
     context.signal.throwIfAborted();
     try {
@@ -97,10 +100,11 @@ async function pruneSubvolumes(context: BucketContext, subvolumes: readonly stri
       if (context.signal.aborted) throw error;
       context.logger.error(`${subvolume}: prune failed: ${error instanceof Error ? error.message : String(error)}`);
       failed.push(subvolume);
+      errors.push(error);
     }
   }
   const result: PruneResult = { dryRun, subvolumes: results };
-  if (failed.length > 0) throw new PruneFailedError(result, failed, results.length === 0);
+  if (failed.length > 0) throw new PruneFailedError(result, failed, results.length === 0, errors);
   return result;
 }
 

@@ -21,3 +21,24 @@ export function sseHint(sse: Config['s3']['sse'], error: unknown): string | unde
     ? 'the store may refuse server-side encryption (x-amz-server-side-encryption: AES256); check its SSE support or the s3.sse setting'
     : undefined;
 }
+
+/**
+ * Whether the store refused a call for lack of permission (403 AccessDenied), on the
+ * error itself, down its `cause` chain, or for every key of a DeleteObjects: what a
+ * credential without `s3:DeleteObject` meets when it prunes.
+ */
+export function isAccessDenied(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; typeof current === 'object' && current !== null && depth < 10; depth += 1) {
+    if (current instanceof Error && current.name === 'AccessDenied') return true;
+    if ('$metadata' in current && typeof current.$metadata === 'object' && current.$metadata !== null) {
+      if ('httpStatusCode' in current.$metadata && current.$metadata.httpStatusCode === 403) return true;
+    }
+    if ('failures' in current && Array.isArray(current.failures) && current.failures.length > 0) {
+      return current.failures.every(
+        (failure: unknown) => typeof failure === 'object' && failure !== null && 'code' in failure && failure.code === 'AccessDenied',
+      );
+    }
+    current = 'cause' in current ? current.cause : undefined;
+  }
+  return false;
+}
