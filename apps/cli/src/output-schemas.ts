@@ -1,4 +1,5 @@
 import { VerifyReportSchema } from '@org/btrfs-s3-bucket';
+import { DrillResultSchema } from '@org/btrfs-s3-restore';
 import * as v from 'valibot';
 
 /** What every failing command prints with `--json` (BaseCommand.toErrorJson). */
@@ -15,4 +16,10 @@ export const ErrorOutputSchema = v.object({
 export const VerifyOutputSchema = v.union([
   v.strictObject({ ...VerifyReportSchema.entries, ok: v.literal(true) }),
   v.strictObject({ ...ErrorOutputSchema.entries, report: VerifyReportSchema }),
+]);
+
+/** A passing drill prints the result; a failing one exits non-zero and prints the error with the result. */
+export const DrillOutputSchema = v.union([
+  v.strictObject({ ...DrillResultSchema.entries, ok: v.literal(true) }),
+  v.strictObject({ ...ErrorOutputSchema.entries, result: DrillResultSchema }),
 ]);

@@ -1,91 +1,27 @@
-import {
-  backupPrefix,
-  chunkKey,
-  compactTimestamp,
-  type Config,
-  ExitCode,
-  type Manifest,
-  manifestKey,
-  parseConfig,
-  pointerKey,
-  serializeManifest,
-  serializePointer,
-} from '@org/btrfs-s3-core';
-import { FakeS3Bucket } from '@org/btrfs-s3-store/testing';
-import { createHash } from 'node:crypto';
+import { backupPrefix, chunkKey, type Config, ExitCode, parseConfig, pointerKey } from '@org/btrfs-s3-core';
+import { FakeS3Bucket, plantBackup, plantPointer } from '@org/btrfs-s3-store/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DamagedBackupError, runList, runPrune, runVerify } from './index';
 
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const NOW = new Date('2026-12-01T02:00:00Z');
 const DAY_MS = 24 * 3_600_000;
-
-interface Planted {
-  readonly dir: string;
-  readonly key: string;
-  readonly manifest: Manifest;
-}
-
-/** Puts a published backup into the bucket as a run would leave it: one object per chunk, then its manifest. */
-function putBackup(
-  bucket: FakeS3Bucket,
-  options: { subvolume?: string; kind: 'full' | 'inc'; at: Date; parent?: Planted; chunks: readonly string[] },
-): Planted {
-  const subvolume = options.subvolume ?? 'data';
-  const dir = backupPrefix('host1', subvolume, options.kind, compactTimestamp(options.at));
-  const bodies = options.chunks.map((text) => Buffer.from(text));
-  const chunks = bodies.map((bytes, index) => {
-    bucket.put(chunkKey(dir, index), bytes, { lastModified: options.at });
-    return {
-      key: chunkKey(dir, index),
-      size: bytes.length,
-      sha256: sha256(bytes),
-      etag: `"chunk-${index}"`,
-      parts: [{ number: 1, size: bytes.length, sha256: sha256(bytes) }],
-    };
-  });
-  const name = `${subvolume}__${compactTimestamp(options.at)}__${options.kind}`;
-  const manifest: Manifest = {
-    version: 1,
-    subvolume,
-    kind: options.kind,
-    created_at: options.at.toISOString(),
-    snapshot: { name, path: `/srv/.snapshots/${name}`, uuid: `uuid-${name}`, parent_uuid: 'uuid-source' },
-    parent_manifest: options.parent?.key ?? null,
-    parent_snapshot_uuid: options.parent?.manifest.snapshot.uuid ?? null,
-    chunks,
-    total_bytes: bodies.reduce((sum, bytes) => sum + bytes.length, 0),
-    chunk_size: 16,
-    part_size: 5 * 1024 * 1024,
-    s3: { bucket: 'backups', region: 'eu-west-1', storage_class: 'STANDARD' },
-    restore: { stream_sha256: sha256(Buffer.concat(bodies)), chunk_hash_algo: 'sha256' },
-    tool: { name: 'btrfs-to-s3', version: '0.1.0' },
-  };
-  bucket.put(manifestKey(dir), Buffer.from(serializeManifest(manifest)), { lastModified: options.at });
-  return { dir, key: manifestKey(dir), manifest };
-}
-
-function pointTo(bucket: FakeS3Bucket, backup: Planted): void {
-  const { subvolume, kind, created_at } = backup.manifest;
-  bucket.put(pointerKey('host1', subvolume), Buffer.from(serializePointer({ version: 1, manifest_key: backup.key, kind, created_at })));
-}
 
 /**
  * Two generations of `data`: full A (+ inc B), then full C (+ inc D), current.json on D;
  * a killed run's chunk without a manifest; and `retired`, in the bucket but not configured.
  */
 function twoGenerations(bucket: FakeS3Bucket) {
-  const a = putBackup(bucket, { kind: 'full', at: new Date('2026-10-01T02:00:00Z'), chunks: ['full A, chunk 0', 'A1'] });
-  const b = putBackup(bucket, { kind: 'inc', at: new Date('2026-10-08T02:00:00Z'), parent: a, chunks: ['inc B'] });
-  const c = putBackup(bucket, { kind: 'full', at: new Date('2026-11-01T02:00:00Z'), chunks: ['full C, chunk 0', 'C1'] });
-  const d = putBackup(bucket, { kind: 'inc', at: new Date('2026-11-08T02:00:00Z'), parent: c, chunks: ['inc D'] });
-  pointTo(bucket, d);
+  const a = plantBackup(bucket, { kind: 'full', at: new Date('2026-10-01T02:00:00Z'), chunks: ['full A, chunk 0', 'A1'] });
+  const b = plantBackup(bucket, { kind: 'inc', at: new Date('2026-10-08T02:00:00Z'), parent: a, chunks: ['inc B'] });
+  const c = plantBackup(bucket, { kind: 'full', at: new Date('2026-11-01T02:00:00Z'), chunks: ['full C, chunk 0', 'C1'] });
+  const d = plantBackup(bucket, { kind: 'inc', at: new Date('2026-11-08T02:00:00Z'), parent: c, chunks: ['inc D'] });
+  plantPointer(bucket, d);
   const failedDir = backupPrefix('host1', 'data', 'full', '20261120T020000Z');
   bucket.put(chunkKey(failedDir, 0), Buffer.from('killed'), { lastModified: new Date(NOW.getTime() - 10 * DAY_MS) });
-  const retired = putBackup(bucket, { subvolume: 'retired', kind: 'full', at: new Date('2026-01-01T02:00:00Z'), chunks: ['old'] });
-  pointTo(bucket, retired);
+  const retired = plantBackup(bucket, { subvolume: 'retired', kind: 'full', at: new Date('2026-01-01T02:00:00Z'), chunks: ['old'] });
+  plantPointer(bucket, retired);
   return { a, b, c, d, failedDir };
 }
 
@@ -226,10 +162,10 @@ retain_generations = 1
     });
 
     it('keeps an older generation that current.json reaches, even beyond s3.retain_generations', async () => {
-      const a = putBackup(bucket, { kind: 'full', at: new Date('2026-10-01T02:00:00Z'), chunks: ['full A'] });
-      const b = putBackup(bucket, { kind: 'inc', at: new Date('2026-10-08T02:00:00Z'), parent: a, chunks: ['inc B'] });
-      putBackup(bucket, { kind: 'full', at: new Date('2026-11-01T02:00:00Z'), chunks: ['full C, never pointed to'] });
-      pointTo(bucket, b);
+      const a = plantBackup(bucket, { kind: 'full', at: new Date('2026-10-01T02:00:00Z'), chunks: ['full A'] });
+      const b = plantBackup(bucket, { kind: 'inc', at: new Date('2026-10-08T02:00:00Z'), parent: a, chunks: ['inc B'] });
+      plantBackup(bucket, { kind: 'full', at: new Date('2026-11-01T02:00:00Z'), chunks: ['full C, never pointed to'] });
+      plantPointer(bucket, b);
       const before = [...bucket.objects.keys()].sort();
 
       const result = await runPrune({ config, deps: deps() });

@@ -7,8 +7,8 @@
  */
 export { runList, UnknownListedSubvolumeError } from './list';
 export type { ListOptions } from './list';
-export { runVerify, DamagedBackupError } from './verify';
-export type { VerifyOptions, VerifyReads } from './verify';
+export { runVerify, DamagedBackupError, sampledChunks, verifyChain } from './verify';
+export type { ChainCheckContext, VerifyOptions, VerifyReads } from './verify';
 export { runPrune, pruneHeld, PruneFailedError, describeEntry, earlyDeletionWarning } from './prune';
 export type { HeldPruneOptions, PruneOptions } from './prune';
 export type { BucketDeps, BucketOptions } from './context';

@@ -4,19 +4,41 @@ import {
   type ChainLink,
   ExitCode,
   FormatError,
+  type Logger,
   pointerKey,
+  type RemoteConfig,
   resolveChain,
   resolveStartKey,
   selectSubvolumes,
 } from '@org/btrfs-s3-core';
-import type { ChunkFinding, ChunkReads } from '@org/btrfs-s3-store';
+import { type ChunkFinding, type ChunkReads, type S3Bucket, sampleChunks } from '@org/btrfs-s3-store';
 import { type BucketContext, type BucketOptions, withBucketContext } from './context';
 import { listSubvolumeObjects, manifestSource } from './inventory';
 import { UnknownListedSubvolumeError } from './list';
 import type { VerifyProblem, VerifyReport, VerifySubvolume } from './schemas';
 
-/** What to re-download: nothing (HeadObject only), every chunk, or `count` chunks per manifest. */
-export type VerifyReads = { readonly reads: 'none' } | { readonly reads: 'all' } | { readonly reads: 'sample'; readonly count: number };
+/**
+ * What to re-download: nothing (HeadObject only), every chunk, or `count` chunks per
+ * manifest. A sample's choice depends on the manifest key and `round` only: the same
+ * round picks the same chunks (verify passes none), and `drill` passes the month so its
+ * picks rotate month to month.
+ */
+export type VerifyReads =
+  { readonly reads: 'none' } | { readonly reads: 'all' } | { readonly reads: 'sample'; readonly count: number; readonly round?: string };
+
+/** The chunks a sample of `count` in `round` reads from one backup's manifest, in stream order. */
+export function sampledChunks<T extends { readonly key: string }>(
+  manifestKey: string,
+  chunks: readonly T[],
+  count: number,
+  round?: string,
+): T[] {
+  return sampleChunks(sampleSeed(manifestKey, round), chunks, count);
+}
+
+function sampleSeed(manifestKey: string, round: string | undefined): string {
+  return round === undefined ? manifestKey : `${manifestKey}#${round}`;
+}
 
 export interface VerifyOptions extends BucketOptions {
   /** Subvolumes to check (all when absent or empty): the configured ones, or on a host with none configured, those in the bucket. */
@@ -112,14 +134,36 @@ async function verifySubvolume(context: BucketContext, subvolume: string, mode: 
       skipped: [],
     };
   }
+  return verifyChain(context, subvolume, resolved.startKey, resolved.chain, mode);
+}
+
+/** What checking a resolved chain reads through. A restore's context is one too. */
+export interface ChainCheckContext {
+  readonly config: RemoteConfig;
+  readonly logger: Logger;
+  readonly bucket: S3Bucket;
+}
+
+/**
+ * Checks one resolved chain (oldest first, ending at `startKey`): every chunk exists
+ * with its recorded size, and the chunks `mode` selects are re-downloaded and
+ * re-hashed. A damaged or missing chunk is a problem in the result, not an error.
+ */
+export async function verifyChain(
+  context: ChainCheckContext,
+  subvolume: string,
+  startKey: string,
+  links: readonly ChainLink[],
+  mode: VerifyReads,
+): Promise<VerifySubvolume> {
   const problems: VerifyProblem[] = [];
   const skipped: VerifySubvolume['skipped'] = [];
   const chain: VerifySubvolume['chain'] = [];
   const chunks = { total: 0, present: 0, read: 0, skipped: 0 };
   let streamsVerified = 0;
-  for (const link of resolved.chain) {
+  for (const link of links) {
     const { manifest } = link;
-    const reads: ChunkReads = mode.reads === 'sample' ? { sample: mode.count, seed: link.key } : mode.reads;
+    const reads: ChunkReads = mode.reads === 'sample' ? { sample: mode.count, seed: sampleSeed(link.key, mode.round) } : mode.reads;
     context.logger.info(
       `${subvolume}: checking ${manifest.chunks.length} chunk(s) of ${link.key}${reads === 'none' ? '' : ' and re-hashing what is read'}`,
     );
@@ -160,7 +204,7 @@ async function verifySubvolume(context: BucketContext, subvolume: string, mode: 
     for (const problem of found) context.logger.error(`${subvolume}: ${problem.message}`);
     problems.push(...found);
   }
-  return { subvolume, ok: problems.length === 0, currentManifest: resolved.startKey, chain, chunks, streamsVerified, problems, skipped };
+  return { subvolume, ok: problems.length === 0, currentManifest: startKey, chain, chunks, streamsVerified, problems, skipped };
 }
 
 /** One line per damaged chunk, naming the key and expected vs actual. */

@@ -58,7 +58,8 @@ const METRICS: readonly Metric[] = [
   },
 ];
 
-function label(value: string): string {
+/** A label value escaped for the text exposition format. */
+export function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 

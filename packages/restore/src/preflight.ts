@@ -57,8 +57,14 @@ export async function preflight(
   context: PreflightDeps,
   chain: readonly CheckedBackup[],
   target: string,
-  options: { readonly verify: VerifyMode; readonly skipSpaceCheck: boolean },
+  options: {
+    readonly verify: VerifyMode;
+    readonly skipSpaceCheck: boolean;
+    /** How messages name the target (default `--target`; a drill's is `--scratch`). */
+    readonly targetFlag?: string;
+  },
 ): Promise<PreflightReport> {
+  const flag = options.targetFlag ?? '--target';
   await requireTool(context, 'btrfs', 'btrfs receive needs it: install btrfs-progs (Debian: apt-get install btrfs-progs)');
   const tools = ['btrfs'];
   if (comparesTrees(options.verify, chain)) {
@@ -73,13 +79,13 @@ export async function preflight(
   const where = existingAncestor(target);
   if (!(await context.btrfs.isOnBtrfs(where))) {
     throw new PreflightError(
-      `--target ${target} is not on a Btrfs filesystem; btrfs receive needs one: mkfs.btrfs a disk, mount it, and restore into a path on it`,
+      `${flag} ${target} is not on a Btrfs filesystem; btrfs receive needs one: mkfs.btrfs a disk, mount it, and restore into a path on it`,
     );
   }
   try {
     await access(where, constants.W_OK);
   } catch (error) {
-    throw new PreflightError(`--target ${target}: ${where} is not writable (${errnoCode(error) ?? String(error)})`);
+    throw new PreflightError(`${flag} ${target}: ${where} is not writable (${errnoCode(error) ?? String(error)})`);
   }
 
   const neededBytes = chain.reduce((sum, link) => sum + link.manifest.total_bytes, 0);
@@ -87,7 +93,7 @@ export async function preflight(
   const freeBytes = stats.bavail * stats.bsize;
   if (!options.skipSpaceCheck && freeBytes < neededBytes) {
     throw new PreflightError(
-      `--target ${target}: its filesystem has ${gib(freeBytes)} free and the chain's send streams are ${gib(neededBytes)}; free space or restore elsewhere (--skip-space-check restores anyway: compression and reflinks can make the real need smaller)`,
+      `${flag} ${target}: its filesystem has ${gib(freeBytes)} free and the chain's send streams are ${gib(neededBytes)}; free space or restore elsewhere (--skip-space-check restores anyway: compression and reflinks can make the real need smaller)`,
     );
   }
   return { neededBytes, freeBytes, spaceChecked: !options.skipSpaceCheck, tools };

@@ -85,11 +85,11 @@ export async function removeReceived(
   for (const path of [...received].reverse()) {
     await context.btrfs
       .deleteSubvolume(path)
-      .catch((error: unknown) => context.logger.error(`could not remove ${path} after the failed restore: ${String(error)}`));
+      .catch((error: unknown) => context.logger.error(`could not remove ${path}: ${String(error)}`));
   }
   if (created)
     await rmdir(target).catch((error: unknown) =>
-      context.logger.error(`could not remove ${target} after the failed restore: ${String(error)}`),
+      context.logger.error(`could not remove ${target}: ${String(error)}`),
     );
 }
 

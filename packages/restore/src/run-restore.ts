@@ -83,7 +83,7 @@ export interface RestoreOptions extends RestoreSourceOptions {
 export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
   assertRestoreInput(options);
   await assertRestoreTarget(options.target);
-  return withRestoreContext(options, async (context) => restore(context, options, await prepare(context, options)));
+  return withRestoreContext(options, async (context) => restoreChain(context, options, await prepare(context, options)));
 }
 
 /**
@@ -128,8 +128,11 @@ export function assertRestoreInput(options: RestoreSourceOptions): void {
   assertOneStart(options);
 }
 
+/** What building a restore's context reads of its options. */
+export type RestoreContextOptions = Pick<RestoreSourceOptions, 'config' | 'logger' | 'signal' | 'onProgress' | 'deps'>;
+
 /** Runs `fn` with the options resolved, closing a client it made. */
-export async function withRestoreContext<T>(options: RestoreSourceOptions, fn: (context: RestoreContext) => Promise<T>): Promise<T> {
+export async function withRestoreContext<T>(options: RestoreContextOptions, fn: (context: RestoreContext) => Promise<T>): Promise<T> {
   const { config, deps = {} } = options;
   const signal = options.signal ?? new AbortController().signal;
   return withS3Client(config.s3, deps.client, (client) =>
@@ -153,13 +156,14 @@ function assertOneStart(options: RestoreSourceOptions): void {
   if (options.at !== undefined && Number.isNaN(options.at.getTime())) throw new RestoreInputError('--at: not a valid time');
 }
 
-interface Prepared {
+/** A chain checked and a preflight passed: what a restore starts from. */
+export interface PreparedRestore {
   readonly chain: readonly ChainLink[];
   readonly report: PreflightReport;
 }
 
 /** The chain, every manifest read and checked, and the preflight: all before a thaw request or a chunk GET. */
-async function prepare(context: RestoreContext, options: RestoreOptions): Promise<Prepared> {
+async function prepare(context: RestoreContext, options: RestoreOptions): Promise<PreparedRestore> {
   const chain = await chainFor(context, options);
   const report = await preflight(context, chain, options.target, {
     verify: options.verify ?? context.config.restore.verify_mode,
@@ -169,7 +173,10 @@ async function prepare(context: RestoreContext, options: RestoreOptions): Promis
 }
 
 /** The chain the options choose (current.json, `manifestKey` or `at`), every manifest read and checked, oldest first. */
-export async function chainFor(context: RestoreContext, options: RestoreSourceOptions): Promise<ChainLink[]> {
+export async function chainFor(
+  context: RestoreContext,
+  options: Pick<RestoreSourceOptions, 'subvolume' | 'manifestKey' | 'at'>,
+): Promise<ChainLink[]> {
   const source = { readText: (key: string) => context.bucket.readTextIfExists(key) };
   const startKey =
     options.at === undefined
@@ -181,28 +188,45 @@ export async function chainFor(context: RestoreContext, options: RestoreSourceOp
   return chain;
 }
 
+type ThawWaitOptions = Pick<RestoreSourceOptions, 'subvolume' | 'wait' | 'waitTimeoutSeconds'>;
+
 /** Requests the thaw of the chain's archived chunks and, unless told not to, waits until every one is readable. */
-export async function thawChain(context: RestoreContext, options: RestoreSourceOptions, chain: readonly ChainLink[]): Promise<void> {
-  const { config, logger } = context;
-  const started = context.now().getTime();
-  await context.bucket.thawObjects(
+export async function thawChain(context: RestoreContext, options: ThawWaitOptions, chain: readonly ChainLink[]): Promise<void> {
+  await thawKeys(
+    context,
+    options,
     chain.flatMap((link) => link.manifest.chunks.map((chunk) => chunk.key)),
-    {
-      tier: config.restore.restore_tier,
-      waitForRestore: options.wait ?? config.restore.wait_for_restore,
-      timeoutMs: (options.waitTimeoutSeconds ?? config.restore.restore_timeout_seconds) * 1000,
-      poll: { initialDelayMs: config.restore.thaw_poll_seconds * 1000, maxDelayMs: config.restore.thaw_poll_seconds * 15_000 },
-      onProgress: ({ ready, total }) => {
-        const elapsed = Math.round((context.now().getTime() - started) / 1000);
-        logger.info(
-          `${options.subvolume}: ${ready} of ${total} chunk objects readable after ${elapsed} s${ready < total ? '; waiting for the thaw' : ''}`,
-        );
-      },
-    },
   );
 }
 
-async function restore(context: RestoreContext, options: RestoreOptions, { chain }: Prepared): Promise<RestoreResult> {
+/** Requests the thaw of those of `keys` that are archived and, unless told not to, waits until every one is readable. */
+export async function thawKeys(context: RestoreContext, options: ThawWaitOptions, keys: readonly string[]): Promise<void> {
+  const { config, logger } = context;
+  const started = context.now().getTime();
+  await context.bucket.thawObjects(keys, {
+    tier: config.restore.restore_tier,
+    waitForRestore: options.wait ?? config.restore.wait_for_restore,
+    timeoutMs: (options.waitTimeoutSeconds ?? config.restore.restore_timeout_seconds) * 1000,
+    poll: { initialDelayMs: config.restore.thaw_poll_seconds * 1000, maxDelayMs: config.restore.thaw_poll_seconds * 15_000 },
+    onProgress: ({ ready, total }) => {
+      const elapsed = Math.round((context.now().getTime() - started) / 1000);
+      logger.info(
+        `${options.subvolume}: ${ready} of ${total} chunk objects readable after ${elapsed} s${ready < total ? '; waiting for the thaw' : ''}`,
+      );
+    },
+  });
+}
+
+/**
+ * Thaws, receives and verifies a prepared chain into `options.target`. A failed
+ * verification keeps what was received for inspection unless `keepFailed` is false.
+ */
+export async function restoreChain(
+  context: RestoreContext,
+  options: RestoreOptions,
+  { chain }: PreparedRestore,
+  keepFailed = true,
+): Promise<RestoreResult> {
   const { config, signal } = context;
   const started = context.now();
   await thawChain(context, options, chain);
@@ -244,7 +268,8 @@ async function restore(context: RestoreContext, options: RestoreOptions, { chain
   } catch (error) {
     // A failed verification keeps the snapshots for inspection; an interrupted one
     // proved nothing, and an interrupt leaves nothing behind, as during the download.
-    if (signal.aborted) await removeReceived(context, received, target, created);
+    if (signal.aborted || !keepFailed) await removeReceived(context, received, target, created);
+    else context.logger.error(`the restored snapshots are kept under ${target} for inspection`);
     throw error;
   }
 }

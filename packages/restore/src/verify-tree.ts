@@ -25,7 +25,7 @@ export async function verifyTree(
     const shown = comparison.differences.slice(0, 20).map((difference) => `  ${difference.path}: ${difference.what}`);
     const more = comparison.differences.length > 20 ? [`  ... and ${comparison.differences.length - 20} more`] : [];
     throw new RestoreVerificationError(
-      `restored tree differs from ${sourcePath} in ${comparison.differences.length} place(s); the restore is kept at ${snapshotPath} for inspection:\n${[...shown, ...more].join('\n')}`,
+      `restored tree differs from ${sourcePath} in ${comparison.differences.length} place(s):\n${[...shown, ...more].join('\n')}`,
     );
   }
   context.logger.info(`verified ${comparison.compared} entries of ${snapshotPath} against ${sourcePath} (${mode})`);

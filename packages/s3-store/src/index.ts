@@ -36,4 +36,5 @@ export type { AbortedUpload, StaleUploadTest } from './stale-multipart';
 export type { VerificationSubject } from './download/errors';
 export type { DownloadOptions, DownloadRequest, DownloadRetryEvent } from './download/types';
 export type { RestoreTier, ThawOptions, ThawPolling, ThawProgress, ThawResult, ThawRetryEvent } from './archive/types';
+export { sampleChunks } from './bucket/check-chunks';
 export type { ChunkCheckOptions, ChunkCheckResult, ChunkFinding, ChunkReads } from './bucket/check-chunks';

@@ -237,6 +237,11 @@ const RestoreSchema = v.strictObject({
   thaw_poll_seconds: v.optional(positiveNumber, 60),
 });
 
+const DrillSchema = v.strictObject({
+  /** Where `drill` receives its test restores (on Btrfs); `--scratch` overrides it, and the drill timer needs it. */
+  scratch_dir: v.optional(absolutePath),
+});
+
 /** The sections of the config file, by name; env overrides and docs walk this. */
 export const CONFIG_SECTIONS = {
   global: GlobalSchema,
@@ -245,6 +250,7 @@ export const CONFIG_SECTIONS = {
   subvolumes: SubvolumesSchema,
   s3: S3Schema,
   restore: RestoreSchema,
+  drill: DrillSchema,
 } as const;
 
 /**
@@ -260,6 +266,7 @@ export const RemoteConfigSchema = v.strictObject({
   subvolumes: v.optional(SubvolumesSchema),
   s3: S3Schema,
   restore: v.optional(RestoreSchema, {}),
+  drill: v.optional(DrillSchema, {}),
 });
 
 /** Everything a backup needs; every command but `restore`, `list` and `verify` reads this. */
@@ -271,6 +278,7 @@ export const ConfigSchema = v.pipe(
     subvolumes: SubvolumesSchema,
     s3: S3Schema,
     restore: v.optional(RestoreSchema, {}),
+    drill: v.optional(DrillSchema, {}),
   }),
   // Cross-key rules run whenever the keys they read are themselves valid, so they
   // are reported together with every other problem.
