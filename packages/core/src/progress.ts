@@ -7,11 +7,15 @@ export interface ProgressEvent {
   /** A backup's upload of a send stream, or a restore's verified download. */
   readonly phase: 'upload' | 'download';
   readonly subvolume: string;
-  /** Names this transfer among others of the same run, e.g. "data" or "data inc". */
+  /** Names this transfer among others of the same run, e.g. "data". */
   readonly label: string;
   /** Bytes done so far in this transfer. */
   readonly bytes: number;
-  /** The transfer's size when it is known in advance (a restore's, from the manifest); a send stream's is not. */
+  /**
+   * The transfer's size when it is known in advance: a restore's is its whole chain's
+   * (from the manifests), so one transfer runs from the full to the last incremental; a
+   * send stream's is not known.
+   */
   readonly totalBytes?: number;
   /** The last event of this transfer, whether it succeeded or failed. */
   readonly done: boolean;

@@ -19,14 +19,34 @@ export interface RestoreContext {
   readonly now: () => Date;
 }
 
-/** One backup's verified send stream, reporting its progress; `finished()` sends the transfer's last event. */
-function verifiedStream(context: RestoreContext, manifest: Manifest): { readonly stream: Readable; finished(): void } {
-  const event = {
-    phase: 'download',
-    subvolume: manifest.subvolume,
-    label: `${manifest.subvolume} ${manifest.kind}`,
-    totalBytes: manifest.total_bytes,
-  } as const;
+/** Where one backup sits in its chain: progress is reported over the whole chain, so its total and ETA are the restore's. */
+export interface ChainPosition {
+  /** The chain's stream bytes before this backup. */
+  readonly offset: number;
+  /** The whole chain's stream bytes. */
+  readonly totalBytes: number;
+  /** The chain's last backup: its end is the transfer's end. */
+  readonly last: boolean;
+}
+
+/** Each backup of the chain with its position, oldest first. */
+export function withPositions(chain: readonly ChainLink[]): { readonly link: ChainLink; readonly position: ChainPosition }[] {
+  const totalBytes = chain.reduce((sum, link) => sum + link.manifest.total_bytes, 0);
+  let offset = 0;
+  return chain.map((link, index) => {
+    const position = { offset, totalBytes, last: index === chain.length - 1 };
+    offset += link.manifest.total_bytes;
+    return { link, position };
+  });
+}
+
+/** One backup's verified send stream, reporting the chain's progress; `finished(failed)` sends its last event. */
+function verifiedStream(
+  context: RestoreContext,
+  manifest: Manifest,
+  position: ChainPosition,
+): { readonly stream: Readable; finished(failed: boolean): void } {
+  const event = { phase: 'download', subvolume: manifest.subvolume, label: manifest.subvolume, totalBytes: position.totalBytes } as const;
   let bytes = 0;
   const stream = context.bucket.downloadVerifiedStream(
     { chunks: manifest.chunks, streamSha256: manifest.restore.stream_sha256 },
@@ -34,27 +54,32 @@ function verifiedStream(context: RestoreContext, manifest: Manifest): { readonly
       concurrency: context.config.s3.concurrency,
       onProgress: (done) => {
         bytes = done;
-        context.onProgress({ ...event, bytes, done: false });
+        context.onProgress({ ...event, bytes: position.offset + bytes, done: false });
       },
     },
   );
-  return { stream, finished: () => context.onProgress({ ...event, bytes, done: true }) };
+  return {
+    stream,
+    finished: (failed) => context.onProgress({ ...event, bytes: position.offset + bytes, done: failed || position.last }),
+  };
 }
 
 /** Streams one backup's verified bytes into `btrfs receive`; returns the subvolumes it created. */
-export async function receiveOne(context: RestoreContext, link: ChainLink, target: string): Promise<string[]> {
+export async function receiveOne(context: RestoreContext, link: ChainLink, position: ChainPosition, target: string): Promise<string[]> {
   const { manifest } = link;
   context.logger.info(`${manifest.subvolume}: receiving ${manifest.kind} ${manifest.snapshot.name} (${manifest.chunks.length} chunks)`);
-  const download = verifiedStream(context, manifest);
+  const download = verifiedStream(context, manifest, position);
   const receiver = context.btrfs.receive(target);
+  let failed = true;
   try {
     await pipeline(download.stream, receiver, { signal: context.signal });
+    failed = false;
   } catch (error) {
     // The receiver removes what it half-received; wait for that before reporting.
     await receiver.done.catch(() => undefined);
     throw error;
   } finally {
-    download.finished();
+    download.finished(failed);
   }
   return receiver.done;
 }
@@ -64,14 +89,16 @@ export async function receiveOne(context: RestoreContext, link: ChainLink, targe
  * of the chain. Bytes reach `output` only once their part's SHA-256 matched; a
  * mismatch fails the stream there, so a reader sees a stream cut short, never a wrong byte.
  */
-export async function writeOne(context: RestoreContext, link: ChainLink, output: Writable): Promise<void> {
+export async function writeOne(context: RestoreContext, link: ChainLink, position: ChainPosition, output: Writable): Promise<void> {
   const { manifest } = link;
   context.logger.info(`${manifest.subvolume}: writing ${manifest.kind} ${manifest.snapshot.name} (${manifest.chunks.length} chunks)`);
-  const download = verifiedStream(context, manifest);
+  const download = verifiedStream(context, manifest, position);
+  let failed = true;
   try {
     await pipeline(download.stream, output, { signal: context.signal, end: false });
+    failed = false;
   } finally {
-    download.finished();
+    download.finished(failed);
   }
 }
 
@@ -83,14 +110,9 @@ export async function removeReceived(
   created: boolean,
 ): Promise<void> {
   for (const path of [...received].reverse()) {
-    await context.btrfs
-      .deleteSubvolume(path)
-      .catch((error: unknown) => context.logger.error(`could not remove ${path}: ${String(error)}`));
+    await context.btrfs.deleteSubvolume(path).catch((error: unknown) => context.logger.error(`could not remove ${path}: ${String(error)}`));
   }
-  if (created)
-    await rmdir(target).catch((error: unknown) =>
-      context.logger.error(`could not remove ${target}: ${String(error)}`),
-    );
+  if (created) await rmdir(target).catch((error: unknown) => context.logger.error(`could not remove ${target}: ${String(error)}`));
 }
 
 /** Every snapshot of the chain is present; the last is read-only and was received from the backed-up snapshot. Returns its Received UUID. */

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertSubvolumeName, RestoreInputError, RestoreVerificationError } from './errors';
-import { checkReceived, receiveOne, removeReceived, type RestoreContext } from './receive';
+import { checkReceived, receiveOne, removeReceived, type RestoreContext, withPositions } from './receive';
 import type { RestorePlan, RestoreResult } from './result';
 import { preflight, type PreflightReport } from './preflight';
 import { estimateThaw } from './thaw-estimate';
@@ -236,9 +236,9 @@ export async function restoreChain(
   await mkdir(target, { recursive: true });
   const received: string[] = [];
   try {
-    for (const link of chain) {
+    for (const { link, position } of withPositions(chain)) {
       signal.throwIfAborted();
-      received.push(...(await receiveOne(context, link, target)));
+      received.push(...(await receiveOne(context, link, position, target)));
     }
   } catch (error) {
     await removeReceived(context, received, target, created);

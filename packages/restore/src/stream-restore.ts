@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { writeOne } from './receive';
+import { withPositions, writeOne } from './receive';
 import type { RestoreStreamResult } from './result';
 import { assertRestoreInput, chainFor, type RestoreSourceOptions, thawChain, withRestoreContext } from './run-restore';
 
@@ -20,9 +20,9 @@ export async function runRestoreToStream(options: RestoreStreamOptions): Promise
     const chain = await chainFor(context, options);
     await thawChain(context, options, chain);
     const started = context.now();
-    for (const link of chain) {
+    for (const { link, position } of withPositions(chain)) {
       context.signal.throwIfAborted();
-      await writeOne(context, link, options.output);
+      await writeOne(context, link, position, options.output);
     }
     return {
       subvolume: options.subvolume,
