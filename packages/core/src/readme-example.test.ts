@@ -2,7 +2,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serializeManifest } from './manifest/parse';
-import { manifest } from './__fixtures__/manifest';
+import { backup, manifest } from './__fixtures__/manifest';
+import { manifestKey } from './manifest/keys';
 import { chunkKeys, whatIsDue } from '../examples/what-is-due';
 
 const EXAMPLE = join(__dirname, '..', 'examples', 'what-is-due.ts');
@@ -25,7 +26,7 @@ describe("the README's usage example", () => {
   });
 
   it('reads chunk keys from a manifest and rejects one that is not', async () => {
-    expect(chunkKeys('m.json', serializeManifest(manifest))).toEqual(manifest.chunks.map((chunk) => chunk.key));
+    expect(chunkKeys(manifestKey(backup), serializeManifest(manifest))).toEqual(manifest.chunks.map((chunk) => chunk.key));
     expect(() => chunkKeys('m.json', '{}')).toThrow('m.json');
   });
 });

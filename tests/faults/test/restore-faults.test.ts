@@ -246,6 +246,8 @@ describe('restore of a damaged or interrupted backup', () => {
     'badversion',
     'nopointer',
     'badpointer',
+    'climbing',
+    'hugepart',
   ] as const;
   type Case = (typeof CASES)[number];
 
@@ -519,6 +521,39 @@ describe('restore of a damaged or interrupted backup', () => {
 
       await bucket.put(fullKey, original);
       await expectRestores('badversion');
+    });
+
+    it('a manifest whose snapshot name climbs out of the target is refused naming it, before anything is received', async () => {
+      const { incKey, inc } = await chainOf('climbing');
+      const original = await bucket.bytes(incKey);
+      await bucket.put(incKey, JSON.stringify({ ...inc, snapshot: { ...inc.snapshot, name: '../../escaped' } }));
+
+      const { received } = await expectRefused('climbing', [`manifest ${incKey} is malformed`, 'snapshot.name "../../escaped"']);
+      expect(received).toEqual([]);
+      expect(existsSync(join(mnt, 'escaped'))).toBe(false);
+
+      await bucket.put(incKey, original);
+      await expectRestores('climbing');
+    });
+
+    it('a manifest with an absurd part size (2^50 bytes) is refused naming it, before any chunk is read or a buffer sized', async () => {
+      const { fullKey, full } = await chainOf('hugepart');
+      const original = await bucket.bytes(fullKey);
+      const huge = 2 ** 50;
+      const [chunk, ...rest] = full.chunks;
+      if (chunk === undefined) throw new Error('the full has no chunk');
+      const tampered = {
+        ...full,
+        chunks: [{ ...chunk, size: huge, parts: [{ number: 1, size: huge, sha256: chunk.sha256 }] }, ...rest],
+        total_bytes: (full.total_bytes as number) - chunk.size + huge,
+      };
+      await bucket.put(fullKey, JSON.stringify(tampered));
+
+      const { received } = await expectRefused('hugepart', [`manifest ${fullKey} is malformed`, 'S3 parts are at most 5 GiB']);
+      expect(received).toEqual([]);
+
+      await bucket.put(fullKey, original);
+      await expectRestores('hugepart');
     });
 
     it('a current.json pointing to a manifest that does not exist is refused naming that key', async () => {

@@ -8,16 +8,19 @@ const FULL = 'p/subvol/data/full/20260101T000000Z/manifest.json';
 const INC1 = 'p/subvol/data/inc/20260108T000000Z/manifest.json';
 const INC2 = 'p/subvol/data/inc/20260115T000000Z/manifest.json';
 
-function manifest(kind: 'full' | 'inc', parent: string | null, overrides: Partial<Manifest> = {}): Manifest {
+/** A manifest as published at `key`: its snapshot named after the key's timestamp, its one chunk beside it. */
+function manifest(key: string, kind: 'full' | 'inc', parent: string | null, overrides: Partial<Manifest> = {}): Manifest {
+  const dir = key.slice(0, key.lastIndexOf('/'));
+  const name = `${overrides.subvolume ?? 'data'}__${dir.slice(dir.lastIndexOf('/') + 1)}__${kind}`;
   return {
     version: 1,
     subvolume: 'data',
     kind,
     created_at: '2026-01-01T00:00:00.000Z',
-    snapshot: { name: 's', path: '/s', uuid: 'u', parent_uuid: null },
+    snapshot: { name, path: `/s/${name}`, uuid: 'u', parent_uuid: null },
     parent_manifest: parent,
     parent_snapshot_uuid: parent === null ? null : 'pu',
-    chunks: [{ key: 'c', size: 1, sha256: H, etag: 'e', parts: [{ number: 1, size: 1, sha256: H }] }],
+    chunks: [{ key: `${dir}/chunks/part-00000.bin`, size: 1, sha256: H, etag: 'e', parts: [{ number: 1, size: 1, sha256: H }] }],
     total_bytes: 1,
     chunk_size: 1,
     part_size: 1,
@@ -41,9 +44,9 @@ function bucket(objects: Record<string, string>): ManifestSource & { reads: stri
 }
 
 const healthy = {
-  [FULL]: serializeManifest(manifest('full', null)),
-  [INC1]: serializeManifest(manifest('inc', FULL)),
-  [INC2]: serializeManifest(manifest('inc', INC1)),
+  [FULL]: serializeManifest(manifest(FULL, 'full', null)),
+  [INC1]: serializeManifest(manifest(INC1, 'inc', FULL)),
+  [INC2]: serializeManifest(manifest(INC2, 'inc', INC1)),
   'p/subvol/data/current.json': JSON.stringify({ version: 1, manifest_key: INC2, kind: 'inc', created_at: '2026-01-15T00:00:00.000Z' }),
 };
 
@@ -85,23 +88,27 @@ describe('resolveChain', () => {
     ['a malformed parent', { ...healthy, [INC1]: '{"version": 1, "kind": "inc"' }, `manifest ${INC1} is not valid JSON`],
     [
       'an unknown version',
-      { ...healthy, [FULL]: JSON.stringify({ ...manifest('full', null), version: 2 }) },
+      { ...healthy, [FULL]: JSON.stringify({ ...manifest(FULL, 'full', null), version: 2 }) },
       `manifest ${FULL} has version 2; this btrfs-to-s3 reads version 1 only`,
     ],
-    ['a loop', { ...healthy, [FULL]: serializeManifest(manifest('inc', INC2)) }, `broken chain: manifest ${INC2} is its own ancestor`],
+    [
+      'a loop',
+      { ...healthy, [FULL]: serializeManifest(manifest(FULL, 'inc', INC2)) },
+      `broken chain: manifest ${INC2} is its own ancestor`,
+    ],
     [
       'another subvolume in the chain',
-      { ...healthy, [INC1]: serializeManifest(manifest('inc', FULL, { subvolume: 'home' })) },
+      { ...healthy, [INC1]: serializeManifest(manifest(INC1, 'inc', FULL, { subvolume: 'home' })) },
       `broken chain: manifest ${INC1} belongs to subvolume "home", not "data"`,
     ],
     [
       'a full that names a parent',
-      { ...healthy, [FULL]: serializeManifest(manifest('full', INC1)) },
+      { ...healthy, [FULL]: serializeManifest(manifest(FULL, 'full', INC1)) },
       `broken chain: manifest ${FULL} is a full but names a parent`,
     ],
     [
       'an incremental without a parent',
-      { ...healthy, [INC1]: serializeManifest(manifest('inc', null)) },
+      { ...healthy, [INC1]: serializeManifest(manifest(INC1, 'inc', null)) },
       `broken chain: manifest ${INC1} is an incremental without a parent`,
     ],
   ])('refuses %s before any download, naming the key', async (_case, objects, message) => {

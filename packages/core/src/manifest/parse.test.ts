@@ -2,6 +2,8 @@ import { chunkKey, manifestKey, pointerKey } from './keys';
 import { FormatError, parseManifest, parsePointer, serializeManifest, serializePointer } from './parse';
 import { backup, H, manifest } from '../__fixtures__/manifest';
 
+const KEY = manifestKey(backup);
+
 describe('S3 keys', () => {
   it('follows the SPEC layout', () => {
     expect(pointerKey('host1', 'data')).toBe('host1/subvol/data/current.json');
@@ -13,7 +15,7 @@ describe('S3 keys', () => {
 
 describe('manifest', () => {
   it('round-trips through serialize and parse', () => {
-    expect(parseManifest('k', serializeManifest(manifest))).toEqual(manifest);
+    expect(parseManifest(KEY, serializeManifest(manifest))).toEqual(manifest);
   });
 
   it('refuses an unknown version before anything else, naming the key', () => {
@@ -37,11 +39,88 @@ describe('manifest', () => {
   });
 
   it('refuses sizes that do not add up', () => {
-    expect(() => parseManifest('m.json', JSON.stringify({ ...manifest, total_bytes: 14 }))).toThrow(
-      'manifest m.json is malformed: chunk sizes sum to 13, total_bytes is 14',
+    expect(() => parseManifest(KEY, JSON.stringify({ ...manifest, total_bytes: 14 }))).toThrow(
+      `manifest ${KEY} is malformed: chunk sizes sum to 13, total_bytes is 14`,
     );
     const parts = { ...manifest, chunks: [{ ...manifest.chunks[0], parts: [{ number: 1, size: 9, sha256: H('b') }] }, manifest.chunks[1]] };
-    expect(() => parseManifest('m.json', JSON.stringify(parts))).toThrow(/parts of .*part-00000\.bin sum to 9, its size is 10/);
+    expect(() => parseManifest(KEY, JSON.stringify(parts))).toThrow(/parts of .*part-00000\.bin sum to 9, its size is 10/);
+  });
+
+  describe('refuses what the bucket must not be trusted with', () => {
+    const chunk = manifest.chunks[1];
+    if (chunk === undefined) throw new Error('fixture');
+    const cases: [string, unknown, RegExp][] = [
+      [
+        'a snapshot name that climbs out of the target',
+        { ...manifest, snapshot: { ...manifest.snapshot, name: '../../x' } },
+        /snapshot\.name "\.\.\/\.\.\/x" is not of the form data__<UTC time>__inc/,
+      ],
+      [
+        'a snapshot name with a slash in its subvolume part',
+        { ...manifest, snapshot: { ...manifest.snapshot, name: 'a/../data__20261125T020000Z__inc' } },
+        /is not of the form data__<UTC time>__inc/,
+      ],
+      [
+        "another subvolume's snapshot name",
+        { ...manifest, snapshot: { ...manifest.snapshot, name: 'home__20261125T020000Z__inc' } },
+        /is not of the form data__<UTC time>__inc/,
+      ],
+      [
+        'a snapshot name of the other kind',
+        { ...manifest, snapshot: { ...manifest.snapshot, name: 'data__20261125T020000Z__full' } },
+        /is not of the form data__<UTC time>__inc/,
+      ],
+      ['a subvolume that is a path', { ...manifest, subvolume: '../data' }, /subvolume "\.\.\/data" is not a subvolume name/],
+      ['a subvolume with a newline', { ...manifest, subvolume: 'da\nta' }, /is not a subvolume name/],
+      [
+        'a chunk key under another prefix',
+        { ...manifest, chunks: [manifest.chunks[0], { ...chunk, key: 'other/subvol/data/inc/20261125T020000Z/chunks/part-00001.bin' }] },
+        /chunk key "other\/.*" is not under the manifest's own host1\/subvol\/data\/inc\/20261125T020000Z\/chunks\//,
+      ],
+      [
+        'a chunk key that climbs out of its directory',
+        { ...manifest, chunks: [manifest.chunks[0], { ...chunk, key: `${backup}/chunks/../../x.bin` }] },
+        /is not under the manifest's own/,
+      ],
+      [
+        'a part of 2^50 bytes',
+        {
+          ...manifest,
+          chunks: [manifest.chunks[0], { ...chunk, size: 2 ** 50, parts: [{ number: 1, size: 2 ** 50, sha256: H('d') }] }],
+          total_bytes: 10 + 2 ** 50,
+        },
+        /part 1 of .* is 1125899906842624 bytes; S3 parts are at most 5 GiB/,
+      ],
+      ['a part size over 5 GiB', { ...manifest, part_size: 6 * 1024 ** 3 }, /part_size 6442450944 exceeds S3's 5 GiB part limit/],
+      [
+        'parts out of order',
+        {
+          ...manifest,
+          chunks: [{ ...manifest.chunks[0], parts: [...(manifest.chunks[0]?.parts ?? [])].reverse() }, chunk],
+        },
+        /are not numbered 1 to 2 in order/,
+      ],
+      [
+        'more than 10,000 parts',
+        {
+          ...manifest,
+          chunks: [
+            manifest.chunks[0],
+            {
+              ...chunk,
+              size: 10_001,
+              parts: Array.from({ length: 10_001 }, (_, index) => ({ number: index + 1, size: 1, sha256: H('d') })),
+            },
+          ],
+          total_bytes: 10 + 10_001,
+        },
+        /has 10001 parts; S3 allows 10000/,
+      ],
+    ];
+    it.each(cases)('%s', (_name, tampered, message) => {
+      expect(() => parseManifest(KEY, JSON.stringify(tampered))).toThrow(FormatError);
+      expect(() => parseManifest(KEY, JSON.stringify(tampered))).toThrow(message);
+    });
   });
 
   it('refuses to serialize an invalid manifest', () => {

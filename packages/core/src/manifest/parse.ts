@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { BtrfsToS3Error } from '../errors';
 import { ExitCode } from '../exit-codes';
+import { manifestContentProblem } from './untrusted';
 import { type Manifest, MANIFEST_VERSION, ManifestSchema, type Pointer, POINTER_VERSION, PointerSchema } from './schema';
 
 /** A manifest or pointer object that cannot be used; names the key. */
@@ -29,17 +30,11 @@ function parseDocument<T>(key: string, what: string, text: string, schema: v.Gen
   return result.output;
 }
 
-/** Parses and checks a manifest, including that its sizes add up. */
+/** Parses and checks a manifest read from `key`: the schema, then what the bucket must not be trusted with (manifestContentProblem). */
 export function parseManifest(key: string, text: string): Manifest {
   const manifest = parseDocument(key, 'manifest', text, ManifestSchema, MANIFEST_VERSION);
-  const chunkTotal = manifest.chunks.reduce((sum, chunk) => sum + chunk.size, 0);
-  if (chunkTotal !== manifest.total_bytes)
-    throw new FormatError(`manifest ${key} is malformed: chunk sizes sum to ${chunkTotal}, total_bytes is ${manifest.total_bytes}`);
-  for (const chunk of manifest.chunks) {
-    const partTotal = chunk.parts.reduce((sum, part) => sum + part.size, 0);
-    if (partTotal !== chunk.size)
-      throw new FormatError(`manifest ${key} is malformed: parts of ${chunk.key} sum to ${partTotal}, its size is ${chunk.size}`);
-  }
+  const problem = manifestContentProblem(key, manifest);
+  if (problem !== undefined) throw new FormatError(`manifest ${key} is malformed: ${problem}`);
   return manifest;
 }
 
