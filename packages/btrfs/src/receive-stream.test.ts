@@ -5,7 +5,6 @@ import { Btrfs } from './btrfs';
 import { BTRFS_SUPER_MAGIC } from './directory-probe';
 import { BtrfsError, NotBtrfsError } from './errors';
 import { ProcessError } from '@org/btrfs-s3-core';
-import { receivedPaths } from './receive-stream';
 
 const existing = [
   { name: 'older', inode: 256 },
@@ -20,8 +19,8 @@ function setup(listings = [existing, afterPartialReceive], runner = new FakeRunn
 }
 
 describe('Btrfs.receive', () => {
-  it('feeds the stream to btrfs receive TARGET and finishes with the subvolume it reported, only after it exited 0', async () => {
-    const { runner, btrfs } = setup([existing]);
+  it('feeds the stream to btrfs receive --chroot TARGET and finishes with the subvolume that appeared, only after it exited 0', async () => {
+    const { runner, btrfs } = setup([existing, [...existing, { name: 'snap1', inode: 256 }, { name: 'a-plain-dir', inode: 302 }]]);
     const receiver = btrfs.receive('/backup');
     const done = pipeline(Readable.from([Buffer.from('btrfs-stream\0'), Buffer.from('rest')]), receiver);
     const process = await runner.process;
@@ -35,15 +34,15 @@ describe('Btrfs.receive', () => {
     await done;
     await expect(receiver.done).resolves.toEqual(['/backup/snap1']);
     expect(Buffer.concat(process.input).toString()).toBe('btrfs-stream\0rest');
-    expect(runner.calls).toEqual([['btrfs', 'receive', '/backup']]);
+    expect(runner.calls).toEqual([['btrfs', 'receive', '--chroot', '/backup']]);
   });
 
-  it('reads an incremental receive\'s "At snapshot" line, which btrfs-progs prints on stdout', async () => {
-    const { runner, btrfs } = setup([existing]);
+  it('takes the received subvolume from the target directory, never from what receive printed (a forged name)', async () => {
+    const { runner, btrfs } = setup([existing, [...existing, { name: 'snap2', inode: 256 }]]);
     const receiver = btrfs.receive('/backup');
     const done = pipeline(Readable.from([Buffer.from('incremental')]), receiver);
     const process = await runner.process;
-    process.stdout.write('At snapshot snap2\n');
+    process.stdout.write('At snapshot snap2\nAt snapshot ../../etc\n');
     await process.endOfInput;
     process.exitWith({ exitCode: 0 });
     await done;
@@ -56,10 +55,12 @@ describe('Btrfs.receive', () => {
     const done = pipeline(Readable.from([Buffer.from('cut short')]), receiver);
     (await runner.process).exitWith({ exitCode: 1, stderr: 'At subvol snap2\nERROR: unexpected EOF in stream\n' });
     await expect(done).rejects.toThrow(BtrfsError);
-    await expect(done).rejects.toThrow('btrfs receive failed: `btrfs receive /backup` exited with code 1: ERROR: unexpected EOF in stream');
+    await expect(done).rejects.toThrow(
+      'btrfs receive failed: `btrfs receive --chroot /backup` exited with code 1: ERROR: unexpected EOF in stream',
+    );
     await expect(receiver.done).rejects.toThrow('ERROR: unexpected EOF in stream');
     expect(runner.calls).toEqual([
-      ['btrfs', 'receive', '/backup'],
+      ['btrfs', 'receive', '--chroot', '/backup'],
       ['btrfs', 'subvolume', 'delete', '/backup/snap2'],
     ]);
   });
@@ -74,7 +75,7 @@ describe('Btrfs.receive', () => {
     const done = pipeline(failingSource(), receiver);
     await expect(done).rejects.toThrow('chunk 3 failed its sha256 check');
     await expect(receiver.done).rejects.toThrow(
-      'btrfs receive failed: `btrfs receive /backup` was stopped: chunk 3 failed its sha256 check (`btrfs receive /backup` was killed by SIGTERM)',
+      'btrfs receive failed: `btrfs receive --chroot /backup` was stopped: chunk 3 failed its sha256 check (`btrfs receive --chroot /backup` was killed by SIGTERM)',
     );
     expect((await runner.process).kills).toEqual(['SIGTERM']);
     expect(runner.calls).toContainEqual(['btrfs', 'subvolume', 'delete', '/backup/snap2']);
@@ -87,20 +88,20 @@ describe('Btrfs.receive', () => {
     const failed = new Promise((resolve) => receiver.once('error', resolve));
     (await runner.process).exitWith({ exitCode: 0, stderr: 'At subvol snap2\n' });
     await expect(failed).resolves.toMatchObject({
-      message: 'btrfs receive failed: `btrfs receive /backup` exited before the end of its input',
+      message: 'btrfs receive failed: `btrfs receive --chroot /backup` exited before the end of its input',
     });
     await expect(receiver.done).rejects.toThrow(BtrfsError);
     expect(runner.calls).toContainEqual(['btrfs', 'subvolume', 'delete', '/backup/snap2']);
   });
 
-  it('fails when btrfs receive exits 0 without naming a received subvolume', async () => {
+  it('fails when btrfs receive exits 0 without creating a subvolume', async () => {
     const { runner, btrfs } = setup([existing]);
     const receiver = btrfs.receive('/backup');
     const done = pipeline(Readable.from([Buffer.from('x')]), receiver);
     const process = await runner.process;
     await process.endOfInput;
     process.exitWith({ exitCode: 0 });
-    await expect(done).rejects.toThrow('btrfs receive failed: `btrfs receive /backup` named no received subvolume');
+    await expect(done).rejects.toThrow('btrfs receive failed: `btrfs receive --chroot /backup` created no subvolume in /backup');
   });
 
   it('says which partial subvolume it could not delete', async () => {
@@ -112,7 +113,7 @@ describe('Btrfs.receive', () => {
     const done = pipeline(Readable.from([Buffer.from('x')]), receiver);
     (await runner.process).exitWith({ exitCode: 1, stderr: 'ERROR: cannot find parent subvolume\n' });
     await expect(done).rejects.toThrow(
-      'btrfs receive failed: `btrfs receive /backup` exited with code 1: ERROR: cannot find parent subvolume; could not delete partially received subvolume /backup/snap2: btrfs subvolume delete failed',
+      'btrfs receive failed: `btrfs receive --chroot /backup` exited with code 1: ERROR: cannot find parent subvolume; could not delete partially received subvolume /backup/snap2: btrfs subvolume delete failed',
     );
   });
 
@@ -134,11 +135,5 @@ describe('Btrfs.receive', () => {
     );
     await expect(receiver.done).rejects.toThrow(BtrfsError);
     expect(runner.calls).toEqual([]);
-  });
-});
-
-describe('receivedPaths', () => {
-  it('joins each named subvolume to the target once', () => {
-    expect(receivedPaths('/backup', 'At subvol a\nAt snapshot b\nwarning\nAt subvol a\n')).toEqual(['/backup/a', '/backup/b']);
   });
 });

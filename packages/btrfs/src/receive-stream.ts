@@ -37,8 +37,9 @@ export type Callback = (error?: Error | null) => void;
  */
 export class ReceiveStream extends Writable {
   /**
-   * The received subvolumes' paths, from receive's "At subvol NAME" and "At snapshot
-   * NAME" lines. Settles after the program exited and, on failure, after cleanup.
+   * The received subvolumes' paths: the subvolumes that appeared in the target during
+   * this receive (never parsed from receive's output, which a name containing a newline
+   * could forge). Settles after the program exited and, on failure, after cleanup.
    * When the input fails, pipeline settles before that: await `done` before
    * relying on the target directory.
    */
@@ -56,7 +57,8 @@ export class ReceiveStream extends Writable {
     private readonly targetDir: string,
   ) {
     super();
-    this.args = ['receive', targetDir];
+    // --chroot: receive confines itself to the target, so no path in a hostile stream can reach outside it.
+    this.args = ['receive', '--chroot', targetDir];
     this.done = this.outcome.promise;
     // The same failure reaches the stream's 'error'; this only keeps an unawaited `done` from crashing the process.
     this.done.catch(() => undefined);
@@ -141,11 +143,24 @@ export class ReceiveStream extends Writable {
     if (this.abortReason === undefined) started.child.stdin.end();
     else started.child.kill();
     const [exit, stdout] = await Promise.all([started.child.completion, started.stdout]);
-    const received = 'text' in stdout ? receivedPaths(this.targetDir, `${stdout.text}\n${exit.stderr}`) : [];
-    const failure = this.failure(exit) ?? ('error' in stdout ? stdout.error : undefined);
-    if (failure === undefined && received.length > 0) return received;
+    let failure = this.failure(exit) ?? ('error' in stdout ? stdout.error : undefined);
+    if (failure === undefined) {
+      try {
+        const received = (await this.createdSince(started.before)).map((name) => join(this.targetDir, name));
+        if (received.length > 0) return received;
+        failure = new Error(`\`${this.commandLine()}\` created no subvolume in ${this.targetDir}`);
+      } catch (error) {
+        failure = error;
+      }
+    }
     const cleanup = await this.deletePartial(started.before);
-    throw new BtrfsError('receive', failure ?? new Error(`\`${this.commandLine()}\` named no received subvolume`), cleanup);
+    throw new BtrfsError('receive', failure, cleanup);
+  }
+
+  /** The subvolumes in the target that were not there before this receive. */
+  private async createdSince(before: ReadonlySet<string>): Promise<string[]> {
+    const entries = await this.context.directories.childDirectories(this.targetDir);
+    return entries.filter((entry) => !before.has(entry.name) && entry.inode === SUBVOLUME_ROOT_INODE).map((entry) => entry.name);
   }
 
   /** Why the receive failed, if it did: an abort or an early exit fails even a clean-looking exit. */
@@ -162,15 +177,14 @@ export class ReceiveStream extends Writable {
 
   /** Deletes the subvolumes that appeared in the target during this receive; says what it could not. */
   private async deletePartial(before: ReadonlySet<string>): Promise<string | undefined> {
-    let entries;
+    let created;
     try {
-      entries = await this.context.directories.childDirectories(this.targetDir);
+      created = await this.createdSince(before);
     } catch (error) {
       return `could not list ${this.targetDir} to delete partially received subvolumes: ${messageOf(error)}`;
     }
-    const created = entries.filter((entry) => !before.has(entry.name) && entry.inode === SUBVOLUME_ROOT_INODE);
     const problems: string[] = [];
-    for (const { name } of created) {
+    for (const name of created) {
       const path = join(this.targetDir, name);
       try {
         await this.context.deleteSubvolume(path);
@@ -184,13 +198,4 @@ export class ReceiveStream extends Writable {
   private commandLine(): string {
     return [this.context.binary, ...this.args].join(' ');
   }
-}
-
-/** Paths from receive's progress lines (btrfs-progs 6.2: "At subvol" on stderr, "At snapshot" on stdout). */
-export function receivedPaths(targetDir: string, output: string): string[] {
-  const names = output
-    .split('\n')
-    .map((line) => /^At (?:subvol|snapshot) (.+)$/.exec(line)?.[1])
-    .filter((name): name is string => name !== undefined);
-  return [...new Set(names)].map((name) => join(targetDir, name));
 }

@@ -73,7 +73,7 @@ describe('btrfs send and receive on real Btrfs', () => {
       const attempt = pipeline(btrfs.send(join(source, 'snap2'), { parent }), receiver);
       await expect(attempt).rejects.toThrow(BtrfsError);
       await expect(attempt).rejects.toThrow(
-        `btrfs receive failed: \`btrfs receive ${target}\` exited with code 1: ERROR: cannot find parent subvolume`,
+        `btrfs receive failed: \`btrfs receive --chroot ${target}\` exited with code 1: ERROR: cannot find parent subvolume`,
       );
       await expect(receiver.done).rejects.toThrow('cannot find parent subvolume');
       expect(await readdir(target)).toEqual([]);
@@ -116,7 +116,7 @@ describe('btrfs send and receive on real Btrfs', () => {
       } finally {
         watcher.close();
       }
-      await expect(attempt).rejects.toThrow(`btrfs receive failed: \`btrfs receive ${target}\` exited with code 1: ${stderr}`);
+      await expect(attempt).rejects.toThrow(`btrfs receive failed: \`btrfs receive --chroot ${target}\` exited with code 1: ${stderr}`);
       await expect(receiver.done).rejects.toThrow(BtrfsError);
       expect(await readdir(target)).toEqual([]);
     });
@@ -142,7 +142,7 @@ describe('btrfs send and receive on real Btrfs', () => {
         watcher.close();
       }
       await expect(receiver.done).rejects.toThrow(
-        `btrfs receive failed: \`btrfs receive ${target}\` was stopped: chunk 2 failed its sha256 check`,
+        `btrfs receive failed: \`btrfs receive --chroot ${target}\` was stopped: chunk 2 failed its sha256 check`,
       );
       expect(await readdir(target)).toEqual([]);
     });
