@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(btrfs-progs ceph-mon ceph-osd radosgw ceph-common curl util-linux systemd attr time)
+PACKAGES=(btrfs-progs ceph-mon ceph-osd radosgw ceph-common curl util-linux systemd attr time awscli jq)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
