@@ -179,7 +179,13 @@ async function runOne(context: BackupContext, plan: SubvolumePlan, state: State,
   if (noS3) {
     const snapshot = await context.snapshots.create(plan.path, subvolume, plan.action === 'full' ? 'full' : 'inc', context.now());
     logger.info(`${subvolume}: snapshot ${snapshot.name} (--no-s3: not uploaded)`);
-    await pruneSnapshots(context, subvolume, previous?.last_snapshot);
+    // Retention must never delete the next incremental's parent. Without S3, only the
+    // state says which snapshot that is; with no record of it, delete nothing.
+    if (previous === undefined)
+      logger.warn(
+        `${subvolume}: kept every local snapshot: the state records no uploaded snapshot and --no-s3 cannot read current.json, so the next incremental's parent is unknown; the next run with S3 restores the record`,
+      );
+    else await pruneSnapshots(context, subvolume, previous.last_snapshot);
     return { subvolume, result: 'snapshot-only', snapshot: snapshot.name };
   }
   try {

@@ -100,6 +100,29 @@ describe('local faults', () => {
     });
   });
 
+  it('state file corrupt, then three --no-s3 runs: the last uploaded snapshot is kept (retention says why), and the next S3 run is an incremental', async () => {
+    await withPublishedBackup('nos3corrupt', {}, async (published) => {
+      const statePath = join(published.mnt, 'state', 'state.json');
+      const uploaded = (JSON.parse(await readFile(statePath, 'utf8')) as { subvolumes: { data: { last_snapshot: string } } }).subvolumes
+        .data.last_snapshot;
+      await writeFile(statePath, '{"version": 1, "subvo');
+      for (let run = 0; run < 3; run += 1) {
+        const local = cli(['backup', '--once', '--no-s3', '--config', published.config], gatewayEnv());
+        expect({ code: local.code, stderr: local.stderr }).toMatchObject({ code: ExitCode.Success });
+        expect(local.stderr).toContain('data: kept every local snapshot: the state records no uploaded snapshot');
+      }
+      const snapshots = (await published.btrfs.listSubvolumes(join(published.mnt, 'snapshots'))).map((snapshot) => snapshot.name);
+      expect(snapshots).toContain(uploaded);
+      expect(snapshots).toHaveLength(4); // retain = 2 would have deleted two, the uploaded one among them
+
+      await expectNextRunPublishes(published, 'inc');
+      const pointer = await readPointer(bucket, published.prefix);
+      expect(((await bucket.json(pointer.manifest_key)) as { parent_manifest: string }).parent_manifest).toBe(
+        JSON.parse(published.pointer.toString()).manifest_key,
+      );
+    });
+  });
+
   it('snapshot directory deleted by hand: recreated, and the run makes a full saying the parent snapshot is missing', async () => {
     await withPublishedBackup('basemissing', {}, async (published) => {
       const snapshots = join(published.mnt, 'snapshots');
