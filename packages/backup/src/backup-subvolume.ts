@@ -10,7 +10,7 @@ import {
   type SubvolumePlan,
   type SubvolumeState,
 } from '@org/btrfs-s3-core';
-import { uploadOptionsFromConfig } from '@org/btrfs-s3-store';
+import { describeS3Error, uploadOptionsFromConfig } from '@org/btrfs-s3-store';
 import { join } from 'node:path';
 import type { BackupContext } from './context';
 import type { RunMetrics } from './schemas';
@@ -63,7 +63,7 @@ export async function backupSubvolume(
           onChunkComplete: () => context.failpoint('backup:chunk-completed'),
           onRetry: (retry) =>
             logger.warn(
-              `${plan.subvolume}: ${retry.operation} of ${retry.key}${retry.partNumber === undefined ? '' : ` part ${retry.partNumber}`} failed (attempt ${retry.attempt}: ${retry.error instanceof Error ? retry.error.message : String(retry.error)}); retrying in ${(retry.delayMs / 1000).toFixed(1)} s`,
+              `${plan.subvolume}: ${retry.operation} of ${retry.key}${retry.partNumber === undefined ? '' : ` part ${retry.partNumber}`} failed (attempt ${retry.attempt}: ${describeS3Error(retry.error)}); retrying in ${(retry.delayMs / 1000).toFixed(1)} s`,
             ),
         },
       )

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { BackupHost, DAY_MS, HOUR_MS } from './__fakes__/harness';
+import { DamagedBackupError } from '@org/btrfs-s3-bucket';
 import { BackupFailedError, runBackup } from './index';
 
 /**
@@ -51,6 +52,25 @@ describe('runBackup with s3.prune_after_backup', () => {
     expect(host.keys()).toContain(young); // within the grace period
     expect(host.keys()).toContain(failed.home); // home was not published by this run
     expect(host.keys()).toEqual(expect.arrayContaining([...reachable('data'), ...reachable('home')]));
+  });
+
+  it('prunes nothing of a subvolume whose new chain fails its proof (a chunk of its full is gone), and fails the run naming the chunk', async () => {
+    await setUp(true);
+    host.advance(2 * HOUR_MS);
+    const full = host.current('data') ?? '';
+    const lost = host.manifest(full).chunks[0]?.key ?? '';
+    host.bucket.objects.delete(lost);
+
+    const attempt = runBackup({ config: host.config, deps: host.deps(), once: true });
+
+    await expect(attempt).rejects.toThrow(DamagedBackupError);
+    await expect(attempt).rejects.toMatchObject({ exitCode: 1 });
+    await expect(attempt).rejects.toThrow(/verify found 1 problem\(s\): data/);
+    await expect(attempt).rejects.toMatchObject({
+      report: { subvolumes: [{ subvolume: 'data', problems: [{ key: lost, problem: 'missing' }] }] },
+    });
+    expect(host.keys()).toContain(failed.data); // the proof failed: nothing of data was pruned
+    expect(host.keys()).not.toContain(failed.home); // home's chain is whole: pruned as usual
   });
 
   it('deletes nothing when s3.prune_after_backup is false', async () => {

@@ -24,6 +24,7 @@ import { backupSubvolume, type RunnablePlan } from './backup-subvolume';
 import type { BackupContext, BackupDeps } from './context';
 import { ASSUME_MANIFESTS_PRESENT, planNow } from './plan-world';
 import { recoverFromDeadRuns } from './recover';
+import { proveChains, unprovenChains } from './prove-chains';
 import { writeRunMetrics } from './run-metrics';
 import { type BackupResult, type SubvolumeOutcome, toPlanEntry } from './schemas';
 import { TOOL_VERSION } from './version';
@@ -209,20 +210,28 @@ async function pruneSnapshots(context: BackupContext, subvolume: string, keep: s
 }
 
 /**
- * `s3.prune_after_backup`: prunes the subvolumes this run published, inside its lock.
+ * `s3.prune_after_backup`: prunes the subvolumes this run published, inside its lock,
+ * each only once its new chain is proven (proveChains); a chain that fails the proof
+ * keeps every older generation and fails the run (exit 1), naming what is damaged.
  * A credential that may not delete (a backup-only policy) gets AccessDenied: the
  * backup itself succeeded, so that is a warning, not a failed run.
  */
 async function pruneAfterBackup(context: BackupContext, outcomes: readonly SubvolumeOutcome[]): Promise<void> {
-  const published = outcomes.filter((outcome) => outcome.result === 'published').map((outcome) => outcome.subvolume);
+  const published = outcomes.flatMap((outcome) => (outcome.result === 'published' ? [outcome] : []));
   if (!context.config.s3.prune_after_backup || published.length === 0) return;
   const { config, logger, signal, bucket, now } = context;
+  const { proven, damaged } = await proveChains(context, published);
+  for (const report of damaged)
+    logger.error(
+      `${report.subvolume}: not pruned: the new chain failed its check (${report.problems.map((problem) => problem.message).join('; ')})`,
+    );
   try {
-    await pruneHeld({ config, logger, signal, bucket, now, subvolumes: published });
+    if (proven.length > 0) await pruneHeld({ config, logger, signal, bucket, now, subvolumes: proven });
   } catch (error) {
     if (!(error instanceof PruneFailedError && error.errors.length > 0 && error.errors.every(isAccessDenied))) throw error;
     logger.warn(
       'the backup succeeded; pruning after it was refused (AccessDenied): this credential may not delete, as a backup-only policy intends (docs/iam/backup-only.json); set s3.prune_after_backup = false to stop trying, and prune with a credential that may delete',
     );
   }
+  if (damaged.length > 0) throw unprovenChains(damaged);
 }

@@ -5,7 +5,7 @@
  * retry policy and the run's signal; and the client a library call makes for itself.
  */
 export { createS3Client, withS3Client } from './client';
-export { isAccessDenied } from './s3-errors';
+export { describeS3Error, isAccessDenied } from './s3-errors';
 export type { S3ClientTuning, S3ConnectionConfig } from './client';
 export { S3Bucket } from './s3-bucket';
 export type {

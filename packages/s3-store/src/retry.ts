@@ -116,6 +116,10 @@ const RETRYABLE_NAMES = new Set([
   'IncompleteBody',
   'TimeoutError',
   'PriorRequestNotComplete',
+  // The body the store received does not hash to what the part was signed with: damaged
+  // on the way, a resend can succeed; damaged at rest (the spool), every attempt fails.
+  'XAmzContentSHA256Mismatch',
+  'BadDigest',
 ]);
 
 const RETRYABLE_CODES = new Set([

@@ -3,6 +3,8 @@ import type { Config } from '@org/btrfs-s3-core';
 
 /** A short reason for an S3 failure: the S3 error name and HTTP status, or the message. Never credentials. */
 export function describeS3Error(cause: unknown): string {
+  if (cause instanceof S3ServiceException && isS3Error(cause, 'XAmzContentSHA256Mismatch', 'BadDigest'))
+    return `${cause.name} (HTTP ${cause.$metadata.httpStatusCode ?? '?'}): the store refused bytes that do not match the SHA-256 recorded when they were read (damaged in memory, on the spool disk or on the way); nothing damaged was stored`;
   if (cause instanceof S3ServiceException) return `${cause.name} (HTTP ${cause.$metadata.httpStatusCode ?? '?'})`;
   return cause instanceof Error ? cause.message : String(cause);
 }

@@ -10,12 +10,13 @@ import {
   startFaultProxy,
   testGateway,
   uniquePrefix,
+  until,
   withLoopBtrfs,
   writeRandomFiles,
 } from '@org/testenv';
-import { readFile } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expectWholeChain, type Manifest, type Pointer, pointerKeyOf } from './backup-intact';
+import { expectRestorableChain, expectWholeChain, type Manifest, type Pointer, pointerKeyOf } from './backup-intact';
 import { cli, cliAsync } from './cli';
 
 /**
@@ -60,7 +61,7 @@ describe('network faults between the tool and the gateway', () => {
     proxy = undefined;
   });
 
-  it('resets mid-part and slow or stalled responses are retried per part: the run succeeds with its retries counted, and the backup is byte-exact and restores', async () => {
+  it('a byte flipped in a part on the way, resets mid-part and slow or stalled responses are retried per part: the run succeeds with its retries counted, and the backup is byte-exact and restores', async () => {
     await withLoopBtrfs(
       async (mnt) => {
         const btrfs = new Btrfs(spawnProcessRunner);
@@ -77,6 +78,7 @@ describe('network faults between the tool and the gateway', () => {
 
         const faults = firstAttemptsOf(
           {
+            '1': { flipBodyByteAt: 1000 },
             '2': { resetAfterBodyBytes: MiB },
             '3': { responseDelayMs: (REQUEST_TIMEOUT_S + 2) * 1000 },
           },
@@ -98,7 +100,7 @@ describe('network faults between the tool and the gateway', () => {
         expect(outcome?.metrics.retries).toBeGreaterThanOrEqual(4);
         const metricsFile = JSON.parse(await readFile(join(mnt, 'state', 'metrics.json'), 'utf8')) as BackupJson;
         expect(metricsFile.outcomes[0]?.metrics.retries).toBe(outcome?.metrics.retries);
-        expect(faulty.stats()).toMatchObject({ resets: 2 });
+        expect(faulty.stats()).toMatchObject({ resets: 2, flippedBodies: 2 });
         expect(faulty.stats().delayedResponses).toBeGreaterThan(2);
 
         // Each fault was retried as its own part: part 2 of each chunk after a reset, part 3 after the stall timed out.
@@ -108,6 +110,10 @@ describe('network faults between the tool and the gateway', () => {
         expect(manifest.chunks).toHaveLength(2);
         const retried = firstAttemptRetries(result.stderr);
         for (const chunk of manifest.chunks) {
+          // The store checks each part against the SHA-256 it was signed with: a byte flipped on the way is refused, then resent.
+          expect(retried).toContainEqual(
+            expect.stringMatching(new RegExp(`^${chunk.key} part 1: XAmzContentSHA256Mismatch \\(HTTP 400\\): the store refused bytes`)),
+          );
           expect(retried).toContainEqual(expect.stringMatching(new RegExp(`^${chunk.key} part 2: .*(ECONNRESET|EPIPE|socket hang up)`)));
           expect(retried).toContainEqual(
             `${chunk.key} part 3: the S3 request sent and received nothing for ${REQUEST_TIMEOUT_S} s; timed out (s3.request_timeout_seconds)`,
@@ -137,6 +143,62 @@ describe('network faults between the tool and the gateway', () => {
         expect(await bucket.uploads(prefix)).toEqual([]);
       },
       { size: '2G' },
+    );
+  });
+
+  it('a spooled part damaged on disk between hashing and sending is refused by the store: the run fails naming the part, publishes nothing, and the previous backup stays current', async () => {
+    await withLoopBtrfs(
+      async (mnt) => {
+        const btrfs = new Btrfs(spawnProcessRunner);
+        const data = join(mnt, 'data');
+        await btrfs.createSubvolume(data);
+        await writeRandomFiles(data, 1, MiB);
+        const spool = join(mnt, 'spool');
+        const prefix = uniquePrefix('spool-damage');
+        const config = backupConfig(mnt, prefix, ['data'], {
+          s3: ['concurrency = 1', 'spool_enabled = true', 'retry_attempts = 2', 'retry_base_seconds = 0.1'].join('\n'),
+          global: `spool_dir = "${spool}"`,
+        });
+        const first = cli(['backup', '--once', '--config', config], gatewayEnv());
+        expect({ code: first.code, stderr: first.stderr }).toMatchObject({ code: 0 });
+        const previous = await bucket.bytes(pointerKeyOf(prefix));
+        await writeRandomFiles(join(data, 'new'), 3, 4 * MiB);
+
+        // Part 1's answer is held until part 2 sits complete in the spool (hashed as it was written); then one
+        // byte of part 2's file is flipped, and part 1 is answered, so part 2 is read back damaged and sent.
+        let release = (): void => undefined;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        const faults = (request: ProxiedRequest): RequestFault | undefined =>
+          request.method === 'PUT' && /[?&]partNumber=1(&|$)/.test(request.target) ? { holdResponseUntil: held } : undefined;
+        const faulty = await startFaultProxy({ upstream: testGateway().endpoint, faults });
+        proxy = faulty;
+        const running = cliAsync(['backup', '--once', '--config', config], { ...gatewayEnv(), BTRFS_TO_S3__S3__ENDPOINT: faulty.endpoint });
+        const partSize = 5 * MiB;
+        let second = '';
+        await until('part 2 complete in the spool', async () => {
+          const files = (await readdir(spool).catch(() => [])).filter((name) => name.endsWith('-000001.part'));
+          second = files[0] === undefined ? '' : join(spool, files[0]);
+          return second !== '' && (await stat(second)).size === partSize;
+        });
+        const file = await open(second, 'r+');
+        const byte = Buffer.alloc(1);
+        await file.read(byte, 0, 1, 4096);
+        byte[0] = (byte[0] ?? 0) ^ 0x01;
+        await file.write(byte, 0, 1, 4096);
+        await file.close();
+        release();
+        const result = await running;
+
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(
+          /data: backup failed: upload of chunk s3:\/\/…\/\S+ part 2 failed in UploadPart: XAmzContentSHA256Mismatch \(HTTP 400\): the store refused bytes/,
+        );
+        expect((await bucket.bytes(pointerKeyOf(prefix))).equals(previous)).toBe(true);
+        await expectRestorableChain(bucket, prefix);
+        expect(await bucket.uploads(prefix)).toEqual([]);
+        expect(await readdir(spool)).toEqual([]);
+      },
+      { size: '1G' },
     );
   });
 });

@@ -27,6 +27,10 @@ export interface RequestFault {
    * time to first byte grows by it (a slow or stalled store), the rest flows at full speed.
    */
   readonly responseDelayMs?: number;
+  /** Hold the gateway's response until this settles (a store that answers when the test says so). */
+  readonly holdResponseUntil?: Promise<unknown>;
+  /** Flip (XOR 0x01) the body byte at this offset on its way to the gateway: damage in transit, same length. */
+  readonly flipBodyByteAt?: number;
 }
 
 export interface FaultProxyOptions {
@@ -41,8 +45,10 @@ export interface FaultProxyStats {
   readonly requests: number;
   /** Requests cut off by `resetAfterBodyBytes`. */
   readonly resets: number;
-  /** Responses held back by `responseDelayMs`. */
+  /** Responses held back by `responseDelayMs` or `holdResponseUntil`. */
   readonly delayedResponses: number;
+  /** Request bodies damaged by `flipBodyByteAt`. */
+  readonly flippedBodies: number;
 }
 
 export interface FaultProxy {
@@ -82,7 +88,8 @@ function parseHead(head: string): ParsedHead | undefined {
 
 /**
  * A TCP proxy that injects network faults between the tool and the gateway, chosen per
- * HTTP request: connection resets mid-body and slow or stalled responses. It relays
+ * HTTP request: connection resets mid-body, a byte flipped in a body, and slow, stalled
+ * or held responses. It relays
  * bytes exactly (SigV4 signatures, bodies, keep-alive) and only reads request heads and
  * Content-Length to tell requests apart, so a reset looks to the client as it would from
  * a real network. A gateway it cannot reach resets the client's connection too.
@@ -93,7 +100,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const upstreamPort = Number(upstream.port || 80);
   const faults = options.faults ?? (() => undefined);
   const open = new Set<Socket>();
-  const counts = { connections: 0, requests: 0, resets: 0, delayedResponses: 0 };
+  const counts = { connections: 0, requests: 0, resets: 0, delayedResponses: 0, flippedBodies: 0 };
 
   const track = (socket: Socket) => {
     open.add(socket);
@@ -134,7 +141,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     let bodyLeft = 0;
     let bodyRelayed = 0;
     let fault: RequestFault | undefined;
-    let responseDelayMs = 0;
+    let responseHold: (() => Promise<unknown>) | undefined;
     let backpressure = false;
     const relay = (bytes: Buffer) => {
       if (bytes.length > 0 && !gateway.write(bytes)) backpressure = true;
@@ -144,7 +151,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       counts.requests += 1;
       fault = faults({ index: counts.requests, connection, ...parsed });
       // Requests are not pipelined, so the next response bytes are this request's.
-      responseDelayMs = fault?.responseDelayMs ?? 0;
+      const { responseDelayMs = 0, holdResponseUntil } = fault ?? {};
+      responseHold =
+        holdResponseUntil !== undefined
+          ? () => holdResponseUntil
+          : responseDelayMs > 0
+            ? () => new Promise((resolve) => setTimeout(resolve, responseDelayMs))
+            : undefined;
       bodyLeft = parsed.contentLength;
       bodyRelayed = 0;
       state = bodyLeft > 0 ? 'body' : 'head';
@@ -187,7 +200,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           cutRequest();
           break;
         }
-        relay(chunk.subarray(offset, offset + take));
+        const flipAt = fault?.flipBodyByteAt;
+        if (flipAt !== undefined && flipAt >= bodyRelayed && flipAt < bodyRelayed + take) {
+          const damaged = Buffer.from(chunk.subarray(offset, offset + take));
+          damaged[flipAt - bodyRelayed] = (damaged[flipAt - bodyRelayed] ?? 0) ^ 0x01;
+          counts.flippedBodies += 1;
+          relay(damaged);
+        } else relay(chunk.subarray(offset, offset + take));
         offset += take;
         bodyRelayed += take;
         bodyLeft -= take;
@@ -206,17 +225,18 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     // Response bytes are written in order: a held chunk keeps the gateway paused, so nothing overtakes it.
     let pending: Promise<void> = Promise.resolve();
     gateway.on('data', (chunk: Buffer) => {
-      if (responseDelayMs > 0) {
-        const delayMs = responseDelayMs;
-        responseDelayMs = 0;
+      if (responseHold !== undefined) {
+        const hold = responseHold;
+        responseHold = undefined;
         counts.delayedResponses += 1;
         gateway.pause();
-        pending = new Promise((resolve) => {
-          setTimeout(() => {
-            resolve();
-            // A full client buffer resumes the gateway from 'drain' instead.
-            if (client.destroyed || client.write(chunk)) gateway.resume();
-          }, delayMs);
+        pending = hold().then(
+          () => undefined,
+          () => undefined,
+        );
+        void pending.then(() => {
+          // A full client buffer resumes the gateway from 'drain' instead.
+          if (client.destroyed || client.write(chunk)) gateway.resume();
         });
         return;
       }

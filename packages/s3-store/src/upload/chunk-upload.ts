@@ -12,6 +12,7 @@ import type { Config } from '@org/btrfs-s3-core';
 import { isS3Error } from '../s3-errors';
 import { type FailurePoint, PartMismatchError } from './errors';
 import type { ChunkEndItem, PartItem } from './split-stream';
+import { signedWithHash } from './signed-hash';
 import { StepError } from './step-error';
 import type { MultipartClient, UploadedChunk, UploadedPart } from './types';
 
@@ -59,14 +60,18 @@ export class ChunkUpload {
       { operation: 'UploadPart', key: this.key, partNumber: part.partNumber },
       () =>
         client.send(
-          new UploadPartCommand({
-            Bucket: bucket,
-            Key: this.key,
-            UploadId: uploadId,
-            PartNumber: part.partNumber,
-            Body: part.stored.body(),
-            ContentLength: part.size,
-          }),
+          signedWithHash(
+            new UploadPartCommand({
+              Bucket: bucket,
+              Key: this.key,
+              UploadId: uploadId,
+              PartNumber: part.partNumber,
+              Body: part.stored.body(),
+              ContentLength: part.size,
+              ChecksumSHA256: Buffer.from(part.sha256, 'hex').toString('base64'),
+            }),
+            part.sha256,
+          ),
           { abortSignal: signal },
         ),
       signal,

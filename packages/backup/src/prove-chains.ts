@@ -1,0 +1,32 @@
+import { DamagedBackupError, verifyChain, type VerifySubvolume } from '@org/btrfs-s3-bucket';
+import { resolveChain } from '@org/btrfs-s3-core';
+import type { BackupContext } from './context';
+
+/**
+ * Before a prune may delete an older generation, the chain that replaces it is proven
+ * in the same run: every manifest from the new backup back to its full is read and
+ * checked, and every chunk of it exists with its recorded size. Each part's bytes were
+ * checked by the store against its recorded SHA-256 as it was uploaded (the signed
+ * payload hash), so together nothing is deleted in favour of a chain that would not
+ * restore. Returns the subvolumes proven and the reports of those that are not.
+ */
+export async function proveChains(
+  context: BackupContext,
+  published: readonly { readonly subvolume: string; readonly manifestKey: string }[],
+): Promise<{ readonly proven: string[]; readonly damaged: VerifySubvolume[] }> {
+  const source = { readText: (key: string) => context.bucket.readTextIfExists(key) };
+  const proven: string[] = [];
+  const damaged: VerifySubvolume[] = [];
+  for (const { subvolume, manifestKey } of published) {
+    const chain = await resolveChain(source, manifestKey, subvolume);
+    const report = await verifyChain(context, subvolume, manifestKey, chain, { reads: 'none' });
+    if (report.ok) proven.push(subvolume);
+    else damaged.push(report);
+  }
+  return { proven, damaged };
+}
+
+/** The error for chains that failed their proof: the same report `verify` gives. */
+export function unprovenChains(damaged: readonly VerifySubvolume[]): DamagedBackupError {
+  return new DamagedBackupError({ ok: false, reads: 'none', sample: null, subvolumes: [...damaged] });
+}
