@@ -5,10 +5,17 @@ import { join } from 'node:path';
 
 /**
  * The units for this install: ExecStart is the executable that is running (or the
- * package's bin/run.js), with the config it was given. Warnings (paths the sandbox
- * hides, environment overrides the service will not see) go to the log.
+ * package's bin/run.js), with the config it was given; with `drill`, the drill units
+ * too (refused with exit 2 unless drill.scratch_dir is a directory on Btrfs). Warnings
+ * (paths the sandbox hides, environment overrides the service will not see) go to the log.
  */
-export async function unitsForThisInstall(config: Config, configPath: string, packageRoot: string, logger: Logger): Promise<PreparedUnits> {
+export async function unitsForThisInstall(
+  config: Config,
+  configPath: string,
+  packageRoot: string,
+  logger: Logger,
+  options: { drill?: boolean } = {},
+): Promise<PreparedUnits> {
   const prepared = await prepareUnits({
     config,
     configPath,
@@ -16,6 +23,7 @@ export async function unitsForThisInstall(config: Config, configPath: string, pa
     invokedAs: process.argv[1],
     nodePath: process.execPath,
     env: process.env,
+    drill: options.drill === true,
   });
   for (const warning of prepared.warnings) logger.warn(warning);
   return prepared;

@@ -6,3 +6,10 @@ export class SystemdError extends BtrfsToS3Error {
     super(message, { exitCode: ExitCode.Fatal, cause });
   }
 }
+
+/** `systemd install --drill` cannot use `drill.scratch_dir`: unset, missing, or not a directory on Btrfs. Nothing was written. */
+export class ScratchDirError extends BtrfsToS3Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { exitCode: ExitCode.Usage, cause });
+  }
+}

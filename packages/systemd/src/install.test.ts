@@ -5,11 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SystemdError } from './errors';
 import { applyActions, type CommandRunner, describeAction, planInstall, planUninstall, type UnitAction } from './install';
-import type { RenderedUnits } from './units';
+import type { RenderedUnits, UnitFiles } from './units';
 
 const units: RenderedUnits = {
   'btrfs-to-s3.service': '[Service]\nType=oneshot\n',
   'btrfs-to-s3.timer': '[Timer]\nOnCalendar=*-*-* 02:00:00\n',
+};
+const withDrill: UnitFiles = {
+  ...units,
+  'btrfs-to-s3-drill.service': '[Service]\nType=oneshot\nExecStart=/usr/bin/btrfs-to-s3 drill --sample 1\n',
+  'btrfs-to-s3-drill.timer': '[Timer]\nOnCalendar=*-*-01 14:00:00\n',
 };
 
 /** Records systemctl calls; fails the ones `fail` names, as systemctl would exit 1. */
@@ -52,6 +57,25 @@ describe('install', () => {
     ]);
   });
 
+  it('with the drill units, writes all four and enables the drill timer after the backup timer', async () => {
+    const dir = await tempDir();
+    const actions = await planInstall({ unitDir: dir, units: withDrill, directories: [], enable: true });
+    const systemctl = new FakeSystemctl();
+    await applyActions(actions, systemctl);
+    expect(actions.filter((action) => action.action === 'write-file').map((action) => 'path' in action && action.path)).toEqual([
+      join(dir, 'btrfs-to-s3.service'),
+      join(dir, 'btrfs-to-s3.timer'),
+      join(dir, 'btrfs-to-s3-drill.service'),
+      join(dir, 'btrfs-to-s3-drill.timer'),
+    ]);
+    expect(await readFile(join(dir, 'btrfs-to-s3-drill.timer'), 'utf8')).toBe(withDrill['btrfs-to-s3-drill.timer']);
+    expect(systemctl.calls).toEqual([
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', '--now', 'btrfs-to-s3.timer'],
+      ['systemctl', 'enable', '--now', 'btrfs-to-s3-drill.timer'],
+    ]);
+  });
+
   it('with enable off, writes the files and runs no systemctl', async () => {
     const dir = await tempDir();
     const systemctl = new FakeSystemctl();
@@ -86,11 +110,29 @@ describe('install', () => {
 });
 
 describe('uninstall', () => {
-  async function installed(): Promise<string> {
+  async function installed(files: UnitFiles = units): Promise<string> {
     const dir = await tempDir();
-    await applyActions(await planInstall({ unitDir: dir, units, directories: [], enable: false }), new FakeSystemctl());
+    await applyActions(await planInstall({ unitDir: dir, units: files, directories: [], enable: false }), new FakeSystemctl());
     return dir;
   }
+
+  it('disables the drill timer too and removes the drill units when they are there', async () => {
+    const dir = await installed(withDrill);
+    const systemctl = new FakeSystemctl();
+    const actions = await planUninstall({ unitDir: dir, enable: true });
+    await applyActions(actions, systemctl);
+    expect(actions).toEqual([
+      { action: 'run', command: ['systemctl', 'disable', '--now', 'btrfs-to-s3.timer'] },
+      { action: 'run', command: ['systemctl', 'disable', '--now', 'btrfs-to-s3-drill.timer'] },
+      { action: 'remove-file', path: join(dir, 'btrfs-to-s3.timer') },
+      { action: 'remove-file', path: join(dir, 'btrfs-to-s3.service') },
+      { action: 'remove-file', path: join(dir, 'btrfs-to-s3-drill.timer') },
+      { action: 'remove-file', path: join(dir, 'btrfs-to-s3-drill.service') },
+      { action: 'run', command: ['systemctl', 'daemon-reload'] },
+    ]);
+    for (const name of Object.keys(withDrill)) expect(existsSync(join(dir, name))).toBe(false);
+    await expect(planUninstall({ unitDir: dir, enable: true })).resolves.toEqual([]);
+  });
 
   it('disables the timer while its file is there, removes both files, then reloads systemd', async () => {
     const dir = await installed();

@@ -2,7 +2,7 @@ import { errnoCode, type ProcessRunner, writeFileAtomic } from '@org/btrfs-s3-co
 import { mkdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SystemdError } from './errors';
-import { SERVICE_NAME, TIMER_NAME, type RenderedUnits } from './units';
+import { DRILL_SERVICE_NAME, DRILL_TIMER_NAME, SERVICE_NAME, TIMER_NAME, type UnitFiles } from './units';
 
 /** One step of an install or uninstall; a dry run prints them, a real run performs them in order. */
 export type UnitAction =
@@ -18,14 +18,14 @@ export type CommandRunner = Pick<ProcessRunner, 'run'>;
 export interface InstallPlanOptions {
   /** Where the unit files go (default /etc/systemd/system). */
   readonly unitDir: string;
-  /** The files to write there. */
-  readonly units: RenderedUnits;
+  /** The files to write there: the backup units, and the drill units if given. */
+  readonly units: UnitFiles;
   /**
    * Directories the service writes. Under ProtectSystem=strict it cannot create a
    * missing one (its parent is read-only), so the install does.
    */
   readonly directories: readonly string[];
-  /** Reload systemd and enable and start the timer; otherwise only the files change. */
+  /** Reload systemd and enable and start the timer (and the drill timer, if given); otherwise only the files change. */
   readonly enable: boolean;
 }
 
@@ -33,7 +33,7 @@ export interface InstallPlanOptions {
 export interface UninstallPlanOptions {
   /** Where the unit files are. */
   readonly unitDir: string;
-  /** Stop and disable the timer and reload systemd; otherwise only the files go. */
+  /** Stop and disable the timers and reload systemd; otherwise only the files go. */
   readonly enable: boolean;
 }
 
@@ -43,6 +43,10 @@ export const DAEMON_RELOAD = ['systemctl', 'daemon-reload'] as const;
 export const ENABLE_TIMER = ['systemctl', 'enable', '--now', TIMER_NAME] as const;
 /** Stops the timer and removes it from boot; a backup already running finishes. */
 export const DISABLE_TIMER = ['systemctl', 'disable', '--now', TIMER_NAME] as const;
+/** Enables the drill timer at boot and starts it now (it does not start a drill now). */
+export const ENABLE_DRILL_TIMER = ['systemctl', 'enable', '--now', DRILL_TIMER_NAME] as const;
+/** Stops the drill timer and removes it from boot; a drill already running finishes. */
+export const DISABLE_DRILL_TIMER = ['systemctl', 'disable', '--now', DRILL_TIMER_NAME] as const;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -54,25 +58,35 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** The steps of an install: missing directories, both unit files, then (with `enable`) the systemctl calls. */
+/** The steps of an install: missing directories, the unit files, then (with `enable`) the systemctl calls. */
 export async function planInstall(options: InstallPlanOptions): Promise<UnitAction[]> {
   const actions: UnitAction[] = [];
   for (const path of options.directories) if (!(await exists(path))) actions.push({ action: 'create-directory', path });
-  for (const [name, content] of Object.entries(options.units))
-    actions.push({ action: 'write-file', path: join(options.unitDir, name), content });
-  if (options.enable) actions.push({ action: 'run', command: DAEMON_RELOAD }, { action: 'run', command: ENABLE_TIMER });
+  for (const [name, content] of Object.entries(options.units)) {
+    if (content !== undefined) actions.push({ action: 'write-file', path: join(options.unitDir, name), content });
+  }
+  if (options.enable) {
+    actions.push({ action: 'run', command: DAEMON_RELOAD }, { action: 'run', command: ENABLE_TIMER });
+    if (options.units[DRILL_TIMER_NAME] !== undefined) actions.push({ action: 'run', command: ENABLE_DRILL_TIMER });
+  }
   return actions;
 }
 
-/** Only what is there: uninstalling twice, or after a manual cleanup, succeeds and changes nothing. */
+/**
+ * The backup units and, when they are there, the drill units. Only what is there:
+ * uninstalling twice, or after a manual cleanup, succeeds and changes nothing.
+ */
 export async function planUninstall(options: UninstallPlanOptions): Promise<UnitAction[]> {
   const timer = join(options.unitDir, TIMER_NAME);
+  const drillTimer = join(options.unitDir, DRILL_TIMER_NAME);
   const present: string[] = [];
-  for (const path of [timer, join(options.unitDir, SERVICE_NAME)]) if (await exists(path)) present.push(path);
+  const files = [timer, join(options.unitDir, SERVICE_NAME), drillTimer, join(options.unitDir, DRILL_SERVICE_NAME)];
+  for (const path of files) if (await exists(path)) present.push(path);
   if (present.length === 0) return [];
   const actions: UnitAction[] = [];
   // Disabled first, while systemd still has the unit file to read its [Install] section from.
   if (options.enable && present.includes(timer)) actions.push({ action: 'run', command: DISABLE_TIMER });
+  if (options.enable && present.includes(drillTimer)) actions.push({ action: 'run', command: DISABLE_DRILL_TIMER });
   for (const path of present) actions.push({ action: 'remove-file', path });
   if (options.enable) actions.push({ action: 'run', command: DAEMON_RELOAD });
   return actions;

@@ -1,4 +1,4 @@
-import { isWithin, servicePaths, type UnitConfig } from './paths';
+import { drillServicePaths, isWithin, servicePaths, type UnitConfig } from './paths';
 
 const config = (global: Partial<UnitConfig['global']> = {}, subvolumes: readonly string[] = ['/srv/data']): UnitConfig => ({
   global: {
@@ -38,6 +38,21 @@ describe('servicePaths', () => {
       { key: 'subvolumes.paths', path: '/var/tmp/data' },
     ]);
     expect(paths.writable).not.toContain('/tmp/state');
+  });
+});
+
+describe('drillServicePaths', () => {
+  it('grants the scratch directory and the metrics directories, and waits for the snapshots to be mounted', () => {
+    expect(drillServicePaths(config({ prometheus_textfile: '/var/lib/prometheus/node-exporter/btrfs_to_s3.prom' }), '/srv/.drill')).toEqual(
+      {
+        writable: ['/srv/.drill', '/root/.local/state/btrfs_to_s3', '/var/lib/prometheus/node-exporter'],
+        mounts: ['/srv/.drill', '/root/.local/state/btrfs_to_s3', '/var/lib/prometheus/node-exporter', '/srv/.snapshots'],
+      },
+    );
+  });
+
+  it('leaves out a metrics directory under /tmp: the service has a private one', () => {
+    expect(drillServicePaths(config({ metrics_path: '/tmp/metrics.json' }), '/srv/.drill').writable).toEqual(['/srv/.drill']);
   });
 });
 

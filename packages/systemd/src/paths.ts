@@ -16,6 +16,8 @@ export interface UnitConfig {
   readonly snapshots: { readonly base_dir: string };
   /** What is backed up: read-only, but must be mounted. */
   readonly subvolumes: { readonly paths: readonly string[] };
+  /** Where the drill restores to; only the drill units read it. */
+  readonly drill?: { readonly scratch_dir?: string | undefined } | undefined;
 }
 
 /** What the service may write, and what it must find mounted, derived from the config. */
@@ -44,6 +46,7 @@ export interface ServicePaths {
 }
 
 const PRIVATE_TMP = ['/tmp', '/var/tmp'];
+const inTmp = (path: string) => PRIVATE_TMP.some((tmp) => isWithin(path, tmp));
 
 /** Whether `path` is `dir` or inside it. */
 export function isWithin(path: string, dir: string): boolean {
@@ -64,7 +67,6 @@ export function servicePaths(config: UnitConfig): ServicePaths {
     ...(global.prometheus_textfile === undefined ? [] : [{ key: 'global.prometheus_textfile', path: dirname(global.prometheus_textfile) }]),
     { key: 'global.spool_dir', path: global.spool_dir },
   ];
-  const inTmp = (path: string) => PRIVATE_TMP.some((tmp) => isWithin(path, tmp));
   // A host path under /tmp is hidden behind the private one, so granting it would be a no-op
   // (and, without the `-` prefix, a namespace setup failure).
   const granted = wanted.filter((entry) => !inTmp(entry.path));
@@ -78,4 +80,30 @@ export function servicePaths(config: UnitConfig): ServicePaths {
     mounts: unique([...writable, ...subvolumes]),
     privateTmp: [...privateTmp, ...subvolumes.filter(inTmp).map((path) => ({ key: 'subvolumes.paths', path }))],
   };
+}
+
+/** What the drill service may write, and what it must find mounted. */
+export interface DrillServicePaths {
+  /**
+   * ReadWritePaths=: the scratch directory, and the directories of the metrics and
+   * Prometheus files, where the drill writes `<name>-drill.json` and `<name>-drill.prom`
+   * beside the backup's. Not the snapshot directory: the drill compares restores with
+   * the snapshots there and must not be able to delete one (nor the state, lock or
+   * spool, which it does not use) unless they share a directory with the metrics.
+   */
+  readonly writable: readonly string[];
+  /** RequiresMountsFor=: the writable directories and the snapshot directory (the trees a restore is compared with). */
+  readonly mounts: readonly string[];
+}
+
+/** The drill service's paths for `config` and its scratch directory `scratchDir`; see DrillServicePaths. */
+export function drillServicePaths(config: UnitConfig, scratchDir: string): DrillServicePaths {
+  const { global } = config;
+  const wanted = [
+    scratchDir,
+    dirname(global.metrics_path),
+    ...(global.prometheus_textfile === undefined ? [] : [dirname(global.prometheus_textfile)]),
+  ];
+  const writable = unique(wanted.filter((path) => !inTmp(path)));
+  return { writable, mounts: unique([...writable, config.snapshots.base_dir]) };
 }

@@ -1,7 +1,9 @@
+import { ExitCode } from '@org/btrfs-s3-core';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UnitConfig } from './paths';
+import { ScratchDirError } from './errors';
 import { prepareUnits } from './prepare';
 
 const config: UnitConfig = {
@@ -56,5 +58,42 @@ describe('prepareUnits', () => {
       expect.stringMatching(new RegExp(`^${binPath} is under /tmp or /var/tmp`)),
       expect.stringMatching(/^BTRFS_TO_S3__S3__BUCKET is set in this shell but the service will not have it/),
     ]);
+  });
+
+  it('renders no drill units unless asked to', async () => {
+    const prepared = await prepareUnits({
+      config,
+      configPath: '/etc/btrfs-to-s3/config.toml',
+      binPath,
+      nodePath: '/usr/bin/node',
+      env: {},
+    });
+    expect(Object.keys(prepared.units)).toEqual(['btrfs-to-s3.service', 'btrfs-to-s3.timer']);
+  });
+
+  it('with drill, refuses with exit 2 before anything else when drill.scratch_dir is not set, or is not a directory on Btrfs', async () => {
+    const input = {
+      configPath: '/etc/btrfs-to-s3/config.toml',
+      binPath: join(dir, 'missing.js'),
+      nodePath: '/usr/bin/node',
+      env: {},
+      drill: true,
+    };
+    // binPath does not exist: the scratch directory is checked before the executable.
+    await expect(prepareUnits({ ...input, config })).rejects.toThrow(ScratchDirError);
+    await expect(prepareUnits({ ...input, config })).rejects.toMatchObject({
+      exitCode: ExitCode.Usage,
+      message: expect.stringMatching(/^drill\.scratch_dir is not set: .*directory on Btrfs/),
+    });
+    const missing = `/nonexistent-btrfs-to-s3-${process.pid}/scratch`;
+    await expect(prepareUnits({ ...input, config: { ...config, drill: { scratch_dir: missing } } })).rejects.toThrow(
+      `drill.scratch_dir ${missing} does not exist`,
+    );
+    await expect(prepareUnits({ ...input, config: { ...config, drill: { scratch_dir: '/proc/version' } } })).rejects.toThrow(
+      'drill.scratch_dir /proc/version is not a directory; it must be a directory on Btrfs',
+    );
+    await expect(prepareUnits({ ...input, config: { ...config, drill: { scratch_dir: '/proc' } } })).rejects.toThrow(
+      'drill.scratch_dir /proc is not on Btrfs',
+    );
   });
 });

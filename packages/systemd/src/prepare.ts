@@ -2,7 +2,8 @@ import { ENV_PREFIX } from '@org/btrfs-s3-core';
 import { dirname, resolve } from 'node:path';
 import { resolveExecPath } from './exec-path';
 import { isWithin, servicePaths, type UnitConfig } from './paths';
-import { type RenderedUnits, renderUnits } from './units';
+import { checkScratchDir } from './scratch';
+import { renderDrillUnits, renderUnits, type UnitFiles } from './units';
 
 /** What `prepareUnits` renders for: the config, this install, this shell. */
 export interface PrepareInput {
@@ -18,6 +19,12 @@ export interface PrepareInput {
   readonly nodePath: string;
   /** This shell's environment, checked for overrides the service will not have. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Also render the monthly drill units. `drill.scratch_dir` must then be set and be an
+   * existing Btrfs subvolume (see checkScratchDir); otherwise a ScratchDirError (exit 2),
+   * before anything else.
+   */
+  readonly drill?: boolean | undefined;
 }
 
 /** The units for this install, with what an install needs to know besides. */
@@ -26,8 +33,8 @@ export interface PreparedUnits {
   readonly execPath: string;
   /** The absolute config path ExecStart= passes. */
   readonly configPath: string;
-  /** The two files. */
-  readonly units: RenderedUnits;
+  /** The backup service and timer, and with `drill` the drill service and timer. */
+  readonly units: UnitFiles;
   /** Writable directories to create before the first run (see ServicePaths.create). */
   readonly directories: readonly string[];
   /** Things that will make the service behave differently from this shell; worth a warning each. */
@@ -38,10 +45,12 @@ const inPrivateTmp = (path: string) => isWithin(path, '/tmp') || isWithin(path, 
 
 /** The units for this install, and what an operator should know before relying on them. */
 export async function prepareUnits(input: PrepareInput): Promise<PreparedUnits> {
+  if (input.drill === true) await checkScratchDir(input.config);
   const execPath = await resolveExecPath({ binPath: input.binPath, invokedAs: input.invokedAs });
   const configPath = resolve(input.configPath);
   const nodeDir = dirname(input.nodePath);
-  const units = renderUnits({ execPath, configPath, config: input.config, nodeDir });
+  const options = { execPath, configPath, config: input.config, nodeDir };
+  const units: UnitFiles = { ...renderUnits(options), ...(input.drill === true ? renderDrillUnits(options) : {}) };
   const paths = servicePaths(input.config);
   const warnings = [
     ...paths.privateTmp.map(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REFUSED_DIRECTIVES, SANDBOX_DIRECTIVES } from './sandbox';
-import { renderUnits } from './units';
+import { DRILL_DROPPED_DIRECTIVES, DRILL_SANDBOX_DIRECTIVES, REFUSED_DIRECTIVES, SANDBOX_DIRECTIVES } from './sandbox';
+import { renderDrillUnits, renderUnits } from './units';
 
 const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
 
@@ -31,8 +31,16 @@ describe('README.md', () => {
     expect(tableDirectives(section('### Not used')).sort()).toEqual([...REFUSED_DIRECTIVES].sort());
   });
 
-  it("shows the units renderUnits produces for the root README's example config", () => {
-    const units = renderUnits({
+  it('explains every directive in which the drill service differs from the backup service', () => {
+    const explained = tableDirectives(section("### The drill service's sandbox"));
+    const same = (entry: readonly [string, string]) => SANDBOX_DIRECTIVES.some(([d, v]) => d === entry[0] && v === entry[1]);
+    const differing = DRILL_SANDBOX_DIRECTIVES.filter((entry) => !same(entry)).map(([directive]) => directive);
+    expect(differing.length).toBeGreaterThan(0);
+    for (const directive of [...differing, ...DRILL_DROPPED_DIRECTIVES, 'ReadWritePaths']) expect(explained).toContain(directive);
+  });
+
+  it("shows the units renderUnits and renderDrillUnits produce for the root README's example config", () => {
+    const options = {
       execPath: '/usr/local/lib/node_modules/btrfs-to-s3/bin/run.js',
       nodeDir: '/usr/bin',
       config: {
@@ -46,8 +54,16 @@ describe('README.md', () => {
         schedule: { run_at: '02:00' },
         snapshots: { base_dir: '/srv/.snapshots' },
         subvolumes: { paths: ['/srv/data', '/srv/home'] },
+        drill: { scratch_dir: '/srv/.drill' },
       },
-    });
-    expect(iniBlocks()).toEqual([units['btrfs-to-s3.service'], units['btrfs-to-s3.timer']]);
+    };
+    const units = renderUnits(options);
+    const drill = renderDrillUnits(options);
+    expect(iniBlocks()).toEqual([
+      units['btrfs-to-s3.service'],
+      units['btrfs-to-s3.timer'],
+      drill['btrfs-to-s3-drill.service'],
+      drill['btrfs-to-s3-drill.timer'],
+    ]);
   });
 });

@@ -4,13 +4,18 @@ import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ExitCode } from '@org/btrfs-s3-core';
+import { ScratchDirError } from './errors';
 import { UnitValueError } from './quote';
-import { renderUnits, type UnitOptions } from './units';
+import { SANDBOX_DIRECTIVES } from './sandbox';
+import { renderDrillUnits, renderUnits, type UnitOptions } from './units';
 
 const execFileAsync = promisify(execFile);
 
 /** The README's example host, with every path the sandbox is rendered from set explicitly. */
-function config(overrides: { global?: Record<string, string>; run_at?: string; base_dir?: string; paths?: readonly string[] } = {}) {
+function config(
+  overrides: { global?: Record<string, string>; run_at?: string; base_dir?: string; paths?: readonly string[]; scratch_dir?: string } = {},
+) {
   const global = {
     state_path: '/var/lib/btrfs-to-s3/state.json',
     lock_path: '/var/lock/btrfs_to_s3.lock',
@@ -33,7 +38,7 @@ paths = ${JSON.stringify(overrides.paths ?? ['/srv/data', '/home'])}
 bucket = "example-backups"
 region = "eu-central-1"
 prefix = "proxmox1"
-`);
+${overrides.scratch_dir === undefined ? '' : `[drill]\nscratch_dir = ${JSON.stringify(overrides.scratch_dir)}\n`}`);
 }
 
 const render = (options: Partial<UnitOptions> = {}) =>
@@ -142,6 +147,100 @@ describe('renderUnits: the timer', () => {
   });
 });
 
+const drill = (options: Partial<UnitOptions> = {}) =>
+  renderDrillUnits({ execPath: '/usr/local/bin/btrfs-to-s3', config: config({ scratch_dir: '/srv/.drill' }), ...options });
+const drillService = (options: Partial<UnitOptions> = {}) => drill(options)['btrfs-to-s3-drill.service'];
+const drillTimer = (options: Partial<UnitOptions> = {}) => drill(options)['btrfs-to-s3-drill.timer'];
+/** `directive=value` lines of a unit's [Service] section, in order. */
+const serviceLines = (unit: string) =>
+  unit
+    .slice(unit.indexOf('[Service]'))
+    .split('\n')
+    .filter((line) => /^[A-Za-z]+=/.test(line));
+
+describe('renderDrillUnits: the drill service', () => {
+  it('runs drill --sample 1 once with the config file, quoted like the backup service', () => {
+    const unit = drillService({ execPath: '/opt/btrfs to s3/bin/run.js', configPath: '/etc/b s3/100%/$HOME.toml' });
+    expect(unit).toContain('\nType=oneshot\n');
+    expect(values(unit, 'ExecStart')).toEqual(['"/opt/btrfs to s3/bin/run.js" drill --config "/etc/b s3/100%%/$$HOME.toml" --sample 1']);
+    expect(values(drillService(), 'ExecStart')).toEqual([
+      '/usr/local/bin/btrfs-to-s3 drill --config /etc/btrfs-to-s3/config.toml --sample 1',
+    ]);
+    expect(values(unit, 'SyslogIdentifier')).toEqual(['btrfs-to-s3-drill']);
+  });
+
+  it('treats an interrupted drill (130, 143) as the backup service does, and starts after a backup due at the same time', () => {
+    const unit = drillService();
+    expect(values(unit, 'SuccessExitStatus')).toEqual(['130 143']);
+    expect(values(unit, 'After')).toEqual(['network-online.target btrfs-to-s3.service']);
+    expect(values(unit, 'TimeoutStartSec')).toEqual(['infinity']);
+    expect(values(unit, 'IOSchedulingClass')).toEqual(['idle']);
+  });
+
+  it('may write the scratch directory and the metrics directories, but not the snapshots it compares with', () => {
+    const unit = drillService({
+      config: config({ scratch_dir: '/srv/.drill', global: { prometheus_textfile: '/var/lib/node exporter/btrfs.prom' } }),
+    });
+    expect(values(unit, 'ReadWritePaths')).toEqual(['-/srv/.drill -/var/lib/btrfs-to-s3 "-/var/lib/node exporter"']);
+    expect(values(unit, 'NoExecPaths')).toEqual(['-/srv/.drill -/var/lib/btrfs-to-s3 "-/var/lib/node exporter"']);
+    expect(values(unit, 'RequiresMountsFor')).toEqual(['/srv/.drill /var/lib/btrfs-to-s3 "/var/lib/node exporter" /srv/.snapshots']);
+    expect(values(unit, 'ProtectSystem')).toEqual(['strict']);
+  });
+
+  it("keeps the backup service's sandbox, but with btrfs receive's capabilities, chown, chroot, mknod and set-user-ID bits", () => {
+    const unit = drillService();
+    expect(values(unit, 'CapabilityBoundingSet')).toEqual([
+      'CAP_SYS_ADMIN CAP_DAC_OVERRIDE CAP_FOWNER CAP_CHOWN CAP_FSETID CAP_MKNOD CAP_SETFCAP CAP_SYS_CHROOT',
+    ]);
+    expect(values(unit, 'SystemCallFilter')).toEqual(['@system-service @pkey', '~@privileged @resources', '@chown chroot']);
+    expect(values(unit, 'PrivateDevices')).toEqual([]);
+    expect(values(unit, 'DevicePolicy')).toEqual(['closed']);
+    expect(values(unit, 'DeviceAllow')).toEqual(['char-* m', 'block-* m']);
+    expect(values(unit, 'RestrictSUIDSGID')).toEqual([]);
+    const changed = ['CapabilityBoundingSet', 'SystemCallFilter', 'PrivateDevices', 'DevicePolicy', 'DeviceAllow', 'RestrictSUIDSGID'];
+    const sandbox = (lines: string[]) =>
+      lines.filter(
+        (line) =>
+          SANDBOX_DIRECTIVES.some(([directive]) => line.startsWith(`${directive}=`)) && !changed.some((d) => line.startsWith(`${d}=`)),
+      );
+    expect(sandbox(serviceLines(unit))).toEqual(sandbox(serviceLines(service())));
+    expect(sandbox(serviceLines(unit)).length).toBeGreaterThan(15);
+  });
+
+  it('refuses a config without drill.scratch_dir with exit 2, naming the key and that it must be on Btrfs', () => {
+    const render = () => renderDrillUnits({ execPath: '/usr/local/bin/btrfs-to-s3', config: config() });
+    expect(render).toThrow(ScratchDirError);
+    expect(render).toThrow(/^drill\.scratch_dir is not set: .*an existing directory on Btrfs/);
+    expect(() => render()).toThrow(expect.objectContaining({ exitCode: ExitCode.Usage }));
+  });
+
+  it('refuses a scratch directory under /tmp or /var/tmp, which the service would see only as its private, empty one', () => {
+    expect(() => drill({ config: config({ scratch_dir: '/var/tmp/drill' }) })).toThrow(
+      /drill\.scratch_dir \/var\/tmp\/drill is under \/tmp or \/var\/tmp/,
+    );
+  });
+});
+
+describe('renderDrillUnits: the drill timer', () => {
+  it('fires monthly, on the 1st, 12 hours after schedule.run_at, persistently, with the same randomized delay', () => {
+    const timer = drillTimer();
+    expect(values(timer, 'OnCalendar')).toEqual(['*-*-01 14:00:00']);
+    expect(values(timer, 'Persistent')).toEqual(['true']);
+    expect(values(timer, 'RandomizedDelaySec')).toEqual(['30min']);
+    expect(values(timer, 'WantedBy')).toEqual(['timers.target']);
+    expect(values(timer, 'Description')).toEqual(['Monthly btrfs-to-s3 restore drill']);
+  });
+
+  it('wraps past midnight', () => {
+    expect(values(drillTimer({ config: config({ run_at: '15:45', scratch_dir: '/srv/.drill' }) }), 'OnCalendar')).toEqual([
+      '*-*-01 03:45:00',
+    ]);
+    expect(values(drillTimer({ config: config({ run_at: '12:00', scratch_dir: '/srv/.drill' }) }), 'OnCalendar')).toEqual([
+      '*-*-01 00:00:00',
+    ]);
+  });
+});
+
 describe('systemd-analyze verify', () => {
   const dirs: string[] = [];
   afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
@@ -162,7 +261,7 @@ describe('systemd-analyze verify', () => {
         execPath,
         configPath: join(binDir, 'config 100%.toml'),
         nodeDir: join(dir, 'node dir'),
-        config: config({ base_dir: `${dir}/snap shots` }),
+        config: config({ base_dir: `${dir}/snap shots`, scratch_dir: '/srv/drill scratch 100%' }),
       },
     };
   }
@@ -185,6 +284,21 @@ describe('systemd-analyze verify', () => {
   it('passes without a warning about our units', async () => {
     const { dir, options } = await install();
     await expect(verify(dir, { ...renderUnits(options) })).resolves.toEqual({ code: 0, ours: [] });
+  });
+
+  it('passes the drill units, with the backup units they are ordered after, without a warning', async () => {
+    const { dir, options } = await install();
+    await expect(verify(dir, { ...renderUnits(options), ...renderDrillUnits(options) })).resolves.toEqual({ code: 0, ours: [] });
+  });
+
+  it('is strict enough that a misspelt drill directive fails it', async () => {
+    const { dir, options } = await install();
+    const units = renderDrillUnits(options);
+    const broken = {
+      ...units,
+      'btrfs-to-s3-drill.service': units['btrfs-to-s3-drill.service'].replace('DevicePolicy=closed', 'DevicePolicy=shut'),
+    };
+    expect((await verify(dir, broken)).ours.join('\n')).toMatch(/Failed to parse device policy/);
   });
 
   it('is strict enough that a misspelt value fails it', async () => {

@@ -13,15 +13,16 @@ export interface SystemdUninstallResult {
 }
 
 export default class SystemdUninstall extends BaseCommand {
-  static override summary = 'Remove the daily backup: stop and disable the timer, delete both unit files.';
+  static override summary =
+    'Remove the daily backup: stop and disable the timer, delete both unit files (and the drill units, if installed).';
   static override description =
-    'Runs `systemctl disable --now btrfs-to-s3.timer`, removes btrfs-to-s3.service and btrfs-to-s3.timer, then `systemctl daemon-reload`. A backup already running finishes. Snapshots, state and the bucket are left alone. Reads no config, so it works with a broken or deleted one.';
+    'Runs `systemctl disable --now btrfs-to-s3.timer`, removes btrfs-to-s3.service and btrfs-to-s3.timer, then `systemctl daemon-reload`. When `systemd install --drill` installed them, it disables btrfs-to-s3-drill.timer the same way and removes it and btrfs-to-s3-drill.service too. A backup or drill already running finishes. Snapshots, state and the bucket are left alone. Reads no config, so it works with a broken or deleted one.';
   static override examples = ['<%= config.bin %> systemd uninstall', '<%= config.bin %> systemd uninstall --dry-run'];
   static override enableJsonFlag = true;
   static override flags = {
     'unit-dir': unitDirFlag,
     enable: Flags.boolean({
-      summary: 'Disable the timer and reload systemd; --no-enable only removes the files.',
+      summary: 'Disable the timers and reload systemd; --no-enable only removes the files.',
       default: true,
       allowNo: true,
     }),
