@@ -3,7 +3,7 @@ import { drillServicePaths, isWithin, servicePaths, type UnitConfig } from './pa
 const config = (global: Partial<UnitConfig['global']> = {}, subvolumes: readonly string[] = ['/srv/data']): UnitConfig => ({
   global: {
     state_path: '/root/.local/state/btrfs_to_s3/state.json',
-    lock_path: '/var/lock/btrfs_to_s3.lock',
+    lock_path: '/run/btrfs-to-s3/lock',
     spool_dir: '/var/tmp/btrfs_to_s3/spool',
     metrics_path: '/root/.local/state/btrfs_to_s3/metrics.json',
     ...global,
@@ -16,11 +16,20 @@ const config = (global: Partial<UnitConfig['global']> = {}, subvolumes: readonly
 describe('servicePaths', () => {
   it('lists each writable directory once, for the defaults of a root install', () => {
     expect(servicePaths(config())).toEqual({
-      writable: ['/srv/.snapshots', '/root/.local/state/btrfs_to_s3', '/var/lock'],
-      create: ['/srv/.snapshots', '/root/.local/state/btrfs_to_s3', '/var/lock'],
-      mounts: ['/srv/.snapshots', '/root/.local/state/btrfs_to_s3', '/var/lock', '/srv/data'],
+      writable: ['/srv/.snapshots', '/root/.local/state/btrfs_to_s3'],
+      create: ['/srv/.snapshots', '/root/.local/state/btrfs_to_s3'],
+      mounts: ['/srv/.snapshots', '/root/.local/state/btrfs_to_s3', '/srv/data'],
       privateTmp: [],
+      // The lock's directory under /run: made by systemd at every start (RuntimeDirectory=), as /run is emptied at boot.
+      runtime: ['btrfs-to-s3'],
     });
+  });
+
+  it('grants a lock directory elsewhere as a writable path the install creates', () => {
+    const paths = servicePaths(config({ lock_path: '/var/lib/btrfs-to-s3/lock' }));
+    expect(paths.writable).toContain('/var/lib/btrfs-to-s3');
+    expect(paths.create).toContain('/var/lib/btrfs-to-s3');
+    expect(paths.runtime).toEqual([]);
   });
 
   it("grants the Prometheus textfile directory but leaves creating it to node_exporter's package", () => {

@@ -1,4 +1,4 @@
-import { dirname, relative, isAbsolute } from 'node:path';
+import { basename, dirname, relative, isAbsolute } from 'node:path';
 
 /** The parts of the config the units are rendered from (a full `Config` fits). */
 export interface UnitConfig {
@@ -38,6 +38,12 @@ export interface ServicePaths {
   /** RequiresMountsFor=: every writable path and every subvolume. */
   readonly mounts: readonly string[];
   /**
+   * RuntimeDirectory=: configured directories directly under /run (the default lock's,
+   * /run/btrfs-to-s3), by name. /run is emptied at boot, so an install cannot create
+   * them once; systemd makes each (root-only, mode 0700) when the service starts.
+   */
+  readonly runtime: readonly string[];
+  /**
    * Configured paths under /tmp or /var/tmp, other than the spool. The service gets
    * private ones (PrivateTmp=yes), emptied after every run, so it neither sees nor
    * keeps these. (A spool there is fine: it only holds the parts of the run in progress.)
@@ -69,15 +75,18 @@ export function servicePaths(config: UnitConfig): ServicePaths {
   ];
   // A host path under /tmp is hidden behind the private one, so granting it would be a no-op
   // (and, without the `-` prefix, a namespace setup failure).
-  const granted = wanted.filter((entry) => !inTmp(entry.path));
+  const inRun = (path: string) => dirname(path) === '/run';
+  const granted = wanted.filter((entry) => !inTmp(entry.path) && !inRun(entry.path));
   const writable = unique(granted.map((entry) => entry.path));
   const create = unique(granted.filter((entry) => entry.key !== 'global.prometheus_textfile').map((entry) => entry.path));
+  const runtime = unique(wanted.filter((entry) => inRun(entry.path)).map((entry) => basename(entry.path)));
   const privateTmp = wanted.filter((entry) => inTmp(entry.path) && entry.key !== 'global.spool_dir');
   const subvolumes = config.subvolumes.paths;
   return {
     writable,
     create,
     mounts: unique([...writable, ...subvolumes]),
+    runtime,
     privateTmp: [...privateTmp, ...subvolumes.filter(inTmp).map((path) => ({ key: 'subvolumes.paths', path }))],
   };
 }

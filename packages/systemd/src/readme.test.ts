@@ -47,7 +47,7 @@ describe('README.md', () => {
         // The defaults of a root install: `~` is /root.
         global: {
           state_path: '/root/.local/state/btrfs_to_s3/state.json',
-          lock_path: '/var/lock/btrfs_to_s3.lock',
+          lock_path: '/run/btrfs-to-s3/lock',
           spool_dir: '/var/tmp/btrfs_to_s3/spool',
           metrics_path: '/root/.local/state/btrfs_to_s3/metrics.json',
         },

@@ -71,6 +71,15 @@ describe('renderUnits: the service', () => {
     expect(values(unit, 'ProtectHome')).toEqual(['read-only']);
   });
 
+  it('makes a lock directory directly under /run the RuntimeDirectory (root-only, made at every start), not a writable path', () => {
+    const unit = service({ config: config({ global: { lock_path: '/run/btrfs-to-s3/lock' } }) });
+    expect(values(unit, 'RuntimeDirectory')).toEqual(['btrfs-to-s3']);
+    expect(values(unit, 'RuntimeDirectoryMode')).toEqual(['0700']);
+    expect(values(unit, 'ReadWritePaths')[0]).not.toContain('/run');
+    expect(values(unit, 'RequiresMountsFor')[0]).not.toContain('/run');
+    expect(service()).not.toContain('RuntimeDirectory'); // a lock elsewhere is a writable path, as before
+  });
+
   it('keeps the subvolumes read-only, but waits for them and every writable path to be mounted', () => {
     const unit = service();
     expect(values(unit, 'ReadWritePaths')[0]).not.toMatch(/\/srv\/data|\/home/);

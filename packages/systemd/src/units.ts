@@ -110,8 +110,8 @@ interface ServiceKind {
   readonly sandboxComment: readonly string[];
   readonly refused: readonly string[];
   readonly sandbox: readonly (readonly [string, string])[];
-  /** ReadWritePaths= and RequiresMountsFor=. */
-  readonly paths: { readonly writable: readonly string[]; readonly mounts: readonly string[] };
+  /** ReadWritePaths=, RequiresMountsFor= and RuntimeDirectory=. */
+  readonly paths: { readonly writable: readonly string[]; readonly mounts: readonly string[]; readonly runtime?: readonly string[] };
 }
 
 function renderService(options: UnitOptions, kind: ServiceKind): string {
@@ -158,6 +158,10 @@ function renderService(options: UnitOptions, kind: ServiceKind): string {
     ...kind.sandbox.map(([directive, value]) => `${directive}=${value}`),
     // `-`: a directory missing at start (the run creates it) must not fail the whole unit.
     ...(paths.writable.length === 0 ? [] : [`ReadWritePaths=${list(paths.writable, true)}`]),
+    // The lock's root-only directory under /run, made at every start (/run is emptied at boot).
+    ...(paths.runtime === undefined || paths.runtime.length === 0
+      ? []
+      : [`RuntimeDirectory=${paths.runtime.join(' ')}`, 'RuntimeDirectoryMode=0700']),
     ...(noExec.length === 0 ? [] : [`NoExecPaths=${list(noExec, true)}`]),
     '',
   ].join('\n');

@@ -38,7 +38,7 @@ describe('config defaults', () => {
     expect(config.global).toEqual({
       log_level: 'info',
       state_path: join(homedir(), '.local/state/btrfs_to_s3/state.json'),
-      lock_path: '/var/lock/btrfs_to_s3.lock',
+      lock_path: '/run/btrfs-to-s3/lock',
       spool_dir: '/var/tmp/btrfs_to_s3/spool',
       spool_size_bytes: 200 * GiB,
       metrics_path: join(homedir(), '.local/state/btrfs_to_s3/metrics.json'),

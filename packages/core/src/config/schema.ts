@@ -69,7 +69,8 @@ function isValidPartSize(bytes: number): boolean {
 const GlobalSchema = v.strictObject({
   log_level: v.optional(oneOf(LOG_LEVELS), 'info'),
   state_path: v.optional(absolutePath, '~/.local/state/btrfs_to_s3/state.json'),
-  lock_path: v.optional(absolutePath, '/var/lock/btrfs_to_s3.lock'),
+  /** In a root-only runtime directory (made 0700): not persistent state, and no other user can plant a lock. */
+  lock_path: v.optional(absolutePath, '/run/btrfs-to-s3/lock'),
   spool_dir: v.optional(absolutePath, '/var/tmp/btrfs_to_s3/spool'),
   spool_size_bytes: v.optional(positiveInteger, 200 * GiB),
   /** Per-run metrics as JSON, rewritten after every backup run. */

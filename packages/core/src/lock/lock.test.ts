@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdtemp, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode } from '../exit-codes';
@@ -87,6 +87,38 @@ describe('acquireLock', () => {
     const bad = join(path, '..', 'file', 'run.lock');
     await expect(acquireLock(bad, { probe: probe({}) })).rejects.toThrow(LockError);
     await expect(acquireLock(bad, { probe: probe({}) })).rejects.toThrow(`cannot take lock ${bad} (global.lock_path): EEXIST`);
+  });
+
+  it('makes a missing lock directory root-only (mode 0700)', async () => {
+    const nested = join(path, '..', 'run', 'btrfs-to-s3', 'lock');
+    await (await acquireLock(nested, { probe: probe({}), uid: 0 })).release();
+    expect((await stat(join(nested, '..'))).mode & 0o777).toBe(0o700);
+  });
+
+  it.each([
+    [
+      'a lock file another user planted',
+      async (lock: string) => writeFile(lock, 'planted').then(() => chown(lock, 65534, 65534)),
+      'file',
+      'owned by uid 65534, not root',
+    ],
+    ['a symbolic link in place of the lock file', async (lock: string) => symlink('/etc/passwd', lock), 'file', 'a symbolic link'],
+    [
+      'a lock directory another user owns',
+      async (lock: string) => chown(join(lock, '..'), 65534, 65534),
+      'directory',
+      'owned by uid 65534, not root',
+    ],
+  ])('as root, refuses %s, loudly, and leaves it alone', async (_name, plant, what, kind) => {
+    await plant(path);
+
+    const attempt = acquireLock(path, { probe: probe({}), uid: 0 });
+
+    await expect(attempt).rejects.toThrow(LockError);
+    await expect(attempt).rejects.toThrow(
+      `refusing the lock ${what} ${what === 'file' ? path : join(path, '..')} (global.lock_path): it is ${kind}`,
+    );
+    if (what === 'file') expect((await lstat(path)).uid === 65534 || (await lstat(path)).isSymbolicLink()).toBe(true);
   });
 
   it('reports the live holder for status, and nobody for a dead one', async () => {

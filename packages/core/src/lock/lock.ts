@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { unlinkSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as v from 'valibot';
@@ -55,6 +55,8 @@ export interface LockOptions {
   readonly probe?: ProcessProbe;
   readonly pid?: number;
   readonly now?: () => Date;
+  /** The user this process runs as (default: its effective uid). Root refuses a lock directory or file that root does not own. */
+  readonly uid?: number;
 }
 
 /** A half-written lock or recovery marker older than this belongs to a dead process. */
@@ -104,6 +106,28 @@ async function ageMs(path: string, now: Date): Promise<number> {
 }
 
 /** Creates `path` with `content` only if it does not exist, never exposing a half-written file. */
+/**
+ * A root run trusts its lock only if root owns it: in a directory others may write (the
+ * old default, world-writable /run/lock), a user could plant a lock file to stop every
+ * backup, or a symlink. The default lives in /run/btrfs-to-s3, made mode 0700.
+ */
+async function assertRootOwned(path: string, what: 'directory' | 'file'): Promise<void> {
+  let found;
+  try {
+    found = await lstat(path);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return; // released meanwhile
+    throw error;
+  }
+  const wrongType = what === 'directory' ? !found.isDirectory() : !found.isFile();
+  if (found.uid !== 0 || wrongType) {
+    const kind = found.isSymbolicLink() ? 'a symbolic link' : wrongType ? `not a ${what}` : `owned by uid ${found.uid}, not root`;
+    throw new LockError(
+      `refusing the lock ${what} ${path} (global.lock_path): it is ${kind}, so another user could block or take over runs; remove it (btrfs-to-s3 recreates it, root-only)`,
+    );
+  }
+}
+
 async function createExclusive(path: string, content: string): Promise<boolean> {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(temp, content, { mode: 0o644 });
@@ -143,10 +167,13 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   const now = options.now ?? (() => new Date());
   const info: LockInfo = { pid, proc_start: (await probe.startTime(pid)) ?? null, host: hostname(), started_at: now().toISOString() };
   const content = `${JSON.stringify(info)}\n`;
+  const uid = options.uid ?? process.geteuid?.();
   try {
-    await mkdir(dirname(path), { recursive: true });
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    if (uid === 0) await assertRootOwned(dirname(path), 'directory');
     for (let attempt = 0; attempt < 5; attempt += 1) {
       if (await createExclusive(path, content)) return handle(path, info, content);
+      if (uid === 0) await assertRootOwned(path, 'file');
       const holder = await readHolder(path);
       if (holder === undefined) continue; // released between our attempts
       if (holder.info !== undefined && (await isAlive(holder.info, probe))) throw new LockBusyError(path, holder.info);
