@@ -161,6 +161,26 @@ retain_generations = 1
       expect(bucket.objects.has(chunkKey(failedDir, 0))).toBe(false);
     });
 
+    it.each([
+      ['ongoing', 'ongoing' as const, true],
+      ['done and unexpired', 'restored' as const, true],
+      ['never requested', 'none' as const, false],
+    ])('an old archived generation whose thaw is %s is kept: %s', async (_name, restore, kept) => {
+      const archived = { storageClass: 'DEEP_ARCHIVE', restore } as const;
+      const a = plantBackup(bucket, { ...archived, kind: 'full', at: new Date('2026-10-01T02:00:00Z'), chunks: ['full A'] });
+      const c = plantBackup(bucket, { kind: 'full', at: new Date('2026-11-01T02:00:00Z'), chunks: ['full C'] });
+      plantPointer(bucket, c);
+
+      const result = await runPrune({ config, deps: deps() });
+
+      expect(bucket.objects.has(a.key)).toBe(kept);
+      expect(bucket.objects.has(a.manifest.chunks[0]?.key ?? '')).toBe(kept);
+      if (kept)
+        expect(result.subvolumes[0]?.keep).toContainEqual(
+          expect.objectContaining({ dir: a.dir, reason: 'being-restored', detail: expect.stringContaining('someone is restoring it') }),
+        );
+    });
+
     it('keeps an older generation that current.json reaches, even beyond s3.retain_generations', async () => {
       const a = plantBackup(bucket, { kind: 'full', at: new Date('2026-10-01T02:00:00Z'), chunks: ['full A'] });
       const b = plantBackup(bucket, { kind: 'inc', at: new Date('2026-10-08T02:00:00Z'), parent: a, chunks: ['inc B'] });

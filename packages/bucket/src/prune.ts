@@ -122,11 +122,11 @@ async function pruneOne(context: BucketContext, subvolume: string, dryRun: boole
   const { config, logger } = context;
   const objects = (await listSubvolumeObjects(context, [subvolume])).get(subvolume) ?? [];
   const inventory = await readInventory(context, subvolume, objects);
-  const plan = planRemoteRetention(inventory, {
-    now: context.now(),
-    retainGenerations: config.s3.retain_generations,
-    graceHours: config.s3.prune_grace_hours,
-  });
+  const settings = { now: context.now(), retainGenerations: config.s3.retain_generations, graceHours: config.s3.prune_grace_hours };
+  const first = planRemoteRetention(inventory, settings);
+  // Someone may be restoring what would go: a thaw ongoing or unexpired keeps it.
+  const beingRestored = await thawedKeys(context, first.delete);
+  const plan = beingRestored.size === 0 ? first : planRemoteRetention(inventory, { ...settings, beingRestored });
   report(context, plan, dryRun);
   let deletedObjects = 0;
   if (!dryRun && plan.keys.length > 0) deletedObjects = await context.bucket.deleteObjects(plan.keys);
@@ -142,6 +142,16 @@ async function pruneOne(context: BucketContext, subvolume: string, dryRun: boole
     warnings: [...plan.warnings],
     restorablePointsLeft: pointsLeft(inventory, plan),
   };
+}
+
+const ARCHIVE_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE', 'INTELLIGENT_TIERING']);
+
+/** The archived objects among `entries` with a thaw ongoing or unexpired (one HeadObject each; the listing does not say). */
+async function thawedKeys(context: BucketContext, entries: readonly RetentionEntry<string>[]): Promise<Set<string>> {
+  const archived = entries.flatMap((entry) => entry.objects).filter((object) => ARCHIVE_CLASSES.has(object.storageClass));
+  const thawed = new Set<string>();
+  for (const object of archived) if ((await context.bucket.headObject(object.key)).thaw !== undefined) thawed.add(object.key);
+  return thawed;
 }
 
 /** The restorable points outside what the plan deletes: how far back `restore --at` still reaches. */

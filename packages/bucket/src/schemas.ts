@@ -128,7 +128,9 @@ const PruneEntrySchema = <R extends readonly [string, ...string[]]>(reasons: R) 
 
 export const PruneSubvolumeSchema = v.strictObject({
   subvolume: v.string(),
-  keep: v.array(PruneEntrySchema(['current', 'retained', 'newer-than-retained', 'current-chain-broken', 'within-grace'] as const)),
+  keep: v.array(
+    PruneEntrySchema(['current', 'retained', 'newer-than-retained', 'current-chain-broken', 'within-grace', 'being-restored'] as const),
+  ),
   delete: v.array(PruneEntrySchema(['old-generation', 'failed-run'] as const)),
   /** 0 with `--dry-run`. */
   deletedObjects: count,

@@ -11,6 +11,7 @@ import {
 import { BtrfsToS3Error, type Config, ExitCode } from '@org/btrfs-s3-core';
 import { Readable } from 'node:stream';
 import { type RetryOptions, withRetry } from './retry';
+import { parseRestoreHeader } from './archive/restore-header';
 import { describeS3Error, sseHint } from './s3-errors';
 import type { SendOptions } from './upload/types';
 
@@ -27,6 +28,8 @@ export interface ObjectInfo {
   readonly key: string;
   readonly size: number;
   readonly storageClass: string;
+  /** An archived object's thaw (x-amz-restore): in progress, or done and not yet expired; absent when none. */
+  readonly thaw?: 'ongoing' | 'restored';
 }
 
 /** A failed S3 call, naming the operation and key; never carries credentials. */
@@ -91,7 +94,15 @@ export class S3ObjectStore {
   async headObject(key: string): Promise<ObjectInfo> {
     try {
       const response = await withRetry(() => this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: key })), this.retry);
-      return { key, size: response.ContentLength ?? 0, storageClass: response.StorageClass ?? 'STANDARD' };
+      const restore = parseRestoreHeader(response.Restore);
+      const unexpired = restore.state === 'restored' && (restore.expiresAt === undefined || restore.expiresAt > new Date());
+      const thaw = restore.state === 'ongoing' ? 'ongoing' : unexpired ? 'restored' : undefined;
+      return {
+        key,
+        size: response.ContentLength ?? 0,
+        storageClass: response.StorageClass ?? 'STANDARD',
+        ...(thaw === undefined ? {} : { thaw }),
+      };
     } catch (error) {
       throw new S3StoreError('HeadObject', key, error);
     }

@@ -12,6 +12,11 @@ export interface RemoteRetentionSettings {
   readonly retainGenerations: number;
   /** `s3.prune_grace_hours`: a failed run's directory is deleted only when its newest object is older than this. */
   readonly graceHours: number;
+  /**
+   * Keys of archived objects with a thaw ongoing or unexpired (HeadObject's
+   * x-amz-restore): someone is restoring them, so nothing that holds one is deleted.
+   */
+  readonly beingRestored?: ReadonlySet<string>;
 }
 
 /**
@@ -19,9 +24,10 @@ export interface RemoteRetentionSettings {
  * - `retained`: one of the newest `retainGenerations` generations rooted at a full;
  * - `newer-than-retained`: its chain breaks (no readable full), and it is not older than the oldest retained generation;
  * - `current-chain-broken`: current.json, or its chain, cannot be followed to a full, so nothing is deleted by age;
- * - `within-grace`: a failed run's directory, younger than the grace period.
+ * - `within-grace`: a failed run's directory, younger than the grace period;
+ * - `being-restored`: it would be deleted, but an object of it has a thaw ongoing or unexpired.
  */
-export type KeepReason = 'current' | 'retained' | 'newer-than-retained' | 'current-chain-broken' | 'within-grace';
+export type KeepReason = 'current' | 'retained' | 'newer-than-retained' | 'current-chain-broken' | 'within-grace' | 'being-restored';
 
 /** - `old-generation`: older than the retained generations and not reachable; - `failed-run`: no manifest, past the grace period. */
 export type DeleteReason = 'old-generation' | 'failed-run';
@@ -144,6 +150,17 @@ export function planRemoteRetention(inventory: RemoteInventory, settings: Remote
         ),
       );
   }
+  const thawing = settings.beingRestored ?? new Set<string>();
+  const held = remove.filter((item) => item.objects.some((object) => thawing.has(object.key)));
+  for (const item of held) {
+    const count = item.objects.filter((object) => thawing.has(object.key)).length;
+    keep.push({
+      ...item,
+      reason: 'being-restored',
+      detail: `${item.detail}; but ${count} of its object(s) have a thaw ongoing or unexpired: someone is restoring it, so it stays until the thaw expires`,
+    });
+  }
+  remove.splice(0, remove.length, ...remove.filter((item) => !held.includes(item)));
   const doomed = remove.flatMap((item) => item.objects);
   const isManifest = (key: string) => key.endsWith('/manifest.json');
   const keys = doomed.map((object) => object.key).sort((a, b) => Number(isManifest(b)) - Number(isManifest(a)) || (a < b ? -1 : 1));

@@ -144,7 +144,7 @@ export function sdkStream(body: Readable) {
   });
 }
 
-const EXPIRY = 'Fri, 21 Dec 2012 00:00:00 GMT';
+const EXPIRY = 'Mon, 21 Dec 2099 00:00:00 GMT';
 
 type ObjectHeaders = Pick<HeadObjectCommandOutput, 'ETag' | 'LastModified' | 'AcceptRanges' | 'StorageClass' | 'ArchiveStatus' | 'Restore'>;
 const RESTORE_HEADER = { none: undefined, ongoing: 'ongoing-request="true"', restored: `ongoing-request="false", expiry-date="${EXPIRY}"` };

@@ -129,7 +129,7 @@ describe('fault proxy', () => {
       { index: 2, connection: 1, method: 'GET', target: '/bucket/blob', contentLength: 0 },
       { index: 3, connection: 1, method: 'PUT', target: '/bucket/key?partNumber=2&uploadId=u', contentLength: 0 },
     ]);
-    expect(relay.stats()).toEqual({ connections: 1, requests: 3, resets: 0, delayedResponses: 0 });
+    expect(relay.stats()).toEqual({ connections: 1, requests: 3, resets: 0, delayedResponses: 0, flippedBodies: 0 });
   });
 
   it('cuts the chosen request after exactly the given body bytes and resets the client, even as the second request on a connection', async () => {
@@ -150,7 +150,7 @@ describe('fault proxy', () => {
 
     // The retry comes on a new connection and is let through.
     expect(reply(await send(relay, agent, 'PUT', '/b/k?partNumber=2', second))).toEqual(stored(second));
-    expect(relay.stats()).toEqual({ connections: 2, requests: 3, resets: 1, delayedResponses: 0 });
+    expect(relay.stats()).toEqual({ connections: 2, requests: 3, resets: 1, delayedResponses: 0, flippedBodies: 0 });
   });
 
   it('cuts a request right after its head when the limit is 0: the gateway gets none of the body', async () => {
@@ -170,7 +170,32 @@ describe('fault proxy', () => {
     expect((await send(relay, agent, 'GET', '/b/blob')).equals(BLOB)).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(delayMs - 10);
     expect((await send(relay, agent, 'GET', '/b/blob')).equals(BLOB)).toBe(true);
-    expect(relay.stats()).toEqual({ connections: 1, requests: 3, resets: 0, delayedResponses: 1 });
+    expect(relay.stats()).toEqual({ connections: 1, requests: 3, resets: 0, delayedResponses: 1, flippedBodies: 0 });
+  });
+
+  it('holds a chosen response until the test releases it, then delivers it whole', async () => {
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const relay = await start((request) => (request.index === 1 ? { holdResponseUntil: held } : undefined));
+    let answered = false;
+    const answer = send(relay, agent, 'GET', '/b/blob').then((bytes) => {
+      answered = true;
+      return bytes;
+    });
+    await until('the gateway to have answered', () => upstream.received.length === 0 && relay.stats().delayedResponses === 1, 10_000);
+    expect(answered).toBe(false);
+    release();
+    expect((await answer).equals(BLOB)).toBe(true);
+  });
+
+  it('flips exactly the chosen body byte on its way to the gateway, and only in the chosen request', async () => {
+    const relay = await start((request) => (request.index === 1 ? { flipBodyByteAt: 70_000 } : undefined));
+    const payload = randomBytes(256 * 1024);
+    const damaged = Buffer.from(payload);
+    damaged[70_000] = (damaged[70_000] ?? 0) ^ 0x01;
+    expect(reply(await send(relay, agent, 'PUT', '/b/k', payload))).toEqual(stored(damaged));
+    expect(reply(await send(relay, agent, 'PUT', '/b/k', payload))).toEqual(stored(payload));
+    expect(relay.stats()).toMatchObject({ requests: 2, flippedBodies: 1 });
   });
 
   it('resets the client connection when the gateway cannot be reached, instead of leaving it hanging', async () => {
