@@ -52,6 +52,43 @@ describe('chunked stream upload against the real gateway', () => {
     }
   });
 
+  it("checks a chunk of more parts than one ListParts page holds, paging through the store's answers (MaxParts forced to 2)", async () => {
+    const scope = gatewayScope('list-parts-pages');
+    const listParts: { marker: string | undefined; parts: number; truncated: boolean }[] = [];
+    scope.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { MaxParts?: number; PartNumberMarker?: string };
+        const isListParts = context.commandName === 'ListPartsCommand';
+        if (isListParts) input.MaxParts = 2;
+        const result = await next(args);
+        const output = result.output as { Parts?: unknown[]; IsTruncated?: boolean };
+        if (isListParts && output.Parts !== undefined)
+          listParts.push({ marker: input.PartNumberMarker, parts: output.Parts.length, truncated: output.IsTruncated === true });
+        return result;
+      },
+      { step: 'initialize', name: 'smallListPartsPages' },
+    );
+    try {
+      const data = randomBytes(5 * 5 * MiB);
+      const keyForChunk = (index: number) => `${scope.prefix}chunks/part-${String(index).padStart(5, '0')}.bin`;
+      const result = await uploadChunkedStream(
+        { client: scope.client, bucket: scope.bucket, source: streamOf(data), keyForChunk, storageClass: 'STANDARD', sse: 'AES256' },
+        { chunkSizeBytes: 25 * MiB, partSizeBytes: 5 * MiB, concurrency: 3 },
+      );
+
+      expect(result.chunks.map((chunk) => chunk.parts.length)).toEqual([5]);
+      // Five parts in pages of two: the store said "truncated" twice, and every page was read.
+      expect(listParts.map((page) => [page.parts, page.truncated])).toEqual([
+        [2, true],
+        [2, true],
+        [1, false],
+      ]);
+      expect(sha256(await getBytes(scope.client, scope.bucket, keyForChunk(0)))).toBe(sha256(data));
+    } finally {
+      await scope.cleanup();
+    }
+  });
+
   it('uploads through a disk spool with the same result and leaves no part files', async () => {
     const scope = gatewayScope('spool');
     const dir = await mkdtemp(join(tmpdir(), 'spool-it-'));
