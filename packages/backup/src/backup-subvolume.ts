@@ -92,6 +92,7 @@ export async function backupSubvolume(
       s3: { bucket: config.s3.bucket, region: config.s3.region, storage_class: config.s3.storage_class_chunks },
       restore: { stream_sha256: upload.streamSha256, chunk_hash_algo: 'sha256' },
       tool: { name: 'btrfs-to-s3', version: context.toolVersion },
+      writer: context.writer,
     };
     const key = manifestKey(backup);
     const metadata = { storageClass: config.s3.storage_class_manifest, contentType: 'application/json' };
@@ -100,7 +101,7 @@ export async function backupSubvolume(
     context.signal.throwIfAborted(); // the last point at which stopping leaves nothing visible changed
     await context.bucket.putObject(
       pointerKey(config.s3.prefix, plan.subvolume),
-      serializePointer({ version: 1, manifest_key: key, kind, created_at: manifest.created_at }),
+      serializePointer({ version: 1, manifest_key: key, kind, created_at: manifest.created_at, writer: context.writer }),
       metadata,
     );
     published = true;

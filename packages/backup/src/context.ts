@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Btrfs, SnapshotManager } from '@org/btrfs-s3-btrfs';
-import type { Config, Logger, ProgressListener } from '@org/btrfs-s3-core';
+import type { Config, Logger, ProgressListener, Writer } from '@org/btrfs-s3-core';
 import type { S3Bucket } from '@org/btrfs-s3-store';
 import type { Failpoint } from './failpoints';
 
@@ -21,6 +21,8 @@ export interface BackupDeps {
   readonly failpoint?: (name: Failpoint) => void;
   /** Recorded in every manifest (`tool.version`); default this package's version. */
   readonly toolVersion?: string;
+  /** This host as a writer (manifests and current.json record it); default from /etc/machine-id (writerIdentity). */
+  readonly writer?: Writer;
 }
 
 /** BackupOptions resolved: what a run uses inside. */
@@ -36,4 +38,5 @@ export interface BackupContext {
   readonly onProgress: ProgressListener;
   readonly failpoint: (name: Failpoint) => void;
   readonly toolVersion: string;
+  readonly writer: Writer;
 }

@@ -16,6 +16,7 @@ import {
   StateError,
   type SubvolumePlan,
   withLock,
+  writerIdentity,
   writeState,
 } from '@org/btrfs-s3-core';
 import { isAccessDenied, S3Bucket, withS3Client } from '@org/btrfs-s3-store';
@@ -24,6 +25,7 @@ import { backupSubvolume, type RunnablePlan } from './backup-subvolume';
 import type { BackupContext, BackupDeps } from './context';
 import { ASSUME_MANIFESTS_PRESENT, planNow } from './plan-world';
 import { recoverFromDeadRuns } from './recover';
+import { assertOwnPrefix } from './own-prefix';
 import { proveChains, unprovenChains } from './prove-chains';
 import { writeRunMetrics } from './run-metrics';
 import { type BackupResult, type SubvolumeOutcome, toPlanEntry } from './schemas';
@@ -41,6 +43,11 @@ export interface BackupOptions {
   readonly dryRun?: boolean;
   /** Snapshots only: no S3 access at all. */
   readonly noS3?: boolean;
+  /**
+   * Back up even where current.json was written by another host (a rebuilt host
+   * resuming after a disaster); from then on this host is the prefix's writer.
+   */
+  readonly takeOver?: boolean;
   /** Silent when absent. */
   readonly logger?: Logger;
   /** Aborting it stops the run: open multipart uploads are aborted, the previous backup stays current. */
@@ -78,6 +85,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   selectSubvolumes(config, options.subvolumes ?? []); // a bad selection fails before any side effect
   const btrfs = deps.btrfs ?? new Btrfs(spawnProcessRunner);
   const signal = options.signal ?? new AbortController().signal;
+  const writer = deps.writer ?? (await writerIdentity());
   return withS3Client(config.s3, deps.client, (client) =>
     run(
       {
@@ -91,6 +99,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         onProgress: options.onProgress ?? (() => undefined),
         failpoint: deps.failpoint ?? (() => undefined),
         toolVersion: deps.toolVersion ?? TOOL_VERSION,
+        writer,
       },
       options,
     ),
@@ -111,6 +120,8 @@ async function run(context: BackupContext, options: BackupOptions): Promise<Back
   }
 
   return withLock(config.global.lock_path, async () => {
+    // Before anything that writes, deletes or aborts under the prefix.
+    if (!noS3) await assertOwnPrefix(context, options.takeOver ?? false);
     const state = await loadState(context);
     if (!noS3 && (await recoverFromDeadRuns(context, state)).stateChanged) await writeState(config.global.state_path, state);
     const plan = await planNow(config, state, { btrfs: context.btrfs, manifests }, context.now(), planOptions);

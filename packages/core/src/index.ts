@@ -54,6 +54,8 @@ export {
 export type { Manifest, ManifestChunk, ManifestPart, Pointer } from './manifest/schema';
 export { subvolumePrefix, pointerKey, backupPrefix, manifestKey, chunkKey } from './manifest/keys';
 export { parseManifest, parsePointer, serializeManifest, serializePointer, FormatError } from './manifest/parse';
+export { WriterSchema, writerIdentity, WriterConflictError } from './writer/writer';
+export type { Writer } from './writer/writer';
 export { writeFileAtomic } from './fs/atomic';
 export { ProcessError, exitError, lastMeaningfulLine } from './process/runner';
 export type { ProcessRunner, ProcessResult, ProcessExit, SpawnedProcess, SpawnOptions } from './process/runner';

@@ -20,6 +20,11 @@ export default class Backup extends BaseCommand {
     ...selectionFlags,
     'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
     'no-s3': Flags.boolean({ summary: 'Take the snapshots only; no S3 access.', exclusive: ['dry-run'] }),
+    'take-over': Flags.boolean({
+      summary:
+        "Back up even where current.json was written by another host: for a rebuilt host resuming the old host's prefix after a disaster. Never for two live hosts.",
+      exclusive: ['no-s3'],
+    }),
   };
 
   async run(): Promise<BackupResult> {
@@ -35,6 +40,7 @@ export default class Backup extends BaseCommand {
           subvolumes: flags.subvolume ?? [],
           dryRun: flags['dry-run'],
           noS3: flags['no-s3'],
+          takeOver: flags['take-over'],
           logger,
           signal,
           onProgress: progressListener(config, logger, { json: this.jsonEnabled() }),

@@ -7,6 +7,7 @@ import {
   parsePointer,
   pointerKey,
   type State,
+  type Writer,
   StateSchema,
 } from '@org/btrfs-s3-core';
 import { FakeS3Bucket } from '@org/btrfs-s3-store/testing';
@@ -65,8 +66,17 @@ ${options.s3 ?? ''}
     this.world = new FakeBtrfsWorld(paths);
   }
 
+  /** This host as a writer; tests play a second host by changing it. */
+  writer: Writer = { id: 'a'.repeat(32), host: 'host-a' };
+
   deps(): BackupDeps {
-    return { btrfs: this.world.btrfs, client: this.client, now: () => this.now, failpoint: (name) => this.failpoint(name) };
+    return {
+      btrfs: this.world.btrfs,
+      client: this.client,
+      now: () => this.now,
+      failpoint: (name) => this.failpoint(name),
+      writer: this.writer,
+    };
   }
 
   advance(ms: number): void {

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { STORAGE_CLASSES } from '../config/schema';
+import { WriterSchema } from '../writer/writer';
 
 /**
  * The on-S3 format, version 1 (documented in docs/format.md; JSON Schema in
@@ -61,6 +62,8 @@ export const ManifestSchema = v.strictObject({
     chunk_hash_algo: v.literal('sha256'),
   }),
   tool: v.strictObject({ name: v.literal('btrfs-to-s3'), version: v.string() }),
+  /** The host that wrote it; absent in manifests of versions before it was recorded. */
+  writer: v.optional(WriterSchema),
 });
 
 /** `<prefix>/subvol/<name>/current.json`: the one object a restore starts from. */
@@ -69,6 +72,8 @@ export const PointerSchema = v.strictObject({
   manifest_key: objectKey,
   kind: v.picklist(['full', 'inc']),
   created_at: isoDate,
+  /** The host that wrote it: a backup from another host refuses to replace it without --take-over. */
+  writer: v.optional(WriterSchema),
 });
 
 export type ManifestPart = v.InferOutput<typeof ManifestPartSchema>;
