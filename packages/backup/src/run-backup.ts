@@ -1,6 +1,7 @@
 import { Btrfs, SnapshotManager, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { PruneFailedError, pruneHeld } from '@org/btrfs-s3-bucket';
 import {
+  ActivityBusyError,
   BtrfsToS3Error,
   compactTimestamp,
   type Config,
@@ -15,6 +16,7 @@ import {
   type State,
   StateError,
   type SubvolumePlan,
+  withActivity,
   withLock,
   writerIdentity,
   writeState,
@@ -237,12 +239,15 @@ async function pruneAfterBackup(context: BackupContext, outcomes: readonly Subvo
       `${report.subvolume}: not pruned: the new chain failed its check (${report.problems.map((problem) => problem.message).join('; ')})`,
     );
   try {
-    if (proven.length > 0) await pruneHeld({ config, logger, signal, bucket, now, subvolumes: proven });
+    if (proven.length > 0)
+      await withActivity(config.global.lock_path, 'prune', () => pruneHeld({ config, logger, signal, bucket, now, subvolumes: proven }));
   } catch (error) {
-    if (!(error instanceof PruneFailedError && error.errors.length > 0 && error.errors.every(isAccessDenied))) throw error;
-    logger.warn(
-      'the backup succeeded; pruning after it was refused (AccessDenied): this credential may not delete, as a backup-only policy intends (docs/iam/backup-only.json); set s3.prune_after_backup = false to stop trying, and prune with a credential that may delete',
-    );
+    if (error instanceof ActivityBusyError) logger.warn(`the backup succeeded; pruning after it waits for the next run: ${error.message}`);
+    else if (error instanceof PruneFailedError && error.errors.length > 0 && error.errors.every(isAccessDenied))
+      logger.warn(
+        'the backup succeeded; pruning after it was refused (AccessDenied): this credential may not delete, as a backup-only policy intends (docs/iam/backup-only.json); set s3.prune_after_backup = false to stop trying, and prune with a credential that may delete',
+      );
+    else throw error;
   }
   if (damaged.length > 0) throw unprovenChains(damaged);
 }

@@ -12,6 +12,7 @@ import {
   type RetentionEntry,
   selectSubvolumes,
   silentLogger,
+  withActivity,
   withLock,
 } from '@org/btrfs-s3-core';
 import { formatBytes } from '@org/btrfs-s3-metrics';
@@ -60,7 +61,8 @@ export class PruneFailedError extends BtrfsToS3Error {
 
 /**
  * Remote retention for the selected subvolumes (docs/operations.md): takes the host
- * lock (so it never races a backup; a dry run only reads and takes none), then per
+ * lock (so it never races a backup; a dry run only reads and takes none) and refuses
+ * while a restore runs on this host (ActivityBusyError, exit 3), then per
  * subvolume lists its objects, reads its manifests and current.json, decides
  * (planRemoteRetention) and, unless `dryRun`, deletes, manifests first. One subvolume
  * failing does not stop the others; PruneFailedError then names it.
@@ -70,12 +72,14 @@ export async function runPrune(options: PruneOptions): Promise<PruneResult> {
   const dryRun = options.dryRun ?? false;
   const prune = () => withBucketContext(options, (context) => pruneSubvolumes(context, subvolumes, dryRun));
   if (dryRun) return prune();
-  return withLock(options.config.global.lock_path, prune);
+  const lockPath = options.config.global.lock_path;
+  return withLock(lockPath, () => withActivity(lockPath, 'prune', prune));
 }
 
 /**
  * runPrune for a caller that already holds the host lock and its bucket handle:
- * backup, after a run that published everything (`s3.prune_after_backup`).
+ * backup, after a run that published everything (`s3.prune_after_backup`). The caller
+ * also registers the prune beside the lock (withActivity), so no restore runs beside it.
  */
 export function pruneHeld(options: HeldPruneOptions): Promise<PruneResult> {
   const context: BucketContext = {

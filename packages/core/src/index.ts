@@ -40,6 +40,8 @@ export { readState, writeState, StateError } from './state/store';
 export { planBackups, selectSubvolumes, nextDue, UnknownSubvolumeError } from './planner/plan';
 export type { LocalSnapshot, PlanInput, PlanOptions, PlannedAction, SubvolumePlan } from './planner/plan';
 export { acquireLock, withLock, lockHolder, LockBusyError, LockError } from './lock/lock';
+export { withActivity, ActivityBusyError } from './lock/activity';
+export type { Activity, ActivityOptions } from './lock/activity';
 export type { LockHandle, LockInfo, LockOptions } from './lock/lock';
 export { procfsProbe } from './lock/process-probe';
 export type { ProcessProbe } from './lock/process-probe';

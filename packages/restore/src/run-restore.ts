@@ -9,6 +9,7 @@ import {
   resolveChain,
   resolveStartKey,
   silentLogger,
+  withActivity,
 } from '@org/btrfs-s3-core';
 import { findRestorePoint } from '@org/btrfs-s3-bucket';
 import { S3Bucket, withS3Client } from '@org/btrfs-s3-store';
@@ -78,12 +79,15 @@ export interface RestoreOptions extends RestoreSourceOptions {
  * per backup, oldest first, stream verified bytes into `btrfs receive` under the
  * target, then check the Received UUID and compare the trees. On any failure before
  * verification, everything this restore received is removed; a failed verification
- * keeps it for inspection.
+ * keeps it for inspection. It runs registered beside the host lock, so a prune on this
+ * host and it exclude each other (ActivityBusyError, exit 3) without it blocking backups.
  */
 export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
   assertRestoreInput(options);
   await assertRestoreTarget(options.target);
-  return withRestoreContext(options, async (context) => restoreChain(context, options, await prepare(context, options)));
+  return withActivity(options.config.global.lock_path, 'restore', () =>
+    withRestoreContext(options, async (context) => restoreChain(context, options, await prepare(context, options))),
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+import { withActivity } from '@org/btrfs-s3-core';
 import type { Writable } from 'node:stream';
 import { withPositions, writeOne } from './receive';
 import type { RestoreStreamResult } from './result';
@@ -16,6 +17,10 @@ export interface RestoreStreamOptions extends RestoreSourceOptions {
  */
 export async function runRestoreToStream(options: RestoreStreamOptions): Promise<RestoreStreamResult> {
   assertRestoreInput(options);
+  return withActivity(options.config.global.lock_path, 'restore', () => streamChain(options));
+}
+
+async function streamChain(options: RestoreStreamOptions): Promise<RestoreStreamResult> {
   return withRestoreContext(options, async (context) => {
     const chain = await chainFor(context, options);
     await thawChain(context, options, chain);

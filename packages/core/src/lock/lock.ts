@@ -81,7 +81,7 @@ function parseLock(text: string): LockInfo | undefined {
   return result.success ? result.output : undefined;
 }
 
-async function readHolder(path: string): Promise<{ text: string; info: LockInfo | undefined } | undefined> {
+export async function readHolder(path: string): Promise<{ text: string; info: LockInfo | undefined } | undefined> {
   try {
     const text = await readFile(path, 'utf8');
     return { text, info: parseLock(text) };
@@ -91,7 +91,7 @@ async function readHolder(path: string): Promise<{ text: string; info: LockInfo 
   }
 }
 
-async function isAlive(info: LockInfo, probe: ProcessProbe): Promise<boolean> {
+export async function isAlive(info: LockInfo, probe: ProcessProbe): Promise<boolean> {
   const start = await probe.startTime(info.pid);
   return start !== undefined && (info.proc_start === null || info.proc_start === start);
 }

@@ -8,6 +8,7 @@ import {
   FormatError,
   selectSubvolumes,
   ThawPendingError,
+  withActivity,
 } from '@org/btrfs-s3-core';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
@@ -73,13 +74,20 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const subvolumes = drillSubvolumes(options);
   if (options.sample !== undefined && !(Number.isInteger(options.sample) && options.sample > 0))
     throw new RestoreInputError(`--sample: must be a whole number of chunks above 0, got ${options.sample}`);
-  let thawPending = true;
-  const result = await withRestoreContext(options, async (context): Promise<DrillResult> => {
+  const { result, thawPending } = await withActivity(options.config.global.lock_path, 'restore', () => drillAll(options, subvolumes));
+  if (!result.ok) throw new DrillFailedError(result, thawPending);
+  return result;
+}
+
+/** Every drill in turn, each recorded as it ends; `thawPending` when every failure was a thaw still running. */
+async function drillAll(options: DrillOptions, subvolumes: readonly string[]): Promise<{ result: DrillResult; thawPending: boolean }> {
+  return withRestoreContext(options, async (context) => {
     const planned: Planned[] = [];
     for (const subvolume of subvolumes) planned.push(await planDrill(context, options, subvolume));
     const scratch = planned.some((plan) => plan.mode === 'full' && 'prepared' in plan) ? await drillScratch(options) : null;
     const ready = scratch === null ? planned : await preflightAll(context, options, planned, scratch);
     const drilled: DrilledSubvolume[] = [];
+    let thawPending = true;
     for (const plan of ready) {
       context.signal.throwIfAborted();
       const started = context.now();
@@ -98,10 +106,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       else context.logger.error(`${entry.subvolume}: ${entry.mode} drill FAILED: ${entry.problem ?? ''}`);
       drilled.push(entry);
     }
-    return { ok: drilled.every((entry) => entry.ok), scratch, subvolumes: drilled };
+    return { result: { ok: drilled.every((entry) => entry.ok), scratch, subvolumes: drilled }, thawPending };
   });
-  if (!result.ok) throw new DrillFailedError(result, thawPending);
-  return result;
 }
 
 /** The configured subvolumes (or the named ones among them); on a host with none configured, the named ones. */
