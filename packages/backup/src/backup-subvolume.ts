@@ -96,13 +96,15 @@ export async function backupSubvolume(
     };
     const key = manifestKey(backup);
     const metadata = { storageClass: config.s3.storage_class_manifest, contentType: 'application/json' };
-    await context.bucket.putObject(key, serializeManifest(manifest), metadata);
+    // A manifest is written once, never replaced: another writer's in the same place is refused, not overwritten.
+    await context.bucket.putObject(key, serializeManifest(manifest), { ...metadata, condition: { ifNoneMatch: true } });
     context.failpoint('backup:manifest-written');
     context.signal.throwIfAborted(); // the last point at which stopping leaves nothing visible changed
+    const etag = context.pointerEtags.get(plan.subvolume);
     await context.bucket.putObject(
       pointerKey(config.s3.prefix, plan.subvolume),
       serializePointer({ version: 1, manifest_key: key, kind, created_at: manifest.created_at, writer: context.writer }),
-      metadata,
+      { ...metadata, ...(etag === undefined ? {} : { condition: etag === null ? { ifNoneMatch: true } : { ifMatch: etag } }) },
     );
     published = true;
     context.failpoint('backup:pointer-written');

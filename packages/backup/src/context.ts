@@ -39,4 +39,10 @@ export interface BackupContext {
   readonly failpoint: (name: Failpoint) => void;
   readonly toolVersion: string;
   readonly writer: Writer;
+  /**
+   * Each configured subvolume's current.json ETag as the run read it at its start (null:
+   * none existed); its replacement is written only if it is still that (If-Match), or
+   * still absent (If-None-Match), so a writer that slipped in meanwhile is not overwritten.
+   */
+  readonly pointerEtags: Map<string, string | null>;
 }

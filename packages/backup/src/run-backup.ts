@@ -102,6 +102,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         failpoint: deps.failpoint ?? (() => undefined),
         toolVersion: deps.toolVersion ?? TOOL_VERSION,
         writer,
+        pointerEtags: new Map(),
       },
       options,
     ),

@@ -1,6 +1,7 @@
 import { ExitCode, parsePointer, serializePointer, WriterConflictError } from '@org/btrfs-s3-core';
 import { BackupHost, HOUR_MS } from './__fakes__/harness';
-import { runBackup } from './index';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { BackupFailedError, runBackup } from './index';
 
 /** A first run publishes `data` as host A; then another host (or an older version) meets its current.json. */
 describe('one writer per prefix', () => {
@@ -46,6 +47,23 @@ describe('one writer per prefix', () => {
     expect(pointer.writer).toEqual(hostB);
     host.advance(HOUR_MS);
     await expect(runBackup({ config: host.config, deps: host.deps(), once: true })).resolves.toBeDefined();
+  });
+
+  it('does not overwrite a current.json another writer replaced while the run was uploading: the run fails naming it', async () => {
+    const key = host.pointerKey('data');
+    const theirs = Buffer.from(serializePointer({ ...parsePointer(key, host.text(key) ?? ''), writer: hostB }));
+    host.bucket.objectOps.hook = (command) => {
+      // Host B publishes between this run's manifest and its pointer.
+      if (command instanceof PutObjectCommand && command.input.Key?.endsWith('/manifest.json')) host.bucket.put(key, theirs);
+    };
+
+    const attempt = runBackup({ config: host.config, deps: host.deps(), once: true });
+
+    await expect(attempt).rejects.toThrow(BackupFailedError);
+    await expect(attempt).rejects.toMatchObject({
+      result: { outcomes: [{ result: 'failed', error: expect.stringContaining(`${key} refused: it changed since this run read it`) }] },
+    });
+    expect(host.text(key)).toBe(theirs.toString());
   });
 
   it('takes a current.json without a writer (written by an earlier version) as its own', async () => {

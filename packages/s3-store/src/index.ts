@@ -17,7 +17,8 @@ export type {
   S3BucketConfig,
   S3BucketOptions,
 } from './s3-bucket';
-export type { ObjectInfo } from './object-store';
+export { ConditionalWriteError } from './object-store';
+export type { ObjectInfo, PutOptions, WriteCondition } from './object-store';
 export type { RetryConfig, RetryEvent, RetryOptions, RetryPolicy, RetrySettings } from './retry';
 export { uploadOptionsFromConfig } from './upload/limits';
 export type {

@@ -10,9 +10,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { BtrfsToS3Error, type Config, ExitCode } from '@org/btrfs-s3-core';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { type RetryOptions, withRetry } from './retry';
 import { parseRestoreHeader } from './archive/restore-header';
-import { describeS3Error, sseHint } from './s3-errors';
+import { describeS3Error, isS3Error, sseHint } from './s3-errors';
 import type { SendOptions } from './upload/types';
 
 export type S3StoreConfig = Pick<Config['s3'], 'bucket' | 'sse'>;
@@ -42,6 +43,29 @@ export class S3StoreError extends BtrfsToS3Error {
   }
 }
 
+/** Write only if the key is absent, or only if it still has this ETag (quoted, as S3 reports it). */
+export type WriteCondition = { readonly ifNoneMatch: true } | { readonly ifMatch: string };
+
+export interface PutOptions {
+  readonly storageClass: StorageClass;
+  readonly contentType?: string;
+  readonly condition?: WriteCondition;
+}
+
+/** A conditional write met another writer's object; names the key. Exit 1: nothing was overwritten. */
+export class ConditionalWriteError extends BtrfsToS3Error {
+  constructor(
+    readonly key: string,
+    detail: string,
+  ) {
+    super(`S3 PutObject s3://…/${key} refused: ${detail} (another writer on this prefix?); nothing was overwritten`, {
+      exitCode: ExitCode.Fatal,
+    });
+  }
+}
+
+const unquote = (etag: string) => etag.replace(/^"(.*)"$/, '$1');
+
 /** Whole-object reads and writes with the project's SSE and storage-class rules. */
 export class S3ObjectStore {
   constructor(
@@ -51,30 +75,84 @@ export class S3ObjectStore {
     private readonly retry: RetryOptions,
   ) {}
 
-  /** PUTs a whole object; every PUT carries SSE-S3 unless `s3.sse = "none"`. */
-  async putObject(key: string, body: Buffer | string, options: { storageClass: StorageClass; contentType?: string }): Promise<void> {
+  /**
+   * PUTs a whole object; every PUT carries SSE-S3 unless `s3.sse = "none"`. With a
+   * `condition`, the store writes only if the key is absent (`ifNoneMatch`) or still has
+   * the ETag this run read (`ifMatch`); see settleRefusedWrite for a refusal.
+   */
+  async putObject(key: string, body: Buffer | string, options: PutOptions): Promise<void> {
     try {
-      const command = new PutObjectCommand({
-        Bucket: this.config.bucket,
-        Key: key,
-        Body: body,
-        StorageClass: options.storageClass,
-        ContentType: options.contentType,
-        ...(this.config.sse === 'AES256' ? { ServerSideEncryption: 'AES256' } : {}),
-      });
-      await withRetry(() => this.client.send(command), this.retry);
+      await this.put(key, body, options, options.condition);
     } catch (error) {
-      throw new S3StoreError('PutObject', key, error, sseHint(this.config.sse, error));
+      if (options.condition === undefined || !isS3Error(error, 'PreconditionFailed')) {
+        throw new S3StoreError('PutObject', key, error, sseHint(this.config.sse, error));
+      }
+      await this.settleRefusedWrite(key, body, options, options.condition);
+    }
+  }
+
+  private async put(key: string, body: Buffer | string, options: PutOptions, condition: WriteCondition | undefined): Promise<void> {
+    const command = new PutObjectCommand({
+      Bucket: this.config.bucket,
+      Key: key,
+      Body: body,
+      StorageClass: options.storageClass,
+      ContentType: options.contentType,
+      ...(this.config.sse === 'AES256' ? { ServerSideEncryption: 'AES256' } : {}),
+      ...(condition === undefined ? {} : 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch }),
+    });
+    await withRetry(() => this.client.send(command), this.retry);
+  }
+
+  /**
+   * A conditional write got 412. Not every 412 is another writer: a retried write whose
+   * first response was lost meets its own object (same content: done), and Ceph RGW
+   * refuses `If-Match` with the standard quoted ETag even when it matches (unchanged
+   * ETag: ask again unquoted). Anything else is a ConditionalWriteError.
+   */
+  private async settleRefusedWrite(key: string, body: Buffer | string, options: PutOptions, condition: WriteCondition): Promise<void> {
+    const current = await this.readWithEtag(key);
+    if (current !== undefined && current.bytes.equals(Buffer.from(body))) return;
+    if ('ifMatch' in condition && current !== undefined && unquote(current.etag) === unquote(condition.ifMatch)) {
+      try {
+        await this.put(key, body, options, { ifMatch: unquote(condition.ifMatch) });
+        return;
+      } catch (error) {
+        if (!isS3Error(error, 'PreconditionFailed')) throw new S3StoreError('PutObject', key, error);
+      }
+    }
+    throw new ConditionalWriteError(
+      key,
+      'ifNoneMatch' in condition
+        ? 'it already exists with other content'
+        : current === undefined
+          ? 'it was deleted since this run read it'
+          : 'it changed since this run read it',
+    );
+  }
+
+  /** An object's bytes and ETag, or undefined when it does not exist. */
+  async readWithEtag(key: string): Promise<{ readonly bytes: Buffer; readonly etag: string } | undefined> {
+    try {
+      const { body, etag } = await this.getWithEtag(key);
+      return { bytes: await buffer(body), etag };
+    } catch (error) {
+      if (error instanceof S3StoreError && isS3Error(error.cause, 'NoSuchKey')) return undefined;
+      throw error;
     }
   }
 
   /** Streams an object's bytes. */
   async getObject(key: string): Promise<Readable> {
+    return (await this.getWithEtag(key)).body;
+  }
+
+  private async getWithEtag(key: string): Promise<{ readonly body: Readable; readonly etag: string }> {
     try {
       // Retries the request only: a body that fails mid-stream is the reader's to handle.
       const response = await withRetry(() => this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key })), this.retry);
       if (!(response.Body instanceof Readable)) throw new Error('response body is not a Node stream');
-      return response.Body;
+      return { body: response.Body, etag: response.ETag ?? '' };
     } catch (error) {
       throw new S3StoreError('GetObject', key, error);
     }

@@ -21,7 +21,6 @@ import type {
   PutObjectCommandOutput,
   RestoreObjectCommand,
   RestoreObjectCommandOutput,
-  StorageClass,
   UploadPartCommand,
   UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
@@ -35,7 +34,7 @@ import { listObjects } from './bucket/listing';
 import { readTextIfExists } from './bucket/read-text';
 import { downloadVerifiedStream } from './download/download-verified-stream';
 import type { DownloadOptions, DownloadRequest } from './download/types';
-import { type ObjectInfo, S3ObjectStore } from './object-store';
+import { type ObjectInfo, type PutOptions, S3ObjectStore } from './object-store';
 import { type RetryConfig, retryPolicyFromConfig, type RetrySettings } from './retry';
 import { type AbortedUpload, abortStaleMultipartUploads, type StaleUploadTest } from './stale-multipart';
 import type { ChunkedUploadOptions, ChunkedUploadRequest, ChunkedUploadResult, SendOptions } from './upload/types';
@@ -113,9 +112,20 @@ export class S3Bucket {
     this.objects = new S3ObjectStore(client, config, this.retry);
   }
 
-  /** PUTs a whole object; every PUT carries SSE-S3 unless `s3.sse = "none"`. Throws S3StoreError. */
-  putObject(key: string, body: Buffer | string, options: { storageClass: StorageClass; contentType?: string }): Promise<void> {
+  /**
+   * PUTs a whole object; every PUT carries SSE-S3 unless `s3.sse = "none"`. With a
+   * `condition` it writes only if the key is absent or still has the given ETag; a
+   * refusal that is not the store's quirk or this writer's own earlier success is a
+   * ConditionalWriteError. Throws S3StoreError otherwise.
+   */
+  putObject(key: string, body: Buffer | string, options: PutOptions): Promise<void> {
     return this.objects.putObject(key, body, options);
+  }
+
+  /** A small object's text and ETag (for a later conditional write), or undefined when it does not exist. */
+  async readTextWithEtag(key: string): Promise<{ readonly text: string; readonly etag: string } | undefined> {
+    const found = await this.objects.readWithEtag(key);
+    return found === undefined ? undefined : { text: found.bytes.toString('utf8'), etag: found.etag };
   }
 
   /** Streams an object's bytes; only the request is retried. Throws S3StoreError. */
