@@ -57,6 +57,21 @@ describe('withActivity', () => {
     expect(existsSync(`${lock}.${activity}.100`)).toBe(false);
   });
 
+  it('creates no lock directory outside /run: on a host where none exists yet (a new host) it runs unregistered and writes nothing', async () => {
+    const absent = join(lock, '..', 'state', 'lock');
+    let ran = false;
+    await withActivity(
+      absent,
+      'restore',
+      async () => {
+        ran = true;
+      },
+      { probe: probe({}), pid: 100 },
+    );
+    expect(ran).toBe(true);
+    expect(existsSync(join(absent, '..'))).toBe(false);
+  });
+
   it("removes a dead process's registration and runs; the same activity never excludes itself", async () => {
     await withActivity(lock, 'restore', async () => undefined, { probe: probe({}), pid: 1 });
     await writeFile(`${lock}.restore.200`, registration(200, '777')); // PID 200 reused by another process: dead

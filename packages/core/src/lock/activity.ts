@@ -1,6 +1,6 @@
 import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { BtrfsToS3Error, errnoCode } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { isAlive, type LockInfo, readHolder } from './lock';
@@ -46,7 +46,8 @@ export interface ActivityOptions {
  * second means two that start at once both see each other: at worst both refuse, never
  * both run. Registrations of dead processes are removed. An unprivileged process that
  * cannot write the lock directory (a `restore --stdout` as a user) runs unregistered: it
- * could not prune either.
+ * could not prune either; so does one whose lock directory, outside /run, does not exist
+ * yet (no backup or prune has run on this host).
  */
 export async function withActivity<T>(
   lockPath: string,
@@ -64,10 +65,13 @@ export async function withActivity<T>(
   };
   const own = `${lockPath}.${activity}.${pid}`;
   try {
-    await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 });
+    // Only a runtime directory is made here: elsewhere, a lock directory that does not exist
+    // yet is persistent state no backup or prune has made, and a restore on a new host
+    // writes nothing outside its target.
+    if (isWithin(dirname(lockPath), '/run')) await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 });
     await writeFile(own, `${JSON.stringify(info)}\n`, { mode: 0o644 });
   } catch (error) {
-    if (['EACCES', 'EPERM', 'EROFS'].includes(errnoCode(error) ?? '')) return fn();
+    if (['EACCES', 'EPERM', 'EROFS', 'ENOENT'].includes(errnoCode(error) ?? '')) return fn();
     throw error;
   }
   try {
@@ -76,6 +80,11 @@ export async function withActivity<T>(
   } finally {
     await unlink(own).catch(() => undefined);
   }
+}
+
+function isWithin(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 async function assertNoneLive(lockPath: string, other: Activity, activity: Activity, probe: ProcessProbe): Promise<void> {
