@@ -131,7 +131,8 @@ describe('credentials never appear in output', () => {
       await withSetup({ btrfs: true }, async (setup) => {
         const result = await run(setup, ['backup', '--once', '--log-level', 'debug']);
         expect(result.code).toBe(ExitCode.Fatal);
-        expect(result.stderr).toMatch(/error S3 ListMultipartUploads .* failed: SignatureDoesNotMatch \(HTTP 403\)/);
+        // The first request of a backup reads current.json (whose writer it checks).
+        expect(result.stderr).toMatch(/error S3 GetObject \S+current\.json failed: SignatureDoesNotMatch \(HTTP 403\)/);
         // The credentials were in play: the request carried the session token, which the store's error body echoed back.
         expect(setup.server.requests[0]?.headers['x-amz-security-token']).toBe(SESSION_TOKEN);
         expect(setup.server.responses[0]?.body).toContain(SESSION_TOKEN);

@@ -5,6 +5,7 @@ import { ArchiveState, type RestoreRequestRecord } from './archive-state';
 import { expectsContinue, forward, PASS, type ResponseDecision, type Upstream } from './forward';
 import { classify, errorXml, objectPath, parseRestoreRequest, type S3ErrorBody } from './s3-request';
 import { type SigningCredentials, signedHeaders } from './sigv4';
+import { testGateway } from './gateway';
 
 export interface ArchiveProxyOptions {
   /** The real gateway, e.g. `testGateway().endpoint`; plain http only. */
@@ -292,5 +293,29 @@ export async function startArchiveProxy(options: ArchiveProxyOptions): Promise<A
       });
       return closed;
     },
+  };
+}
+
+/**
+ * A jest test body run with an archive double in front of the test gateway (its
+ * credentials from the environment), closed however the body ends.
+ */
+export function withArchiveProxy(
+  options: Omit<ArchiveProxyOptions, 'upstream' | 'credentials' | 'region'>,
+  fn: (proxy: ArchiveProxy) => Promise<void>,
+): () => Promise<void> {
+  return async () => {
+    const gateway = testGateway();
+    const proxy = await startArchiveProxy({
+      upstream: gateway.endpoint,
+      credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '' },
+      region: gateway.region,
+      ...options,
+    });
+    try {
+      await fn(proxy);
+    } finally {
+      await proxy.close();
+    }
   };
 }

@@ -5,7 +5,7 @@ export { testGateway, readEnvFile } from './gateway';
 export type { TestGateway } from './gateway';
 export { run } from './exec';
 export { LOOP_BTRFS_SCRIPT, RGW_SCRIPT } from './paths';
-export { startArchiveProxy } from './archive-proxy';
+export { startArchiveProxy, withArchiveProxy } from './archive-proxy';
 export type { ArchiveProxy, ArchiveProxyOptions } from './archive-proxy';
 export type { RestoreRequestRecord, RestoreTier } from './archive-state';
 export type { SigningCredentials } from './sigv4';

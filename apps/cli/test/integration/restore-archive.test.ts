@@ -1,6 +1,6 @@
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { ExitCode } from '@org/btrfs-s3-core';
-import { type ArchiveProxy, startArchiveProxy, testGateway, withLoopBtrfs } from '@org/testenv';
+import { type ArchiveProxy, withArchiveProxy, withLoopBtrfs } from '@org/testenv';
 import { appendFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli, cliAsync } from '../helpers';
@@ -36,26 +36,9 @@ describe('restore of archived chunks (DEEP_ARCHIVE behind the archive double)', 
     return { config, chunkKeys };
   }
 
-  function withProxy(options: { thawAfterHeads?: number }, fn: (proxy: ArchiveProxy) => Promise<void>) {
-    return async () => {
-      const gateway = testGateway();
-      const proxy = await startArchiveProxy({
-        upstream: gateway.endpoint,
-        credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '' },
-        region: gateway.region,
-        ...options,
-      });
-      try {
-        await fn(proxy);
-      } finally {
-        await proxy.close();
-      }
-    };
-  }
-
   it(
     'requests a thaw of every chunk of the chain once, up front, reports progress while waiting, then restores',
-    withProxy({ thawAfterHeads: 2 }, async (proxy) => {
+    withArchiveProxy({ thawAfterHeads: 2 }, async (proxy) => {
       await withLoopBtrfs(async (mnt) => {
         const { config, chunkKeys } = await backedUp(mnt);
         const result = await restoreThrough(proxy, config, join(mnt, 'restored'));
@@ -72,7 +55,7 @@ describe('restore of archived chunks (DEEP_ARCHIVE behind the archive double)', 
 
   it(
     '--wait-restore=false requests the thaw and exits 5 at once; a later run does not request again and finishes once thawed',
-    withProxy({}, async (proxy) => {
+    withArchiveProxy({}, async (proxy) => {
       await withLoopBtrfs(async (mnt) => {
         const { config, chunkKeys } = await backedUp(mnt);
         const target = join(mnt, 'restored');
@@ -95,7 +78,7 @@ describe('restore of archived chunks (DEEP_ARCHIVE behind the archive double)', 
 
   it(
     'gives up after --restore-timeout with the archive-in-progress exit code',
-    withProxy({}, async (proxy) => {
+    withArchiveProxy({}, async (proxy) => {
       await withLoopBtrfs(async (mnt) => {
         const { config } = await backedUp(mnt);
         const result = await restoreThrough(proxy, config, join(mnt, 'restored'), '--restore-timeout', '1');

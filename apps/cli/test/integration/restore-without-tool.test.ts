@@ -2,16 +2,15 @@ import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { ExitCode } from '@org/btrfs-s3-core';
 import { compareTrees } from '@org/btrfs-s3-restore';
 import {
-  type ArchiveProxy,
   backupConfig,
   Bucket,
   gatewayEnv,
   MiB,
   run,
   sha256,
-  startArchiveProxy,
   testGateway,
   uniquePrefix,
+  withArchiveProxy,
   withLoopBtrfs,
   writeRandomFiles,
 } from '@org/testenv';
@@ -128,23 +127,6 @@ describe('scripts/restore-without-btrfs-to-s3.sh (no btrfs-to-s3: the AWS CLI, j
     return { prefix, snapshots, chunkKeys };
   }
 
-  function withProxy(options: { thawAfterHeads?: number }, fn: (proxy: ArchiveProxy) => Promise<void>) {
-    return async () => {
-      const gateway = testGateway();
-      const proxy = await startArchiveProxy({
-        upstream: gateway.endpoint,
-        credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '' },
-        region: gateway.region,
-        ...options,
-      });
-      try {
-        await fn(proxy);
-      } finally {
-        await proxy.close();
-      }
-    };
-  }
-
   it('restores a full and an incremental from the gateway (AWS_ENDPOINT_URL) into a new path, an exact copy of the source', async () => {
     await withLoopBtrfs(async (mnt) => {
       const { prefix, snapshots } = await backedUp(mnt);
@@ -164,7 +146,7 @@ describe('scripts/restore-without-btrfs-to-s3.sh (no btrfs-to-s3: the AWS CLI, j
 
   it(
     'requests the thaw of every archived chunk once, with the tier and days asked for, waits for it, then restores an exact copy',
-    withProxy({ thawAfterHeads: 1 }, async (proxy) => {
+    withArchiveProxy({ thawAfterHeads: 1 }, async (proxy) => {
       await withLoopBtrfs(async (mnt) => {
         const { prefix, snapshots, chunkKeys } = await backedUp(mnt);
         for (const key of chunkKeys) expect(await bucket.storageClass(key)).toBe('DEEP_ARCHIVE');
@@ -187,7 +169,7 @@ describe('scripts/restore-without-btrfs-to-s3.sh (no btrfs-to-s3: the AWS CLI, j
 
   it(
     '--no-wait requests the thaw and exits 5 leaving nothing; a later run does not request it again, and restores once thawed',
-    withProxy({}, async (proxy) => {
+    withArchiveProxy({}, async (proxy) => {
       await withLoopBtrfs(async (mnt) => {
         const { prefix, snapshots, chunkKeys } = await backedUp(mnt);
         const before = (await readdir(mnt)).sort();

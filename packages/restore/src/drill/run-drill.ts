@@ -211,6 +211,14 @@ function failed(
   };
 }
 
+function passed(
+  base: Pick<DrilledSubvolume, 'subvolume' | 'mode'>,
+  manifestKey: string | null,
+  proof: Pick<DrilledSubvolume, 'backups' | 'chunksRead' | 'bytes' | 'verification'>,
+): Outcome {
+  return { ok: true, thawPending: false, entry: { ...base, ok: true, manifestKey, ...proof, problem: null } };
+}
+
 /** Restores the chain into a new directory under the scratch directory, verified, and deletes it whatever happened. */
 async function drillFull(
   context: RestoreContext,
@@ -237,23 +245,15 @@ async function drillFull(
   );
   context.logger.info(`${base.subvolume}: deleted the drill's restore at ${target}`);
   const { verification } = restored;
-  return {
-    ok: true,
-    thawPending: false,
-    entry: {
-      ...base,
-      ok: true,
-      manifestKey,
-      backups: restored.chain.length,
-      chunksRead: prepared.chain.reduce((sum, link) => sum + link.manifest.chunks.length, 0),
-      bytes: restored.bytes,
-      verification:
-        'skipped' in verification
-          ? `Received UUID ${restored.receivedUuid} matches; tree comparison skipped: ${verification.skipped}`
-          : `Received UUID ${restored.receivedUuid} matches; ${verification.compared} entries compared (${verification.mode}) with ${verification.source}`,
-      problem: null,
-    },
-  };
+  return passed(base, manifestKey, {
+    backups: restored.chain.length,
+    chunksRead: prepared.chain.reduce((sum, link) => sum + link.manifest.chunks.length, 0),
+    bytes: restored.bytes,
+    verification:
+      'skipped' in verification
+        ? `Received UUID ${restored.receivedUuid} matches; tree comparison skipped: ${verification.skipped}`
+        : `Received UUID ${restored.receivedUuid} matches; ${verification.compared} entries compared (${verification.mode}) with ${verification.source}`,
+  });
 }
 
 /** Thaws `sample` chunks per backup (this month's choice) and re-hashes them; every other chunk is checked for presence and size. */
@@ -279,18 +279,5 @@ async function drillSample(
     report.problems[0]?.message ??
     (report.skipped[0] === undefined ? undefined : `${report.skipped[0].key} was still archived after its thaw`);
   if (problem !== undefined) return failed(base, manifestKey, chain.length, problem, false);
-  return {
-    ok: true,
-    thawPending: false,
-    entry: {
-      ...base,
-      ok: true,
-      manifestKey,
-      backups: chain.length,
-      chunksRead: report.chunks.read,
-      bytes,
-      verification: null,
-      problem: null,
-    },
-  };
+  return passed(base, manifestKey, { backups: chain.length, chunksRead: report.chunks.read, bytes, verification: null });
 }
