@@ -5,6 +5,8 @@ import {
   type Manifest,
   manifestKey,
   pointerKey,
+  serializeWriterMarker,
+  writerMarkerKey,
   serializeManifest,
   serializePointer,
   type SubvolumePlan,
@@ -46,6 +48,12 @@ export async function backupSubvolume(
     const parentPath = plan.action === 'incremental' ? join(config.snapshots.base_dir, plan.parentSnapshot) : undefined;
     const parentInfo = parentPath === undefined ? undefined : await context.btrfs.showSubvolume(parentPath);
     const backup = backupPrefix(config.s3.prefix, plan.subvolume, kind, compactTimestamp(snapshot.createdAt));
+    // Before the first upload: another host meeting this directory mid-run must know it is not its own.
+    await context.bucket.putObject(writerMarkerKey(backup), serializeWriterMarker(context.writer, startedAt), {
+      storageClass: config.s3.storage_class_manifest,
+      contentType: 'application/json',
+      condition: { ifNoneMatch: true },
+    });
 
     const progress = { phase: 'upload', subvolume: plan.subvolume, label: plan.subvolume } as const;
     let uploaded = 0;

@@ -26,7 +26,13 @@ describe('runBackup publishing', () => {
     if (outcome?.result !== 'published') throw new Error(`expected a published outcome, got ${JSON.stringify(outcome)}`);
     const manifest = host.manifest(outcome.manifestKey);
     expect(manifest.chunks.length).toBeGreaterThan(1);
-    expect(publishedKeys(host)).toEqual([...manifest.chunks.map((chunk) => chunk.key), outcome.manifestKey, host.pointerKey('data')]);
+    // The writer marker first: before any upload, the directory names its writer.
+    expect(publishedKeys(host)).toEqual([
+      outcome.manifestKey.replace(/manifest\.json$/, 'writer.json'),
+      ...manifest.chunks.map((chunk) => chunk.key),
+      outcome.manifestKey,
+      host.pointerKey('data'),
+    ]);
     expect(host.current('data')).toBe(outcome.manifestKey);
   });
 

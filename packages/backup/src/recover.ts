@@ -11,6 +11,7 @@ import {
 } from '@org/btrfs-s3-core';
 import { join } from 'node:path';
 import type { BackupContext } from './context';
+import { foreignRuns } from './own-prefix';
 
 /**
  * What a run that died (kill -9, power cut) can leave behind, put right before
@@ -38,9 +39,13 @@ async function abortDeadUploads(context: BackupContext): Promise<void> {
   const cutoff = context.now().getTime() - config.s3.stale_upload_age_hours * 3600 * 1000;
   // One listing of the prefix: ours are a dead run's whatever their age (the lock keeps
   // our other runs out); anyone else's only once older than the cutoff.
+  // Another host's run in progress (its writer marker) is never ours to abort, however old:
+  // a first full over a slow uplink keeps one chunk's upload open for days.
+  const foreign = (await foreignRuns(context, `${config.s3.prefix}/subvol/`)).map((run) => `${run.dir}/`);
+  const isForeign = (key: string) => foreign.some((dir) => key.startsWith(dir));
   const aborted = await context.bucket.abortStaleMultipartUploads(
     `${config.s3.prefix}/`,
-    (upload) => isOurs(upload.key) || upload.initiated.getTime() < cutoff,
+    (upload) => !isForeign(upload.key) && (isOurs(upload.key) || upload.initiated.getTime() < cutoff),
   );
   for (const upload of aborted) {
     logger.info(

@@ -1,5 +1,5 @@
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
-import { compactTimestamp } from '@org/btrfs-s3-core';
+import { compactTimestamp, serializeWriterMarker, WriterConflictError } from '@org/btrfs-s3-core';
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackupHost, DAY_MS, HOUR_MS } from './__fakes__/harness';
@@ -33,6 +33,35 @@ describe('runBackup after a dead run: multipart uploads', () => {
     const firstCreate = host.bucket.commands.findIndex((command) => command instanceof CreateMultipartUploadCommand);
     const lastAbort = host.bucket.commands.findLastIndex((command) => command instanceof AbortMultipartUploadCommand);
     expect(lastAbort).toBeLessThan(firstCreate);
+  });
+
+  /** Another host's run in progress: its writer marker, no manifest yet. */
+  const foreignRun = (dir: string) =>
+    host.bucket.put(
+      `host1/subvol/${dir}/writer.json`,
+      Buffer.from(serializeWriterMarker({ id: 'b'.repeat(32), host: 'host-b' }, new Date(host.now.getTime() - 3 * DAY_MS))),
+    );
+
+  it("never aborts another host's upload in progress elsewhere under the prefix, however old (a slow first full)", async () => {
+    foreignRun('retired/full/20261128T000000Z');
+    leaveUpload('theirs-old', 'retired/full/20261128T000000Z/chunks/part-00000.bin', 3 * DAY_MS);
+    leaveUpload('stray-old', 'gone/full/20261128T000000Z/chunks/part-00000.bin', 25 * HOUR_MS);
+
+    await runBackup({ config: host.config, deps: host.deps() });
+
+    expect([...host.bucket.uploads.keys()]).toEqual(['theirs-old']);
+  });
+
+  it("refuses (exit 2, naming the host) a subvolume where another host's first full is in progress, without aborting its upload", async () => {
+    foreignRun('data/full/20261130T000000Z');
+    leaveUpload('theirs', 'data/full/20261130T000000Z/chunks/part-00000.bin', DAY_MS);
+
+    const attempt = runBackup({ config: host.config, deps: host.deps() });
+
+    await expect(attempt).rejects.toThrow(WriterConflictError);
+    await expect(attempt).rejects.toThrow('host1/subvol/data/full/20261130T000000Z/writer.json was written by host host-b');
+    expect([...host.bucket.uploads.keys()]).toEqual(['theirs']);
+    expect(host.bucket.of(AbortMultipartUploadCommand)).toEqual([]);
   });
 });
 

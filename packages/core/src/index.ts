@@ -57,6 +57,8 @@ export type { Manifest, ManifestChunk, ManifestPart, Pointer } from './manifest/
 export { subvolumePrefix, pointerKey, backupPrefix, manifestKey, chunkKey } from './manifest/keys';
 export { parseManifest, parsePointer, serializeManifest, serializePointer, FormatError } from './manifest/parse';
 export { WriterSchema, writerIdentity, WriterConflictError } from './writer/writer';
+export { writerMarkerKey, serializeWriterMarker, parseWriterMarker, WriterMarkerSchema } from './writer/marker';
+export type { WriterMarker } from './writer/marker';
 export type { Writer } from './writer/writer';
 export { writeFileAtomic } from './fs/atomic';
 export { ProcessError, exitError, lastMeaningfulLine } from './process/runner';

@@ -43,15 +43,16 @@ export async function writerIdentity(
   return { id, host };
 }
 
-/** current.json was last written by another host: two writers on one prefix would corrupt each other's chains. */
+/** current.json, or a run in progress (its writer marker), is another host's: two writers on one prefix would corrupt each other's chains. */
 export class WriterConflictError extends BtrfsToS3Error {
   constructor(
-    readonly pointerKey: string,
+    /** The object that names the other writer: a current.json, or a run's writer.json. */
+    readonly key: string,
     readonly other: Writer,
     readonly self: Writer,
   ) {
     super(
-      `${pointerKey} was written by host ${other.host} (writer ${other.id}); this host is ${self.host} (writer ${self.id}). Two hosts must not back up to one prefix: give this host its own s3.prefix; or, if ${other.host} is gone for good (a rebuilt host after a disaster), run backup --take-over once`,
+      `${key} was written by host ${other.host} (writer ${other.id}); this host is ${self.host} (writer ${self.id}). Two hosts must not back up to one prefix: give this host its own s3.prefix; or, if ${other.host} is gone for good (a rebuilt host after a disaster), run backup --take-over once`,
       { exitCode: ExitCode.Usage },
     );
   }
