@@ -241,7 +241,9 @@ async function pruneAfterBackup(context: BackupContext, outcomes: readonly Subvo
     );
   try {
     if (proven.length > 0)
-      await withActivity(config.global.lock_path, 'prune', () => pruneHeld({ config, logger, signal, bucket, now, subvolumes: proven }));
+      await withActivity(config.global.lock_path, 'prune', () =>
+        pruneHeld({ config, logger, signal, bucket, now, subvolumes: proven, writer: context.writer }),
+      );
   } catch (error) {
     if (error instanceof ActivityBusyError) logger.warn(`the backup succeeded; pruning after it waits for the next run: ${error.message}`);
     else if (error instanceof PruneFailedError && error.errors.length > 0 && error.errors.every(isAccessDenied))

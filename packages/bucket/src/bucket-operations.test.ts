@@ -1,4 +1,13 @@
-import { backupPrefix, chunkKey, type Config, ExitCode, parseConfig, pointerKey } from '@org/btrfs-s3-core';
+import {
+  backupPrefix,
+  chunkKey,
+  type Config,
+  ExitCode,
+  parseConfig,
+  pointerKey,
+  serializeWriterMarker,
+  writerMarkerKey,
+} from '@org/btrfs-s3-core';
 import { FakeS3Bucket, plantBackup, plantPointer } from '@org/btrfs-s3-store/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +16,8 @@ import { DamagedBackupError, runList, runPrune, runVerify } from './index';
 
 const NOW = new Date('2026-12-01T02:00:00Z');
 const DAY_MS = 24 * 3_600_000;
+const HOST_A = { id: 'a'.repeat(32), host: 'host-a' };
+const HOST_B = { id: 'b'.repeat(32), host: 'host-b' };
 
 /**
  * Two generations of `data`: full A (+ inc B), then full C (+ inc D), current.json on D;
@@ -179,6 +190,21 @@ retain_generations = 1
         expect(result.subvolumes[0]?.keep).toContainEqual(
           expect.objectContaining({ dir: a.dir, reason: 'being-restored', detail: expect.stringContaining('someone is restoring it') }),
         );
+    });
+
+    it("never deletes another writer's unpublished run (its writer.json), however long since its newest object; its own failed run goes", async () => {
+      const { failedDir } = twoGenerations(bucket);
+      const theirs = backupPrefix('host1', 'data', 'full', '20261125T020000Z');
+      const old = new Date(NOW.getTime() - 5 * DAY_MS);
+      bucket.put(chunkKey(theirs, 0), Buffer.from('their first full, still uploading'), { lastModified: old });
+      bucket.put(writerMarkerKey(theirs), Buffer.from(serializeWriterMarker(HOST_B, old)), { lastModified: old });
+      bucket.put(writerMarkerKey(failedDir), Buffer.from(serializeWriterMarker(HOST_A, old)), { lastModified: old });
+
+      const result = await runPrune({ config, deps: deps(), writer: HOST_A });
+
+      expect(bucket.objects.has(chunkKey(theirs, 0))).toBe(true);
+      expect(bucket.objects.has(chunkKey(failedDir, 0))).toBe(false);
+      expect(result.subvolumes[0]?.keep).toContainEqual(expect.objectContaining({ dir: theirs, reason: 'another-writer' }));
     });
 
     it('keeps an older generation that current.json reaches, even beyond s3.retain_generations', async () => {

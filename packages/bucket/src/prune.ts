@@ -14,6 +14,10 @@ import {
   silentLogger,
   withActivity,
   withLock,
+  parseWriterMarker,
+  type Writer,
+  writerIdentity,
+  writerMarkerKey,
 } from '@org/btrfs-s3-core';
 import { formatBytes } from '@org/btrfs-s3-metrics';
 import type { S3Bucket } from '@org/btrfs-s3-store';
@@ -28,6 +32,8 @@ export interface PruneOptions extends BucketOptions {
   readonly subvolumes?: readonly string[];
   /** Say what would go and why; delete nothing. */
   readonly dryRun?: boolean;
+  /** This host as a writer: others' unpublished runs are never deleted. Default from /etc/machine-id. */
+  readonly writer?: Writer;
 }
 
 /** What pruneHeld takes: the caller's bucket handle in place of `deps`. */
@@ -44,6 +50,8 @@ export interface HeldPruneOptions {
   /** Checked between subvolumes (pass the bucket's). */
   readonly signal?: AbortSignal;
   readonly now?: () => Date;
+  /** This host as a writer (the backup's); others' unpublished runs are never deleted. */
+  readonly writer: Writer;
 }
 
 /** Pruning some or all subvolumes failed; the others were pruned. */
@@ -70,7 +78,8 @@ export class PruneFailedError extends BtrfsToS3Error {
 export async function runPrune(options: PruneOptions): Promise<PruneResult> {
   const subvolumes = selectSubvolumes(options.config, options.subvolumes ?? []).map((entry) => entry.subvolume);
   const dryRun = options.dryRun ?? false;
-  const prune = () => withBucketContext(options, (context) => pruneSubvolumes(context, subvolumes, dryRun));
+  const writer = options.writer ?? (await writerIdentity());
+  const prune = () => withBucketContext(options, (context) => pruneSubvolumes(context, subvolumes, dryRun, writer));
   if (dryRun) return prune();
   const lockPath = options.config.global.lock_path;
   return withLock(lockPath, () => withActivity(lockPath, 'prune', prune));
@@ -89,17 +98,22 @@ export function pruneHeld(options: HeldPruneOptions): Promise<PruneResult> {
     now: options.now ?? (() => new Date()),
     signal: options.signal ?? new AbortController().signal,
   };
-  return pruneSubvolumes(context, options.subvolumes, options.dryRun ?? false);
+  return pruneSubvolumes(context, options.subvolumes, options.dryRun ?? false, options.writer);
 }
 
-async function pruneSubvolumes(context: BucketContext, subvolumes: readonly string[], dryRun: boolean): Promise<PruneResult> {
+async function pruneSubvolumes(
+  context: BucketContext,
+  subvolumes: readonly string[],
+  dryRun: boolean,
+  writer: Writer,
+): Promise<PruneResult> {
   const results: PruneSubvolume[] = [];
   const failed: string[] = [];
   const errors: unknown[] = [];
   for (const subvolume of subvolumes) {
     context.signal.throwIfAborted();
     try {
-      results.push(await pruneOne(context, subvolume, dryRun));
+      results.push(await pruneOne(context, subvolume, dryRun, writer));
     } catch (error) {
       if (context.signal.aborted) throw error;
       context.logger.error(`${subvolume}: prune failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -122,11 +136,16 @@ const summary = (entry: RetentionEntry<string>) => ({
   bytes: bytesOf(entry),
 });
 
-async function pruneOne(context: BucketContext, subvolume: string, dryRun: boolean): Promise<PruneSubvolume> {
+async function pruneOne(context: BucketContext, subvolume: string, dryRun: boolean, writer: Writer): Promise<PruneSubvolume> {
   const { config, logger } = context;
   const objects = (await listSubvolumeObjects(context, [subvolume])).get(subvolume) ?? [];
   const inventory = await readInventory(context, subvolume, objects);
-  const settings = { now: context.now(), retainGenerations: config.s3.retain_generations, graceHours: config.s3.prune_grace_hours };
+  const settings = {
+    now: context.now(),
+    retainGenerations: config.s3.retain_generations,
+    graceHours: config.s3.prune_grace_hours,
+    foreignRuns: await foreignRunDirs(context, inventory, writer),
+  };
   const first = planRemoteRetention(inventory, settings);
   // Someone may be restoring what would go: a thaw ongoing or unexpired keeps it.
   const beingRestored = await thawedKeys(context, first.delete);
@@ -146,6 +165,18 @@ async function pruneOne(context: BucketContext, subvolume: string, dryRun: boole
     warnings: [...plan.warnings],
     restorablePointsLeft: pointsLeft(inventory, plan),
   };
+}
+
+/** Directories without a manifest whose writer.json names another writer (a run of another host, maybe still uploading). */
+async function foreignRunDirs(context: BucketContext, inventory: RemoteInventory, writer: Writer): Promise<Set<string>> {
+  const foreign = new Set<string>();
+  for (const run of inventory.incomplete) {
+    const key = writerMarkerKey(run.dir);
+    if (!run.objects.some((object) => object.key === key)) continue;
+    const text = await context.bucket.readTextIfExists(key);
+    if (text !== undefined && parseWriterMarker(key, text).writer.id !== writer.id) foreign.add(run.dir);
+  }
+  return foreign;
 }
 
 const ARCHIVE_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE', 'INTELLIGENT_TIERING']);

@@ -129,7 +129,15 @@ const PruneEntrySchema = <R extends readonly [string, ...string[]]>(reasons: R) 
 export const PruneSubvolumeSchema = v.strictObject({
   subvolume: v.string(),
   keep: v.array(
-    PruneEntrySchema(['current', 'retained', 'newer-than-retained', 'current-chain-broken', 'within-grace', 'being-restored'] as const),
+    PruneEntrySchema([
+      'current',
+      'retained',
+      'newer-than-retained',
+      'current-chain-broken',
+      'within-grace',
+      'being-restored',
+      'another-writer',
+    ] as const),
   ),
   delete: v.array(PruneEntrySchema(['old-generation', 'failed-run'] as const)),
   /** 0 with `--dry-run`. */

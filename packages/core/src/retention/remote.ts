@@ -17,6 +17,8 @@ export interface RemoteRetentionSettings {
    * x-amz-restore): someone is restoring them, so nothing that holds one is deleted.
    */
   readonly beingRestored?: ReadonlySet<string>;
+  /** Directories without a manifest whose writer.json names another writer: its run, maybe still uploading; never deleted here. */
+  readonly foreignRuns?: ReadonlySet<string>;
 }
 
 /**
@@ -25,9 +27,11 @@ export interface RemoteRetentionSettings {
  * - `newer-than-retained`: its chain breaks (no readable full), and it is not older than the oldest retained generation;
  * - `current-chain-broken`: current.json, or its chain, cannot be followed to a full, so nothing is deleted by age;
  * - `within-grace`: a failed run's directory, younger than the grace period;
- * - `being-restored`: it would be deleted, but an object of it has a thaw ongoing or unexpired.
+ * - `being-restored`: it would be deleted, but an object of it has a thaw ongoing or unexpired;
+ * - `another-writer`: a directory without a manifest whose writer.json names another host.
  */
-export type KeepReason = 'current' | 'retained' | 'newer-than-retained' | 'current-chain-broken' | 'within-grace' | 'being-restored';
+export type KeepReason =
+  'current' | 'retained' | 'newer-than-retained' | 'current-chain-broken' | 'within-grace' | 'being-restored' | 'another-writer';
 
 /** - `old-generation`: older than the retained generations and not reachable; - `failed-run`: no manifest, past the grace period. */
 export type DeleteReason = 'old-generation' | 'failed-run';
@@ -127,6 +131,18 @@ export function planRemoteRetention(inventory: RemoteInventory, settings: Remote
   }
   const graceMs = settings.graceHours * HOUR_MS;
   for (const failed of inventory.incomplete) {
+    if (settings.foreignRuns?.has(failed.dir) === true) {
+      keep.push(
+        entry(
+          'incomplete',
+          failed.dir,
+          [failed],
+          'another-writer',
+          'no manifest, and its writer.json names another host: its run, which may still be uploading',
+        ),
+      );
+      continue;
+    }
     const age = settings.now.getTime() - failed.newestObjectAt.getTime();
     const detail = `no manifest (a failed or killed run); its newest object is ${hours(age)} old`;
     if (age > graceMs)
