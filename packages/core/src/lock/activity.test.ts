@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode } from '../exit-codes';
@@ -15,6 +15,7 @@ describe('withActivity', () => {
   beforeEach(async () => {
     lock = join(await mkdtemp(join(tmpdir(), 'activity-')), 'lock');
   });
+  afterEach(() => rm(join(lock, '..'), { recursive: true, force: true }));
 
   it('runs the work registered beside the lock, and removes the registration after, also when the work throws', async () => {
     let seen: string[] = [];

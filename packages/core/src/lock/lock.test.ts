@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chown, lstat, mkdtemp, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode } from '../exit-codes';
@@ -16,6 +16,7 @@ describe('acquireLock', () => {
   beforeEach(async () => {
     path = join(await mkdtemp(join(tmpdir(), 'lock-')), 'run.lock');
   });
+  afterEach(() => rm(join(path, '..'), { recursive: true, force: true }));
 
   it('writes the PID, process start time, host and start time, and releases only once', async () => {
     const lock = await acquireLock(path, { probe: probe({ 100: '555' }), pid: 100, now: () => new Date('2026-11-25T02:00:00Z') });
