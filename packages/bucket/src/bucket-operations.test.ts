@@ -1,3 +1,4 @@
+import { CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import {
   backupPrefix,
   chunkKey,
@@ -206,6 +207,36 @@ retain_generations = 1
       expect(bucket.objects.has(chunkKey(failedDir, 0))).toBe(false);
       expect(result.subvolumes[0]?.keep).toContainEqual(expect.objectContaining({ dir: theirs, reason: 'another-writer' }));
     });
+
+    it.each([
+      ['1 h ago: kept, with its chunks', 1, true],
+      ['30 h ago: deleted, and the upload aborted', 30, false],
+    ])(
+      'dates a failed run by the newest part of an upload still open in it, not only its objects: a part %s',
+      async (_name, hoursAgo, kept) => {
+        const { failedDir } = twoGenerations(bucket); // its one chunk is 10 days old
+        const key = chunkKey(failedDir, 1);
+        bucket.multipart.now = () => new Date(NOW.getTime() - 10 * DAY_MS);
+        const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'backups', Key: key }));
+        bucket.multipart.now = () => new Date(NOW.getTime() - hoursAgo * 3_600_000);
+        await client.send(
+          new UploadPartCommand({ Bucket: 'backups', Key: key, UploadId, PartNumber: 1, Body: Buffer.from('still going') }),
+        );
+
+        const result = await runPrune({ config, deps: deps() });
+
+        expect(bucket.objects.has(chunkKey(failedDir, 0))).toBe(kept);
+        expect(bucket.uploads.has(UploadId ?? '')).toBe(kept);
+        const entries = kept ? result.subvolumes[0]?.keep : result.subvolumes[0]?.delete;
+        expect(entries).toContainEqual(
+          expect.objectContaining({
+            dir: failedDir,
+            reason: kept ? 'within-grace' : 'failed-run',
+            detail: expect.stringContaining(`an upload still open in it last received a part ${hoursAgo.toFixed(1)} h ago`),
+          }),
+        );
+      },
+    );
 
     it('keeps an older generation that current.json reaches, even beyond s3.retain_generations', async () => {
       const a = plantBackup(bucket, { kind: 'full', at: new Date('2026-10-01T02:00:00Z'), chunks: ['full A'] });

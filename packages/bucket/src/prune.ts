@@ -15,12 +15,13 @@ import {
   withActivity,
   withLock,
   parseWriterMarker,
+  subvolumePrefix,
   type Writer,
   writerIdentity,
   writerMarkerKey,
 } from '@org/btrfs-s3-core';
 import { formatBytes } from '@org/btrfs-s3-metrics';
-import type { S3Bucket } from '@org/btrfs-s3-store';
+import type { S3Bucket, UploadActivity } from '@org/btrfs-s3-store';
 import { type BucketContext, type BucketOptions, withBucketContext } from './context';
 import { listSubvolumeObjects, readInventory } from './inventory';
 import type { PruneResult, PruneSubvolume } from './schemas';
@@ -140,11 +141,13 @@ async function pruneOne(context: BucketContext, subvolume: string, dryRun: boole
   const { config, logger } = context;
   const objects = (await listSubvolumeObjects(context, [subvolume])).get(subvolume) ?? [];
   const inventory = await readInventory(context, subvolume, objects);
+  const uploads = await openUploadsOf(context, subvolume, inventory);
   const settings = {
     now: context.now(),
     retainGenerations: config.s3.retain_generations,
     graceHours: config.s3.prune_grace_hours,
     foreignRuns: await foreignRunDirs(context, inventory, writer),
+    uploadActivity: newestActivityByDir(uploads),
   };
   const first = planRemoteRetention(inventory, settings);
   // Someone may be restoring what would go: a thaw ongoing or unexpired keeps it.
@@ -153,6 +156,7 @@ async function pruneOne(context: BucketContext, subvolume: string, dryRun: boole
   report(context, plan, dryRun);
   let deletedObjects = 0;
   if (!dryRun && plan.keys.length > 0) deletedObjects = await context.bucket.deleteObjects(plan.keys);
+  if (!dryRun) await abortUploadsIn(context, plan, uploads);
   const deletedBytes = dryRun ? 0 : plan.delete.reduce((sum, entry) => sum + bytesOf(entry), 0);
   if (!dryRun && plan.keys.length > 0) logger.info(`${subvolume}: deleted ${deletedObjects} object(s), ${formatBytes(deletedBytes)}`);
   return {
@@ -177,6 +181,39 @@ async function foreignRunDirs(context: BucketContext, inventory: RemoteInventory
     if (text !== undefined && parseWriterMarker(key, text).writer.id !== writer.id) foreign.add(run.dir);
   }
   return foreign;
+}
+
+/** The open uploads in directories without a manifest, each with the directory it belongs to. */
+async function openUploadsOf(context: BucketContext, subvolume: string, inventory: RemoteInventory): Promise<DirUpload[]> {
+  if (inventory.incomplete.length === 0) return [];
+  const listed = await context.bucket.uploadActivity(`${subvolumePrefix(context.config.s3.prefix, subvolume)}/`);
+  return listed.flatMap((upload) => {
+    const dir = inventory.incomplete.find((run) => upload.key.startsWith(`${run.dir}/`))?.dir;
+    return dir === undefined ? [] : [{ ...upload, dir }];
+  });
+}
+
+type DirUpload = UploadActivity & { readonly dir: string };
+
+function newestActivityByDir(uploads: readonly DirUpload[]): Map<string, Date> {
+  const newest = new Map<string, Date>();
+  for (const upload of uploads) {
+    const known = newest.get(upload.dir);
+    if (known === undefined || upload.lastActivity > known) newest.set(upload.dir, upload.lastActivity);
+  }
+  return newest;
+}
+
+/** A failed run's directory deleted leaves its open uploads billed until aborted: abort them too (they are as old as it). */
+async function abortUploadsIn(context: BucketContext, plan: RemoteRetentionPlan, uploads: readonly DirUpload[]): Promise<void> {
+  const deleted = new Set(plan.delete.filter((entry) => entry.what === 'incomplete').map((entry) => entry.dir));
+  const ids = new Set(uploads.filter((upload) => deleted.has(upload.dir)).map((upload) => upload.uploadId));
+  if (ids.size === 0) return;
+  const aborted = await context.bucket.abortStaleMultipartUploads(
+    `${subvolumePrefix(context.config.s3.prefix, plan.subvolume)}/`,
+    (upload) => ids.has(upload.uploadId),
+  );
+  context.logger.info(`${plan.subvolume}: aborted ${aborted.length} open upload(s) of the deleted failed run(s)`);
 }
 
 const ARCHIVE_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE', 'INTELLIGENT_TIERING']);

@@ -34,6 +34,7 @@ export type {
   UploadRetryEvent,
 } from './upload/types';
 export type { AbortedUpload, StaleUploadTest } from './stale-multipart';
+export type { OpenUpload, UploadActivity } from './open-uploads';
 export type { VerificationSubject } from './download/errors';
 export type { DownloadOptions, DownloadRequest, DownloadRetryEvent } from './download/types';
 export type { RestoreTier, ThawOptions, ThawPolling, ThawProgress, ThawResult, ThawRetryEvent } from './archive/types';

@@ -37,6 +37,7 @@ import type { DownloadOptions, DownloadRequest } from './download/types';
 import { type ObjectInfo, type PutOptions, S3ObjectStore } from './object-store';
 import { type RetryConfig, retryPolicyFromConfig, type RetrySettings } from './retry';
 import { type AbortedUpload, abortStaleMultipartUploads, type StaleUploadTest } from './stale-multipart';
+import { type UploadActivity, uploadActivity } from './open-uploads';
 import type { ChunkedUploadOptions, ChunkedUploadRequest, ChunkedUploadResult, SendOptions } from './upload/types';
 import { uploadChunkedStream } from './upload/upload-chunked-stream';
 
@@ -171,6 +172,11 @@ export class S3Bucket {
   /** Aborts the incomplete multipart uploads under `prefix` that `stale` picks (abortStaleMultipartUploads). */
   abortStaleMultipartUploads(prefix: string, stale: Date | StaleUploadTest): Promise<AbortedUpload[]> {
     return abortStaleMultipartUploads(this.client, this.bucket, prefix, stale, this.requestOptions());
+  }
+
+  /** The open multipart uploads under `prefix`, each with when its newest part arrived (uploadActivity). */
+  uploadActivity(prefix: string): Promise<UploadActivity[]> {
+    return uploadActivity(this.client, this.bucket, prefix, this.requestOptions());
   }
 
   /** Streams `request.source` into chunk objects with the bucket's SSE (uploadChunkedStream). */

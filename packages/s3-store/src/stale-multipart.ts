@@ -1,17 +1,14 @@
-import { AbortMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { withRetry, type RetryOptions } from './retry';
+import { AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
+import { withRetry } from './retry';
 import { isS3Error } from './s3-errors';
 import { S3StoreError } from './object-store';
+import { type ListingOptions, listOpenUploads, type OpenUpload } from './open-uploads';
 import type { MultipartClient } from './upload/types';
 
-export interface AbortedUpload {
-  readonly key: string;
-  readonly uploadId: string;
-  readonly initiated: Date;
-}
+export type AbortedUpload = OpenUpload;
 
 /** Retry settings for the list and abort calls (defaults as withRetry). */
-export type StaleUploadOptions = Omit<RetryOptions, 'isRetryable'>;
+export type StaleUploadOptions = ListingOptions;
 
 /** Decides, for one listed upload, whether it is to be aborted. */
 export type StaleUploadTest = (upload: AbortedUpload) => boolean;
@@ -35,33 +32,7 @@ export async function abortStaleMultipartUploads(
   options: StaleUploadOptions = {},
 ): Promise<AbortedUpload[]> {
   const isStale: StaleUploadTest = stale instanceof Date ? (upload) => upload.initiated.getTime() < stale.getTime() : stale;
-  const picked: AbortedUpload[] = [];
-  let keyMarker: string | undefined;
-  let uploadIdMarker: string | undefined;
-  for (;;) {
-    const markers = {
-      ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
-      ...(uploadIdMarker === undefined ? {} : { UploadIdMarker: uploadIdMarker }),
-    };
-    const page = await withRetry(
-      () => client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, ...markers })),
-      options,
-    ).catch((error: unknown) => {
-      throw new S3StoreError('ListMultipartUploads', prefix, error);
-    });
-    for (const upload of page.Uploads ?? []) {
-      // An entry missing these cannot be aborted (abort needs key and id) or judged old.
-      if (upload.Key === undefined || upload.UploadId === undefined || upload.Initiated === undefined) continue;
-      const listed = { key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated };
-      if (isStale(listed)) picked.push(listed);
-    }
-    if (page.IsTruncated !== true) break;
-    // Both markers: several uploads of one key may straddle a page boundary.
-    keyMarker = page.NextKeyMarker;
-    uploadIdMarker = page.NextUploadIdMarker;
-    if (keyMarker === undefined)
-      throw new S3StoreError('ListMultipartUploads', prefix, new Error('truncated listing without NextKeyMarker'));
-  }
+  const picked = (await listOpenUploads(client, bucket, prefix, options)).filter(isStale);
 
   const aborted: AbortedUpload[] = [];
   for (const upload of picked) {

@@ -1,7 +1,14 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
-import { PruneResultSchema } from '@org/btrfs-s3-bucket';
-import { ExitCode } from '@org/btrfs-s3-core';
+import { PruneResultSchema, runPrune } from '@org/btrfs-s3-bucket';
+import { ExitCode, loadConfig } from '@org/btrfs-s3-core';
 import { backupConfig, Bucket, gatewayEnv, MiB, uniquePrefix, until, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -101,6 +108,48 @@ describe('prune against the real gateway', () => {
     const dir = await mkdtemp(join(tmpdir(), 'prune-'));
     try {
       await pruneFailedRun(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("dates a failed run by its open upload's newest part (ListParts), so a long upload survives another host's prune; once that is past grace too, its chunks go and the upload is aborted", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'prune-'));
+    try {
+      const prefix = uniquePrefix('prune-upload');
+      const config = await loadConfig(backupConfig(dir, prefix, ['data']));
+      const run = `${prefix}/subvol/data/full/20261125T020000Z`;
+      await bucket.put(`${run}/chunks/part-00000.bin`, Buffer.alloc(1000, 1));
+      const key = `${run}/chunks/part-00001.bin`;
+      const { UploadId } = await bucket.client.send(new CreateMultipartUploadCommand({ Bucket: bucket.name, Key: key }));
+      const partAt = async () => {
+        await bucket.client.send(
+          new UploadPartCommand({ Bucket: bucket.name, Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(10, 2) }),
+        );
+        const listed = await bucket.client.send(new ListPartsCommand({ Bucket: bucket.name, Key: key, UploadId }));
+        return listed.Parts?.[0]?.LastModified?.getTime() ?? 0;
+      };
+      const objectAt =
+        (
+          await bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: `${run}/chunks/part-00000.bin` }))
+        ).LastModified?.getTime() ?? 0;
+      // The gateway dates parts to the millisecond; a part re-sent until it is dated after the chunk.
+      let lastPart = 0;
+      await until('a part dated after the chunk', async () => (lastPart = await partAt()) > objectAt);
+      const graceMs = config.s3.prune_grace_hours * 3_600_000;
+      const pruneAt = (now: number) =>
+        runPrune({ config, deps: { now: () => new Date(now) }, writer: { id: 'c'.repeat(32), host: 'other' } });
+
+      // Past the grace period for the chunk, within it for the upload's newest part: kept.
+      const between = await pruneAt(lastPart + graceMs - (lastPart - objectAt) / 2);
+      expect(between.subvolumes[0]?.keep).toEqual([expect.objectContaining({ dir: run, reason: 'within-grace', objects: 1 })]);
+      expect(await bucket.keys(`${prefix}/`)).toEqual([`${run}/chunks/part-00000.bin`]);
+
+      const later = await pruneAt(lastPart + graceMs + 60_000);
+      expect(later.subvolumes[0]?.delete).toEqual([expect.objectContaining({ dir: run, reason: 'failed-run' })]);
+      expect(await bucket.keys(`${prefix}/`)).toEqual([]);
+      const open = await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name, Prefix: `${prefix}/` }));
+      expect(open.Uploads ?? []).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

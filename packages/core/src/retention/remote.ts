@@ -10,8 +10,17 @@ export interface RemoteRetentionSettings {
   readonly now: Date;
   /** `s3.retain_generations`: generations rooted at a full to keep, newest first. */
   readonly retainGenerations: number;
-  /** `s3.prune_grace_hours`: a failed run's directory is deleted only when its newest object is older than this. */
+  /**
+   * `s3.prune_grace_hours`: a failed run's directory is deleted only when its newest
+   * object, and the newest part of any upload still open in it, are older than this.
+   */
   readonly graceHours: number;
+  /**
+   * Per directory without a manifest, when an upload still open in it last received a
+   * part: a run uploading one big chunk for hours adds no object meanwhile, so its
+   * directory's newest object alone would make it look dead.
+   */
+  readonly uploadActivity?: ReadonlyMap<string, Date>;
   /**
    * Keys of archived objects with a thaw ongoing or unexpired (HeadObject's
    * x-amz-restore): someone is restoring them, so nothing that holds one is deleted.
@@ -111,10 +120,33 @@ function judgeGeneration(
 }
 
 /**
+ * A directory without a manifest goes once its last sign of life, an object or an open
+ * upload's part, is older than the grace period; another writer's never goes here.
+ */
+function judgeFailedRun(
+  failed: RemoteBackup,
+  settings: RemoteRetentionSettings,
+): { keep: KeepReason; detail: string } | { delete: DeleteReason; detail: string } {
+  if (settings.foreignRuns?.has(failed.dir) === true)
+    return { keep: 'another-writer', detail: 'no manifest, and its writer.json names another host: its run, which may still be uploading' };
+  const now = settings.now.getTime();
+  const objectAge = now - failed.newestObjectAt.getTime();
+  const uploadAt = settings.uploadActivity?.get(failed.dir);
+  const uploadAge = uploadAt === undefined ? undefined : now - uploadAt.getTime();
+  const age = Math.min(objectAge, uploadAge ?? objectAge);
+  const grace = `the ${settings.graceHours} h grace period (s3.prune_grace_hours)`;
+  const detail =
+    `no manifest (a failed or killed run); its newest object is ${hours(objectAge)} old` +
+    (uploadAge === undefined ? '' : `, and an upload still open in it last received a part ${hours(uploadAge)} ago`);
+  if (age > settings.graceHours * HOUR_MS) return { delete: 'failed-run', detail: `${detail}, past ${grace}` };
+  return { keep: 'within-grace', detail: `${detail}, within ${grace}` };
+}
+
+/**
  * Keeps the newest `retainGenerations` generations rooted at a full and every
  * generation reachable from current.json (even if that keeps more); deletes older
- * generations whole, and failed runs' directories once their newest object is older
- * than the grace period. Never deletes a directory reachable from current.json, and
+ * generations whole, and failed runs' directories once their newest object (and the
+ * newest part of an upload still open in them) is older than the grace period. Never deletes a directory reachable from current.json, and
  * deletes no generation while current.json's chain cannot be followed to a full.
  */
 export function planRemoteRetention(inventory: RemoteInventory, settings: RemoteRetentionSettings): RemoteRetentionPlan {
@@ -129,42 +161,10 @@ export function planRemoteRetention(inventory: RemoteInventory, settings: Remote
     if ('keep' in verdict) keep.push(entry('generation', generation.root, generation.backups, verdict.keep, verdict.detail));
     else remove.push(entry('generation', generation.root, generation.backups, verdict.delete, verdict.detail));
   }
-  const graceMs = settings.graceHours * HOUR_MS;
   for (const failed of inventory.incomplete) {
-    if (settings.foreignRuns?.has(failed.dir) === true) {
-      keep.push(
-        entry(
-          'incomplete',
-          failed.dir,
-          [failed],
-          'another-writer',
-          'no manifest, and its writer.json names another host: its run, which may still be uploading',
-        ),
-      );
-      continue;
-    }
-    const age = settings.now.getTime() - failed.newestObjectAt.getTime();
-    const detail = `no manifest (a failed or killed run); its newest object is ${hours(age)} old`;
-    if (age > graceMs)
-      remove.push(
-        entry(
-          'incomplete',
-          failed.dir,
-          [failed],
-          'failed-run',
-          `${detail}, past the ${settings.graceHours} h grace period (s3.prune_grace_hours)`,
-        ),
-      );
-    else
-      keep.push(
-        entry(
-          'incomplete',
-          failed.dir,
-          [failed],
-          'within-grace',
-          `${detail}, within the ${settings.graceHours} h grace period (s3.prune_grace_hours)`,
-        ),
-      );
+    const verdict = judgeFailedRun(failed, settings);
+    if ('keep' in verdict) keep.push(entry('incomplete', failed.dir, [failed], verdict.keep, verdict.detail));
+    else remove.push(entry('incomplete', failed.dir, [failed], verdict.delete, verdict.detail));
   }
   const thawing = settings.beingRestored ?? new Set<string>();
   const held = remove.filter((item) => item.objects.some((object) => thawing.has(object.key)));

@@ -62,6 +62,8 @@ export interface FakeUpload {
   readonly key: string;
   readonly parts: Map<number, Buffer>;
   readonly initiated: Date;
+  /** When each part was stored (ListParts' LastModified); a part without one reports `initiated`. */
+  readonly partTimes?: Map<number, Date>;
   /** What CreateMultipartUpload asked for; the completed object gets it. */
   readonly storageClass?: StorageClass;
 }
@@ -104,6 +106,8 @@ export class FakeS3 implements MultipartClient {
    * 5 MiB. Unit tests upload byte-sized parts, so the fake checks only from this size (0: never).
    */
   minPartSizeBytes = 0;
+  /** The clock for uploads' Initiated and parts' LastModified. */
+  now: () => Date = () => new Date();
   inFlight = 0;
   maxInFlight = 0;
   private nextId = 1;
@@ -164,6 +168,7 @@ export class FakeS3 implements MultipartClient {
       throw s3Error('InvalidArgument', 400);
     const bytes = await bodyBytes(Body);
     upload.parts.set(PartNumber, bytes);
+    upload.partTimes?.set(PartNumber, this.now());
     this.receivedParts.push({ key: upload.key, partNumber: PartNumber, bytes });
     return { ...metadata, ETag: this.etagFor(bytes, PartNumber) };
   }
@@ -176,7 +181,8 @@ export class FakeS3 implements MultipartClient {
       this.uploads.set(uploadId, {
         key: Key,
         parts: new Map(),
-        initiated: new Date(),
+        initiated: this.now(),
+        partTimes: new Map(),
         ...(StorageClass === undefined ? {} : { storageClass: StorageClass }),
       });
       return { ...metadata, Bucket: command.input.Bucket, Key, UploadId: uploadId };
@@ -200,7 +206,12 @@ export class FakeS3 implements MultipartClient {
     if (!Number.isInteger(marker) || marker < 0) throw s3Error('InvalidArgument', 400);
     const stored = [...upload.parts.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([number, bytes]): Part => ({ PartNumber: number, Size: bytes.length, ETag: quotedMd5(bytes) }));
+      .map(([number, bytes]): Part => ({
+        PartNumber: number,
+        Size: bytes.length,
+        ETag: quotedMd5(bytes),
+        LastModified: upload.partTimes?.get(number) ?? upload.initiated,
+      }));
     const after = this.listPartsFilter(stored).filter((part) => (part.PartNumber ?? 0) > marker);
     const size = pageSize(MaxParts, this.partsPageSize);
     const page = after.slice(0, size);

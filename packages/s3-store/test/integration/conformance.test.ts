@@ -127,7 +127,7 @@ describe.each([
     expect(empty.NextContinuationToken).toBeUndefined();
   });
 
-  it('lists five parts two at a time with PartNumberMarker and NextPartNumberMarker, each with its size and MD5 ETag', async () => {
+  it('lists five parts two at a time with PartNumberMarker and NextPartNumberMarker, each with its size, MD5 ETag and LastModified', async () => {
     const key = `${target.prefix}parts/object`;
     const uploadId = await startUpload(key);
     // Parts under 5 MiB are accepted until Complete, so a listing needs no big bodies.
@@ -161,6 +161,9 @@ describe.each([
     expect(pages.flatMap((page) => (page.Parts ?? []).map((part) => [part.Size, part.ETag]))).toEqual(
       bodies.map((body) => [body.length, quotedMd5(body)]),
     );
+    // Prune dates an open upload by its newest part: each part carries when it arrived, in upload order.
+    const times = pages.flatMap((page) => (page.Parts ?? []).map((part) => part.LastModified?.getTime() ?? Number.NaN));
+    expect(times.every((time, index) => Number.isFinite(time) && time >= (times[index - 1] ?? 0))).toBe(true);
   });
 
   it('lists five uploads two at a time by key with both markers, each upload once, three of one key across pages', async () => {
