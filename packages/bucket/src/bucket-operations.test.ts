@@ -1,10 +1,11 @@
-import { CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import {
   backupPrefix,
   chunkKey,
   type Config,
   ExitCode,
   parseConfig,
+  PartLimitError,
   pointerKey,
   serializeWriterMarker,
   writerMarkerKey,
@@ -115,6 +116,34 @@ retain_generations = 1
 
       expect(report.ok).toBe(true);
       expect(report.subvolumes[0]?.chunks).toEqual({ total: 3, present: 3, read: 0, skipped: 0 });
+    });
+
+    it('refuses to re-hash a chain whose parts are larger than restore.max_part_size_bytes (exit 2), before any chunk GET', async () => {
+      const MiB = 1024 * 1024;
+      const full = plantBackup(bucket, { kind: 'full', at: new Date('2026-11-01T02:00:00Z'), chunks: ['x'.repeat(6 * MiB)] });
+      plantPointer(bucket, full);
+      const small = parseConfig(`
+[snapshots]
+base_dir = "/srv/.snapshots"
+[subvolumes]
+paths = ["/srv/data"]
+[s3]
+bucket = "backups"
+region = "eu-west-1"
+prefix = "host1"
+part_size_bytes = ${5 * MiB}
+chunk_size_bytes = ${50 * MiB}
+[restore]
+max_part_size_bytes = ${5 * MiB}
+`);
+
+      const attempt = runVerify({ config: small, deps: deps(), reads: { reads: 'all' } });
+
+      await expect(attempt).rejects.toThrow(PartLimitError);
+      await expect(attempt).rejects.toMatchObject({ exitCode: ExitCode.Usage });
+      expect(bucket.of(GetObjectCommand).filter((command) => command.input.Key?.includes('/chunks/'))).toHaveLength(0);
+      // Existence and size need no part in memory: that check still runs.
+      expect((await runVerify({ config: small, deps: deps() })).ok).toBe(true);
     });
 
     it('reports a missing chunk and a size mismatch with DamagedBackupError (exit 1) naming each key', async () => {

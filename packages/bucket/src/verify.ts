@@ -1,10 +1,12 @@
 import {
+  assertPartsWithin,
   BtrfsToS3Error,
   ChainError,
   type ChainLink,
   ExitCode,
   FormatError,
   type Logger,
+  partMemoryLimit,
   pointerKey,
   type RemoteConfig,
   resolveChain,
@@ -147,7 +149,8 @@ export interface ChainCheckContext {
 /**
  * Checks one resolved chain (oldest first, ending at `startKey`): every chunk exists
  * with its recorded size, and the chunks `mode` selects are re-downloaded and
- * re-hashed. A damaged or missing chunk is a problem in the result, not an error.
+ * re-hashed. A damaged or missing chunk is a problem in the result, not an error;
+ * parts too large to re-hash here (partMemoryLimit) throw PartLimitError before any read.
  */
 export async function verifyChain(
   context: ChainCheckContext,
@@ -161,6 +164,8 @@ export async function verifyChain(
   const chain: VerifySubvolume['chain'] = [];
   const chunks = { total: 0, present: 0, read: 0, skipped: 0 };
   let streamsVerified = 0;
+  // Before any GET: the config, not a manifest from the bucket, sizes a re-hash's memory (PartLimitError, exit 2).
+  if (mode.reads !== 'none') for (const link of links) assertPartsWithin(link.key, link.manifest, partMemoryLimit(context.config));
   for (const link of links) {
     const { manifest } = link;
     const reads: ChunkReads = mode.reads === 'sample' ? { sample: mode.count, seed: sampleSeed(link.key, mode.round) } : mode.reads;
@@ -170,6 +175,7 @@ export async function verifyChain(
     const result = await context.bucket.checkChunks(manifest.chunks, manifest.restore.stream_sha256, {
       reads,
       concurrency: context.config.s3.concurrency,
+      maxPartSizeBytes: partMemoryLimit(context.config),
     });
     const found = result.chunks.map(findingProblem).filter((problem): problem is VerifyProblem => problem !== undefined);
     if (result.stream.checked && result.stream.actual !== result.stream.expected) {

@@ -56,6 +56,7 @@ export {
 export type { Manifest, ManifestChunk, ManifestPart, Pointer } from './manifest/schema';
 export { subvolumePrefix, pointerKey, backupPrefix, manifestKey, chunkKey } from './manifest/keys';
 export { parseManifest, parsePointer, serializeManifest, serializePointer, FormatError } from './manifest/parse';
+export { assertPartsWithin, partMemoryLimit, PartLimitError } from './manifest/part-limit';
 export { WriterSchema, writerIdentity, WriterConflictError } from './writer/writer';
 export { writerMarkerKey, serializeWriterMarker, parseWriterMarker, WriterMarkerSchema } from './writer/marker';
 export type { WriterMarker } from './writer/marker';

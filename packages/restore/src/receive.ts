@@ -1,5 +1,13 @@
 import type { Btrfs } from '@org/btrfs-s3-btrfs';
-import type { ChainLink, Logger, Manifest, ProcessRunner, ProgressListener, RemoteConfig } from '@org/btrfs-s3-core';
+import {
+  type ChainLink,
+  type Logger,
+  type Manifest,
+  partMemoryLimit,
+  type ProcessRunner,
+  type ProgressListener,
+  type RemoteConfig,
+} from '@org/btrfs-s3-core';
 import type { S3Bucket } from '@org/btrfs-s3-store';
 import { rmdir } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
@@ -52,6 +60,7 @@ function verifiedStream(
     { chunks: manifest.chunks, streamSha256: manifest.restore.stream_sha256 },
     {
       concurrency: context.config.s3.concurrency,
+      maxPartSizeBytes: partMemoryLimit(context.config),
       onProgress: (done) => {
         bytes = done;
         context.onProgress({ ...event, bytes: position.offset + bytes, done: false });

@@ -1,7 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import {
+  assertPartsWithin,
   type ChainLink,
+  partMemoryLimit,
   type RemoteConfig,
   type Logger,
   type ProcessRunner,
@@ -188,6 +190,8 @@ export async function chainFor(
       : (await findRestorePoint({ config: context.config, bucket: context.bucket, subvolume: options.subvolume, at: options.at }))
           .manifestKey;
   const chain = await resolveChain(source, startKey, options.subvolume);
+  // Before any thaw or GET: the config, not a manifest from the bucket, sizes the download's memory.
+  for (const link of chain) assertPartsWithin(link.key, link.manifest, partMemoryLimit(context.config));
   context.logger.info(`${options.subvolume}: a chain of ${chain.length} backup(s) ending at ${startKey}`);
   return chain;
 }

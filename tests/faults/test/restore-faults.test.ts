@@ -1,5 +1,6 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
+import { ExitCode } from '@org/btrfs-s3-core';
 import {
   backupConfig,
   Bucket,
@@ -343,7 +344,7 @@ describe('restore of a damaged or interrupted backup', () => {
    * containing every string of `names`, and that nothing was left behind. Returns the
    * bytes each `btrfs receive` it started was fed.
    */
-  async function expectRefused(name: Case, names: readonly string[]): Promise<{ result: CliResult; received: Buffer[] }> {
+  async function expectRefused(name: Case, names: readonly string[], code = 1): Promise<{ result: CliResult; received: Buffer[] }> {
     const before = await stateBefore(name);
     const recorder = await recordingBtrfs(await scratch('btrfs'));
     const tmp = await scratch('tmp');
@@ -353,7 +354,7 @@ describe('restore of a damaged or interrupted backup', () => {
       PATH: recorder.path,
       TMPDIR: tmp,
     });
-    expect({ code: result.code, signal: result.signal }).toEqual({ code: 1, signal: null });
+    expect({ code: result.code, signal: result.signal }).toEqual({ code, signal: null });
     const lines = errorLines(result);
     expect(lines).toHaveLength(1);
     for (const text of names) expect(lines[0]).toContain(text);
@@ -536,21 +537,29 @@ describe('restore of a damaged or interrupted backup', () => {
       await expectRestores('climbing');
     });
 
-    it('a manifest with an absurd part size (2^50 bytes) is refused naming it, before any chunk is read or a buffer sized', async () => {
+    it('a manifest with an absurd part size (2^50 bytes), or one within S3 but past restore.max_part_size_bytes, is refused naming it, before any chunk is read or a buffer sized', async () => {
       const { fullKey, full } = await chainOf('hugepart');
       const original = await bucket.bytes(fullKey);
-      const huge = 2 ** 50;
       const [chunk, ...rest] = full.chunks;
       if (chunk === undefined) throw new Error('the full has no chunk');
-      const tampered = {
+      const withPart = (size: number) => ({
         ...full,
-        chunks: [{ ...chunk, size: huge, parts: [{ number: 1, size: huge, sha256: chunk.sha256 }] }, ...rest],
-        total_bytes: (full.total_bytes as number) - chunk.size + huge,
-      };
-      await bucket.put(fullKey, JSON.stringify(tampered));
+        chunks: [{ ...chunk, size, parts: [{ number: 1, size, sha256: chunk.sha256 }] }, ...rest],
+        total_bytes: (full.total_bytes as number) - chunk.size + size,
+      });
+      await bucket.put(fullKey, JSON.stringify(withPart(2 ** 50)));
 
       const { received } = await expectRefused('hugepart', [`manifest ${fullKey} is malformed`, 'S3 parts are at most 5 GiB']);
       expect(received).toEqual([]);
+
+      // 4 GiB is a valid S3 part, but the config (512 MiB by default), not the manifest, bounds what a download holds.
+      await bucket.put(fullKey, JSON.stringify(withPart(4 * 1024 * MiB)));
+      const limited = await expectRefused(
+        'hugepart',
+        [`manifest ${fullKey}: part 1 of ${chunk.key} is 4096 MiB, larger than the 512 MiB`, 'restore.max_part_size_bytes'],
+        ExitCode.Usage,
+      );
+      expect(limited.received).toEqual([]);
 
       await bucket.put(fullKey, original);
       await expectRestores('hugepart');

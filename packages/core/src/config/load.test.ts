@@ -77,6 +77,7 @@ describe('config defaults', () => {
       restore_timeout_seconds: 72 * 3600,
       restore_tier: 'Standard',
       thaw_poll_seconds: 60,
+      max_part_size_bytes: 512 * MiB,
     });
   });
 

@@ -62,6 +62,13 @@ const nonEmpty = v.pipe(v.string(), v.nonEmpty('must not be empty'));
 const oneOf = <const T extends readonly string[]>(values: T) =>
   v.picklist(values, (issue) => `must be one of ${values.join(', ')}, got ${JSON.stringify(issue.input)}`);
 
+/** An S3 multipart part size: 5 MiB to 5 GiB. */
+const partSize = v.pipe(
+  positiveInteger,
+  v.minValue(S3_LIMITS.minPartSize, (issue) => `must be at least 5 MiB (${S3_LIMITS.minPartSize}), got ${String(issue.input)}`),
+  v.maxValue(S3_LIMITS.maxPartSize, (issue) => `must be at most 5 GiB (${S3_LIMITS.maxPartSize}), got ${String(issue.input)}`),
+);
+
 function isValidPartSize(bytes: number): boolean {
   return Number.isInteger(bytes) && bytes >= S3_LIMITS.minPartSize && bytes <= S3_LIMITS.maxPartSize;
 }
@@ -175,14 +182,7 @@ const S3Schema = v.strictObject({
   path_style: v.optional(v.boolean(), false),
   checksum_mode: v.optional(oneOf(CHECKSUM_MODES), 'when_supported'),
   chunk_size_bytes: v.optional(positiveInteger, 200 * GiB),
-  part_size_bytes: v.optional(
-    v.pipe(
-      positiveInteger,
-      v.minValue(S3_LIMITS.minPartSize, (issue) => `must be at least 5 MiB (${S3_LIMITS.minPartSize}), got ${String(issue.input)}`),
-      v.maxValue(S3_LIMITS.maxPartSize, (issue) => `must be at most 5 GiB (${S3_LIMITS.maxPartSize}), got ${String(issue.input)}`),
-    ),
-    128 * MiB,
-  ),
+  part_size_bytes: v.optional(partSize, 128 * MiB),
   max_object_size_bytes: v.optional(positiveInteger, S3_LIMITS.defaultMaxObjectSize),
   storage_class_chunks: v.optional(oneOf(STORAGE_CLASSES), 'DEEP_ARCHIVE'),
   /** Manifests and current.json are read by every backup's recovery, list and restore: never an archive class. */
@@ -236,6 +236,12 @@ const RestoreSchema = v.strictObject({
   restore_tier: v.optional(oneOf(RESTORE_TIERS), 'Standard'),
   /** First wait between checks of a thaw; later waits grow to 15 times this. */
   thaw_poll_seconds: v.optional(positiveNumber, 60),
+  /**
+   * The largest part a download holds (each is verified whole, two at a time): a manifest
+   * with larger parts is refused before any download, so the bucket cannot size our memory.
+   * s3.part_size_bytes, when larger, raises it: a host always restores its own backups.
+   */
+  max_part_size_bytes: v.optional(partSize, 512 * MiB),
 });
 
 const DrillSchema = v.strictObject({

@@ -24,7 +24,7 @@ describe('runDrill', () => {
   });
 
   /** A config with only [s3] and where the metrics go, as on a host that only drills. */
-  function config(extra = '') {
+  function config(extra = '', s3 = '') {
     const path = join(dir, 'config.toml');
     writeFileSync(
       path,
@@ -36,6 +36,7 @@ prometheus_textfile = "${dir}/btrfs-to-s3.prom"
 bucket = "backups"
 region = "eu-west-1"
 prefix = "host1"
+${s3}
 [restore]
 thaw_poll_seconds = 0.01
 ${extra}
@@ -53,8 +54,8 @@ ${extra}
     return { full, inc };
   }
 
-  const drill = async (options: { sample?: number; thaw?: boolean; extra?: string; scratch?: string }, now = DECEMBER) =>
-    runDrill({ config: await config(options.extra), subvolumes: ['data'], ...options, deps: { client, now: () => now } });
+  const drill = async (options: { sample?: number; thaw?: boolean; extra?: string; s3?: string; scratch?: string }, now = DECEMBER) =>
+    runDrill({ config: await config(options.extra, options.s3), subvolumes: ['data'], ...options, deps: { client, now: () => now } });
 
   it('refuses an archived chain without --thaw or --sample before any thaw request or chunk GET (exit 2)', async () => {
     archivedChain('none');
@@ -63,6 +64,20 @@ ${extra}
 
     await expect(attempt).rejects.toThrow(RestoreInputError);
     await expect(attempt).rejects.toThrow(/readable only after a paid thaw: pass --thaw .* or --sample N/);
+    expect(bucket.of(RestoreObjectCommand)).toHaveLength(0);
+    expect(bucket.of(GetObjectCommand).filter((command) => command.input.Key?.includes('/chunks/'))).toHaveLength(0);
+  });
+
+  it('refuses a chain whose parts are larger than restore.max_part_size_bytes (exit 2), before any thaw request or chunk GET', async () => {
+    const MiB = 1024 * 1024;
+    const archived = { storageClass: 'DEEP_ARCHIVE', restore: 'none' } as const;
+    const full = plantBackup(bucket, { ...archived, kind: 'full', at: new Date('2026-11-01T02:00:00Z'), chunks: ['x'.repeat(6 * MiB)] });
+    plantPointer(bucket, full);
+
+    const attempt = drill({ sample: 1, extra: `max_part_size_bytes = ${5 * MiB}`, s3: `part_size_bytes = ${5 * MiB}` });
+
+    await expect(attempt).rejects.toMatchObject({ exitCode: ExitCode.Usage });
+    await expect(attempt).rejects.toThrow(`larger than the 5 MiB a download here may hold`);
     expect(bucket.of(RestoreObjectCommand)).toHaveLength(0);
     expect(bucket.of(GetObjectCommand).filter((command) => command.input.Key?.includes('/chunks/'))).toHaveLength(0);
   });

@@ -27,6 +27,8 @@ export interface ChunkCheckOptions {
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
   readonly retry?: RetrySettings;
+  /** Largest part a read accepts (DownloadOptions.maxPartSizeBytes): a larger one throws DownloadPlanError before its GET. */
+  readonly maxPartSizeBytes?: number;
 }
 
 /**
@@ -152,7 +154,12 @@ async function readChunk(
   // A one-chunk stream's hash is the chunk's: the downloader then checks every part and the chunk.
   const download = downloadVerifiedStream(
     { client, bucket, chunks: [chunk], streamSha256: chunk.sha256 },
-    { concurrency: options.concurrency, signal: options.signal, retry: options.retry },
+    {
+      concurrency: options.concurrency,
+      signal: options.signal,
+      retry: options.retry,
+      ...(options.maxPartSizeBytes === undefined ? {} : { maxPartSizeBytes: options.maxPartSizeBytes }),
+    },
   );
   const discard = new Writable({
     write(bytes: Buffer, _encoding, callback) {

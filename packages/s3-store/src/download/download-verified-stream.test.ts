@@ -94,6 +94,18 @@ describe('downloadVerifiedStream', () => {
     expect(fake.commands).toEqual([]);
   });
 
+  it('refuses a part larger than maxPartSizeBytes before any GET, and accepts one at the limit', async () => {
+    const fake = new FakeObjectS3();
+    const stored = storeStream(fake, 100, { chunkSize: 100, partSize: 40 });
+    const request = { client: fake, bucket: 'backups', chunks: stored.chunks, streamSha256: stored.streamSha256 };
+    const start = () => downloadVerifiedStream(request, { maxPartSizeBytes: 39 });
+    expect(start).toThrow(DownloadPlanError);
+    expect(start).toThrow(`part 1 of ${chunkKey(0)} is 40 bytes, more than the 39 this download may hold`);
+    expect(fake.commands).toEqual([]);
+
+    expect(await receive(downloadVerifiedStream(request, { maxPartSizeBytes: 40 }))).toEqual({ bytes: stored.data, error: undefined });
+  });
+
   it('refuses parts listed out of order', () => {
     const fake = new FakeObjectS3();
     const stored = storeStream(fake, 100, { chunkSize: 100, partSize: 40 });

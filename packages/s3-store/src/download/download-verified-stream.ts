@@ -1,8 +1,9 @@
+import { S3_LIMITS } from '@org/btrfs-s3-core';
 import { createHash, type Hash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { addAbortSignal, Readable } from 'node:stream';
 import { withRetry } from '../retry';
-import { DownloadError, ChecksumMismatchError } from './errors';
+import { DownloadError, ChecksumMismatchError, DownloadPlanError } from './errors';
 import type { FetchContext } from './fetch-slice';
 import { type PartRange, planDownload } from './plan';
 import { SliceWindow } from './slice-window';
@@ -28,8 +29,8 @@ const DEFAULT_RANGE_BYTES = 16 * 1024 * 1024;
  * (withRetry); others fail the stream with DownloadError naming the key and part.
  * Destroying the stream or aborting `options.signal` aborts the GETs in flight.
  *
- * Throws DownloadPlanError at once when the chunk list is inconsistent, and RangeError
- * for invalid options.
+ * Throws DownloadPlanError at once when the chunk list is inconsistent or a part is
+ * larger than `maxPartSizeBytes`, and RangeError for invalid options.
  */
 export function downloadVerifiedStream(params: DownloadParams, options: DownloadOptions = {}): Readable {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -39,7 +40,14 @@ export function downloadVerifiedStream(params: DownloadParams, options: Download
   if (rangeSizeBytes !== undefined && (!Number.isInteger(rangeSizeBytes) || rangeSizeBytes < 1)) {
     throw new RangeError(`rangeSizeBytes must be a positive integer, got ${rangeSizeBytes}`);
   }
-  return new VerifiedDownload(params, options, planDownload(params.chunks), concurrency);
+  const plan = planDownload(params.chunks);
+  const limit = options.maxPartSizeBytes ?? S3_LIMITS.maxPartSize;
+  const oversized = plan.find((part) => part.size > limit);
+  if (oversized !== undefined)
+    throw new DownloadPlanError(
+      `part ${oversized.partNumber} of ${oversized.key} is ${oversized.size} bytes, more than the ${limit} this download may hold`,
+    );
+  return new VerifiedDownload(params, options, plan, concurrency);
 }
 
 class VerifiedDownload extends Readable {

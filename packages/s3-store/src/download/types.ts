@@ -60,4 +60,11 @@ export interface DownloadOptions {
    * still verified whole before any of it is passed on.
    */
   readonly rangeSizeBytes?: number;
+  /**
+   * Largest part the download accepts (default S3's 5 GiB). Each part is verified whole
+   * before any of it is passed on, and two are held, so a chunk list with a larger part
+   * is refused (DownloadPlanError) before any GET: the caller's limit, not the manifest,
+   * bounds the memory.
+   */
+  readonly maxPartSizeBytes?: number;
 }
