@@ -122,20 +122,12 @@ retain_generations = 1
       const MiB = 1024 * 1024;
       const full = plantBackup(bucket, { kind: 'full', at: new Date('2026-11-01T02:00:00Z'), chunks: ['x'.repeat(6 * MiB)] });
       plantPointer(bucket, full);
-      const small = parseConfig(`
-[snapshots]
-base_dir = "/srv/.snapshots"
-[subvolumes]
-paths = ["/srv/data"]
-[s3]
-bucket = "backups"
-region = "eu-west-1"
-prefix = "host1"
-part_size_bytes = ${5 * MiB}
-chunk_size_bytes = ${50 * MiB}
-[restore]
-max_part_size_bytes = ${5 * MiB}
-`);
+      // Parts of 6 MiB against a 5 MiB limit (the smallest S3 part size both keys allow).
+      const small = {
+        ...config,
+        s3: { ...config.s3, part_size_bytes: 5 * MiB },
+        restore: { ...config.restore, max_part_size_bytes: 5 * MiB },
+      };
 
       const attempt = runVerify({ config: small, deps: deps(), reads: { reads: 'all' } });
 

@@ -48,20 +48,12 @@ describe('runRestore argument checks', () => {
 
   it('refuses a chain whose parts are larger than restore.max_part_size_bytes (exit 2), before any thaw request or chunk GET', async () => {
     const MiB = 1024 * 1024;
-    const small = parseConfig(`
-[snapshots]
-base_dir = "/srv/.snapshots"
-[subvolumes]
-paths = ["/srv/data"]
-[s3]
-bucket = "backups"
-region = "eu-west-1"
-prefix = "host1"
-part_size_bytes = ${5 * MiB}
-chunk_size_bytes = ${50 * MiB}
-[restore]
-max_part_size_bytes = ${5 * MiB}
-`);
+    // Parts of 6 MiB against a 5 MiB limit (the smallest S3 part size both keys allow).
+    const small = {
+      ...config,
+      s3: { ...config.s3, part_size_bytes: 5 * MiB },
+      restore: { ...config.restore, max_part_size_bytes: 5 * MiB },
+    };
     const archived = { storageClass: 'DEEP_ARCHIVE', restore: 'none' } as const;
     const full = plantBackup(bucket, { ...archived, kind: 'full', at: new Date('2026-11-01T02:00:00Z'), chunks: ['small'] });
     const inc = plantBackup(bucket, {
