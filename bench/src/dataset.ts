@@ -3,7 +3,7 @@
 // scaling check can reflink a quarter (a) and a half (a + b) of it into their own subvolumes.
 // Content comes from AES-256-CTR over zeros with a random key: incompressible, and far
 // faster than /dev/urandom.
-import { createCipheriv, type Cipher, randomBytes } from 'node:crypto';
+import { createCipheriv, type Cipheriv, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -104,7 +104,7 @@ export function planTotals(plan: DatasetPlan): {
 
 /** An endless random byte source. */
 export class RandomSource {
-  private readonly cipher: Cipher = createCipheriv('aes-256-ctr', randomBytes(32), randomBytes(16));
+  private readonly cipher: Cipheriv = createCipheriv('aes-256-ctr', randomBytes(32), randomBytes(16));
   private readonly zeros = Buffer.alloc(4 * MiB);
 
   /** The next `length` random bytes (at most 4 MiB per call). */
