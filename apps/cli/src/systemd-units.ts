@@ -4,22 +4,31 @@ import { applyActions, describeAction, type PreparedUnits, prepareUnits, type Un
 import { join } from 'node:path';
 
 /**
+ * The executable the package declares (package.json `bin`): `bin/run.js` in a checkout,
+ * the launcher `bin/btrfs-to-s3` in the release, which carries the Node flags.
+ */
+export function declaredExecutable(packageRoot: string, bin: unknown): string {
+  const declared = typeof bin === 'string' ? bin : (bin as Record<string, unknown> | undefined)?.['btrfs-to-s3'];
+  return join(packageRoot, typeof declared === 'string' ? declared : join('bin', 'run.js'));
+}
+
+/**
  * The units for this install: ExecStart is the executable that is running (or the
- * package's bin/run.js), with the config it was given; with `drill`, the drill units
+ * package's declared one), with the config it was given; with `drill`, the drill units
  * too (refused with exit 2 unless drill.scratch_dir is a directory on Btrfs). Warnings
  * (paths the sandbox hides, environment overrides the service will not see) go to the log.
  */
 export async function unitsForThisInstall(
   config: Config,
   configPath: string,
-  packageRoot: string,
+  pjson: { readonly root: string; readonly bin: unknown },
   logger: Logger,
   options: { drill?: boolean } = {},
 ): Promise<PreparedUnits> {
   const prepared = await prepareUnits({
     config,
     configPath,
-    binPath: join(packageRoot, 'bin', 'run.js'),
+    binPath: declaredExecutable(pjson.root, pjson.bin),
     invokedAs: process.argv[1],
     nodePath: process.execPath,
     env: process.env,

@@ -62,7 +62,9 @@ export default class SystemdInstall extends BaseCommand {
   async run(): Promise<SystemdInstallResult> {
     const { flags } = await this.parse(SystemdInstall);
     const { config, logger } = await this.context(flags);
-    const prepared = await unitsForThisInstall(config, flags.config, this.config.root, logger, { drill: flags.drill });
+    const prepared = await unitsForThisInstall(config, flags.config, { root: this.config.root, bin: this.config.pjson.bin }, logger, {
+      drill: flags.drill,
+    });
     const unitDir = resolve(flags['unit-dir']);
     if (!flags.drill && existsSync(join(unitDir, DRILL_SERVICE_NAME))) {
       logger.warn(

@@ -25,7 +25,9 @@ export default class SystemdShow extends BaseCommand {
   async run(): Promise<SystemdShowResult> {
     const { flags } = await this.parse(SystemdShow);
     const { config, logger } = await this.context(flags);
-    const prepared = await unitsForThisInstall(config, flags.config, this.config.root, logger, { drill: flags.drill });
+    const prepared = await unitsForThisInstall(config, flags.config, { root: this.config.root, bin: this.config.pjson.bin }, logger, {
+      drill: flags.drill,
+    });
     for (const [name, text] of Object.entries(prepared.units)) this.log(`# ${name}\n${text}`);
     return { execPath: prepared.execPath, configPath: prepared.configPath, units: prepared.units };
   }

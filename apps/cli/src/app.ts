@@ -1,0 +1,46 @@
+import { execute } from '@oclif/core';
+import Backup from './commands/backup';
+import ConfigShow from './commands/config/show';
+import ConfigValidate from './commands/config/validate';
+import Drill from './commands/drill';
+import Help from './commands/help';
+import List from './commands/list';
+import Plan from './commands/plan';
+import Prune from './commands/prune';
+import Restore from './commands/restore';
+import Status from './commands/status';
+import SystemdInstall from './commands/systemd/install';
+import SystemdShow from './commands/systemd/show';
+import SystemdUninstall from './commands/systemd/uninstall';
+import Verify from './commands/verify';
+import commandNotFound from './hooks/command-not-found';
+
+/**
+ * What oclif loads (package.json `oclif.commands`, strategy `explicit`): every command
+ * by its id. One module instead of a directory scan at every start, and the shape a
+ * bundler can follow (scripts/release.sh bundles this file).
+ */
+export const COMMANDS = {
+  backup: Backup,
+  'config:show': ConfigShow,
+  'config:validate': ConfigValidate,
+  drill: Drill,
+  help: Help,
+  list: List,
+  plan: Plan,
+  prune: Prune,
+  restore: Restore,
+  status: Status,
+  'systemd:install': SystemdInstall,
+  'systemd:show': SystemdShow,
+  'systemd:uninstall': SystemdUninstall,
+  verify: Verify,
+};
+
+/** package.json `oclif.hooks.command_not_found`. */
+export const COMMAND_NOT_FOUND = commandNotFound;
+
+/** Runs the CLI whose package.json (with the `oclif` section) is at or above `dir`. */
+export function run(dir: string): Promise<unknown> {
+  return execute({ dir });
+}

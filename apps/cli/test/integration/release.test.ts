@@ -1,0 +1,102 @@
+import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
+import { backupConfig, gatewayEnv, MiB, run, uniquePrefix, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const REPO = join(__dirname, '..', '..', '..', '..');
+const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+
+/** Every node binary a PATH lookup could find here, resolved: the release must use none of them. */
+function hostNodes(): string[] {
+  const found = spawnSync('sh', ['-c', 'which -a node nodejs || true'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  return [...new Set(found.map((path) => realpathSync(path)))];
+}
+
+/**
+ * Runs `argv` with the host's Node hidden (an empty file bound over each binary, in a
+ * mount namespace of its own) and the checkout under an empty tmpfs, as on a host that
+ * never had Node or the sources.
+ */
+function withoutHostNode(cwd: string, argv: readonly string[], env: Record<string, string | undefined> = {}) {
+  // The checkout too (its node_modules): the release must need nothing from it.
+  const hide = [...hostNodes().map((path) => `mount --bind /dev/null '${path}'`), `mount -t tmpfs none '${REPO}'`];
+  const script = [...hide, 'exec "$@"'].join('\n');
+  const result = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ...argv], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the release', () => {
+  let unpacked: string;
+  let deb: string;
+  beforeAll(async () => {
+    // Built already (the test command builds first); a rebuild here would rewrite dist/ under other suites.
+    await run('bash', [join(REPO, 'scripts', 'release.sh'), '--no-build']);
+    const dir = await mkdtemp(join(tmpdir(), 'release-'));
+    await run('tar', ['-xzf', join(REPO, 'release', `btrfs-to-s3-${VERSION}-linux-x64.tar.gz`), '-C', dir]);
+    unpacked = join(dir, `btrfs-to-s3-${VERSION}-linux-x64`);
+    deb = join(REPO, 'release', `btrfs-to-s3_${VERSION}_amd64.deb`);
+  }, 600_000);
+  afterAll(async () => {
+    if (unpacked !== undefined) await rm(join(unpacked, '..'), { recursive: true, force: true });
+  });
+
+  it('runs unpacked with no Node on the host: --version names its own Node 22 or later, and backup --help works', () => {
+    expect(hostNodes().length).toBeGreaterThan(0);
+    expect(withoutHostNode(unpacked, ['sh', '-c', 'node --version']).code).not.toBe(0);
+    expect(withoutHostNode(unpacked, ['ls', '-A', REPO])).toMatchObject({ code: 0, stdout: '' });
+
+    const version = withoutHostNode(unpacked, ['./bin/btrfs-to-s3', '--version']);
+    expect(version).toMatchObject({ code: 0, stderr: '' });
+    const major = Number(/node-v(\d+)\./.exec(version.stdout)?.[1]);
+    expect(version.stdout).toContain(`btrfs-to-s3/${VERSION}`);
+    expect(major).toBeGreaterThanOrEqual(22);
+
+    const help = withoutHostNode(unpacked, ['./bin/btrfs-to-s3', 'backup', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Snapshot the configured subvolumes');
+  });
+
+  it('backs up and restores, verified, against the gateway, with no Node on the host and no checkout in reach', async () => {
+    await withLoopBtrfs(async (mnt) => {
+      const btrfs = new Btrfs(spawnProcessRunner);
+      await btrfs.createSubvolume(join(mnt, 'data'));
+      await writeRandomFiles(join(mnt, 'data'), 3, MiB);
+      const config = backupConfig(mnt, uniquePrefix('release'), ['data']);
+      const bin = join(unpacked, 'bin', 'btrfs-to-s3');
+
+      const backup = withoutHostNode('/', [bin, 'backup', '--config', config], gatewayEnv());
+      expect({ code: backup.code, stderr: backup.stderr }).toMatchObject({ code: 0 });
+
+      const target = join(mnt, 'restored');
+      const restore = withoutHostNode(
+        '/',
+        [bin, 'restore', '--config', config, '--subvolume', 'data', '--target', target, '--verify', 'full'],
+        gatewayEnv(),
+      );
+      expect({ code: restore.code, stderr: restore.stderr }).toMatchObject({ code: 0 });
+      const [received] = await readdir(target);
+      await run('diff', ['-r', join(mnt, 'data'), join(target, received ?? '')]);
+    });
+  });
+
+  it('packs a .deb that installs the tree in /opt/btrfs-to-s3, /usr/bin/btrfs-to-s3, and depends on the programs it runs', async () => {
+    expect(existsSync(deb)).toBe(true);
+    const control = await run('dpkg-deb', ['--field', deb, 'Package', 'Version', 'Architecture', 'Depends']);
+    expect(control).toContain(`Version: ${VERSION}`);
+    expect(control).toContain('Architecture: amd64');
+    expect(control).toMatch(/Depends: .*btrfs-progs/);
+    expect(control).toMatch(/Depends: .*attr/);
+    const contents = await run('dpkg-deb', ['--contents', deb]);
+    expect(contents).toMatch(/-rwxr-xr-x root\/root .* \.\/opt\/btrfs-to-s3\/bin\/btrfs-to-s3\n/);
+    expect(contents).toMatch(/\.\/opt\/btrfs-to-s3\/node\/bin\/node\n/);
+    expect(contents).toContain('./usr/bin/btrfs-to-s3 -> /opt/btrfs-to-s3/bin/btrfs-to-s3');
+    expect(contents).toMatch(/\.\/opt\/btrfs-to-s3\/share\/systemd\/btrfs-to-s3\.timer\n/);
+  });
+});
