@@ -18,7 +18,10 @@ import commandNotFound from './hooks/command-not-found';
 /**
  * What oclif loads (package.json `oclif.commands`, strategy `explicit`): every command
  * by its id. One module instead of a directory scan at every start, and the shape a
- * bundler can follow (scripts/release.sh bundles this file).
+ * bundler can follow (scripts/release.sh bundles this file). The commands import the
+ * packages that do the work (backup, restore, bucket, systemd, the AWS SDK) inside
+ * run(), so `--help`, `--version` and a mistyped command load only oclif and core
+ * (docs/release.md, "Start-up").
  */
 export const COMMANDS = {
   backup: Backup,

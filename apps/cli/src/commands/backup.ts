@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BackupFailedError, type BackupResult, runBackup } from '@org/btrfs-s3-backup';
+import type { BackupResult } from '@org/btrfs-s3-backup';
 import { BaseCommand } from '../base-command';
 import { backupDeps, progressListener } from '../deps';
 import { describeOutcome, describePlan } from '../describe';
@@ -28,6 +28,7 @@ export default class Backup extends BaseCommand {
   };
 
   async run(): Promise<BackupResult> {
+    const { BackupFailedError, runBackup } = await import('@org/btrfs-s3-backup');
     const { flags } = await this.parse(Backup);
     const { config, logger } = await this.context(flags);
     requireRoot('backup');

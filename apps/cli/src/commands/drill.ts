@@ -1,12 +1,15 @@
 import { Flags } from '@oclif/core';
 import { VERIFY_MODES } from '@org/btrfs-s3-core';
 import { formatBytes } from '@org/btrfs-s3-metrics';
-import { DrillFailedError, type DrillResult, runDrill } from '@org/btrfs-s3-restore';
+import type { DrillResult } from '@org/btrfs-s3-restore';
 import { BaseCommand } from '../base-command';
 import { progressListener } from '../deps';
 import { locationFlags, locationOf, selectionFlags } from '../flags';
 import { withInterrupts } from '../interrupts';
 import { requireRoot } from '../require-root';
+
+/** The restore package, loaded by the first run (--help and --version start without it); no drill error exists before. */
+let restore: typeof import('@org/btrfs-s3-restore') | undefined;
 
 export default class Drill extends BaseCommand {
   static override summary = 'Prove the backups restore: restore each current backup into a scratch directory, verify it, delete it.';
@@ -41,6 +44,8 @@ export default class Drill extends BaseCommand {
   };
 
   async run(): Promise<DrillResult> {
+    restore ??= await import('@org/btrfs-s3-restore');
+    const { DrillFailedError, runDrill } = restore;
     const { flags, metadata } = await this.parse(Drill);
     const { config, logger } = await this.remoteContext(flags, metadata, locationOf(flags));
     requireRoot('drill');
@@ -71,7 +76,9 @@ export default class Drill extends BaseCommand {
   /** A failed drill's JSON keeps the result: which subvolume and which object failed is the point. */
   protected override toErrorJson(error: unknown): unknown {
     const base = super.toErrorJson(error);
-    return error instanceof DrillFailedError && typeof base === 'object' && base !== null ? { ...base, result: error.result } : base;
+    return restore !== undefined && error instanceof restore.DrillFailedError && typeof base === 'object' && base !== null
+      ? { ...base, result: error.result }
+      : base;
   }
 }
 

@@ -1,8 +1,7 @@
-import { type ListResult, runList } from '@org/btrfs-s3-bucket';
+import type { ListResult } from '@org/btrfs-s3-bucket';
 import { BaseCommand } from '../base-command';
 import { locationFlags, locationOf, selectionFlags } from '../flags';
 import { withInterrupts } from '../interrupts';
-import { renderList } from '../render-remote';
 
 export default class List extends BaseCommand {
   static override summary = 'Show the backups in the bucket per subvolume: generations, what current.json reaches, failed runs.';
@@ -12,6 +11,7 @@ export default class List extends BaseCommand {
   static override flags = { subvolume: selectionFlags.subvolume, ...locationFlags };
 
   async run(): Promise<ListResult> {
+    const [{ runList }, { renderList }] = await Promise.all([import('@org/btrfs-s3-bucket'), import('../render-remote.js')]);
     const { flags, metadata } = await this.parse(List);
     const { config, logger } = await this.remoteContext(flags, metadata, locationOf(flags));
     const result = await withInterrupts(logger, { what: 'the listing', outcome: 'nothing was changed' }, (signal) =>

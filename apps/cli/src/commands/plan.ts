@@ -1,4 +1,4 @@
-import { type PlanResult, planBackup } from '@org/btrfs-s3-backup';
+import type { PlanResult } from '@org/btrfs-s3-backup';
 import { BaseCommand } from '../base-command';
 import { describePlan } from '../describe';
 import { selectionFlags } from '../flags';
@@ -11,6 +11,7 @@ export default class Plan extends BaseCommand {
   static override flags = selectionFlags;
 
   async run(): Promise<PlanResult> {
+    const { planBackup } = await import('@org/btrfs-s3-backup');
     const { flags } = await this.parse(Plan);
     const { config } = await this.context(flags);
     const result = await planBackup({ config, once: flags.once, full: flags.full, subvolumes: flags.subvolume ?? [] });

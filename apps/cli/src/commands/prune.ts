@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
-import { PruneFailedError, type PruneResult, runPrune } from '@org/btrfs-s3-bucket';
+import type { PruneResult } from '@org/btrfs-s3-bucket';
 import { BaseCommand } from '../base-command';
 import { selectionFlags } from '../flags';
 import { withInterrupts } from '../interrupts';
-import { renderPrune } from '../render-remote';
 
 export default class Prune extends BaseCommand {
   static override summary =
@@ -21,6 +20,10 @@ export default class Prune extends BaseCommand {
   };
 
   async run(): Promise<PruneResult> {
+    const [{ PruneFailedError, runPrune }, { renderPrune }] = await Promise.all([
+      import('@org/btrfs-s3-bucket'),
+      import('../render-remote.js'),
+    ]);
     const { flags } = await this.parse(Prune);
     const { config, logger } = await this.context(flags);
     const work = { what: 'the prune', outcome: 'objects deleted so far stay deleted; run prune again to finish' };

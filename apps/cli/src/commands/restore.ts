@@ -1,14 +1,7 @@
 import { Errors, Flags } from '@oclif/core';
 import { VERIFY_MODES } from '@org/btrfs-s3-core';
 import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
-import {
-  planRestore,
-  type RestoreOptions,
-  type RestorePlan,
-  type RestoreResult,
-  runRestore,
-  runRestoreToStream,
-} from '@org/btrfs-s3-restore';
+import type { RestoreOptions, RestorePlan, RestoreResult } from '@org/btrfs-s3-restore';
 import { join } from 'node:path';
 import { BaseCommand } from '../base-command';
 import { locationFlags, locationOf } from '../flags';
@@ -61,6 +54,7 @@ export default class Restore extends BaseCommand {
   };
 
   async run(): Promise<RestoreResult | RestorePlan | undefined> {
+    const { planRestore, runRestore, runRestoreToStream } = await import('@org/btrfs-s3-restore');
     const { flags, metadata } = await this.parse(Restore);
     const { config, logger } = await this.remoteContext(flags, metadata, locationOf(flags));
     const source = {

@@ -1,4 +1,4 @@
-import { type LastRun, readStatus, type StatusResult } from '@org/btrfs-s3-backup';
+import type { LastRun, StatusResult } from '@org/btrfs-s3-backup';
 import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
 import { BaseCommand } from '../base-command';
 
@@ -10,6 +10,7 @@ export default class Status extends BaseCommand {
   static override enableJsonFlag = true;
 
   async run(): Promise<StatusResult> {
+    const { readStatus } = await import('@org/btrfs-s3-backup');
     const { flags } = await this.parse(Status);
     const { config, logger } = await this.context(flags);
     const status = await readStatus({ config, logger });

@@ -1,9 +1,11 @@
 import { Flags } from '@oclif/core';
-import { DamagedBackupError, runVerify, type VerifyReads, type VerifyReport } from '@org/btrfs-s3-bucket';
+import type { VerifyReads, VerifyReport } from '@org/btrfs-s3-bucket';
 import { BaseCommand } from '../base-command';
 import { locationFlags, locationOf, selectionFlags } from '../flags';
 import { withInterrupts } from '../interrupts';
-import { renderVerify } from '../render-remote';
+
+/** The bucket package, loaded by the first run (--help and --version start without it); no verify error exists before. */
+let bucket: typeof import('@org/btrfs-s3-bucket') | undefined;
 
 export default class Verify extends BaseCommand {
   static override summary =
@@ -30,6 +32,9 @@ export default class Verify extends BaseCommand {
   };
 
   async run(): Promise<VerifyReport> {
+    bucket ??= await import('@org/btrfs-s3-bucket');
+    const { DamagedBackupError, runVerify } = bucket;
+    const { renderVerify } = await import('../render-remote.js');
     const { flags, metadata } = await this.parse(Verify);
     const { config, logger } = await this.remoteContext(flags, metadata, locationOf(flags));
     const mode: VerifyReads = flags['read-data']
@@ -53,6 +58,8 @@ export default class Verify extends BaseCommand {
   /** A failed verify's JSON keeps the report: which keys are damaged is the point. */
   protected override toErrorJson(error: unknown): unknown {
     const base = super.toErrorJson(error);
-    return error instanceof DamagedBackupError && typeof base === 'object' && base !== null ? { ...base, report: error.report } : base;
+    return bucket !== undefined && error instanceof bucket.DamagedBackupError && typeof base === 'object' && base !== null
+      ? { ...base, report: error.report }
+      : base;
   }
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../lazy-crypto';
 import { link, lstat, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { unlinkSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -129,7 +129,7 @@ async function assertRootOwned(path: string, what: 'directory' | 'file'): Promis
 }
 
 async function createExclusive(path: string, content: string): Promise<boolean> {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const temp = `${path}.${process.pid}.${crypto().randomBytes(4).toString('hex')}.tmp`;
   await writeFile(temp, content, { mode: 0o644 });
   try {
     await link(temp, path);

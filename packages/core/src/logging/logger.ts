@@ -1,8 +1,16 @@
 import type { Writable } from 'node:stream';
-import winston from 'winston';
+import type winston from 'winston';
 import type { Env } from '../config/env';
 import type { LOG_LEVELS } from '../config/schema';
 import { redactEntry, secretsFromEnv } from './redact';
+
+/**
+ * winston takes tens of milliseconds to load, and `--help` or `--version` never log:
+ * it is loaded with the first logger, not with this package.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadWinston = (): Winston => require('winston') as Winston;
+type Winston = typeof winston;
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['human', 'json'] as const;
@@ -35,7 +43,7 @@ function fields(info: winston.Logform.TransformableInfo): string {
   return rest.map(([key, value]) => ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`).join('');
 }
 
-function redactFormat(secrets: readonly string[]) {
+function redactFormat(winston: Winston, secrets: readonly string[]) {
   return winston.format((info) => {
     for (const key of Object.keys(info)) {
       if (key !== 'level') info[key] = redactEntry(key, info[key], secrets);
@@ -50,6 +58,7 @@ function redactFormat(secrets: readonly string[]) {
  * systemd (`JOURNAL_STREAM` set) human lines carrying journald priority prefixes.
  */
 export function createLogger(options: LoggerOptions): winston.Logger {
+  const winston = loadWinston();
   const env = options.env ?? process.env;
   const stream = options.stream ?? process.stderr;
   const secrets = secretsFromEnv(env);
@@ -72,7 +81,7 @@ export function createLogger(options: LoggerOptions): winston.Logger {
   return winston.createLogger({
     level: options.level,
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
-    format: winston.format.combine(winston.format.errors({ stack: false }), redactFormat(secrets), line),
+    format: winston.format.combine(winston.format.errors({ stack: false }), redactFormat(winston, secrets), line),
     transports: [new winston.transports.Stream({ stream })],
   });
 }
@@ -81,6 +90,7 @@ export type Logger = winston.Logger;
 
 /** A logger that writes nothing: what the library functions use when their caller gives none. */
 export function silentLogger(): winston.Logger {
+  const winston = loadWinston();
   return winston.createLogger({
     silent: true,
     levels: { error: 0, warn: 1, info: 2, debug: 3 },

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { crypto } from '../lazy-crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as v from 'valibot';
@@ -36,7 +36,8 @@ export async function writerIdentity(
     }
     if (key !== undefined) break;
   }
-  const id = createHmac('sha256', key ?? `hostname:${host}`)
+  const id = crypto()
+    .createHmac('sha256', key ?? `hostname:${host}`)
     .update('btrfs-to-s3 writer v1')
     .digest('hex')
     .slice(0, 32);
