@@ -1,5 +1,9 @@
 import { ExitCode } from '@org/btrfs-s3-core';
-import { cli, writeConfig } from './helpers';
+import { spawnSync } from 'node:child_process';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, cli, writeConfig } from './helpers';
 const FAKE_SECRET = 'fakeSecretKeyValue/0123456789abcdefEXAMPLE';
 
 const VALID = `
@@ -94,9 +98,29 @@ describe('btrfs-to-s3 CLI', () => {
     expect(stdout + stderr).not.toContain(FAKE_SECRET);
   });
 
-  it('prefixes journald priorities under systemd', () => {
-    const { stderr } = cli(['config', 'validate', '--config', '/nonexistent.toml'], { JOURNAL_STREAM: '8:1' });
-    expect(stderr.startsWith('<3>invalid configuration')).toBe(true);
+  it('prefixes journald priorities when stderr is the stream JOURNAL_STREAM names, and only then', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    try {
+      // stderr is a file here, as it is the journal's socket under systemd: its device and inode are what systemd would set.
+      const validate = (name: string, journal: (own: { dev: number; ino: number }) => string) => {
+        const path = join(dir, name);
+        const fd = openSync(path, 'w');
+        try {
+          spawnSync(process.execPath, [BIN, 'config', 'validate', '--config', '/nonexistent.toml'], {
+            stdio: ['ignore', 'ignore', fd],
+            env: { PATH: process.env.PATH, JOURNAL_STREAM: journal(fstatSync(fd)) },
+          });
+        } finally {
+          closeSync(fd);
+        }
+        return readFileSync(path, 'utf8');
+      };
+      expect(validate('own', ({ dev, ino }) => `${dev}:${ino}`)).toMatch(/^<3>invalid configuration/);
+      // A command the unit runs with stderr redirected inherits JOURNAL_STREAM; its lines stay plain.
+      expect(validate('other', ({ dev, ino }) => `${dev}:${ino + 1}`)).toMatch(/^\d\d:\d\d:\d\d error invalid configuration/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes JSON log lines with --log-format json', () => {

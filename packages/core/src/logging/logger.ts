@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type winston from 'winston';
 import type { Env } from '../config/env';
@@ -23,8 +24,38 @@ export interface LoggerOptions {
   readonly stream?: Writable;
   /** Used to find secrets to redact and `JOURNAL_STREAM`; defaults to process.env. */
   readonly env?: Env;
-  /** Colour level names (a terminal); defaults to whether the stream is a TTY. */
+  /** Colour level names; by default as NO_COLOR, FORCE_COLOR and whether the stream is a terminal say (wantsColor). */
   readonly color?: boolean;
+}
+
+/**
+ * Colour or not, as users of well-loved CLIs expect: `NO_COLOR` set and not empty turns
+ * it off (no-color.org), else `FORCE_COLOR` set and not `0` or `false` turns it on, else
+ * a terminal gets colour and anything else does not.
+ */
+export function wantsColor(env: Env, stream: Writable): boolean {
+  if ((env.NO_COLOR ?? '') !== '') return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
+  return 'isTTY' in stream && stream.isTTY === true;
+}
+
+/**
+ * Whether `stream` is the journal's. systemd sets JOURNAL_STREAM to the device and inode
+ * (`<dev>:<ino>`) of the stream it connected, and asks a program to use the journal's
+ * conventions only when its own output is that stream (systemd.exec(5)): a command run
+ * from a unit with its stderr redirected to a file or pipe inherits the variable too.
+ */
+export function writesToJournal(env: Env, stream: Writable): boolean {
+  const match = /^(\d+):(\d+)$/.exec(env.JOURNAL_STREAM ?? '');
+  const fd = (stream as { fd?: unknown }).fd;
+  if (match === null || typeof fd !== 'number') return false;
+  try {
+    const stats = fstatSync(fd, { bigint: true });
+    return stats.dev === BigInt(match[1] ?? '') && stats.ino === BigInt(match[2] ?? '');
+  } catch {
+    return false;
+  }
 }
 
 /** sd-daemon(3) priority prefixes, so journald files each line under its level. */
@@ -55,15 +86,16 @@ function redactFormat(winston: Winston, secrets: readonly string[]) {
 
 /**
  * The one logger factory. Human lines on a terminal, JSON on request, and under
- * systemd (`JOURNAL_STREAM` set) human lines carrying journald priority prefixes.
+ * systemd (when the stream is the one `JOURNAL_STREAM` names) human lines carrying
+ * journald priority prefixes.
  */
 export function createLogger(options: LoggerOptions): winston.Logger {
   const winston = loadWinston();
   const env = options.env ?? process.env;
   const stream = options.stream ?? process.stderr;
   const secrets = secretsFromEnv(env);
-  const journald = env.JOURNAL_STREAM !== undefined && env.JOURNAL_STREAM !== '';
-  const color = options.color ?? ('isTTY' in stream && stream.isTTY === true);
+  const journald = writesToJournal(env, stream);
+  const color = options.color ?? wantsColor(env, stream);
 
   let line: winston.Logform.Format;
   if (options.format === 'json') {
