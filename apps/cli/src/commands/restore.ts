@@ -14,7 +14,7 @@ export default class Restore extends BaseCommand {
   static override description = `Follows current.json (or --manifest-key) back to the full backup, thaws archived chunks of the whole chain, streams verified bytes into \`btrfs receive\` oldest first, then checks the Received UUID and, when the source snapshot is on this host, compares the trees. Exit code 5: archived objects are still thawing; run the same command again later.`;
   static override examples = [
     '<%= config.bin %> restore --subvolume data --target /mnt/restore/data',
-    '<%= config.bin %> restore -s data --target /mnt/restore/data --wait-restore=false',
+    '<%= config.bin %> restore -s data --target /mnt/restore/data --no-wait',
   ];
   static override enableJsonFlag = true;
   static override flags = {
@@ -31,9 +31,17 @@ export default class Restore extends BaseCommand {
       exclusive: ['manifest-key'],
     }),
     verify: Flags.option({ options: VERIFY_MODES, summary: 'Tree comparison against the source snapshot; default restore.verify_mode.' })(),
+    wait: Flags.boolean({
+      allowNo: true,
+      summary: 'Wait for archived objects to thaw (default restore.wait_for_restore); --no-wait requests the thaw and exits 5.',
+    }),
+    /** The flag's first name, kept so scripts keep working. */
     'wait-restore': Flags.option({
       options: ['true', 'false'] as const,
-      summary: 'Wait for archived objects to thaw (default restore.wait_for_restore); false: request the thaw and exit 5.',
+      summary: 'Deprecated: --wait or --no-wait.',
+      hidden: true,
+      exclusive: ['wait'],
+      deprecated: { to: 'wait', message: '--wait-restore is deprecated: use --wait or --no-wait' },
     })(),
     'restore-timeout': Flags.integer({
       min: 1,
@@ -62,6 +70,7 @@ export default class Restore extends BaseCommand {
       subvolume: flags.subvolume,
       ...(flags['manifest-key'] === undefined ? {} : { manifestKey: flags['manifest-key'] }),
       ...(flags.at === undefined ? {} : { at: parseAt(flags.at) }),
+      ...(flags.wait === undefined ? {} : { wait: flags.wait }),
       ...(flags['wait-restore'] === undefined ? {} : { wait: flags['wait-restore'] === 'true' }),
       ...(flags['restore-timeout'] === undefined ? {} : { waitTimeoutSeconds: flags['restore-timeout'] }),
       logger,

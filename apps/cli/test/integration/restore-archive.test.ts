@@ -54,18 +54,19 @@ describe('restore of archived chunks (DEEP_ARCHIVE behind the archive double)', 
   );
 
   it(
-    '--wait-restore=false requests the thaw and exits 5 at once; a later run does not request again and finishes once thawed',
+    '--no-wait requests the thaw and exits 5 at once; a later run (with the deprecated --wait-restore=false) does not request again and finishes once thawed',
     withArchiveProxy({}, async (proxy) => {
       await withLoopBtrfs(async (mnt) => {
         const { config, chunkKeys } = await backedUp(mnt);
         const target = join(mnt, 'restored');
-        const first = await restoreThrough(proxy, config, target, '--wait-restore=false');
+        const first = await restoreThrough(proxy, config, target, '--no-wait');
         expect(first.code).toBe(ExitCode.RestorePending);
         expect(first.stderr).toMatch(new RegExp(`0 of ${chunkKeys.length} archived objects are readable`));
         await expect(readdir(target)).rejects.toMatchObject({ code: 'ENOENT' });
 
         const second = await restoreThrough(proxy, config, target, '--wait-restore=false');
         expect(second.code).toBe(ExitCode.RestorePending);
+        expect(second.stderr).toContain('--wait-restore is deprecated: use --wait or --no-wait');
         expect([...proxy.restoreRequests().values()].map((record) => record.count)).toEqual(chunkKeys.map(() => 1));
 
         proxy.thawAll();
