@@ -128,6 +128,16 @@ describe('btrfs-to-s3 CLI', () => {
     expect(JSON.parse(stderr.trim())).toMatchObject({ level: 'error', message: expect.stringContaining('--config: cannot read') });
   });
 
+  it('suggests the nearest commands for a mistyped one, with the usage code', () => {
+    const mistyped = cli(['bakup']);
+    expect(mistyped.code).toBe(ExitCode.Usage);
+    expect(mistyped.stderr).toContain('command bakup not found; did you mean `backup`? See --help');
+    expect(cli(['confg', 'show']).stderr).toContain('command confg show not found; did you mean `config show`?');
+    const unrelated = cli(['xyzzy']);
+    expect(unrelated.code).toBe(ExitCode.Usage);
+    expect(unrelated.stderr).toContain('command xyzzy not found; see --help');
+  });
+
   it('exits with the usage code on unknown flags and commands', () => {
     expect(cli(['config', 'validate', '--bogus']).code).toBe(ExitCode.Usage);
     expect(cli(['config', 'validate', '--log-level', 'loud']).code).toBe(ExitCode.Usage);

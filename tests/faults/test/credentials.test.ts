@@ -265,7 +265,7 @@ describe('credentials never appear in output', () => {
     await withSetup({}, async (setup) => {
       const result = await run(setup, ['backup', SECRET]);
       expect(result.code).toBe(ExitCode.Usage);
-      expect(result.stderr).toContain('command backup:[REDACTED] not found');
+      expect(result.stderr).toContain('command backup [REDACTED] not found');
       expectNoCredentials(result);
       expect(setup.server.requests).toEqual([]);
     });
