@@ -41,7 +41,8 @@ install -m 0755 scripts/release/launcher.sh "$stage/bin/btrfs-to-s3"
 cp README.md "$stage/share/doc/"
 cp docs/*.md "$stage/share/doc/"
 cp scripts/restore-without-btrfs-to-s3.sh "$stage/share/doc/"
-cp scripts/release/example-config.toml "$stage/share/examples/config.toml"
+# The template `config init` writes, from the release itself (it also proves the bundle starts).
+"$stage/bin/btrfs-to-s3" config init --print >"$stage/share/examples/config.toml"
 node scripts/release/units.js "$stage"
 
 # Reproducible archive: sorted, owned by root, dated by the last commit.

@@ -1,5 +1,6 @@
 import { execute } from '@oclif/core';
 import Backup from './commands/backup';
+import ConfigInit from './commands/config/init';
 import ConfigShow from './commands/config/show';
 import ConfigValidate from './commands/config/validate';
 import Drill from './commands/drill';
@@ -25,6 +26,7 @@ import commandNotFound from './hooks/command-not-found';
  */
 export const COMMANDS = {
   backup: Backup,
+  'config:init': ConfigInit,
   'config:show': ConfigShow,
   'config:validate': ConfigValidate,
   drill: Drill,
