@@ -5,6 +5,8 @@
 # restore the chain into a new path and verify it against the source snapshot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node 24 goes to /usr/local (setup.sh); make sure it comes first, whatever PATH this shell was given.
+export PATH="/usr/local/bin:$PATH"
 bash scripts/setup.sh
 # shellcheck source=lib/local-env.sh
 . scripts/lib/local-env.sh

@@ -5,6 +5,8 @@
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node 24 goes to /usr/local (setup.sh); make sure it comes first, whatever PATH this shell was given.
+export PATH="/usr/local/bin:$PATH"
 
 PACKAGES=(btrfs-progs ceph-mon ceph-osd radosgw ceph-common curl util-linux systemd attr time awscli jq)
 missing=()

@@ -3,6 +3,8 @@
 # the integration tests on a real loop-mounted Btrfs and a real local Ceph gateway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node 24 goes to /usr/local (setup.sh); make sure it comes first, whatever PATH this shell was given.
+export PATH="/usr/local/bin:$PATH"
 bash scripts/setup.sh
 
 # One gateway for the whole run; jest's global setup (tools/testenv) finds it
