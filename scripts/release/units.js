@@ -11,6 +11,8 @@ const cliRequire = createRequire(join(__dirname, '..', '..', 'apps', 'cli', 'pac
 const { parseConfig } = cliRequire('@org/btrfs-s3-core');
 const { renderUnits } = cliRequire('@org/btrfs-s3-systemd');
 
+// Rendered for root, whatever user builds the release: `~` in the defaults is root's home.
+process.env.HOME = '/root';
 const stage = process.argv[2];
 if (!stage) throw new Error('usage: units.js <stage directory>');
 const example = readFileSync(join(stage, 'share', 'examples', 'config.toml'), 'utf8');

@@ -29,7 +29,8 @@ export async function unitsForThisInstall(
     config,
     configPath,
     binPath: declaredExecutable(pjson.root, pjson.bin),
-    invokedAs: process.argv[1],
+    // The release's launcher names the path it was started by; a checkout is started as bin/run.js itself.
+    invokedAs: process.env.BTRFS_TO_S3_INVOKED_AS ?? process.argv[1],
     nodePath: process.execPath,
     env: process.env,
     drill: options.drill === true,

@@ -1,5 +1,5 @@
 import { CONFIG_SECTIONS, ExitCode, parseConfig } from '@org/btrfs-s3-core';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configTemplate } from '../src/config-template';
@@ -32,7 +32,8 @@ describe('the config template (config init)', () => {
       expect(readFileSync(path, 'utf8')).toBe(configTemplate());
       expect(cli(['config', 'validate', '--config', path]).code).toBe(ExitCode.Success);
 
-      writeFileSync(path, '# mine\n');
+      writeFileSync(path, '# mine\n', { mode: 0o644 });
+      chmodSync(path, 0o644);
       const again = cli(['config', 'init', '--output', path]);
       expect(again.code).toBe(ExitCode.Usage);
       expect(again.stderr).toContain(`${path} exists; pass --force to replace it`);
@@ -40,6 +41,7 @@ describe('the config template (config init)', () => {
 
       expect(cli(['config', 'init', '--output', path, '--force']).code).toBe(ExitCode.Success);
       expect(readFileSync(path, 'utf8')).toBe(configTemplate());
+      expect(statSync(path).mode & 0o777).toBe(0o600);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

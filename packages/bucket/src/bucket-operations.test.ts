@@ -1,4 +1,4 @@
-import { CreateMultipartUploadCommand, GetObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, ListPartsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import {
   backupPrefix,
   chunkKey,
@@ -258,6 +258,20 @@ retain_generations = 1
         );
       },
     );
+
+    it('keeps a failed run whose open upload completes between the listing and its ListParts: its date is unknown, so taken as now', async () => {
+      const { failedDir } = twoGenerations(bucket); // its one chunk is 10 days old
+      const key = chunkKey(failedDir, 1);
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'backups', Key: key }));
+      bucket.multipart.hook = (command) => {
+        if (command instanceof ListPartsCommand) bucket.uploads.delete(UploadId ?? ''); // completed meanwhile
+      };
+
+      const result = await runPrune({ config, deps: deps() });
+
+      expect(bucket.objects.has(chunkKey(failedDir, 0))).toBe(true);
+      expect(result.subvolumes[0]?.keep).toContainEqual(expect.objectContaining({ dir: failedDir, reason: 'within-grace' }));
+    });
 
     it('keeps an older generation that current.json reaches, even beyond s3.retain_generations', async () => {
       const a = plantBackup(bucket, { kind: 'full', at: new Date('2026-10-01T02:00:00Z'), chunks: ['full A'] });

@@ -21,7 +21,7 @@ import {
   writerMarkerKey,
 } from '@org/btrfs-s3-core';
 import { formatBytes } from '@org/btrfs-s3-metrics';
-import type { S3Bucket, UploadActivity } from '@org/btrfs-s3-store';
+import type { OpenUpload, S3Bucket } from '@org/btrfs-s3-store';
 import { type BucketContext, type BucketOptions, withBucketContext } from './context';
 import { listSubvolumeObjects, readInventory } from './inventory';
 import type { PruneResult, PruneSubvolume } from './schemas';
@@ -139,9 +139,11 @@ const summary = (entry: RetentionEntry<string>) => ({
 
 async function pruneOne(context: BucketContext, subvolume: string, dryRun: boolean, writer: Writer): Promise<PruneSubvolume> {
   const { config, logger } = context;
+  // Uploads before objects: one completing in between is then seen as a fresh object, or dated now.
+  const listed = await context.bucket.listOpenUploads(`${subvolumePrefix(config.s3.prefix, subvolume)}/`);
   const objects = (await listSubvolumeObjects(context, [subvolume])).get(subvolume) ?? [];
   const inventory = await readInventory(context, subvolume, objects);
-  const uploads = await openUploadsOf(context, subvolume, inventory);
+  const uploads = await uploadsInFailedRuns(context, inventory, listed);
   const settings = {
     now: context.now(),
     retainGenerations: config.s3.retain_generations,
@@ -183,17 +185,28 @@ async function foreignRunDirs(context: BucketContext, inventory: RemoteInventory
   return foreign;
 }
 
-/** The open uploads in directories without a manifest, each with the directory it belongs to. */
-async function openUploadsOf(context: BucketContext, subvolume: string, inventory: RemoteInventory): Promise<DirUpload[]> {
-  if (inventory.incomplete.length === 0) return [];
-  const listed = await context.bucket.uploadActivity(`${subvolumePrefix(context.config.s3.prefix, subvolume)}/`);
-  return listed.flatMap((upload) => {
-    const dir = inventory.incomplete.find((run) => upload.key.startsWith(`${run.dir}/`))?.dir;
-    return dir === undefined ? [] : [{ ...upload, dir }];
-  });
+/**
+ * The listed uploads in directories without a manifest, each dated by its newest part;
+ * one whose date cannot be known (gone since the listing, an undated part) counts as
+ * active now, so nothing it may still need is deleted.
+ */
+async function uploadsInFailedRuns(
+  context: BucketContext,
+  inventory: RemoteInventory,
+  listed: readonly OpenUpload[],
+): Promise<DirUpload[]> {
+  const dirOf = (key: string) => inventory.incomplete.find((run) => key.startsWith(`${run.dir}/`))?.dir;
+  const inFailedRuns = listed.filter((upload) => dirOf(upload.key) !== undefined);
+  if (inFailedRuns.length === 0) return [];
+  const now = context.now();
+  return (await context.bucket.uploadActivity(inFailedRuns)).map((upload) => ({
+    ...upload,
+    dir: dirOf(upload.key) ?? '',
+    lastActivity: upload.lastActivity ?? now,
+  }));
 }
 
-type DirUpload = UploadActivity & { readonly dir: string };
+type DirUpload = OpenUpload & { readonly dir: string; readonly lastActivity: Date };
 
 function newestActivityByDir(uploads: readonly DirUpload[]): Map<string, Date> {
   const newest = new Map<string, Date>();

@@ -1,6 +1,6 @@
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { FakeS3, s3Error } from './__fakes__/fake-s3';
-import { uploadActivity } from './open-uploads';
+import { listOpenUploads, uploadActivity } from './open-uploads';
 
 const instant = { sleep: async () => undefined };
 const at = (minute: number) => new Date(Date.UTC(2026, 11, 1, 2, minute));
@@ -34,16 +34,16 @@ describe('uploadActivity', () => {
       await part('p/data/full/1/chunks/part-00000.bin', busy, number);
     }
 
-    const activity = await uploadActivity(fake, 'b', 'p/', instant);
+    const activity = await uploadActivity(fake, 'b', await listOpenUploads(fake, 'b', 'p/', instant), instant);
 
     expect(activity).toEqual([
-      { key: 'p/data/full/1/chunks/part-00000.bin', uploadId: busy, initiated: at(0), lastActivity: at(15), parts: 5 },
-      { key: 'p/data/full/1/chunks/part-00001.bin', uploadId: idle, initiated: at(1), lastActivity: at(1), parts: 0 },
+      { key: 'p/data/full/1/chunks/part-00000.bin', uploadId: busy, initiated: at(0), lastActivity: at(15) },
+      { key: 'p/data/full/1/chunks/part-00001.bin', uploadId: idle, initiated: at(1), lastActivity: at(1) },
     ]);
     expect(fake.of(ListPartsCommand).filter((command) => command.input.UploadId === busy)).toHaveLength(3);
   });
 
-  it('leaves out an upload that completes or is aborted between the listing and its ListParts', async () => {
+  it('dates an upload that completes or is aborted between the listing and its ListParts as unknown (the caller takes it as now)', async () => {
     const gone = await start('p/a');
     const kept = await start('p/b');
     fake.hook = async (command) => {
@@ -51,9 +51,22 @@ describe('uploadActivity', () => {
         await fake.send(new AbortMultipartUploadCommand({ Bucket: 'b', Key: 'p/a', UploadId: gone }));
     };
 
-    const activity = await uploadActivity(fake, 'b', 'p/', instant);
+    const activity = await uploadActivity(fake, 'b', await listOpenUploads(fake, 'b', 'p/', instant), instant);
 
-    expect(activity.map((upload) => upload.uploadId)).toEqual([kept]);
+    expect(activity.map((upload) => [upload.uploadId, upload.lastActivity])).toEqual([
+      [gone, undefined],
+      [kept, at(0)],
+    ]);
+  });
+
+  it('dates an upload with an undated part as unknown', async () => {
+    const id = await start('p/a');
+    await part('p/a', id, 1);
+    fake.listPartsFilter = (parts) => parts.map(({ LastModified: _dropped, ...rest }) => rest);
+
+    const activity = await uploadActivity(fake, 'b', await listOpenUploads(fake, 'b', 'p/', instant), instant);
+
+    expect(activity.map((upload) => upload.lastActivity)).toEqual([undefined]);
   });
 
   it('names the key when ListParts keeps failing', async () => {
@@ -62,6 +75,7 @@ describe('uploadActivity', () => {
       if (command instanceof ListPartsCommand) throw s3Error('InternalError', 500);
     };
 
-    await expect(uploadActivity(fake, 'b', 'p/', { ...instant, attempts: 2 })).rejects.toThrow(/ListParts.*p\/a/);
+    const listed = await listOpenUploads(fake, 'b', 'p/', instant);
+    await expect(uploadActivity(fake, 'b', listed, { ...instant, attempts: 2 })).rejects.toThrow(/ListParts.*p\/a/);
   });
 });

@@ -11,10 +11,14 @@ export interface OpenUpload {
   readonly initiated: Date;
 }
 
-/** An open upload and when it last moved: its newest part's LastModified, or its start when it has no part. */
+/**
+ * An open upload and when it last moved: its newest part's LastModified, or its start
+ * when it has no part. Undefined when that cannot be known (the upload completed or was
+ * aborted since it was listed, or a part carries no date): the caller must then take the
+ * upload as active just now.
+ */
 export interface UploadActivity extends OpenUpload {
-  readonly lastActivity: Date;
-  readonly parts: number;
+  readonly lastActivity: Date | undefined;
 }
 
 /** Retry settings and signal of the list calls (defaults as withRetry). */
@@ -59,35 +63,36 @@ export async function listOpenUploads(
 }
 
 /**
- * The open uploads under `prefix` with when each last moved (one ListParts listing per
- * upload): an upload's start says nothing of a chunk still receiving parts hours later,
- * its newest part does. An upload that vanished meanwhile is left out.
- * Throws S3StoreError naming the prefix or key of the call that failed after retries.
+ * When each of `uploads` last moved (one ListParts listing per upload, every page): an
+ * upload's start says nothing of a chunk still receiving parts hours later, its newest
+ * part does. List the uploads before whatever they are compared with (objects), so one
+ * that completes in between shows up as a fresh object or as `undefined` here.
+ * Throws S3StoreError naming the key of the call that failed after retries.
  */
 export async function uploadActivity(
   client: MultipartClient,
   bucket: string,
-  prefix: string,
+  uploads: readonly OpenUpload[],
   options: ListingOptions = {},
 ): Promise<UploadActivity[]> {
   const activity: UploadActivity[] = [];
-  for (const upload of await listOpenUploads(client, bucket, prefix, options)) {
+  for (const upload of uploads) {
     const parts = await listPartTimes(client, bucket, upload, options);
-    if (parts === undefined) continue;
-    const newest = Math.max(upload.initiated.getTime(), ...parts.map((time) => time.getTime()));
-    activity.push({ ...upload, lastActivity: new Date(newest), parts: parts.length });
+    const known = parts?.every((time) => time !== undefined) === true;
+    const newest = known ? Math.max(upload.initiated.getTime(), ...parts.map((time) => time?.getTime() ?? 0)) : undefined;
+    activity.push({ ...upload, lastActivity: newest === undefined ? undefined : new Date(newest) });
   }
   return activity;
 }
 
-/** Each part's LastModified, every page; undefined when the upload is gone (completed or aborted meanwhile). */
+/** Each part's LastModified (undefined where a part has none), every page; undefined when the upload is gone. */
 async function listPartTimes(
   client: MultipartClient,
   bucket: string,
   upload: OpenUpload,
   options: ListingOptions,
-): Promise<Date[] | undefined> {
-  const times: Date[] = [];
+): Promise<Array<Date | undefined> | undefined> {
+  const times: Array<Date | undefined> = [];
   let marker: string | undefined;
   do {
     const input = {
@@ -107,7 +112,7 @@ async function listPartTimes(
       throw new S3StoreError('ListParts', upload.key, error);
     });
     if (page === undefined) return undefined;
-    for (const part of page.Parts ?? []) if (part.LastModified !== undefined) times.push(part.LastModified);
+    for (const part of page.Parts ?? []) times.push(part.LastModified);
     marker = page.IsTruncated === true ? page.NextPartNumberMarker : undefined;
   } while (marker !== undefined);
   return times;

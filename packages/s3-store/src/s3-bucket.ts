@@ -37,7 +37,7 @@ import type { DownloadOptions, DownloadRequest } from './download/types';
 import { type ObjectInfo, type PutOptions, S3ObjectStore } from './object-store';
 import { type RetryConfig, retryPolicyFromConfig, type RetrySettings } from './retry';
 import { type AbortedUpload, abortStaleMultipartUploads, type StaleUploadTest } from './stale-multipart';
-import { type UploadActivity, uploadActivity } from './open-uploads';
+import { listOpenUploads, type OpenUpload, type UploadActivity, uploadActivity } from './open-uploads';
 import type { ChunkedUploadOptions, ChunkedUploadRequest, ChunkedUploadResult, SendOptions } from './upload/types';
 import { uploadChunkedStream } from './upload/upload-chunked-stream';
 
@@ -174,9 +174,14 @@ export class S3Bucket {
     return abortStaleMultipartUploads(this.client, this.bucket, prefix, stale, this.requestOptions());
   }
 
-  /** The open multipart uploads under `prefix`, each with when its newest part arrived (uploadActivity). */
-  uploadActivity(prefix: string): Promise<UploadActivity[]> {
-    return uploadActivity(this.client, this.bucket, prefix, this.requestOptions());
+  /** The incomplete multipart uploads under `prefix`, every page (listOpenUploads). */
+  listOpenUploads(prefix: string): Promise<OpenUpload[]> {
+    return listOpenUploads(this.client, this.bucket, prefix, this.requestOptions());
+  }
+
+  /** When each of `uploads` last received a part (uploadActivity; undefined: unknown, take it as now). */
+  uploadActivity(uploads: readonly OpenUpload[]): Promise<UploadActivity[]> {
+    return uploadActivity(this.client, this.bucket, uploads, this.requestOptions());
   }
 
   /** Streams `request.source` into chunk objects with the bucket's SSE (uploadChunkedStream). */

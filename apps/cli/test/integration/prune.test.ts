@@ -1,6 +1,5 @@
 import {
   CreateMultipartUploadCommand,
-  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
@@ -129,19 +128,18 @@ describe('prune against the real gateway', () => {
         const listed = await bucket.client.send(new ListPartsCommand({ Bucket: bucket.name, Key: key, UploadId }));
         return listed.Parts?.[0]?.LastModified?.getTime() ?? 0;
       };
-      const objectAt =
-        (
-          await bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: `${run}/chunks/part-00000.bin` }))
-        ).LastModified?.getTime() ?? 0;
-      // The gateway dates parts to the millisecond; a part re-sent until it is dated after the chunk.
+      // Dated as prune dates it: the listing's LastModified (milliseconds on this gateway).
+      const listing = await bucket.client.send(new ListObjectsV2Command({ Bucket: bucket.name, Prefix: `${run}/` }));
+      const objectAt = listing.Contents?.[0]?.LastModified?.getTime() ?? Number.NaN;
+      // A part re-sent until it is dated at least 2 s after the chunk, so the two dates cannot blur.
       let lastPart = 0;
-      await until('a part dated after the chunk', async () => (lastPart = await partAt()) > objectAt);
+      await until('a part dated 2 s after the chunk', async () => (lastPart = await partAt()) >= objectAt + 2_000);
       const graceMs = config.s3.prune_grace_hours * 3_600_000;
       const pruneAt = (now: number) =>
         runPrune({ config, deps: { now: () => new Date(now) }, writer: { id: 'c'.repeat(32), host: 'other' } });
 
-      // Past the grace period for the chunk, within it for the upload's newest part: kept.
-      const between = await pruneAt(lastPart + graceMs - (lastPart - objectAt) / 2);
+      // 1 s past the grace period for the chunk (which alone would have it deleted), 1 s or more within it for the part: kept.
+      const between = await pruneAt(objectAt + graceMs + 1_000);
       expect(between.subvolumes[0]?.keep).toEqual([expect.objectContaining({ dir: run, reason: 'within-grace', objects: 1 })]);
       expect(await bucket.keys(`${prefix}/`)).toEqual([`${run}/chunks/part-00000.bin`]);
 

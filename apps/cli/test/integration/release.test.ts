@@ -2,7 +2,7 @@ import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { backupConfig, gatewayEnv, MiB, run, uniquePrefix, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -61,6 +61,14 @@ describe('the release', () => {
     const help = withoutHostNode(unpacked, ['./bin/btrfs-to-s3', 'backup', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Snapshot the configured subvolumes');
+  });
+
+  it('renders systemd units for the link it was started by, so the timer survives an upgrade that moves the link', async () => {
+    const link = join(unpacked, '..', 'btrfs-to-s3');
+    await symlink(join(unpacked, 'bin', 'btrfs-to-s3'), link);
+    const shown = withoutHostNode('/', [link, 'systemd', 'show', '--config', join(unpacked, 'share', 'examples', 'config.toml')]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`ExecStart=${link} backup --config ${join(unpacked, 'share', 'examples', 'config.toml')}`);
   });
 
   it('backs up and restores, verified, against the gateway, with no Node on the host and no checkout in reach', async () => {

@@ -239,7 +239,7 @@ const RestoreSchema = v.strictObject({
   /**
    * The largest part a download holds (each is verified whole, two at a time): a manifest
    * with larger parts is refused before any download, so the bucket cannot size our memory.
-   * s3.part_size_bytes, when larger, raises it: a host always restores its own backups.
+   * s3.part_size_bytes, when larger, raises it: a host restores what its current part size made.
    */
   max_part_size_bytes: v.optional(partSize, 512 * MiB),
 });

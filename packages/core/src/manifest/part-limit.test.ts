@@ -38,7 +38,7 @@ describe('assertPartsWithin', () => {
     expect(refuse).toThrow(
       `manifest ${key}: part 1 of ${first.key} is 1024 MiB, larger than the 512 MiB a download here may hold (restore.max_part_size_bytes`,
     );
-    expect(refuse).toThrow(`raise restore.max_part_size_bytes to at least ${1024 * MiB}`);
+    expect(refuse).toThrow(`raise restore.max_part_size_bytes (or BTRFS_TO_S3__RESTORE__MAX_PART_SIZE_BYTES) to at least ${1024 * MiB}`);
     let caught: unknown;
     try {
       refuse();

@@ -18,7 +18,7 @@ export class PartLimitError extends BtrfsToS3Error {
 
 /**
  * The largest part a download may hold: `restore.max_part_size_bytes`, or
- * `s3.part_size_bytes` when larger, so a host always restores its own backups.
+ * `s3.part_size_bytes` when larger, so a host restores what its current part size made.
  */
 export function partMemoryLimit(config: Pick<RemoteConfig, 's3' | 'restore'>): number {
   return Math.max(config.restore.max_part_size_bytes, config.s3.part_size_bytes);
@@ -36,7 +36,7 @@ export function assertPartsWithin(key: string, manifest: Pick<Manifest, 'chunks'
     throw new PartLimitError(
       `manifest ${key}: part ${part.number} of ${chunk.key} is ${mib(part.size)}, larger than the ${mib(limit)} a download here may hold ` +
         `(restore.max_part_size_bytes, or s3.part_size_bytes if larger; each part is verified whole, two at a time); ` +
-        `if the backup is yours, raise restore.max_part_size_bytes to at least ${part.size} on a host with about twice that memory free`,
+        `if the backup is yours, raise restore.max_part_size_bytes (or BTRFS_TO_S3__RESTORE__MAX_PART_SIZE_BYTES) to at least ${part.size} on a host with about twice that memory free`,
     );
   }
 }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BtrfsToS3Error, ExitCode } from '@org/btrfs-s3-core';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { BaseCommand } from '../../base-command';
 import { configTemplate } from '../../config-template';
@@ -36,6 +36,8 @@ export default class ConfigInit extends BaseCommand {
     await mkdir(dirname(path), { recursive: true, mode: 0o755 });
     try {
       await writeFile(path, template, { mode: 0o600, flag: flags.force ? 'w' : 'wx' });
+      // The mode applies only to a new file; one replaced with --force gets it too.
+      await chmod(path, 0o600);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST')
         throw new BtrfsToS3Error(`${path} exists; pass --force to replace it, or --output another path`, { exitCode: ExitCode.Usage });
