@@ -29,9 +29,12 @@ export function uniquePrefix(name: string): string {
   return `${name}-${process.pid}-${Date.now()}`;
 }
 
-/** Writes `text` to a config file in a new temp directory and returns its path. */
+/**
+ * Writes `text` to a config file in a new temp directory and returns its path. Under
+ * jest the directory is in the run's scratch directory, which the global teardown removes.
+ */
 export function writeConfig(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'cli-')), 'config.toml');
+  const path = join(mkdtempSync(join(process.env.BTRFS_S3_TEST_SCRATCH ?? tmpdir(), 'cli-')), 'config.toml');
   writeFileSync(path, text);
   return path;
 }

@@ -6,11 +6,14 @@ import { readEnvFile } from './gateway';
 import { RGW_SCRIPT } from './paths';
 
 /**
- * Jest global setup for integration suites: reuse the gateway the test command
+ * Jest global setup for integration suites: a scratch directory for the fixtures'
+ * files (BTRFS_S3_TEST_SCRATCH), and the gateway: reuse the one the test command
  * started (BTRFS_S3_TEST_ENDPOINT set), or start a private one for this jest run.
- * Workers inherit process.env, so tests find it through `testGateway()`.
+ * Workers inherit process.env, so tests find both.
  */
 export default async function globalSetup(): Promise<void> {
+  // One directory for what the fixtures write (writeConfig), removed by the teardown.
+  process.env.BTRFS_S3_TEST_SCRATCH = await mkdtemp(join(tmpdir(), 'btrfs-to-s3-tests-'));
   if (process.env.BTRFS_S3_TEST_ENDPOINT) return;
   const dir = await mkdtemp(join(tmpdir(), 'btrfs-to-s3-rgw-'));
   await run(RGW_SCRIPT, ['start', dir]);
