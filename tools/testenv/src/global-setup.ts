@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './exec';
@@ -13,7 +13,10 @@ import { RGW_SCRIPT } from './paths';
  */
 export default async function globalSetup(): Promise<void> {
   // One directory for what the fixtures write (writeConfig), removed by the teardown.
-  process.env.BTRFS_S3_TEST_SCRATCH = await mkdtemp(join(tmpdir(), 'btrfs-to-s3-tests-'));
+  // Searchable by all, as /tmp is: tests run the CLI as another user on a config in it.
+  const scratch = await mkdtemp(join(tmpdir(), 'btrfs-to-s3-tests-'));
+  await chmod(scratch, 0o755);
+  process.env.BTRFS_S3_TEST_SCRATCH = scratch;
   if (process.env.BTRFS_S3_TEST_ENDPOINT) return;
   const dir = await mkdtemp(join(tmpdir(), 'btrfs-to-s3-rgw-'));
   await run(RGW_SCRIPT, ['start', dir]);
