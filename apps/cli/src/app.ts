@@ -3,6 +3,7 @@ import Backup from './commands/backup';
 import ConfigInit from './commands/config/init';
 import ConfigShow from './commands/config/show';
 import ConfigValidate from './commands/config/validate';
+import Doctor from './commands/doctor';
 import Drill from './commands/drill';
 import Help from './commands/help';
 import List from './commands/list';
@@ -29,6 +30,7 @@ export const COMMANDS = {
   'config:init': ConfigInit,
   'config:show': ConfigShow,
   'config:validate': ConfigValidate,
+  doctor: Doctor,
   drill: Drill,
   help: Help,
   list: List,

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { BackupResultSchema, PlanResultSchema, StatusResultSchema } from '@org/btrfs-s3-backup';
 import { ListResultSchema, PruneResultSchema } from '@org/btrfs-s3-bucket';
 import { RestorePlanSchema, RestoreResultSchema } from '@org/btrfs-s3-restore';
-import { DrillOutputSchema, VerifyOutputSchema } from './output-schemas';
+import { DoctorOutputSchema, DrillOutputSchema, VerifyOutputSchema } from './output-schemas';
 
 /**
  * JSON Schema of the `--json` outputs, generated from the valibot schemas for
@@ -32,6 +32,11 @@ export function outputJsonSchemas(): Record<string, unknown> {
       'restore',
       'btrfs-to-s3 restore --json (with --dry-run: the plan)',
       v.union([RestoreResultSchema, RestorePlanSchema]),
+    ),
+    'doctor-output.schema.json': schema(
+      'doctor',
+      'btrfs-to-s3 doctor --json (the report, or on failure the error with the report)',
+      DoctorOutputSchema,
     ),
     'drill-output.schema.json': schema(
       'drill',

@@ -1,3 +1,4 @@
+import { DoctorReportSchema } from '@org/btrfs-s3-backup';
 import { VerifyReportSchema } from '@org/btrfs-s3-bucket';
 import { DrillResultSchema } from '@org/btrfs-s3-restore';
 import * as v from 'valibot';
@@ -22,4 +23,10 @@ export const VerifyOutputSchema = v.union([
 export const DrillOutputSchema = v.union([
   v.strictObject({ ...DrillResultSchema.entries, ok: v.literal(true) }),
   v.strictObject({ ...ErrorOutputSchema.entries, result: DrillResultSchema }),
+]);
+
+/** A passing doctor prints the report; a failing one exits 1 and prints the error with the report. */
+export const DoctorOutputSchema = v.union([
+  v.strictObject({ ...DoctorReportSchema.entries, ok: v.literal(true) }),
+  v.strictObject({ ...ErrorOutputSchema.entries, report: DoctorReportSchema }),
 ]);

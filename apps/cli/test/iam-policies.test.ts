@@ -26,6 +26,9 @@ describe('the IAM policies in docs/iam', () => {
       expect(actions.get(action)).toEqual(onObjects);
     expect(actions.get('s3:ListBucket')).toEqual(['arn:aws:s3:::BUCKET']);
     expect(actions.get('s3:ListBucketMultipartUploads')).toEqual(['arn:aws:s3:::BUCKET']);
+    // doctor reads what a delete does in this bucket
+    for (const action of ['s3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'])
+      expect(actions.get(action)).toEqual(['arn:aws:s3:::BUCKET']);
     expect(actions.has('s3:DeleteObject')).toBe(false);
     expect(actions.has('s3:RestoreObject')).toBe(false);
   });

@@ -2,7 +2,8 @@
  * @org/btrfs-s3-backup: backs up Btrfs subvolumes to S3. `runBackup` is a whole
  * run (plan, dead-run recovery, per subvolume snapshot, send, chunked upload,
  * publish, state, local and remote retention, run metrics); `planBackup` says what
- * it would do; `readStatus` reports the last runs. With `loadConfig` from
+ * it would do; `readStatus` reports the last runs; `runDoctor` checks the host and the
+ * store before the first run. With `loadConfig` from
  * @org/btrfs-s3-core these are all a caller needs; no CLI is involved.
  */
 export { runBackup, BackupFailedError } from './run-backup';
@@ -12,6 +13,10 @@ export { planBackup } from './plan';
 export type { PlanBackupOptions } from './plan';
 export { readStatus } from './status';
 export type { StatusOptions } from './status';
+export { runDoctor } from './doctor/run-doctor';
+export type { DoctorDeps, DoctorOptions } from './doctor/run-doctor';
+export { DoctorCheckSchema, DoctorFailedError, DoctorReportSchema } from './doctor/report';
+export type { DoctorCheck, DoctorReport } from './doctor/report';
 export { FAILPOINTS } from './failpoints';
 export type { Failpoint } from './failpoints';
 export { TOOL_VERSION } from './version';

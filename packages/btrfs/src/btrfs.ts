@@ -30,6 +30,11 @@ export class Btrfs {
     }
   }
 
+  /** `btrfs --version`'s first line, e.g. `btrfs-progs v6.2`; throws BtrfsError when the program cannot run. */
+  async version(): Promise<string> {
+    return (await this.btrfs('--version', ['--version'])).split('\n')[0]?.trim() ?? '';
+  }
+
   async createSubvolume(path: string): Promise<void> {
     await this.btrfs('subvolume create', ['subvolume', 'create', path]);
   }

@@ -38,5 +38,6 @@ export type { OpenUpload, UploadActivity } from './open-uploads';
 export type { VerificationSubject } from './download/errors';
 export type { DownloadOptions, DownloadRequest, DownloadRetryEvent } from './download/types';
 export type { RestoreTier, ThawOptions, ThawPolling, ThawProgress, ThawResult, ThawRetryEvent } from './archive/types';
+export type { BucketSettings, DefaultRetention, ListingProbe, SettingRead } from './bucket/bucket-settings';
 export { sampleChunks } from './bucket/check-chunks';
 export type { ChunkCheckOptions, ChunkCheckResult, ChunkFinding, ChunkReads } from './bucket/check-chunks';

@@ -7,8 +7,12 @@ import type {
   CreateMultipartUploadCommandOutput,
   DeleteObjectsCommand,
   DeleteObjectsCommandOutput,
+  GetBucketVersioningCommand,
+  GetBucketVersioningCommandOutput,
   GetObjectCommand,
   GetObjectCommandOutput,
+  GetObjectLockConfigurationCommand,
+  GetObjectLockConfigurationCommandOutput,
   HeadObjectCommand,
   HeadObjectCommandOutput,
   ListMultipartUploadsCommand,
@@ -28,6 +32,7 @@ import type { Config, ManifestChunk, RemoteObject } from '@org/btrfs-s3-core';
 import type { Readable } from 'node:stream';
 import { thawObjects } from './archive/thaw';
 import type { ThawOptions, ThawResult } from './archive/types';
+import { type BucketSettings, type ListingProbe, probeListing, readBucketSettings } from './bucket/bucket-settings';
 import { type ChunkCheckOptions, type ChunkCheckResult, checkChunks } from './bucket/check-chunks';
 import { deleteObjects } from './bucket/delete-objects';
 import { listObjects } from './bucket/listing';
@@ -59,6 +64,8 @@ export interface BucketClient {
   send(command: CompleteMultipartUploadCommand, options?: SendOptions): Promise<CompleteMultipartUploadCommandOutput>;
   send(command: AbortMultipartUploadCommand, options?: SendOptions): Promise<AbortMultipartUploadCommandOutput>;
   send(command: ListMultipartUploadsCommand, options?: SendOptions): Promise<ListMultipartUploadsCommandOutput>;
+  send(command: GetBucketVersioningCommand, options?: SendOptions): Promise<GetBucketVersioningCommandOutput>;
+  send(command: GetObjectLockConfigurationCommand, options?: SendOptions): Promise<GetObjectLockConfigurationCommandOutput>;
 }
 
 /** The `[s3]` keys a bucket handle uses: the bucket, SSE, and the retry policy (`config.s3` fits). */
@@ -182,6 +189,16 @@ export class S3Bucket {
   /** When each of `uploads` last received a part (uploadActivity; undefined: unknown, take it as now). */
   uploadActivity(uploads: readonly OpenUpload[]): Promise<UploadActivity[]> {
     return uploadActivity(this.client, this.bucket, uploads, this.requestOptions());
+  }
+
+  /** Versioning and Object Lock, each as read or why it could not be (readBucketSettings). */
+  readSettings(): Promise<BucketSettings> {
+    return readBucketSettings(this.client, this.bucket, this.requestOptions());
+  }
+
+  /** Lists at most one key under `prefix`, timing the request and reading the store's clock (probeListing). */
+  probeListing(prefix: string): Promise<ListingProbe> {
+    return probeListing(this.client, this.bucket, prefix, this.requestOptions());
   }
 
   /** Streams `request.source` into chunk objects with the bucket's SSE (uploadChunkedStream). */

@@ -7,7 +7,7 @@
 export { FakeS3Bucket } from './__fakes__/fake-bucket';
 export { plantBackup, plantPointer } from './__fakes__/plant-backup';
 export type { PlantedBackup, PlantOptions } from './__fakes__/plant-backup';
-export type { BucketClient, BucketCommand, BucketOutput } from './__fakes__/fake-bucket';
+export type { BucketClient, BucketCommand, BucketOutput, FakeBucketSettings } from './__fakes__/fake-bucket';
 export { FakeS3 } from './__fakes__/fake-s3';
 export type { FakeCommand, FakeHook, FakeOutput, FakeUpload } from './__fakes__/fake-s3';
 export { FakeObjectS3, piecesOf } from './__fakes__/fake-s3-objects';

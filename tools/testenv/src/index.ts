@@ -6,6 +6,8 @@ export type { TestGateway } from './gateway';
 export { run } from './exec';
 export { LOOP_BTRFS_SCRIPT, RGW_SCRIPT } from './paths';
 export { startArchiveProxy, withArchiveProxy } from './archive-proxy';
+export { startRefusingProxy } from './refusing-proxy';
+export type { RefusalAnswer, RefusingProxy, RefusingProxyOptions } from './refusing-proxy';
 export type { ArchiveProxy, ArchiveProxyOptions } from './archive-proxy';
 export type { RestoreRequestRecord, RestoreTier } from './archive-state';
 export type { SigningCredentials } from './sigv4';

@@ -69,6 +69,7 @@ export class FakeBtrfsWorld {
   private run(args: readonly string[]): ProcessResult {
     const [group, action, ...rest] = args;
     const path = rest[rest.length - 1] ?? '';
+    if (group === '--version') return { stdout: 'btrfs-progs v6.2\n', stderr: '' };
     if (group !== 'subvolume') throw new Error(`the fake btrfs does not run "${args.join(' ')}"`);
     if (action === 'show') return { stdout: showOutput(path, this.existing(args, path)), stderr: '' };
     if (action === 'snapshot') {

@@ -7,8 +7,12 @@ import {
   type CreateMultipartUploadCommandOutput,
   DeleteObjectsCommand,
   type DeleteObjectsCommandOutput,
+  GetBucketVersioningCommand,
+  type GetBucketVersioningCommandOutput,
   GetObjectCommand,
   type GetObjectCommandOutput,
+  GetObjectLockConfigurationCommand,
+  type GetObjectLockConfigurationCommandOutput,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   ListMultipartUploadsCommand,
@@ -34,12 +38,21 @@ import type { BucketClient } from '../s3-bucket';
 import type { MultipartClient, SendOptions } from '../upload/types';
 import { type FakeCommand, type FakeOutput, FakeS3 } from './fake-s3';
 import { type FakeObject, FakeObjectS3, type ObjectCommand, type ObjectOutput } from './fake-s3-objects';
-import type { FakeObjects } from './fake-store';
+import { type FakeObjects, s3Error } from './fake-store';
 
 export type { BucketClient };
 
-export type BucketCommand = FakeCommand | ObjectCommand;
-export type BucketOutput = FakeOutput | ObjectOutput;
+/** The bucket-level reads (versioning, Object Lock), answered from `FakeS3Bucket.settings`. */
+type SettingsCommand = GetBucketVersioningCommand | GetObjectLockConfigurationCommand;
+type SettingsOutput = GetBucketVersioningCommandOutput | GetObjectLockConfigurationCommandOutput;
+export type BucketCommand = FakeCommand | ObjectCommand | SettingsCommand;
+export type BucketOutput = FakeOutput | ObjectOutput | SettingsOutput;
+
+/** What the fake answers for the bucket's settings; a bucket made without either by default. */
+export interface FakeBucketSettings {
+  versioning?: 'Enabled' | 'Suspended';
+  objectLock?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number };
+}
 
 const MULTIPART = [
   CreateMultipartUploadCommand,
@@ -51,9 +64,13 @@ const MULTIPART = [
 ];
 const OBJECT = [PutObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, DeleteObjectsCommand, RestoreObjectCommand];
 
+const SETTINGS = [GetBucketVersioningCommand, GetObjectLockConfigurationCommand];
+
 const isMultipart = (command: BucketCommand): command is Exclude<FakeCommand, HeadObjectCommand> =>
   MULTIPART.some((type) => command instanceof type);
-const isBucketCommand = (command: unknown): command is BucketCommand => [...MULTIPART, ...OBJECT].some((type) => command instanceof type);
+const isSettings = (command: BucketCommand): command is SettingsCommand => SETTINGS.some((type) => command instanceof type);
+const isBucketCommand = (command: unknown): command is BucketCommand =>
+  [...MULTIPART, ...OBJECT, ...SETTINGS].some((type) => command instanceof type);
 
 /**
  * One in-memory bucket answering every call the project sends, for orchestration tests:
@@ -73,6 +90,8 @@ export class FakeS3Bucket
   readonly objectOps = new FakeObjectS3(this.objects);
   /** Every command sent, in order. */
   readonly commands: BucketCommand[] = [];
+  /** Versioning and Object Lock as GetBucketVersioning and GetObjectLockConfiguration report them. */
+  readonly settings: FakeBucketSettings = {};
 
   /** Stores an object directly, as a setup step (no command is recorded). */
   put(key: string, bytes: Buffer, options: Partial<Omit<FakeObject, 'bytes'>> = {}): void {
@@ -100,6 +119,8 @@ export class FakeS3Bucket
   send(command: CompleteMultipartUploadCommand, options?: SendOptions): Promise<CompleteMultipartUploadCommandOutput>;
   send(command: AbortMultipartUploadCommand, options?: SendOptions): Promise<AbortMultipartUploadCommandOutput>;
   send(command: ListMultipartUploadsCommand, options?: SendOptions): Promise<ListMultipartUploadsCommandOutput>;
+  send(command: GetBucketVersioningCommand, options?: SendOptions): Promise<GetBucketVersioningCommandOutput>;
+  send(command: GetObjectLockConfigurationCommand, options?: SendOptions): Promise<GetObjectLockConfigurationCommandOutput>;
   send(command: BucketCommand, options?: SendOptions): Promise<BucketOutput> {
     return this.handle(command, options);
   }
@@ -107,7 +128,21 @@ export class FakeS3Bucket
   /** `send` for a caller that holds a union of commands. */
   handle(command: BucketCommand, options?: SendOptions): Promise<BucketOutput> {
     this.commands.push(command);
+    if (isSettings(command)) return this.answerSettings(command);
     return isMultipart(command) ? this.multipart.handle(command, options) : this.objectOps.handle(command, options);
+  }
+
+  private async answerSettings(command: SettingsCommand): Promise<SettingsOutput> {
+    const $metadata = { httpStatusCode: 200 };
+    if (command instanceof GetBucketVersioningCommand)
+      return { $metadata, ...(this.settings.versioning === undefined ? {} : { Status: this.settings.versioning }) };
+    const lock = this.settings.objectLock;
+    // As S3 answers for a bucket made without Object Lock.
+    if (lock === undefined) throw s3Error('ObjectLockConfigurationNotFoundError', 404);
+    return {
+      $metadata,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: lock.mode, Days: lock.days } } },
+    };
   }
 
   /**

@@ -3,7 +3,9 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
+  GetObjectLockConfigurationCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   type ListMultipartUploadsCommandOutput,
@@ -317,5 +319,13 @@ describe.each([
     expect(listed).toMatchObject({ name: target.quirks.listPartsOfAbortedUpload, $metadata: { httpStatusCode: 404 } });
     expect(again).toBeInstanceOf(NoSuchUpload);
     expect(again).toMatchObject({ $metadata: { httpStatusCode: 404 } });
+  });
+
+  it('reports a plain bucket as never versioned (no Status) and without Object Lock (404 ObjectLockConfigurationNotFoundError)', async () => {
+    const versioning = await target.client.send(new GetBucketVersioningCommand({ Bucket: target.bucket }));
+    const objectLock = await rejection(target.client.send(new GetObjectLockConfigurationCommand({ Bucket: target.bucket })));
+
+    expect(versioning.Status).toBeUndefined();
+    expect(objectLock).toMatchObject({ name: 'ObjectLockConfigurationNotFoundError', $metadata: { httpStatusCode: 404 } });
   });
 });

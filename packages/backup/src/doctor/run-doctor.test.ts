@@ -1,0 +1,119 @@
+import { CreateMultipartUploadCommand, DeleteObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { s3Error } from '@org/btrfs-s3-store/testing';
+import { BackupHost } from '../__fakes__/harness';
+import { type DoctorReport, DoctorFailedError, runDoctor } from '../index';
+
+/** The report runDoctor resolved with, or the one its DoctorFailedError carries. */
+async function doctor(host: BackupHost, userId = 0): Promise<{ report: DoctorReport; failed: boolean }> {
+  try {
+    return { report: await runDoctor({ config: host.config, deps: { ...host.deps(), userId } }), failed: false };
+  } catch (error) {
+    if (!(error instanceof DoctorFailedError)) throw error;
+    return { report: error.report, failed: true };
+  }
+}
+
+const statusOf = (report: DoctorReport, check: string) =>
+  report.checks.filter((entry) => entry.check === check).map((entry) => entry.status);
+const detailOf = (report: DoctorReport, check: string) =>
+  report.checks
+    .filter((entry) => entry.check === check)
+    .map((entry) => entry.detail)
+    .join(' | ');
+
+describe('runDoctor', () => {
+  let host: BackupHost;
+  afterEach(() => host.cleanup());
+
+  it('passes on a ready host and store, and deletes its probes', async () => {
+    host = new BackupHost({ subvolumes: ['data', 'home'] });
+    const { report, failed } = await doctor(host);
+    expect(failed).toBe(false);
+    expect(report.ok).toBe(true);
+    expect(statusOf(report, 'subvolume')).toEqual(['ok', 'ok']);
+    expect(statusOf(report, 'manifest-write')).toEqual(['ok']);
+    expect(statusOf(report, 'chunk-write')).toEqual(['ok']);
+    expect(statusOf(report, 'delete')).toEqual(['ok']);
+    expect(host.bucket.of(CreateMultipartUploadCommand)).toHaveLength(1);
+    // Written under <prefix>/doctor/, and gone afterwards; nothing under subvol/.
+    expect(host.bucket.of(PutObjectCommand).map((command) => command.input.Key)).toEqual([
+      expect.stringMatching(/^host1\/doctor\/host-a-/),
+    ]);
+    expect(host.keys()).toEqual([]);
+  });
+
+  it('fails when not root, and when a subvolume is missing, naming them', async () => {
+    host = new BackupHost({ subvolumes: ['data'] });
+    host.world.subvolumes.delete('/srv/data');
+    const { report, failed } = await doctor(host, 1000);
+    expect(failed).toBe(true);
+    expect(statusOf(report, 'root')).toEqual(['fail']);
+    expect(detailOf(report, 'subvolume')).toMatch(/\/srv\/data \(subvolumes\.paths\)/);
+  });
+
+  it('names the storage class the store refuses', async () => {
+    host = new BackupHost();
+    // The harness writes STANDARD chunks; here DEEP_ARCHIVE, on a store that refuses it.
+    Object.assign(host.config.s3, { storage_class_chunks: 'DEEP_ARCHIVE' });
+    host.bucket.multipart.hook = (command) => {
+      if (command instanceof CreateMultipartUploadCommand && command.input.StorageClass === 'DEEP_ARCHIVE')
+        throw s3Error('InvalidStorageClass', 400);
+    };
+    const { report, failed } = await doctor(host);
+    expect(failed).toBe(true);
+    expect(statusOf(report, 'chunk-write')).toEqual(['fail']);
+    expect(detailOf(report, 'chunk-write')).toMatch(
+      /refuses storage class DEEP_ARCHIVE \(s3\.storage_class_chunks\): a multipart chunk .* got InvalidStorageClass/,
+    );
+    expect(statusOf(report, 'manifest-write')).toEqual(['ok']);
+    expect(host.keys()).toEqual([]); // the STANDARD probe that named the cause was deleted too
+  });
+
+  it('names SSE when the store refuses it', async () => {
+    host = new BackupHost();
+    const refuseSse = (input: { ServerSideEncryption?: string }) => {
+      if (input.ServerSideEncryption !== undefined) throw s3Error('InvalidRequest', 400);
+    };
+    host.bucket.objectOps.hook = (command) => {
+      if (command instanceof PutObjectCommand) refuseSse(command.input);
+    };
+    host.bucket.multipart.hook = (command) => {
+      if (command instanceof CreateMultipartUploadCommand) refuseSse(command.input);
+    };
+    const { report } = await doctor(host);
+    expect(statusOf(report, 'manifest-write')).toEqual(['fail']);
+    expect(statusOf(report, 'chunk-write')).toEqual(['fail']);
+    expect(detailOf(report, 'chunk-write')).toMatch(/refuses server-side encryption \(s3\.sse = "AES256"/);
+  });
+
+  it('warns when the credential may not delete, and names what is left', async () => {
+    host = new BackupHost();
+    host.bucket.objectOps.hook = (command) => {
+      if (command instanceof DeleteObjectsCommand) throw s3Error('AccessDenied', 403);
+    };
+    const { report, failed } = await doctor(host);
+    expect(failed).toBe(false);
+    expect(statusOf(report, 'delete')).toEqual(['warn']);
+    expect(detailOf(report, 'delete')).toMatch(/may not delete.*host1\/doctor\//);
+  });
+
+  it('reports versioning and Object Lock', async () => {
+    host = new BackupHost();
+    host.bucket.settings.versioning = 'Enabled';
+    host.bucket.settings.objectLock = { mode: 'COMPLIANCE', days: 30 };
+    const { report } = await doctor(host);
+    expect(statusOf(report, 'versioning')).toEqual(['warn']);
+    expect(detailOf(report, 'object-lock')).toMatch(/enabled, default COMPLIANCE retention of 30 days/);
+  });
+
+  it('fails on a bucket it may not list, and writes nothing', async () => {
+    host = new BackupHost();
+    host.bucket.objectOps.hook = () => {
+      throw s3Error('AccessDenied', 403);
+    };
+    const { report } = await doctor(host);
+    expect(statusOf(report, 'bucket-access')).toEqual(['fail']);
+    expect(detailOf(report, 'bucket-access')).toMatch(/s3:ListBucket/);
+    expect(host.bucket.of(PutObjectCommand)).toHaveLength(0);
+  });
+});
