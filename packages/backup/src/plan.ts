@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
-import { type Config, type PlanOptions, readState, selectSubvolumes } from '@org/btrfs-s3-core';
+import { type Config, type PlanOptions, readState, selectSubvolumes, withLegacyStatePaths } from '@org/btrfs-s3-core';
 import { S3Bucket, withS3Client } from '@org/btrfs-s3-store';
 import { planNow } from './plan-world';
 import { type PlanResult, toPlanEntry } from './schemas';
@@ -18,7 +18,7 @@ export interface PlanBackupOptions extends PlanOptions {
 export async function planBackup(options: PlanBackupOptions): Promise<PlanResult> {
   const { config, deps = {} } = options;
   selectSubvolumes(config, options.subvolumes ?? []); // an unknown name fails before any read or request
-  const state = await readState(config.global.state_path);
+  const state = await readState((await withLegacyStatePaths(config)).global.state_path);
   return withS3Client(config.s3, deps.client, async (client) => {
     const btrfs = deps.btrfs ?? new Btrfs(spawnProcessRunner);
     const now = (deps.now ?? (() => new Date()))();

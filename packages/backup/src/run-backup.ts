@@ -9,6 +9,7 @@ import {
   emptyState,
   ExitCode,
   type Logger,
+  migrateLegacyStatePaths,
   type ProgressListener,
   readState,
   selectSubvolumes,
@@ -17,6 +18,7 @@ import {
   StateError,
   type SubvolumePlan,
   withActivity,
+  withLegacyStatePaths,
   withLock,
   writerIdentity,
   writeState,
@@ -112,37 +114,51 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
 async function run(context: BackupContext, options: BackupOptions): Promise<BackupResult> {
   const { config } = context;
   await assertSnapshotDirOnBtrfs(context);
-  const planOptions = { once: options.once ?? false, full: options.full ?? false, subvolumes: options.subvolumes ?? [] };
-
-  const noS3 = options.noS3 ?? false;
-  const manifests = noS3 ? ASSUME_MANIFESTS_PRESENT : context.bucket;
   if (options.dryRun === true) {
-    const state = await readState(config.global.state_path);
-    const plan = await planNow(config, state, { btrfs: context.btrfs, manifests }, context.now(), planOptions);
+    const state = await readState((await withLegacyStatePaths(config)).global.state_path);
+    const plan = await planNow(config, state, worldOf(context, options), context.now(), planOptionsOf(options));
     return { dryRun: true, plan: plan.map(toPlanEntry), outcomes: [] };
   }
-
   return withLock(config.global.lock_path, async () => {
-    // Before anything that writes, deletes or aborts under the prefix.
-    if (!noS3) await assertOwnPrefix(context, options.takeOver ?? false);
-    const state = await loadState(context);
-    if (!noS3 && (await recoverFromDeadRuns(context, state)).stateChanged) await writeState(config.global.state_path, state);
-    const plan = await planNow(config, state, { btrfs: context.btrfs, manifests }, context.now(), planOptions);
-    const outcomes: SubvolumeOutcome[] = [];
-    for (const entry of plan) {
-      context.signal.throwIfAborted();
-      outcomes.push(await runOne(context, entry, state, noS3));
-    }
-    state.last_run_at = context.now().toISOString();
-    await writeState(config.global.state_path, state);
-    const result: BackupResult = { dryRun: false, plan: plan.map(toPlanEntry), outcomes };
-    await writeRunMetrics(config, result, state, context.now());
-    const failed = outcomes.filter((outcome) => outcome.result === 'failed').map((outcome) => outcome.subvolume);
-    if (failed.length > 0)
-      throw new BackupFailedError(result, failed, failed.length === outcomes.filter((outcome) => outcome.result !== 'not-due').length);
-    await pruneAfterBackup(context, outcomes); // old generations go only after a run that published everything
-    return result;
+    // An upgrade's first run moves the state from an earlier release's default path (never a surprise full).
+    const migrated = await migrateLegacyStatePaths(config, context.logger);
+    return runLocked(migrated === config ? context : { ...context, config: migrated }, options);
   });
+}
+
+const planOptionsOf = (options: BackupOptions) => ({
+  once: options.once ?? false,
+  full: options.full ?? false,
+  subvolumes: options.subvolumes ?? [],
+});
+
+const worldOf = (context: BackupContext, options: BackupOptions) => ({
+  btrfs: context.btrfs,
+  manifests: options.noS3 === true ? ASSUME_MANIFESTS_PRESENT : context.bucket,
+});
+
+async function runLocked(context: BackupContext, options: BackupOptions): Promise<BackupResult> {
+  const { config } = context;
+  const noS3 = options.noS3 ?? false;
+  // Before anything that writes, deletes or aborts under the prefix.
+  if (!noS3) await assertOwnPrefix(context, options.takeOver ?? false);
+  const state = await loadState(context);
+  if (!noS3 && (await recoverFromDeadRuns(context, state)).stateChanged) await writeState(config.global.state_path, state);
+  const plan = await planNow(config, state, worldOf(context, options), context.now(), planOptionsOf(options));
+  const outcomes: SubvolumeOutcome[] = [];
+  for (const entry of plan) {
+    context.signal.throwIfAborted();
+    outcomes.push(await runOne(context, entry, state, noS3));
+  }
+  state.last_run_at = context.now().toISOString();
+  await writeState(config.global.state_path, state);
+  const result: BackupResult = { dryRun: false, plan: plan.map(toPlanEntry), outcomes };
+  await writeRunMetrics(config, result, state, context.now());
+  const failed = outcomes.filter((outcome) => outcome.result === 'failed').map((outcome) => outcome.subvolume);
+  if (failed.length > 0)
+    throw new BackupFailedError(result, failed, failed.length === outcomes.filter((outcome) => outcome.result !== 'not-due').length);
+  await pruneAfterBackup(context, outcomes); // old generations go only after a run that published everything
+  return result;
 }
 
 /** Before any side effect: snapshots can only be made on the subvolumes' Btrfs. */

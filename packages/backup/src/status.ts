@@ -1,4 +1,13 @@
-import { type Config, type Logger, lockHolder, nextDue, readState, silentLogger, subvolumeName } from '@org/btrfs-s3-core';
+import {
+  type Config,
+  type Logger,
+  lockHolder,
+  nextDue,
+  readState,
+  silentLogger,
+  subvolumeName,
+  withLegacyStatePaths,
+} from '@org/btrfs-s3-core';
 import { readLastRuns } from './last-run';
 import type { StatusResult, StatusSubvolume } from './schemas';
 
@@ -14,7 +23,8 @@ export interface StatusOptions {
  * run's metrics at `global.metrics_path`): no Btrfs or S3 access.
  */
 export async function readStatus(options: StatusOptions): Promise<StatusResult> {
-  const { config } = options;
+  // Before the first backup after an upgrade, the state is still at an earlier release's default path.
+  const config = await withLegacyStatePaths(options.config);
   const state = await readState(config.global.state_path);
   const holder = await lockHolder(config.global.lock_path);
   const lastRuns = await readLastRuns(config.global.metrics_path, options.logger ?? silentLogger());

@@ -25,6 +25,8 @@ export type { ConfigResult, S3Flags } from './config/load';
 export type { ConfigIssue } from './config/issues';
 export { formatIssue } from './config/issues';
 export { KiB, MiB, GiB, TiB, S3_LIMITS } from './config/units';
+export { DEFAULT_LOCK_PATH, LEGACY_LOCK_PATHS, ROOT_STATE_DIR, defaultStateDir, legacyStateDir } from './config/default-paths';
+export { migrateLegacyStatePaths, withLegacyStatePaths } from './config/legacy-paths';
 export { ExitCode } from './exit-codes';
 export { BtrfsToS3Error, ConfigError, InterruptedError, ThawPendingError, errnoCode } from './errors';
 export { createLogger, silentLogger, LOG_FORMATS } from './logging/logger';

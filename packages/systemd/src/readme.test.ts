@@ -46,10 +46,10 @@ describe('README.md', () => {
       config: {
         // The defaults of a root install: `~` is /root.
         global: {
-          state_path: '/root/.local/state/btrfs_to_s3/state.json',
+          state_path: '/var/lib/btrfs-to-s3/state.json',
           lock_path: '/run/btrfs-to-s3/lock',
           spool_dir: '/var/tmp/btrfs_to_s3/spool',
-          metrics_path: '/root/.local/state/btrfs_to_s3/metrics.json',
+          metrics_path: '/var/lib/btrfs-to-s3/metrics.json',
         },
         schedule: { run_at: '02:00' },
         snapshots: { base_dir: '/srv/.snapshots' },

@@ -158,10 +158,14 @@ function renderService(options: UnitOptions, kind: ServiceKind): string {
     ...kind.sandbox.map(([directive, value]) => `${directive}=${value}`),
     // `-`: a directory missing at start (the run creates it) must not fail the whole unit.
     ...(paths.writable.length === 0 ? [] : [`ReadWritePaths=${list(paths.writable, true)}`]),
-    // The lock's root-only directory under /run, made at every start (/run is emptied at boot).
+    // The lock's root-only directory under /run, made at every start (/run is emptied at boot),
+    // and kept when the service stops: a manual run may hold its lock there meanwhile.
     ...(paths.runtime === undefined || paths.runtime.length === 0
       ? []
-      : [`RuntimeDirectory=${paths.runtime.join(' ')}`, 'RuntimeDirectoryMode=0700']),
+      : [`RuntimeDirectory=${paths.runtime.join(' ')}`, 'RuntimeDirectoryMode=0700', 'RuntimeDirectoryPreserve=yes']),
+    // The release's V8 compile cache (docs/release.md, "Start-up"); /var/cache is read-only otherwise.
+    'CacheDirectory=btrfs-to-s3',
+    'CacheDirectoryMode=0700',
     ...(noExec.length === 0 ? [] : [`NoExecPaths=${list(noExec, true)}`]),
     '',
   ].join('\n');

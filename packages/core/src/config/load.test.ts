@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { loadConfig, loadRemoteConfig, parseConfig, validateConfig } from './load';
+import { defaultStateDir } from './default-paths';
 import { GiB, MiB, TiB } from './units';
 
 const MINIMAL = `
@@ -33,15 +34,20 @@ function keys(text: string, env: Record<string, string> = {}): string[] {
 }
 
 describe('config defaults', () => {
+  it("puts root state under /var/lib and anyone else's under ~/.local/state", () => {
+    expect(defaultStateDir(0)).toBe('/var/lib/btrfs-to-s3');
+    expect(defaultStateDir(1000)).toBe(join(homedir(), '.local/state/btrfs_to_s3'));
+  });
+
   it('fills every default of SPEC section 7 from a minimal file', () => {
     const config = parseConfig(MINIMAL);
     expect(config.global).toEqual({
       log_level: 'info',
-      state_path: join(homedir(), '.local/state/btrfs_to_s3/state.json'),
+      state_path: join(defaultStateDir(), 'state.json'),
       lock_path: '/run/btrfs-to-s3/lock',
       spool_dir: '/var/tmp/btrfs_to_s3/spool',
       spool_size_bytes: 200 * GiB,
-      metrics_path: join(homedir(), '.local/state/btrfs_to_s3/metrics.json'),
+      metrics_path: join(defaultStateDir(), 'metrics.json'),
       progress_interval_seconds: 60,
     });
     expect(config.schedule).toEqual({ full_every_days: 180, incremental_every_days: 7, run_at: '02:00' });

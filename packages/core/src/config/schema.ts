@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, posix } from 'node:path';
 import * as v from 'valibot';
 import { GiB, MiB, S3_LIMITS } from './units';
+import { DEFAULT_LOCK_PATH, defaultStateDir } from './default-paths';
 
 /**
  * The configuration schema (SPEC section 7): the single source of config types,
@@ -75,13 +76,14 @@ function isValidPartSize(bytes: number): boolean {
 
 const GlobalSchema = v.strictObject({
   log_level: v.optional(oneOf(LOG_LEVELS), 'info'),
-  state_path: v.optional(absolutePath, '~/.local/state/btrfs_to_s3/state.json'),
+  /** Root: /var/lib/btrfs-to-s3/state.json; anyone else: ~/.local/state/btrfs_to_s3/state.json (default-paths.ts). */
+  state_path: v.optional(absolutePath, () => join(defaultStateDir(), 'state.json')),
   /** In a root-only runtime directory (made 0700): not persistent state, and no other user can plant a lock. */
-  lock_path: v.optional(absolutePath, '/run/btrfs-to-s3/lock'),
+  lock_path: v.optional(absolutePath, DEFAULT_LOCK_PATH),
   spool_dir: v.optional(absolutePath, '/var/tmp/btrfs_to_s3/spool'),
   spool_size_bytes: v.optional(positiveInteger, 200 * GiB),
   /** Per-run metrics as JSON, rewritten after every backup run. */
-  metrics_path: v.optional(absolutePath, '~/.local/state/btrfs_to_s3/metrics.json'),
+  metrics_path: v.optional(absolutePath, () => join(defaultStateDir(), 'metrics.json')),
   /** Prometheus textfile for node_exporter's textfile collector; off when unset. */
   prometheus_textfile: v.optional(absolutePath),
   /** How often a non-terminal run logs upload progress. */

@@ -128,6 +128,24 @@ describe('acquireLock', () => {
     await expect(lockHolder(path, probe({}))).resolves.toBeUndefined();
     await expect(lockHolder(join(path, '..', 'none.lock'), probe({}))).resolves.toBeUndefined();
   });
+
+  it('counts a live run of an earlier release, holding its old default lock, as holding this one', async () => {
+    const legacy = join(path, '..', 'old-default.lock');
+    const legacyPaths = [legacy];
+    await acquireLock(legacy, { probe: probe({ 100: '555' }), pid: 100 }); // the old version's run
+    const running = probe({ 100: '555', 200: '777' });
+
+    const attempt = acquireLock(path, { probe: running, pid: 200, legacyPaths });
+    await expect(attempt).rejects.toThrow(LockBusyError);
+    await expect(attempt).rejects.toThrow(/holds the lock .*old-default\.lock: PID 100/);
+    expect(existsSync(path)).toBe(false); // today's lock, taken first, was given back
+    await expect(lockHolder(path, running, { legacyPaths })).resolves.toMatchObject({ pid: 100 });
+
+    // Once the old run is gone, its file is not in the way (and not ours to remove).
+    const lock = await acquireLock(path, { probe: probe({ 200: '777' }), pid: 200, legacyPaths });
+    expect(lock.info.pid).toBe(200);
+    expect(existsSync(legacy)).toBe(true);
+  });
 });
 
 describe('withLock', () => {

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { BtrfsToS3Error, errnoCode } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { procfsProbe, type ProcessProbe } from './process-probe';
+import { DEFAULT_LOCK_PATH, LEGACY_LOCK_PATHS } from '../config/default-paths';
 
 /**
  * One run at a time per host. The lock file holds the holder's PID, its process
@@ -57,6 +58,11 @@ export interface LockOptions {
   readonly now?: () => Date;
   /** The user this process runs as (default: its effective uid). Root refuses a lock directory or file that root does not own. */
   readonly uid?: number;
+  /**
+   * Other lock files whose live holder also holds this lock: an earlier release's default
+   * lock (LEGACY_LOCK_PATHS) when `path` is today's default, none otherwise.
+   */
+  readonly legacyPaths?: readonly string[];
 }
 
 /** A half-written lock or recovery marker older than this belongs to a dead process. */
@@ -172,7 +178,13 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     if (uid === 0) await assertRootOwned(dirname(path), 'directory');
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      if (await createExclusive(path, content)) return handle(path, info, content);
+      if (await createExclusive(path, content)) {
+        const taken = handle(path, info, content);
+        const legacy = await legacyHolder(legacyPathsOf(path, options), probe);
+        if (legacy === undefined) return taken;
+        await taken.release();
+        throw new LockBusyError(legacy.path, legacy.info);
+      }
       if (uid === 0) await assertRootOwned(path, 'file');
       const holder = await readHolder(path);
       if (holder === undefined) continue; // released between our attempts
@@ -210,10 +222,32 @@ function handle(path: string, info: LockInfo, content: string): LockHandle {
   };
 }
 
-/** Who holds the lock now, if anyone alive does (for `status`). */
-export async function lockHolder(path: string, probe: ProcessProbe = procfsProbe): Promise<LockInfo | undefined> {
+/** Who holds the lock now, if anyone alive does (for `status`), an earlier release's run included. */
+export async function lockHolder(
+  path: string,
+  probe: ProcessProbe = procfsProbe,
+  options: Pick<LockOptions, 'legacyPaths'> = {},
+): Promise<LockInfo | undefined> {
   const holder = await readHolder(path);
-  return holder?.info !== undefined && (await isAlive(holder.info, probe)) ? holder.info : undefined;
+  if (holder?.info !== undefined && (await isAlive(holder.info, probe))) return holder.info;
+  return (await legacyHolder(legacyPathsOf(path, options), probe))?.info;
+}
+
+const legacyPathsOf = (path: string, options: Pick<LockOptions, 'legacyPaths'>) =>
+  options.legacyPaths ?? (path === DEFAULT_LOCK_PATH ? LEGACY_LOCK_PATHS : []);
+
+/**
+ * A live run of an earlier release, which held its own default lock, still counts as
+ * running while the new version is installed under it. Checked after taking today's
+ * lock, so two new runs exclude each other as before; a lock file there whose holder is
+ * gone is left alone (not ours to remove).
+ */
+async function legacyHolder(paths: readonly string[], probe: ProcessProbe): Promise<{ path: string; info: LockInfo } | undefined> {
+  for (const legacy of paths) {
+    const holder = await readHolder(legacy).catch(() => undefined);
+    if (holder?.info !== undefined && (await isAlive(holder.info, probe))) return { path: legacy, info: holder.info };
+  }
+  return undefined;
 }
 
 /**
