@@ -24,7 +24,8 @@ export { validateConfig, parseConfig, loadConfig, loadRemoteConfig } from './con
 export type { ConfigResult, S3Flags } from './config/load';
 export type { ConfigIssue } from './config/issues';
 export { formatIssue } from './config/issues';
-export { KiB, MiB, GiB, TiB, S3_LIMITS } from './config/units';
+export { KiB, MiB, GiB, TiB, S3_LIMITS, formatSize } from './config/units';
+export type { QuantityUnit } from './config/units';
 export { ExitCode } from './exit-codes';
 export { BtrfsToS3Error, ConfigError, InterruptedError, ThawPendingError, errnoCode } from './errors';
 export { createLogger, silentLogger, LOG_FORMATS } from './logging/logger';

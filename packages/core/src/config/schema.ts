@@ -8,7 +8,7 @@ import { GiB, MiB, S3_LIMITS } from './units';
  * The configuration schema (SPEC section 7): the single source of config types,
  * defaults and validation rules. Every object is strict, so an unknown key is
  * reported by name. Size and duration keys also take text with units (`"128MiB"`,
- * `"72h"`; quantity.ts), converted before their rules run.
+ * `"72h"`; docs/configuration.md), converted before their rules run.
  */
 
 export const STORAGE_CLASSES = [

@@ -88,7 +88,12 @@ export function quantityValue(quantity: Quantity): number {
   return isWhole(quantity) ? Number(numerator / denominator) : Number(numerator) / Number(denominator);
 }
 
-/** `bytes` in the largest unit that holds it exactly (`"128MiB"`, `"1GB"`); a number when none does. */
+/**
+ * A number of bytes as a config size, in the largest unit that holds it exactly
+ * (134217728 is `"128MiB"`, 2000000000 is `"2GB"`); a `*_bytes` key reads it back as the
+ * same number. `bytes` itself when no unit holds it exactly (1536) or it is not a
+ * positive whole number.
+ */
 export function formatSize(bytes: number): string | number {
   if (!Number.isSafeInteger(bytes) || bytes <= 0) return bytes;
   for (const [unit, scale] of Object.entries(SIZE_UNITS)) {
