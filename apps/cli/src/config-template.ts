@@ -1,4 +1,4 @@
-import { CONFIG_SECTIONS } from '@org/btrfs-s3-core';
+import { CONFIG_SECTIONS, formatSize } from '@org/btrfs-s3-core';
 import { stringify } from 'smol-toml';
 import * as v from 'valibot';
 
@@ -19,6 +19,9 @@ const ABOUT: Readonly<Record<keyof typeof CONFIG_SECTIONS, string>> = {
   restore: 'How restore, drill and verify read the bucket back.',
   drill: 'Where the monthly restore drill receives its test restores.',
 };
+
+/** A default as it reads best: a `*_bytes` key takes a size, and `"128MiB"` says more than 134217728. */
+const shown = (key: string, value: unknown) => (key.endsWith('_bytes') && typeof value === 'number' ? formatSize(value) : value);
 
 /** A key's value as TOML (`key = value`). */
 const assignment = (key: string, value: unknown) => stringify({ [key]: value }).trim();
@@ -48,7 +51,7 @@ export function configTemplate(): string {
         continue;
       }
       const fallback: unknown = v.getDefault(entry as v.GenericSchema);
-      lines.push(fallback === undefined ? `# ${key} = (no default)` : `# ${assignment(key, fallback)}`);
+      lines.push(fallback === undefined ? `# ${key} = (no default)` : `# ${assignment(key, shown(key, fallback))}`);
     }
   }
   return `${lines.join('\n')}\n`;

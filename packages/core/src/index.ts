@@ -24,7 +24,8 @@ export { validateConfig, parseConfig, loadConfig, loadRemoteConfig } from './con
 export type { ConfigResult, S3Flags } from './config/load';
 export type { ConfigIssue } from './config/issues';
 export { formatIssue } from './config/issues';
-export { KiB, MiB, GiB, TiB, S3_LIMITS } from './config/units';
+export { KiB, MiB, GiB, TiB, S3_LIMITS, formatSize } from './config/units';
+export type { QuantityUnit } from './config/units';
 export { DEFAULT_LOCK_PATH, LEGACY_LOCK_PATHS, ROOT_STATE_DIR, defaultStateDir, legacyStateDir } from './config/default-paths';
 export { migrateLegacyStatePaths, withLegacyStatePaths } from './config/legacy-paths';
 export { ExitCode } from './exit-codes';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v from 'valibot';
+import { quantityUnit } from './quantity';
 import { CONFIG_SECTIONS } from './schema';
 
 /**
@@ -36,28 +37,39 @@ type AnySchema = v.GenericSchema & {
   readonly pipe?: readonly { readonly type: string; readonly kind: string }[];
 };
 
-/** The schema under `optional`, and every action of its (possibly nested) pipes. */
-function describeSchema(entry: AnySchema): { optional: boolean; base: string; actions: string[] } {
+/**
+ * The schema under `optional`: the type of the value it yields (the last schema of its
+ * pipes: a size key reads text or a number and yields a number), every action of its
+ * pipes, and its unit if it is a size or duration.
+ */
+function describeSchema(entry: AnySchema): { optional: boolean; base: string; actions: string[]; unit?: string } {
   const optional = entry.type === 'optional';
   const inner = optional && entry.wrapped !== undefined ? entry.wrapped : entry;
   const actions: string[] = [];
+  let base = inner.type;
   const walk = (schema: AnySchema) => {
+    base = schema.type;
     for (const item of schema.pipe ?? []) {
-      if (item === schema.pipe?.[0] && item.kind === 'schema') walk(item as unknown as AnySchema);
-      else actions.push(item.type);
+      if (item.kind === 'schema') {
+        if (item !== schema.pipe?.[0]) base = item.type;
+        walk(item as unknown as AnySchema);
+      } else actions.push(item.type);
     }
   };
   walk(inner);
-  return { optional, base: inner.type, actions };
+  return { optional, base, actions, unit: quantityUnit(entry) };
 }
 
-/** What the doc's type column says, as the schema's base type (and integer-ness). */
-const DOC_TYPES: Record<string, { base: string; integer?: boolean }> = {
+/** What the doc's type column says, as the schema's base type (and integer-ness, and whether it takes units). */
+const DOC_TYPES: Record<string, { base: string; integer?: boolean; units?: 'size' | 'duration' }> = {
   string: { base: 'picklist|string' },
   path: { base: 'string' },
   URL: { base: 'string' },
   number: { base: 'number', integer: false },
   integer: { base: 'number', integer: true },
+  'integer or size': { base: 'number', integer: true, units: 'size' },
+  'number or duration': { base: 'number', integer: false, units: 'duration' },
+  'integer or duration': { base: 'number', integer: true, units: 'duration' },
   boolean: { base: 'boolean' },
   'list of paths': { base: 'array' },
 };
@@ -97,6 +109,7 @@ describe('docs/configuration.md agrees with the schema', () => {
     expect(type).toBeDefined();
     expect(type?.base.split('|')).toContain(schema.base);
     if (type?.integer !== undefined) expect(schema.actions.includes('integer')).toBe(type.integer);
+    expect(schema.unit === undefined ? undefined : schema.unit === 'bytes' ? 'size' : 'duration').toBe(type?.units);
 
     const fallback = v.getDefault(entry as v.GenericSchema);
     if (row.default === 'required') expect(schema.optional).toBe(false);

@@ -1,11 +1,14 @@
+import type * as v from 'valibot';
+import { quantityUnit } from './quantity';
 import { CONFIG_SECTIONS } from './schema';
 import type { ConfigIssue } from './issues';
 
 /**
  * Environment overrides. One rule: `BTRFS_TO_S3__<SECTION>__<KEY>`, upper case,
  * e.g. `BTRFS_TO_S3__S3__BUCKET=my-bucket` overrides `[s3] bucket`. Values are
- * converted to the key's type: numbers as written, booleans `true`/`false`, lists
- * (`subvolumes.paths`) comma-separated.
+ * converted to the key's type: numbers as written (sizes and durations also as text
+ * with units, `128MiB`, `72h`), booleans `true`/`false`, lists (`subvolumes.paths`)
+ * comma-separated.
  */
 export const ENV_PREFIX = 'BTRFS_TO_S3__';
 
@@ -25,9 +28,11 @@ function isSection(name: string): name is Section {
 
 /** The base type of a key's schema, through `optional` and pipes. */
 function valueKind(section: Section, key: string): ValueKind | undefined {
-  const entries: Record<string, { type: string; wrapped?: { type: string } }> = CONFIG_SECTIONS[section].entries;
+  const entries: Record<string, v.GenericSchema & { wrapped?: { type: string } }> = CONFIG_SECTIONS[section].entries;
   if (!Object.hasOwn(entries, key)) return undefined;
   const entry = entries[key];
+  // A size or duration: a number as written, any other text (`128MiB`) for the schema to read.
+  if (entry !== undefined && quantityUnit(entry) !== undefined) return 'number';
   const type = entry?.type === 'optional' ? entry.wrapped?.type : entry?.type;
   if (type === 'number' || type === 'boolean' || type === 'array') return type;
   return 'string';

@@ -1,13 +1,15 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, posix } from 'node:path';
 import * as v from 'valibot';
+import { duration, size, wholeDuration } from './quantity';
 import { GiB, MiB, S3_LIMITS } from './units';
 import { DEFAULT_LOCK_PATH, defaultStateDir } from './default-paths';
 
 /**
  * The configuration schema (SPEC section 7): the single source of config types,
  * defaults and validation rules. Every object is strict, so an unknown key is
- * reported by name.
+ * reported by name. Size and duration keys also take text with units (`"128MiB"`,
+ * `"72h"`; docs/configuration.md), converted before their rules run.
  */
 
 export const STORAGE_CLASSES = [
@@ -81,18 +83,18 @@ const GlobalSchema = v.strictObject({
   /** In a root-only runtime directory (made 0700): not persistent state, and no other user can plant a lock. */
   lock_path: v.optional(absolutePath, DEFAULT_LOCK_PATH),
   spool_dir: v.optional(absolutePath, '/var/tmp/btrfs_to_s3/spool'),
-  spool_size_bytes: v.optional(positiveInteger, 200 * GiB),
+  spool_size_bytes: v.optional(size(positiveInteger), 200 * GiB),
   /** Per-run metrics as JSON, rewritten after every backup run. */
   metrics_path: v.optional(absolutePath, () => join(defaultStateDir(), 'metrics.json')),
   /** Prometheus textfile for node_exporter's textfile collector; off when unset. */
   prometheus_textfile: v.optional(absolutePath),
   /** How often a non-terminal run logs upload progress. */
-  progress_interval_seconds: v.optional(positiveInteger, 60),
+  progress_interval_seconds: v.optional(wholeDuration('seconds', positiveInteger), 60),
 });
 
 const ScheduleSchema = v.strictObject({
-  full_every_days: v.optional(positiveNumber, 180),
-  incremental_every_days: v.optional(positiveNumber, 7),
+  full_every_days: v.optional(duration('days', positiveNumber), 180),
+  incremental_every_days: v.optional(duration('days', positiveNumber), 7),
   run_at: v.optional(
     v.pipe(
       v.string(),
@@ -183,9 +185,9 @@ const S3Schema = v.strictObject({
   ),
   path_style: v.optional(v.boolean(), false),
   checksum_mode: v.optional(oneOf(CHECKSUM_MODES), 'when_supported'),
-  chunk_size_bytes: v.optional(positiveInteger, 200 * GiB),
-  part_size_bytes: v.optional(partSize, 128 * MiB),
-  max_object_size_bytes: v.optional(positiveInteger, S3_LIMITS.defaultMaxObjectSize),
+  chunk_size_bytes: v.optional(size(positiveInteger), 200 * GiB),
+  part_size_bytes: v.optional(size(partSize), 128 * MiB),
+  max_object_size_bytes: v.optional(size(positiveInteger), S3_LIMITS.defaultMaxObjectSize),
   storage_class_chunks: v.optional(oneOf(STORAGE_CLASSES), 'DEEP_ARCHIVE'),
   /** Manifests and current.json are read by every backup's recovery, list and restore: never an archive class. */
   storage_class_manifest: v.optional(
@@ -206,27 +208,30 @@ const S3Schema = v.strictObject({
   /** Prune the bucket (docs/operations.md) at the end of every successful backup. */
   prune_after_backup: v.optional(v.boolean(), true),
   /** A failed run's chunks (no manifest) are pruned only once their newest object is older than this. */
-  prune_grace_hours: v.optional(positiveNumber, 24),
+  prune_grace_hours: v.optional(duration('hours', positiveNumber), 24),
   /** Incomplete multipart uploads under the prefix older than this are aborted at the start of a backup. */
   stale_upload_age_hours: v.optional(
-    v.pipe(
-      v.number(),
-      v.check(
-        (value) => Number.isFinite(value) && value >= 0,
-        (issue) => `must be ${Number.isFinite(issue.input) ? '' : 'a finite number '}0 or more, got ${String(issue.input)}`,
+    duration(
+      'hours',
+      v.pipe(
+        v.number(),
+        v.check(
+          (value) => Number.isFinite(value) && value >= 0,
+          (issue) => `must be ${Number.isFinite(issue.input) ? '' : 'a finite number '}0 or more, got ${String(issue.input)}`,
+        ),
       ),
     ),
     24,
   ),
   /** A request that sends and receives nothing for this long fails (and is retried): a hung store must not hang the run. */
-  request_timeout_seconds: v.optional(positiveNumber, 120),
+  request_timeout_seconds: v.optional(duration('seconds', positiveNumber), 120),
   /** Opening a connection to the endpoint fails (and is retried) after this long. */
-  connect_timeout_seconds: v.optional(positiveNumber, 10),
+  connect_timeout_seconds: v.optional(duration('seconds', positiveNumber), 10),
   /** Attempts of every S3 call, the first included; then the part (or the run) fails. */
   retry_attempts: v.optional(v.pipe(positiveInteger, v.maxValue(100, 'must be at most 100')), 5),
   /** Backoff before the k-th retry: a random wait up to min(cap, base x 2^k) (full jitter). */
-  retry_base_seconds: v.optional(positiveNumber, 1),
-  retry_cap_seconds: v.optional(positiveNumber, 30),
+  retry_base_seconds: v.optional(duration('seconds', positiveNumber), 1),
+  retry_cap_seconds: v.optional(duration('seconds', positiveNumber), 30),
 });
 
 const RestoreSchema = v.strictObject({
@@ -234,16 +239,16 @@ const RestoreSchema = v.strictObject({
   verify_mode: v.optional(oneOf(VERIFY_MODES), 'full'),
   sample_max_files: v.optional(positiveInteger, 1000),
   wait_for_restore: v.optional(v.boolean(), true),
-  restore_timeout_seconds: v.optional(positiveInteger, 72 * 3600),
+  restore_timeout_seconds: v.optional(wholeDuration('seconds', positiveInteger), 72 * 3600),
   restore_tier: v.optional(oneOf(RESTORE_TIERS), 'Standard'),
   /** First wait between checks of a thaw; later waits grow to 15 times this. */
-  thaw_poll_seconds: v.optional(positiveNumber, 60),
+  thaw_poll_seconds: v.optional(duration('seconds', positiveNumber), 60),
   /**
    * The largest part a download holds (each is verified whole, two at a time): a manifest
    * with larger parts is refused before any download, so the bucket cannot size our memory.
    * s3.part_size_bytes, when larger, raises it: a host restores what its current part size made.
    */
-  max_part_size_bytes: v.optional(partSize, 512 * MiB),
+  max_part_size_bytes: v.optional(size(partSize), 512 * MiB),
 });
 
 const DrillSchema = v.strictObject({
