@@ -1,11 +1,16 @@
-// Bundles the CLI (apps/cli/dist/app.js and everything it imports, oclif and the AWS
-// SDK included) into one CommonJS file for the release, and writes the release's
-// package.json: oclif reads its commands and hooks from that file (strategy
-// `explicit`), so nothing is looked up in node_modules at run time.
+// Bundles the CLI for the release with esbuild, in two CommonJS files: lib/oclif.js
+// (@oclif/core and what it imports) and lib/cli.js (apps/cli/dist/app.js and
+// everything else it imports, our packages and the AWS SDK included), which requires
+// ./oclif.js, so both share one oclif (its errors are checked with instanceof). Writes
+// the release's package.json and oclif.manifest.json: oclif reads its commands and
+// hooks from lib/cli.js (strategy `explicit`), so nothing is looked up in node_modules
+// at run time, and with the manifest it reads them only to run a command: `--help`,
+// `--version` and an unknown command start oclif alone (docs/release.md, "Start-up").
 // Usage: node scripts/release/bundle.mjs <stage directory>
 import { build } from 'esbuild';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 
 // The entry bin/btrfs-to-s3 starts. V8's compile cache saves most of the time spent
 // compiling the bundle at each start; it is kept where only this user writes, never in
@@ -17,7 +22,7 @@ const { homedir } = require('node:os');
 const { join } = require('node:path');
 const cacheHome = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
 enableCompileCache(process.getuid() === 0 ? '/var/cache/btrfs-to-s3/compile-cache' : join(cacheHome, 'btrfs-to-s3', 'compile-cache'));
-require('./cli.js').run(__dirname);
+require('./oclif.js').execute({ dir: __dirname });
 `;
 
 const stage = process.argv[2];
@@ -26,9 +31,7 @@ const cli = JSON.parse(readFileSync('apps/cli/package.json', 'utf8'));
 const runtime = readFileSync('.node-version', 'utf8').trim();
 mkdirSync(join(stage, 'lib'), { recursive: true });
 
-await build({
-  entryPoints: ['apps/cli/dist/app.js'],
-  outfile: join(stage, 'lib', 'cli.js'),
+const options = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -40,7 +43,26 @@ await build({
   // Development-only paths of oclif (running TypeScript sources); the release runs compiled code.
   external: ['typescript', 'ts-node'],
   logLevel: 'warning',
+};
+
+// In lib/cli.js, @oclif/core is lib/oclif.js. A deep import would bundle a second copy.
+const sharedOclif = {
+  name: 'shared-oclif',
+  setup(build) {
+    build.onResolve({ filter: /^@oclif\/core(\/|$)/ }, ({ path, importer }) => {
+      if (path !== '@oclif/core')
+        return { errors: [{ text: `${importer} imports ${path}: import @oclif/core itself, which the release shares as lib/oclif.js` }] };
+      return { path: './oclif.js', external: true };
+    });
+  },
+};
+
+await build({
+  ...options,
+  entryPoints: [createRequire(resolve('apps/cli/package.json')).resolve('@oclif/core')],
+  outfile: join(stage, 'lib', 'oclif.js'),
 });
+await build({ ...options, entryPoints: ['apps/cli/dist/app.js'], outfile: join(stage, 'lib', 'cli.js'), plugins: [sharedOclif] });
 
 // What oclif reads: the CLI's own settings, with the commands and hooks in lib/cli.js.
 const { oclif } = cli;
@@ -59,3 +81,18 @@ const release = {
 };
 writeFileSync(join(stage, 'package.json'), `${JSON.stringify(release, null, 2)}\n`);
 writeFileSync(join(stage, 'lib', 'main.js'), MAIN);
+
+// The manifest, as `oclif manifest` writes it, by the release's own oclif from the staged
+// tree: every command's id, summary, flags and args, so that help and the did-you-mean
+// hook need no command loaded.
+const { Plugin } = createRequire(import.meta.url)(resolve(stage, 'lib', 'oclif.js'));
+const plugin = new Plugin({
+  errorOnManifestCreate: true,
+  ignoreManifest: true,
+  isRoot: true,
+  respectNoCacheDefault: true,
+  root: resolve(stage),
+  type: 'core',
+});
+await plugin.load();
+writeFileSync(join(stage, 'oclif.manifest.json'), `${JSON.stringify(plugin.manifest)}\n`);
