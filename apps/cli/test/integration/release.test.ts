@@ -2,7 +2,7 @@ import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { backupConfig, gatewayEnv, MiB, run, uniquePrefix, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -61,6 +61,32 @@ describe('the release', () => {
     const help = withoutHostNode(unpacked, ['./bin/btrfs-to-s3', 'backup', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Snapshot the configured subvolumes');
+  });
+
+  it('answers --help, --version and a topic from oclif.manifest.json, without loading the commands (lib/cli.js)', async () => {
+    const commands = join(unpacked, 'lib', 'cli.js');
+    await rename(commands, `${commands}.away`);
+    try {
+      const help = withoutHostNode(unpacked, ['./bin/btrfs-to-s3', 'backup', '--help']);
+      expect(help).toMatchObject({ code: 0, stderr: '' });
+      expect(help.stdout).toContain('--take-over');
+      expect(withoutHostNode(unpacked, ['./bin/btrfs-to-s3', '--version'])).toMatchObject({ code: 0, stderr: '' });
+      expect(withoutHostNode(unpacked, ['./bin/btrfs-to-s3', 'systemd']).stdout).toContain('systemd install');
+      // Running a command needs them: proof that the runs above did without.
+      expect(withoutHostNode(unpacked, ['./bin/btrfs-to-s3', 'config', 'init', '--print']).code).not.toBe(0);
+    } finally {
+      await rename(`${commands}.away`, commands);
+    }
+  });
+
+  it('keeps a code cache of what a run compiled, which the next run uses', () => {
+    const argv = ['./bin/btrfs-to-s3', 'config', 'init', '--print'];
+    const env = { NODE_DEBUG: 'btrfs-to-s3-cache' };
+    expect(withoutHostNode(unpacked, argv, env).code).toBe(0);
+    const second = withoutHostNode(unpacked, argv, env);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('oclif.js: cache accepted');
+    expect(second.stderr).toContain('cli.js: cache accepted');
   });
 
   it('renders systemd units for the link it was started by, so the timer survives an upgrade that moves the link', async () => {
