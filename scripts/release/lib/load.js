@@ -36,7 +36,7 @@ function load(name) {
   if (cached) return cached.exports;
   const source = readFileSync(filename);
   const cacheFile = join(cacheDir, `${name}-${crc32(source).toString(16)}.v8`);
-  const cachedData = enabled ? readCache(cacheFile) : undefined;
+  const cachedData = enabled ? readCache(name, cacheFile) : undefined;
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source.toString('utf8')}\n})`, {
     filename,
     cachedData,
@@ -59,12 +59,20 @@ function load(name) {
   return mod.exports;
 }
 
-function readCache(file) {
+// V8 checks a code cache's version and flags, not its bytes (Node's own cache adds a
+// checksum for that): a cache file is its CRC-32, then the cache. A damaged one counts as
+// none.
+function readCache(name, file) {
+  let bytes;
   try {
-    return readFileSync(file);
+    bytes = readFileSync(file);
   } catch {
     return undefined; // none yet: made at exit
   }
+  const data = bytes.subarray(4);
+  if (bytes.length > 4 && bytes.readUInt32LE(0) === crc32(data)) return data;
+  debug('%s: cache damaged', name);
+  return undefined;
 }
 
 // At exit, with every function the run compiled. Written aside and renamed, so that a
@@ -73,7 +81,10 @@ function writeCache(file, script) {
   const partial = `${file}.${process.pid}`;
   try {
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    writeFileSync(partial, script.createCachedData(), { mode: 0o600 });
+    const data = script.createCachedData();
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(crc32(data));
+    writeFileSync(partial, Buffer.concat([header, data]), { mode: 0o600 });
     renameSync(partial, file);
     debug('%s: cache written', file);
   } catch (error) {

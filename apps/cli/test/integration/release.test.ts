@@ -2,9 +2,10 @@ import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { backupConfig, gatewayEnv, MiB, run, uniquePrefix, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { mkdtemp, readdir, rename, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 
 const REPO = join(__dirname, '..', '..', '..', '..');
 const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -79,7 +80,7 @@ describe('the release', () => {
     }
   });
 
-  it('keeps a code cache of what a run compiled, which the next run uses', () => {
+  it('keeps a code cache of what a run compiled, which the next run uses, and makes a damaged one again', async () => {
     const argv = ['./bin/btrfs-to-s3', 'config', 'init', '--print'];
     const env = { NODE_DEBUG: 'btrfs-to-s3-cache' };
     expect(withoutHostNode(unpacked, argv, env).code).toBe(0);
@@ -87,6 +88,18 @@ describe('the release', () => {
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('oclif.js: cache accepted');
     expect(second.stderr).toContain('cli.js: cache accepted');
+
+    // As root, the cache is in /var/cache (docs/release.md, "The code cache").
+    const nodeVersion = withoutHostNode(unpacked, ['./node/bin/node', '--version']).stdout.trim();
+    const source = await readFile(join(unpacked, 'lib', 'oclif.js'));
+    const cacheFile = join('/var/cache/btrfs-to-s3/compile-cache', nodeVersion, `oclif.js-${crc32(source).toString(16)}.v8`);
+    const cache = await readFile(cacheFile);
+    cache.writeUInt8(cache.readUInt8(cache.length - 1) ^ 0xff, cache.length - 1); // one byte of the code, flipped
+    await writeFile(cacheFile, cache);
+    const damaged = withoutHostNode(unpacked, argv, env);
+    expect(damaged.code).toBe(0);
+    expect(damaged.stderr).toContain('oclif.js: cache damaged');
+    expect(withoutHostNode(unpacked, argv, env).stderr).toContain('oclif.js: cache accepted');
   });
 
   it('renders systemd units for the link it was started by, so the timer survives an upgrade that moves the link', async () => {
