@@ -54,8 +54,13 @@ await build({
 await build({ ...options, entryPoints: ['apps/cli/dist/app.js'], outfile: join(stage, 'lib', 'cli.js'), plugins: [sharedOclif] });
 
 // What oclif reads: the CLI's own settings, with the commands and hooks in lib/cli.js
-// (through lib/commands.js, which loads it with its code cache).
+// (through lib/commands.js, which loads it with its code cache), and before any other
+// init hook lib/load.js's, which notes the command for that cache.
 const { oclif } = cli;
+const hooks = Object.fromEntries(
+  Object.entries(oclif.hooks).map(([name, hook]) => [name, [hook].flat().map((one) => ({ ...one, target: './lib/commands.js' }))]),
+);
+hooks.init = [{ target: './lib/load.js', identifier: 'init' }, ...(hooks.init ?? [])];
 const release = {
   name: cli.name,
   version: cli.version,
@@ -66,7 +71,7 @@ const release = {
   oclif: {
     ...oclif,
     commands: { ...oclif.commands, target: './lib/commands.js' },
-    hooks: Object.fromEntries(Object.entries(oclif.hooks).map(([name, hook]) => [name, { ...hook, target: './lib/commands.js' }])),
+    hooks,
   },
 };
 writeFileSync(join(stage, 'package.json'), `${JSON.stringify(release, null, 2)}\n`);
