@@ -288,7 +288,9 @@ describe('fixed cost of a run', () => {
     const page = renderMarkdown({ ...results(), startup });
     expect(page).toContain('## Fixed cost of a run');
     expect(page).toContain('`btrfs-to-s3 list --json` on an empty prefix, 3 runs');
-    expect(page).toContain("Timed: the release's launcher, `release/stage/btrfs-to-s3-0.1.0-linux-x64/bin/btrfs-to-s3`.");
+    expect(page).toContain(
+      "Timed: the release's launcher, as `scripts/release.sh` last built it, `release/stage/btrfs-to-s3-0.1.0-linux-x64/bin/btrfs-to-s3`.",
+    );
     expect(page).toContain('| exec to the first S3 request | 180 (160-200) |');
     expect(page).toContain('| exec to exit | 280 (250-300) |');
     expect(page).toContain('| bare `node -e 0` | 32 (30-40) |');

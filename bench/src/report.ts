@@ -547,7 +547,7 @@ export function renderMarkdown(results: Results, evaluation = evaluate(results))
 }
 
 const STARTUP_KINDS: Record<StartupResult['kind'], string> = {
-  release: "the release's launcher",
+  release: "the release's launcher, as `scripts/release.sh` last built it",
   checkout: "the checkout's `apps/cli/bin/run.js` (no release built)",
   given: 'the executable named with `--executable`',
 };
@@ -592,7 +592,7 @@ function startupSection(startup: StartupResult | undefined): string[] {
     `\`btrfs-to-s3 ${startup.command}\` on an empty prefix, ${s.firstRequest.n} runs after an untimed one, each just after a bare \`node -e 0\` of the`,
   );
   out.push('Node it runs on. The time from exec until its first S3 request reaches the gateway (through a relay that notes it) is what');
-  out.push('every run pays before any work: Node, oclif, the config, the AWS SDK. See release.md, "Start-up".');
+  out.push('every run pays before any work: Node, oclif, the config, the AWS SDK ([release.md](release.md#start-up)).');
   out.push(`Timed: ${STARTUP_KINDS[startup.kind]}, \`${startup.executable}\`.`);
   out.push('');
   out.push(
