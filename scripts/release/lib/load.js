@@ -22,7 +22,7 @@
 // NODE_DEBUG=btrfs-to-s3-cache says what it did.
 'use strict';
 const Module = require('node:module');
-const { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+const { accessSync, constants: fsConstants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const { homedir } = require('node:os');
 const { join } = require('node:path');
 const { debuglog } = require('node:util');
@@ -100,6 +100,7 @@ function writeCache(what, file, script, kinds) {
   const partial = `${file}.${process.pid}`;
   try {
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    accessSync(cacheDir, fsConstants.W_OK); // before making the cache, where /var is read-only
     const rest = Buffer.concat([Buffer.from([kinds]), script.createCachedData()]);
     const header = Buffer.alloc(4);
     header.writeUInt32LE(crc32(rest));
