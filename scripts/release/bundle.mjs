@@ -79,9 +79,8 @@ writeFileSync(join(stage, 'package.json'), `${JSON.stringify(release, null, 2)}\
 for (const file of ['main.js', 'commands.js', 'load.js']) copyFileSync(join(import.meta.dirname, 'lib', file), join(stage, 'lib', file));
 
 // The manifest, as `oclif manifest` writes it, by the release's own oclif from the staged
-// tree: every command's id, summary, flags and args, so that help and the did-you-mean
-// hook need no command loaded.
-// No code cache for this build-time run (lib/load.js).
+// tree: every command's id, summary, flags and args, so that help, --version and a topic
+// load no command. No code cache for this build-time run (lib/load.js).
 process.env.NODE_DISABLE_COMPILE_CACHE = '1';
 const { Plugin } = createRequire(import.meta.url)(resolve(stage, 'lib', 'oclif.js'));
 const plugin = new Plugin({
