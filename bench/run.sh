@@ -6,6 +6,10 @@
 #
 #   pnpm bench [-- --size 2G --rounds 3]    the benchmark (as root; 20-25 min at the defaults on 2 cores)
 #   pnpm bench -- --report-only             render the page again from bench/results/latest.json
+#   pnpm bench -- --startup-only [--executable FILE]
+#                                           only the fixed cost of a run (exec to first S3 request), in
+#                                           about a minute: the release's launcher if one is built, else
+#                                           apps/cli/bin/run.js, or FILE (another release, to compare)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -18,7 +18,7 @@ describe('parseSize', () => {
 
 describe('parseBenchArgs', () => {
   it('defaults to 2 GiB and 3 rounds', () => {
-    expect(parseBenchArgs([])).toEqual({ sizeBytes: 2 * 2 ** 30, rounds: 3, reportOnly: false, profile: true });
+    expect(parseBenchArgs([])).toEqual({ sizeBytes: 2 * 2 ** 30, rounds: 3, reportOnly: false, profile: true, startupOnly: false });
   });
 
   it('takes the options, with or without the -- pnpm passes through', () => {
@@ -27,7 +27,12 @@ describe('parseBenchArgs', () => {
       rounds: 1,
       reportOnly: false,
       profile: false,
+      startupOnly: false,
       workDir: '/tmp/w',
+    });
+    expect(parseBenchArgs(['--startup-only', '--executable', '/opt/btrfs-to-s3/bin/btrfs-to-s3'])).toMatchObject({
+      startupOnly: true,
+      executable: '/opt/btrfs-to-s3/bin/btrfs-to-s3',
     });
     expect(parseBenchArgs(['--report-only', '--results', 'r.json', '--docs', 'out'])).toMatchObject({
       reportOnly: true,
@@ -36,7 +41,10 @@ describe('parseBenchArgs', () => {
     });
   });
 
-  it.each([[['--rounds', '0']], [['--rounds', 'x']], [['--bogus']], [['extra']]])('refuses %p', (args) => {
-    expect(() => parseBenchArgs(args)).toThrow(UsageError);
-  });
+  it.each([[['--rounds', '0']], [['--rounds', 'x']], [['--bogus']], [['extra']], [['--report-only', '--startup-only']]])(
+    'refuses %p',
+    (args) => {
+      expect(() => parseBenchArgs(args)).toThrow(UsageError);
+    },
+  );
 });

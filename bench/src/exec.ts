@@ -1,5 +1,6 @@
-// Runs bash commands for the benchmark. Each runs in its own process group, so an
-// interrupted benchmark can stop a whole pipeline (and only what it started) by group.
+// Runs commands for the benchmark (bash command lines, or a program and its arguments).
+// Each runs in its own process group, so an interrupted benchmark can stop a whole
+// pipeline (and only what it started) by group.
 import { type ChildProcess, spawn } from 'node:child_process';
 
 export class Interrupted extends Error {}
@@ -32,6 +33,8 @@ export interface ShResult {
   readonly stderr: string;
   /** From spawn to exit, measured here. */
   readonly wallSeconds: number;
+  /** process.hrtime.bigint() just before the spawn, to time events of the run against. */
+  readonly spawnedAt: bigint;
 }
 
 const KEEP = 64 * 1024;
@@ -47,10 +50,19 @@ function mergeEnv(extra: Readonly<Record<string, string | null>> = {}): NodeJS.P
 
 /** Runs `bash -c command`; a non-zero exit rejects with the tail of its stderr. */
 export function sh(command: string, options: ShOptions = {}): Promise<ShResult> {
+  return run('bash', ['-c', command], command, options);
+}
+
+/** Runs a program with no shell between (nothing but it is timed); as sh otherwise. */
+export function execFile(file: string, args: readonly string[], options: ShOptions = {}): Promise<ShResult> {
+  return run(file, args, [file, ...args].join(' '), options);
+}
+
+function run(file: string, args: readonly string[], command: string, options: ShOptions): Promise<ShResult> {
   if (options.signal?.aborted) return Promise.reject(new Interrupted('interrupted'));
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn('bash', ['-c', command], {
+    const child = spawn(file, args, {
       detached: true,
       stdio: ['ignore', 'pipe', options.inheritStderr ? 'inherit' : 'pipe'],
       env: mergeEnv(options.env),
@@ -76,7 +88,7 @@ export function sh(command: string, options: ShOptions = {}): Promise<ShResult> 
       if (options.signal?.aborted) {
         reject(new Interrupted(`interrupted: ${command}`));
       } else if (code === 0) {
-        resolve({ stdout: out, stderr, wallSeconds });
+        resolve({ stdout: out, stderr, wallSeconds, spawnedAt: started });
       } else {
         reject(new Error(`command failed (${signal ?? `exit ${code}`}): ${command}\n${stderr.trim().split('\n').slice(-20).join('\n')}`));
       }

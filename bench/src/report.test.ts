@@ -1,5 +1,5 @@
-import { evaluate, niceMax, partsOf, renderMarkdown, renderSvg, targetLine } from './report';
-import type { Results, RunRecord, ToolId } from './results';
+import { evaluate, niceMax, partsOf, renderMarkdown, renderSvg, summaryLines, targetLine } from './report';
+import type { Results, RunRecord, StartupResult, ToolId } from './results';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -269,5 +269,42 @@ describe('profile section', () => {
 
   it('is left out without profiles', () => {
     expect(renderMarkdown(results())).not.toContain('CPU profiles');
+  });
+});
+
+describe('fixed cost of a run', () => {
+  const startup: StartupResult = {
+    kind: 'release',
+    executable: 'release/stage/btrfs-to-s3-0.1.0-linux-x64/bin/btrfs-to-s3',
+    command: 'list --json',
+    runs: [
+      { firstRequestSeconds: 0.2, wallSeconds: 0.3, bareNodeSeconds: 0.04 },
+      { firstRequestSeconds: 0.16, wallSeconds: 0.25, bareNodeSeconds: 0.032 },
+      { firstRequestSeconds: 0.18, wallSeconds: 0.28, bareNodeSeconds: 0.03 },
+    ],
+  };
+
+  it('shows the medians (min-max) in ms and the first request against a bare Node start', () => {
+    const page = renderMarkdown({ ...results(), startup });
+    expect(page).toContain('## Fixed cost of a run');
+    expect(page).toContain('`btrfs-to-s3 list --json` on an empty prefix, 3 runs');
+    expect(page).toContain(
+      "Timed: the release's launcher, as `scripts/release.sh` last built it, `release/stage/btrfs-to-s3-0.1.0-linux-x64/bin/btrfs-to-s3`.",
+    );
+    expect(page).toContain('| exec to the first S3 request | 180 (160-200) |');
+    expect(page).toContain('| exec to exit | 280 (250-300) |');
+    expect(page).toContain('| bare `node -e 0` | 32 (30-40) |');
+    expect(page).toContain('The first request goes out 5.6 x a bare Node start after exec (medians).');
+  });
+
+  it('is one line on the terminal', () => {
+    expect(summaryLines(evaluate(results()), startup).at(-1)).toBe(
+      'fixed cost of a run (release/stage/btrfs-to-s3-0.1.0-linux-x64/bin/btrfs-to-s3 list --json, n=3): exec to first S3 request 180 ms (160-200), 5.6 x a bare node -e 0 (32 ms); exec to exit 280 ms',
+    );
+  });
+
+  it('is left out without a start-up case', () => {
+    expect(renderMarkdown(results())).not.toContain('Fixed cost');
+    expect(summaryLines(evaluate(results())).join('\n')).not.toContain('fixed cost');
   });
 });

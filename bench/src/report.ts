@@ -1,6 +1,6 @@
 // The results page (docs/benchmark.md) and its chart (docs/benchmark-throughput.svg),
 // rendered from the raw results alone, and the targets of issue 8 with PASS/FAIL.
-import { type ProfiledRun, type Results, type RunRecord, rssBoundBytes, type ToolId } from './results';
+import { type ProfiledRun, type Results, type RunRecord, rssBoundBytes, type StartupResult, type ToolId } from './results';
 import { linearFit, type LinearFit, ratio, type Summary, summarize } from './stats';
 import { cpuSeconds } from './time-v';
 
@@ -419,6 +419,7 @@ export function renderMarkdown(results: Results, evaluation = evaluate(results))
     }
     out.push('');
   }
+  out.push(...startupSection(results.startup));
   out.push('## Where the time goes');
   out.push('');
   out.push(
@@ -543,6 +544,71 @@ export function renderMarkdown(results: Results, evaluation = evaluate(results))
   );
   out.push('');
   return out.join('\n');
+}
+
+const STARTUP_KINDS: Record<StartupResult['kind'], string> = {
+  release: "the release's launcher, as `scripts/release.sh` last built it",
+  checkout: "the checkout's `apps/cli/bin/run.js` (no release built)",
+  given: 'the executable named with `--executable`',
+};
+
+export interface StartupStats {
+  readonly firstRequest: Summary;
+  readonly wall: Summary;
+  readonly bareNode: Summary;
+  /** Median time to the first request / median bare Node start. */
+  readonly ratio: number;
+}
+
+export function startupStats(startup: StartupResult): StartupStats | undefined {
+  if (startup.runs.length === 0) return undefined;
+  const firstRequest = summarize(startup.runs.map((run) => run.firstRequestSeconds));
+  const bareNode = summarize(startup.runs.map((run) => run.bareNodeSeconds));
+  return {
+    firstRequest,
+    wall: summarize(startup.runs.map((run) => run.wallSeconds)),
+    bareNode,
+    ratio: firstRequest.median / bareNode.median,
+  };
+}
+
+const ms = (seconds: number) => (seconds * 1000).toFixed(0);
+
+/** The fixed cost of a run, for the terminal. */
+export function startupLines(startup: StartupResult): string[] {
+  const s = startupStats(startup);
+  if (s === undefined) return [];
+  return [
+    `fixed cost of a run (${startup.executable} ${startup.command}, n=${s.firstRequest.n}): exec to first S3 request ${ms(s.firstRequest.median)} ms (${ms(s.firstRequest.min)}-${ms(s.firstRequest.max)}), ` +
+      `${f1(s.ratio)} x a bare node -e 0 (${ms(s.bareNode.median)} ms); exec to exit ${ms(s.wall.median)} ms`,
+  ];
+}
+
+function startupSection(startup: StartupResult | undefined): string[] {
+  const s = startup === undefined ? undefined : startupStats(startup);
+  if (startup === undefined || s === undefined) return [];
+  const out: string[] = ['## Fixed cost of a run', ''];
+  out.push(
+    `\`btrfs-to-s3 ${startup.command}\` on an empty prefix, ${s.firstRequest.n} runs after an untimed one, each just after a bare \`node -e 0\` of the`,
+  );
+  out.push('Node it runs on. The time from exec until its first S3 request reaches the gateway (through a relay that notes it) is what');
+  out.push('every run pays before any work: Node, oclif, the config, the AWS SDK ([release.md](release.md#start-up)).');
+  out.push(`Timed: ${STARTUP_KINDS[startup.kind]}, \`${startup.executable}\`.`);
+  out.push('');
+  out.push(
+    table(
+      ['', 'ms, median (min-max)'],
+      [
+        ['exec to the first S3 request', range(s.firstRequest, ms)],
+        ['exec to exit', range(s.wall, ms)],
+        ['bare `node -e 0`', range(s.bareNode, ms)],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(`The first request goes out ${f1(s.ratio)} x a bare Node start after exec (medians).`);
+  out.push('');
+  return out;
 }
 
 const PROFILE_TITLES: Record<ProfiledRun['tool'], string> = {
@@ -708,7 +774,7 @@ export function targetLine(target: Target): string {
 }
 
 /** The medians worth printing at the end of a run. */
-export function summaryLines(evaluation: Evaluation): string[] {
+export function summaryLines(evaluation: Evaluation, startup?: StartupResult): string[] {
   const lines: string[] = [];
   for (const s of Object.values(evaluation.stats)) {
     if (s === undefined) continue;
@@ -716,5 +782,5 @@ export function summaryLines(evaluation: Evaluation): string[] {
       `${LABELS[s.tool].replace(/`/g, '')}: wall ${f2(s.wall.median)} s, ${f0(s.throughput.median)} MB/s, peak RSS ${f0(s.rssMiB.median)} MiB, CPU ${f1(s.cpu.median)} s (n=${s.n})`,
     );
   }
-  return lines;
+  return startup === undefined ? lines : [...lines, ...startupLines(startup)];
 }

@@ -104,6 +104,26 @@ export interface ProfiledRun {
   readonly summary: ProfileSummary;
 }
 
+/** One timed run of the start-up case (startup.ts), and the bare Node start just before it. */
+export interface StartupRun {
+  /** From exec until the first bytes of its first S3 request reached the gateway. */
+  readonly firstRequestSeconds: number;
+  /** From exec until it exited. */
+  readonly wallSeconds: number;
+  /** A bare `node -e 0` of the Node our executable runs on. */
+  readonly bareNodeSeconds: number;
+}
+
+/** The fixed cost of a run: `list` on an empty prefix, exec to its first S3 request. */
+export interface StartupResult {
+  /** The release's launcher (scripts/release.sh built one), the checkout's bin/run.js, or --executable. */
+  readonly kind: 'release' | 'checkout' | 'given';
+  readonly executable: string;
+  /** Our command line after the executable. */
+  readonly command: string;
+  readonly runs: readonly StartupRun[];
+}
+
 export interface Results {
   readonly schema: 1;
   readonly startedAt: string;
@@ -114,6 +134,7 @@ export interface Results {
   readonly dataset: Dataset;
   readonly runs: readonly RunRecord[];
   readonly profiles?: readonly ProfiledRun[];
+  readonly startup?: StartupResult;
 }
 
 /** The bound every backup's peak RSS must stay within (issue 8). */

@@ -10,9 +10,10 @@ import { parseBenchArgs, USAGE, UsageError } from './args';
 import { changeDataset, planDataset, planTotals, writeDataset } from './dataset';
 import { Interrupted, sh, signalRunning } from './exec';
 import { describeMachine, loadAverage } from './machine';
-import { CHART_FILE, evaluate, renderMarkdown, renderSvg, summaryLines, targetLine } from './report';
+import { CHART_FILE, evaluate, renderMarkdown, renderSvg, startupLines, summaryLines, targetLine } from './report';
 import { type CpuProfile, summarizeProfiles } from './profile';
 import type { Dataset, ProfiledRun, Results, RunRecord, ScalePoint, Settings, ToolId } from './results';
+import { type Executable, ourExecutable, startupCase as runStartupCase } from './startup';
 import { cpuSeconds, parseTimeV } from './time-v';
 import {
   awsConfigFile,
@@ -42,6 +43,8 @@ const GiB = 2 ** 30;
 
 const TUNING: Required<Tuning> = { partSizeBytes: 128 * MiB, concurrency: 4, chunkSizeBytes: 200 * GiB /* the default */ };
 const INCREMENTAL_CHANGE = 0.05;
+/** Timed runs of the start-up case: a few seconds in all. */
+const STARTUP_RUNS = 9;
 
 const abort = new AbortController();
 let interruptedBy: NodeJS.Signals | undefined;
@@ -456,6 +459,28 @@ async function unitProfile(bench: Bench): Promise<void> {
   await bench.gateway.release(`${config.prefix}/`, bench.awsEnv);
 }
 
+const startupCase = (work: string, gateway: Gateway, executable: Executable, subvolume: string) =>
+  runStartupCase({ work, root: ROOT, gateway, executable, subvolume, tuning: TUNING, runs: STARTUP_RUNS, signal: abort.signal, log });
+
+/** `--startup-only`: the gateway and the start-up case, nothing else; prints the result. */
+async function startupOnly(workDir: string | undefined, executable: Executable): Promise<number> {
+  const work = workDir === undefined ? await mkdtemp('/tmp/btrfs-to-s3-bench.') : resolve(workDir);
+  const teardown = new Teardown();
+  if (workDir === undefined) teardown.add('remove the work directory', () => rm(work, { recursive: true, force: true }));
+  try {
+    const gatewayDir = join(work, 'rgw');
+    teardown.add('stop the gateway', () => sh(`${q(RGW)} stop ${q(gatewayDir)}`));
+    log(`local gateway in ${gatewayDir}`);
+    const gateway = await LocalGateway.start(gatewayDir, 512 * MiB);
+    const startup = await startupCase(work, gateway.s3, executable, join(work, 'data'));
+    for (const line of startupLines(startup)) process.stdout.write(`${line}\n`);
+    return 0;
+  } finally {
+    log('cleaning up: gateway');
+    await teardown.run();
+  }
+}
+
 const SCALES = [
   { tool: 'scale-0.25', label: '0.25x', fraction: 0.25, subvolume: 'data-quarter', groups: ['a'] },
   { tool: 'scale-0.5', label: '0.5x', fraction: 0.5, subvolume: 'data-half', groups: ['a', 'b'] },
@@ -467,6 +492,7 @@ async function benchmark(
   profile: boolean,
   workDir: string | undefined,
   resultsPath: string,
+  executable: Executable,
 ): Promise<Results> {
   const started = new Date();
   const loadStart = loadAverage();
@@ -520,6 +546,8 @@ async function benchmark(
     log(`local gateway in ${gatewayDir} (memstore ${(memstoreBytes / GiB).toFixed(1)} GiB)`);
     const gateway = await LocalGateway.start(gatewayDir, memstoreBytes);
     log(`  ${gateway.s3.endpoint}, bucket ${gateway.s3.bucket}`);
+    const startup = await startupCase(work, gateway.s3, executable, data);
+    for (const line of startupLines(startup)) log(`  ${line}`);
 
     const awsConfigPath = join(work, 'aws-config');
     await writeFile(awsConfigPath, awsConfigFile(gateway.s3, TUNING));
@@ -600,6 +628,7 @@ async function benchmark(
       dataset,
       runs: bench.runs,
       ...(bench.profiles.length === 0 ? {} : { profiles: bench.profiles }),
+      startup,
     };
   } finally {
     log('cleaning up: gateway, loop Btrfs');
@@ -619,7 +648,7 @@ async function writeReport(results: Results, docsDir: string): Promise<number> {
   await mkdir(docsDir, { recursive: true });
   await writeFile(join(docsDir, 'benchmark.md'), renderMarkdown(results, evaluation));
   await writeFile(join(docsDir, CHART_FILE), renderSvg(results, evaluation));
-  for (const line of summaryLines(evaluation)) process.stdout.write(`${line}\n`);
+  for (const line of summaryLines(evaluation, results.startup)) process.stdout.write(`${line}\n`);
   process.stdout.write(`wrote ${join(docsDir, 'benchmark.md')} and ${join(docsDir, CHART_FILE)}\n`);
   for (const target of evaluation.targets) (target.pass ? process.stdout : process.stderr).write(`${targetLine(target)}\n`);
   return evaluation.targets.every((target) => target.pass) ? 0 : 1;
@@ -645,7 +674,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write('bench: run as root (loop devices, mounts, btrfs send/receive)\n');
       return 2;
     }
-    results = await benchmark(args.sizeBytes, args.rounds, args.profile, args.workDir, resultsPath);
+    const executable = await ourExecutable(ROOT, args.executable);
+    if (args.startupOnly) return startupOnly(args.workDir, executable);
+    results = await benchmark(args.sizeBytes, args.rounds, args.profile, args.workDir, resultsPath, executable);
     await mkdir(dirname(resultsPath), { recursive: true });
     await writeFile(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
     log(`raw results in ${resultsPath}; ${Math.round(results.durationSeconds)} s in all`);

@@ -1,24 +1,18 @@
-// Bundles the CLI (apps/cli/dist/app.js and everything it imports, oclif and the AWS
-// SDK included) into one CommonJS file for the release, and writes the release's
-// package.json: oclif reads its commands and hooks from that file (strategy
-// `explicit`), so nothing is looked up in node_modules at run time.
+// Bundles the CLI for the release with esbuild, in two CommonJS files: lib/oclif.js
+// (@oclif/core and what it imports) and lib/cli.js (apps/cli/dist/app.js and
+// everything else it imports, our packages and the AWS SDK included), which requires
+// ./oclif.js, so both share one oclif (its errors are checked with instanceof). Copies
+// beside them the entry, the commands target and the loader with the code cache
+// (scripts/release/lib). Writes the release's package.json and oclif.manifest.json:
+// oclif reads its commands and hooks from lib/commands.js (strategy `explicit`), so
+// nothing is looked up in node_modules at run time, and with the manifest it reads them
+// only to run a command: `--help`, `--version` and a topic start oclif alone
+// (docs/release.md, "Start-up").
 // Usage: node scripts/release/bundle.mjs <stage directory>
 import { build } from 'esbuild';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-
-// The entry bin/btrfs-to-s3 starts. V8's compile cache saves most of the time spent
-// compiling the bundle at each start; it is kept where only this user writes, never in
-// a shared /tmp, since root reads it back. Where it cannot be written (the service's
-// read-only /var), Node carries on without it.
-const MAIN = `'use strict';
-const { enableCompileCache } = require('node:module');
-const { homedir } = require('node:os');
-const { join } = require('node:path');
-const cacheHome = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-enableCompileCache(process.getuid() === 0 ? '/var/cache/btrfs-to-s3/compile-cache' : join(cacheHome, 'btrfs-to-s3', 'compile-cache'));
-require('./cli.js').run(__dirname);
-`;
+import { copyFileSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 
 const stage = process.argv[2];
 if (!stage) throw new Error('usage: bundle.mjs <stage directory>');
@@ -26,9 +20,7 @@ const cli = JSON.parse(readFileSync('apps/cli/package.json', 'utf8'));
 const runtime = readFileSync('.node-version', 'utf8').trim();
 mkdirSync(join(stage, 'lib'), { recursive: true });
 
-await build({
-  entryPoints: ['apps/cli/dist/app.js'],
-  outfile: join(stage, 'lib', 'cli.js'),
+const options = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -40,10 +32,35 @@ await build({
   // Development-only paths of oclif (running TypeScript sources); the release runs compiled code.
   external: ['typescript', 'ts-node'],
   logLevel: 'warning',
-});
+};
 
-// What oclif reads: the CLI's own settings, with the commands and hooks in lib/cli.js.
+// In lib/cli.js, @oclif/core is lib/oclif.js. A deep import would bundle a second copy.
+const sharedOclif = {
+  name: 'shared-oclif',
+  setup(build) {
+    build.onResolve({ filter: /^@oclif\/core(\/|$)/ }, ({ path, importer }) => {
+      if (path !== '@oclif/core')
+        return { errors: [{ text: `${importer} imports ${path}: import @oclif/core itself, which the release shares as lib/oclif.js` }] };
+      return { path: './oclif.js', external: true };
+    });
+  },
+};
+
+await build({
+  ...options,
+  entryPoints: [createRequire(resolve('apps/cli/package.json')).resolve('@oclif/core')],
+  outfile: join(stage, 'lib', 'oclif.js'),
+});
+await build({ ...options, entryPoints: ['apps/cli/dist/app.js'], outfile: join(stage, 'lib', 'cli.js'), plugins: [sharedOclif] });
+
+// What oclif reads: the CLI's own settings, with the commands and hooks in lib/cli.js
+// (through lib/commands.js, which loads it with its code cache), and before any other
+// init hook lib/load.js's, which notes the command for that cache.
 const { oclif } = cli;
+const hooks = Object.fromEntries(
+  Object.entries(oclif.hooks).map(([name, hook]) => [name, [hook].flat().map((one) => ({ ...one, target: './lib/commands.js' }))]),
+);
+hooks.init = [{ target: './lib/load.js', identifier: 'init' }, ...(hooks.init ?? [])];
 const release = {
   name: cli.name,
   version: cli.version,
@@ -53,9 +70,26 @@ const release = {
   engines: { node: runtime },
   oclif: {
     ...oclif,
-    commands: { ...oclif.commands, target: './lib/cli.js' },
-    hooks: Object.fromEntries(Object.entries(oclif.hooks).map(([name, hook]) => [name, { ...hook, target: './lib/cli.js' }])),
+    commands: { ...oclif.commands, target: './lib/commands.js' },
+    hooks,
   },
 };
 writeFileSync(join(stage, 'package.json'), `${JSON.stringify(release, null, 2)}\n`);
-writeFileSync(join(stage, 'lib', 'main.js'), MAIN);
+// The entry (main.js), the commands target (commands.js) and the loader both use (load.js).
+for (const file of ['main.js', 'commands.js', 'load.js']) copyFileSync(join(import.meta.dirname, 'lib', file), join(stage, 'lib', file));
+
+// The manifest, as `oclif manifest` writes it, by the release's own oclif from the staged
+// tree: every command's id, summary, flags and args, so that help, --version and a topic
+// load no command. No code cache for this build-time run (lib/load.js).
+process.env.NODE_DISABLE_COMPILE_CACHE = '1';
+const { Plugin } = createRequire(import.meta.url)(resolve(stage, 'lib', 'oclif.js'));
+const plugin = new Plugin({
+  errorOnManifestCreate: true,
+  ignoreManifest: true,
+  isRoot: true,
+  respectNoCacheDefault: true,
+  root: resolve(stage),
+  type: 'core',
+});
+await plugin.load();
+writeFileSync(join(stage, 'oclif.manifest.json'), `${JSON.stringify(plugin.manifest)}\n`);

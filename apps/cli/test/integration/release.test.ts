@@ -2,9 +2,10 @@ import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { backupConfig, gatewayEnv, MiB, run, uniquePrefix, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 
 const REPO = join(__dirname, '..', '..', '..', '..');
 const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -61,6 +62,70 @@ describe('the release', () => {
     const help = withoutHostNode(unpacked, ['./bin/btrfs-to-s3', 'backup', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Snapshot the configured subvolumes');
+  });
+
+  it('answers --help, --version and a topic from oclif.manifest.json, without loading the commands (lib/cli.js)', async () => {
+    const commands = join(unpacked, 'lib', 'cli.js');
+    await rename(commands, `${commands}.away`);
+    try {
+      const help = withoutHostNode(unpacked, ['./bin/btrfs-to-s3', 'backup', '--help']);
+      expect(help).toMatchObject({ code: 0, stderr: '' });
+      expect(help.stdout).toContain('--take-over');
+      expect(withoutHostNode(unpacked, ['./bin/btrfs-to-s3', '--version'])).toMatchObject({ code: 0, stderr: '' });
+      expect(withoutHostNode(unpacked, ['./bin/btrfs-to-s3', 'systemd']).stdout).toContain('systemd install');
+      // Running a command needs them: proof that the runs above did without.
+      expect(withoutHostNode(unpacked, ['./bin/btrfs-to-s3', 'config', 'init', '--print']).code).not.toBe(0);
+    } finally {
+      await rename(`${commands}.away`, commands);
+    }
+  });
+
+  describe('the code cache (docs/release.md, "The code cache")', () => {
+    const debugEnv = { NODE_DEBUG: 'btrfs-to-s3-cache' };
+    const run = (...args: string[]) => withoutHostNode(unpacked, ['./bin/btrfs-to-s3', ...args], debugEnv);
+    /** As root, the caches are in /var/cache, per Node version, named by the bundle's CRC-32. */
+    async function cacheFile(bundle: string, command?: string): Promise<string> {
+      const nodeVersion = withoutHostNode(unpacked, ['./node/bin/node', '--version']).stdout.trim();
+      const crc = crc32(await readFile(join(unpacked, 'lib', bundle))).toString(16);
+      return join('/var/cache/btrfs-to-s3/compile-cache', nodeVersion, `${bundle}-${crc}${command === undefined ? '' : `-${command}`}.v8`);
+    }
+
+    it('keeps what a run compiled, which the next run uses; lib/cli.js once per command', async () => {
+      await rm(await cacheFile('cli.js', 'config.init'), { force: true });
+      expect(run('config', 'init', '--print')).toMatchObject({
+        code: 0,
+        stderr: expect.stringContaining('cli.js for config:init: no cache'),
+      });
+      const second = run('config', 'init', '--print');
+      expect(second.code).toBe(0);
+      expect(second.stderr).toContain('oclif.js: cache accepted');
+      expect(second.stderr).toContain('cli.js for config:init: cache accepted');
+      expect(second.stderr).not.toContain('written');
+      const other = run('systemd', 'show', '--config', 'share/examples/config.toml');
+      expect(other.stderr).toMatch(/cli\.js for systemd:show: (no cache|cache accepted)/);
+    });
+
+    it("adds to oclif's cache what the first run of the other kind compiles (a command; help or --version)", async () => {
+      await rm(await cacheFile('oclif.js'), { force: true });
+      expect(run('config', 'init', '--print').stderr).toContain('oclif.js: cache written');
+      const help = run('backup', '--help');
+      expect(help.stderr).toContain('oclif.js: cache accepted');
+      expect(help.stderr).toContain('oclif.js: cache written');
+      expect(run('backup', '--help').stderr).not.toContain('written');
+      expect(run('config', 'init', '--print').stderr).not.toContain('written');
+    });
+
+    it('makes a damaged cache again', async () => {
+      run('config', 'init', '--print');
+      const file = await cacheFile('oclif.js');
+      const cache = await readFile(file);
+      cache.writeUInt8(cache.readUInt8(cache.length - 1) ^ 0xff, cache.length - 1); // one byte of the code, flipped
+      await writeFile(file, cache);
+      const damaged = run('config', 'init', '--print');
+      expect(damaged.code).toBe(0);
+      expect(damaged.stderr).toContain('oclif.js: cache damaged');
+      expect(run('config', 'init', '--print').stderr).toContain('oclif.js: cache accepted');
+    });
   });
 
   it('renders systemd units for the link it was started by, so the timer survives an upgrade that moves the link', async () => {
