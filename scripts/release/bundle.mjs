@@ -4,8 +4,8 @@
 // ./oclif.js, so both share one oclif (its errors are checked with instanceof). Copies
 // beside them the entry, the commands target and the loader with the code cache
 // (scripts/release/lib). Writes the release's package.json and oclif.manifest.json:
-// oclif reads its commands and hooks from lib/commands.js (strategy `explicit`), so
-// nothing is looked up in node_modules at run time, and with the manifest it reads them
+// oclif reads its commands and hooks from lib/commands.js (strategy `explicit`), and the
+// plugins from node_modules/ (scripts/release/plugins.mjs); with the manifests it reads them
 // only to run a command: `--help`, `--version` and a topic start oclif alone
 // (docs/release.md, "Start-up").
 // Usage: node scripts/release/bundle.mjs <stage directory>
@@ -13,6 +13,7 @@ import { build } from 'esbuild';
 import { copyFileSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { bundlePlugins, sharedOclif, writePluginManifests } from './plugins.mjs';
 
 const stage = process.argv[2];
 if (!stage) throw new Error('usage: bundle.mjs <stage directory>');
@@ -34,24 +35,19 @@ const options = {
   logLevel: 'warning',
 };
 
-// In lib/cli.js, @oclif/core is lib/oclif.js. A deep import would bundle a second copy.
-const sharedOclif = {
-  name: 'shared-oclif',
-  setup(build) {
-    build.onResolve({ filter: /^@oclif\/core(\/|$)/ }, ({ path, importer }) => {
-      if (path !== '@oclif/core')
-        return { errors: [{ text: `${importer} imports ${path}: import @oclif/core itself, which the release shares as lib/oclif.js` }] };
-      return { path: './oclif.js', external: true };
-    });
-  },
-};
-
 await build({
   ...options,
   entryPoints: [createRequire(resolve('apps/cli/package.json')).resolve('@oclif/core')],
   outfile: join(stage, 'lib', 'oclif.js'),
 });
-await build({ ...options, entryPoints: ['apps/cli/dist/app.js'], outfile: join(stage, 'lib', 'cli.js'), plugins: [sharedOclif] });
+await build({
+  ...options,
+  entryPoints: ['apps/cli/dist/app.js'],
+  outfile: join(stage, 'lib', 'cli.js'),
+  plugins: [sharedOclif(stage, join(stage, 'lib'))],
+});
+// The plugins in oclif.plugins (the systemd commands, shell completion), beside it.
+const plugins = await bundlePlugins(stage, cli, resolve('apps/cli'), options);
 
 // What oclif reads: the CLI's own settings, with the commands and hooks in lib/cli.js
 // (through lib/commands.js, which loads it with its code cache), and before any other
@@ -68,6 +64,7 @@ const release = {
   license: cli.license,
   bin: { 'btrfs-to-s3': 'bin/btrfs-to-s3' },
   engines: { node: runtime },
+  dependencies: plugins,
   oclif: {
     ...oclif,
     commands: { ...oclif.commands, target: './lib/commands.js' },
@@ -93,3 +90,4 @@ const plugin = new Plugin({
 });
 await plugin.load();
 writeFileSync(join(stage, 'oclif.manifest.json'), `${JSON.stringify(plugin.manifest)}\n`);
+await writePluginManifests(stage, cli, Plugin);

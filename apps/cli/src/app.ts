@@ -11,9 +11,6 @@ import Plan from './commands/plan';
 import Prune from './commands/prune';
 import Restore from './commands/restore';
 import Status from './commands/status';
-import SystemdInstall from './commands/systemd/install';
-import SystemdShow from './commands/systemd/show';
-import SystemdUninstall from './commands/systemd/uninstall';
 import Verify from './commands/verify';
 import commandNotFound from './hooks/command-not-found';
 
@@ -38,9 +35,6 @@ export const COMMANDS = {
   prune: Prune,
   restore: Restore,
   status: Status,
-  'systemd:install': SystemdInstall,
-  'systemd:show': SystemdShow,
-  'systemd:uninstall': SystemdUninstall,
   verify: Verify,
 };
 

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { COMMANDS } from '../src/app';
 import { BIN, cli, writeConfig } from './helpers';
 
 const SERVICE = 'btrfs-to-s3.service';
@@ -72,6 +73,18 @@ async function withScratchBtrfs<T>(fn: (scratch: string, mnt: string) => Promise
 const lines = (unit: string, directive: string) => unit.split('\n').filter((line) => line.startsWith(`${directive}=`));
 const execStart = (config: string) => `ExecStart=${resolve(BIN)} backup --config ${config}`;
 const drillExecStart = (config: string) => `ExecStart=${resolve(BIN)} drill --config ${config} --sample 1`;
+
+describe('the systemd plugin', () => {
+  it("provides the systemd commands, which the main binary runs: none of them is the CLI's own", () => {
+    const plugin = JSON.parse(readFileSync(require.resolve('@org/btrfs-s3-plugin-systemd/package.json'), 'utf8'));
+    const cli = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+    expect(cli.oclif.plugins).toContain(plugin.name);
+    expect(Object.keys(COMMANDS).filter((id) => id.startsWith('systemd'))).toEqual([]);
+    const help = spawnSync(process.execPath, [BIN, 'systemd', '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/systemd install +Install the daily backup/);
+  });
+});
 
 describe('systemd install / show / uninstall', () => {
   it('install --no-enable writes both units for this executable and config, and runs no systemctl', () => {

@@ -22,7 +22,7 @@
 // NODE_DEBUG=btrfs-to-s3-cache says what it did.
 'use strict';
 const Module = require('node:module');
-const { accessSync, constants: fsConstants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+const { accessSync, constants: fsConstants, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const { homedir } = require('node:os');
 const { basename, join } = require('node:path');
 const { debuglog } = require('node:util');

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import type { BackupResult } from '@org/btrfs-s3-backup';
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 import { backupDeps, progressListener } from '../deps';
 import { describeOutcome, describePlan } from '../describe';
 import { selectionFlags } from '../flags';

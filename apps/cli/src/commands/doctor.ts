@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import type { DoctorCheck, DoctorReport } from '@org/btrfs-s3-backup';
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 import { withInterrupts } from '../interrupts';
 
 /** The backup package, loaded by the first run (--help starts without it); no doctor error exists before. */

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { VERIFY_MODES } from '@org/btrfs-s3-core';
 import { formatBytes } from '@org/btrfs-s3-metrics';
 import type { DrillResult } from '@org/btrfs-s3-restore';
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 import { progressListener } from '../deps';
 import { locationFlags, locationOf, selectionFlags } from '../flags';
 import { withInterrupts } from '../interrupts';

@@ -1,5 +1,5 @@
 import type { ListResult } from '@org/btrfs-s3-bucket';
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 import { locationFlags, locationOf, selectionFlags } from '../flags';
 import { withInterrupts } from '../interrupts';
 

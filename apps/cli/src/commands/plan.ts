@@ -1,5 +1,5 @@
 import type { PlanResult } from '@org/btrfs-s3-backup';
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 import { describePlan } from '../describe';
 import { selectionFlags } from '../flags';
 

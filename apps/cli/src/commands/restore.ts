@@ -3,7 +3,7 @@ import { VERIFY_MODES } from '@org/btrfs-s3-core';
 import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
 import type { RestoreOptions, RestorePlan, RestoreResult } from '@org/btrfs-s3-restore';
 import { join } from 'node:path';
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 import { locationFlags, locationOf } from '../flags';
 import { progressListener } from '../deps';
 import { withInterrupts } from '../interrupts';

@@ -1,6 +1,6 @@
 import type { LastRun, StatusResult } from '@org/btrfs-s3-backup';
 import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 
 export default class Status extends BaseCommand {
   static override summary = 'Show the last backup of each subvolume with its run metrics, when the next is due, and who holds the lock.';

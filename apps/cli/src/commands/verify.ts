@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import type { VerifyReads, VerifyReport } from '@org/btrfs-s3-bucket';
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 import { locationFlags, locationOf, selectionFlags } from '../flags';
 import { withInterrupts } from '../interrupts';
 

@@ -64,6 +64,17 @@ describe('the release', () => {
     expect(help.stdout).toContain('Snapshot the configured subvolumes');
   });
 
+  it('carries its plugins: the systemd commands and shell completion run from node_modules/', async () => {
+    const cache = join(unpacked, '..', 'cache');
+    const completion = withoutHostNode(unpacked, ['./bin/btrfs-to-s3', 'autocomplete', 'bash'], { XDG_CACHE_HOME: cache });
+    expect(completion).toMatchObject({ code: 0 });
+    const script = await readFile(join(cache, 'btrfs-to-s3', 'autocomplete', 'functions', 'bash', 'btrfs-to-s3.bash'), 'utf8');
+    expect(script).toMatch(/^systemd:install --json/m); // a plugin's command, listed by another plugin
+    expect(script).toMatch(/^doctor --json/m);
+    for (const plugin of ['@org/btrfs-s3-plugin-systemd', '@oclif/plugin-autocomplete'])
+      expect(existsSync(join(unpacked, 'node_modules', plugin, 'oclif.manifest.json'))).toBe(true);
+  });
+
   it('answers --help, --version and a topic from oclif.manifest.json, without loading the commands (lib/cli.js)', async () => {
     const commands = join(unpacked, 'lib', 'cli.js');
     await rename(commands, `${commands}.away`);
@@ -101,8 +112,22 @@ describe('the release', () => {
       expect(second.stderr).toContain('oclif.js: cache accepted');
       expect(second.stderr).toContain('cli.js for config:init: cache accepted');
       expect(second.stderr).not.toContain('written');
-      const other = run('systemd', 'show', '--config', 'share/examples/config.toml');
-      expect(other.stderr).toMatch(/cli\.js for systemd:show: (no cache|cache accepted)/);
+      const other = run('config', 'validate', '--config', 'share/examples/config.toml');
+      expect(other.stderr).toMatch(/cli\.js for config:validate: (no cache|cache accepted)/);
+    });
+
+    it("removes an earlier build's caches of a bundle when it writes one", async () => {
+      const current = await cacheFile('cli.js', 'config.init');
+      const earlier = join(current, '..', 'cli.js-deadbeef-config.init.v8');
+      const otherBundle = join(current, '..', 'oclif.js-deadbeef.v8');
+      await writeFile(earlier, 'an earlier release');
+      await writeFile(otherBundle, 'an earlier release');
+      await rm(current, { force: true });
+      expect(run('config', 'init', '--print').stderr).toContain('cli.js for config:init: cache written');
+      expect(existsSync(earlier)).toBe(false);
+      expect(existsSync(current)).toBe(true);
+      expect(existsSync(otherBundle)).toBe(true); // another bundle's: left to oclif.js's own writes
+      await rm(otherBundle, { force: true });
     });
 
     it("adds to oclif's cache what the first run of the other kind compiles (a command; help or --version)", async () => {

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BtrfsToS3Error, ExitCode } from '@org/btrfs-s3-core';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { BaseCommand } from '../../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 import { configTemplate } from '../../config-template';
 
 export interface ConfigInitResult {

@@ -1,6 +1,6 @@
 import { type Config, redactValue, secretsFromEnv } from '@org/btrfs-s3-core';
 import { stringify } from 'smol-toml';
-import { BaseCommand } from '../../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 
 export default class ConfigShow extends BaseCommand {
   static override summary = 'Print the effective configuration: file, defaults and environment overrides, secrets redacted.';

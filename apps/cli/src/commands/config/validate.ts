@@ -1,5 +1,5 @@
 import { subvolumeName } from '@org/btrfs-s3-core';
-import { BaseCommand } from '../../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 
 export interface ConfigValidateResult {
   readonly valid: true;

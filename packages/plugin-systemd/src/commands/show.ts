@@ -1,5 +1,5 @@
 import type { UnitFiles } from '@org/btrfs-s3-systemd';
-import { BaseCommand } from '../../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 import { drillFlag } from './install';
 
 export interface SystemdShowResult {
@@ -22,7 +22,7 @@ export default class SystemdShow extends BaseCommand {
   static override flags = { drill: drillFlag };
 
   async run(): Promise<SystemdShowResult> {
-    const { unitsForThisInstall } = await import('../../systemd-units.js');
+    const { unitsForThisInstall } = await import('../systemd-units.js');
     const { flags } = await this.parse(SystemdShow);
     const { config, logger } = await this.context(flags);
     const prepared = await unitsForThisInstall(config, flags.config, { root: this.config.root, bin: this.config.pjson.bin }, logger, {

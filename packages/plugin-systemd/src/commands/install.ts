@@ -15,7 +15,7 @@ import {
 } from '@org/btrfs-s3-systemd';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BaseCommand } from '../../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 
 export interface SystemdInstallResult {
   readonly dryRun: boolean;
@@ -59,7 +59,7 @@ export default class SystemdInstall extends BaseCommand {
   };
 
   async run(): Promise<SystemdInstallResult> {
-    const { carryOut, unitsForThisInstall } = await import('../../systemd-units.js');
+    const { carryOut, unitsForThisInstall } = await import('../systemd-units.js');
     const { flags } = await this.parse(SystemdInstall);
     const { config, logger } = await this.context(flags);
     const prepared = await unitsForThisInstall(config, flags.config, { root: this.config.root, bin: this.config.pjson.bin }, logger, {

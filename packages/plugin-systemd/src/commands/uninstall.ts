@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { planUninstall, type UnitAction } from '@org/btrfs-s3-systemd';
 import { resolve } from 'node:path';
-import { BaseCommand } from '../../base-command';
+import { BaseCommand } from '@org/btrfs-s3-command';
 import { dryRunFlag, unitDirFlag } from './install';
 
 export interface SystemdUninstallResult {
@@ -29,7 +29,7 @@ export default class SystemdUninstall extends BaseCommand {
   };
 
   async run(): Promise<SystemdUninstallResult> {
-    const { carryOut } = await import('../../systemd-units.js');
+    const { carryOut } = await import('../systemd-units.js');
     const { flags } = await this.parse(SystemdUninstall);
     const unitDir = resolve(flags['unit-dir']);
     const actions = await planUninstall({ unitDir, enable: flags.enable });
