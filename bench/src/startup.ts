@@ -3,9 +3,8 @@
 // config, the AWS SDK), set against a bare `node -e 0` of the same Node. The command is
 // `list` on an empty prefix, which has nothing else to do (docs/release.md, "Start-up").
 import { existsSync, realpathSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { execFile } from './exec';
 import type { StartupResult, StartupRun } from './results';

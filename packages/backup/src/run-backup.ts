@@ -119,11 +119,12 @@ async function run(context: BackupContext, options: BackupOptions): Promise<Back
     const plan = await planNow(config, state, worldOf(context, options), context.now(), planOptionsOf(options));
     return { dryRun: true, plan: plan.map(toPlanEntry), outcomes: [] };
   }
-  return withLock(config.global.lock_path, async () => {
+  const locked = async () => {
     // An upgrade's first run moves the state from an earlier release's default path (never a surprise full).
     const migrated = await migrateLegacyStatePaths(config, context.logger);
     return runLocked(migrated === config ? context : { ...context, config: migrated }, options);
-  });
+  };
+  return withLock(config.global.lock_path, locked, { warn: (message) => context.logger.warn(message) });
 }
 
 const planOptionsOf = (options: BackupOptions) => ({

@@ -83,7 +83,8 @@ export async function runPrune(options: PruneOptions): Promise<PruneResult> {
   const prune = () => withBucketContext(options, (context) => pruneSubvolumes(context, subvolumes, dryRun, writer));
   if (dryRun) return prune();
   const lockPath = options.config.global.lock_path;
-  return withLock(lockPath, () => withActivity(lockPath, 'prune', prune));
+  const warn = (message: string) => options.logger?.warn(message);
+  return withLock(lockPath, () => withActivity(lockPath, 'prune', prune), { warn });
 }
 
 /**

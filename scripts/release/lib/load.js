@@ -13,8 +13,9 @@
 //   command, one that did not (--help, --version). The first run of the other kind
 //   makes it again, with the code of both.
 //
-// The cache lives where Node's would: only the running user writes there, never a shared
-// /tmp, since root runs the code it holds. It is named by the bundle's CRC-32, as Node's
+// The cache lives where only the running user writes (for root /var/cache/btrfs-to-s3,
+// the unit's CacheDirectory=), never a shared /tmp as Node's default would be, since root
+// runs the code it holds. It is named by the bundle's CRC-32, as Node's
 // is (V8 itself checks a cache against its source's length only), in a directory per
 // Node version. V8 rejects a cache made by another V8 or with other flags; it is made
 // again then. Where it cannot be written (the service's read-only /var), the bundle runs

@@ -97,13 +97,39 @@ describe('runDoctor', () => {
     expect(detailOf(report, 'delete')).toMatch(/may not delete.*host1\/doctor\//);
   });
 
-  it('reports versioning and Object Lock', async () => {
+  it('reports versioning and Object Lock, and says a delete there only adds delete markers', async () => {
     host = new BackupHost();
     host.bucket.settings.versioning = 'Enabled';
     host.bucket.settings.objectLock = { mode: 'COMPLIANCE', days: 30 };
     const { report } = await doctor(host);
     expect(statusOf(report, 'versioning')).toEqual(['warn']);
     expect(detailOf(report, 'object-lock')).toMatch(/enabled, default COMPLIANCE retention of 30 days/);
+    expect(detailOf(report, 'delete')).toMatch(/got delete markers: .* versions stay stored, locked until the default retention ends/);
+  });
+
+  it('names a store that refuses conditional writes, which publishing needs', async () => {
+    host = new BackupHost({ s3: 'sse = "none"' });
+    host.bucket.objectOps.hook = (command) => {
+      if (command instanceof PutObjectCommand && command.input.IfNoneMatch !== undefined) throw s3Error('InvalidRequest', 400);
+    };
+    const { report, failed } = await doctor(host);
+    expect(failed).toBe(true);
+    expect(detailOf(report, 'manifest-write')).toMatch(
+      /refuses conditional writes \(If-None-Match: \*\).*without the condition was accepted/,
+    );
+    expect(host.keys()).toEqual([]);
+  });
+
+  it('says what every retry got when none of them gets through', async () => {
+    host = new BackupHost();
+    Object.assign(host.config.s3, { storage_class_chunks: 'DEEP_ARCHIVE' });
+    host.bucket.multipart.hook = (command) => {
+      if (command instanceof CreateMultipartUploadCommand) throw s3Error('InvalidArgument', 400);
+    };
+    const { report } = await doctor(host);
+    expect(detailOf(report, 'chunk-write')).toMatch(
+      /also refused with STANDARD: InvalidArgument \(HTTP 400\); without SSE: InvalidArgument/,
+    );
   });
 
   it('fails on a bucket it may not list, and writes nothing', async () => {

@@ -25,6 +25,8 @@ interface StoreContext {
 interface WriteSettings {
   readonly storageClass: StorageClass;
   readonly sse: Config['s3']['sse'];
+  /** A manifest's `If-None-Match: *` (the default); false only to tell a store that refuses it. */
+  readonly conditional?: boolean;
 }
 
 type ProbeKind = 'manifest' | 'chunk';
@@ -47,6 +49,8 @@ export async function storeChecks(context: StoreContext): Promise<DoctorCheck[]>
     return [fail('bucket-access', accessProblem(config, error)), skipped('store-writes', 'not checked: the bucket could not be listed')];
   }
   const checks: DoctorCheck[] = [ok('bucket-access', `s3://${config.s3.bucket}/${config.s3.prefix}/ can be listed`), clockCheck(probe)];
+  // Read first: in a versioned or locked bucket, what the probes' delete does differs.
+  const settings = await bucket.readSettings();
   const dir = `${doctorPrefix(config.s3.prefix)}${context.writer.host}-${compactTimestamp(context.now())}-${randomBytes(4).toString('hex')}`;
   const written: string[] = [];
   for (const kind of ['manifest', 'chunk'] as const) {
@@ -59,8 +63,8 @@ export async function storeChecks(context: StoreContext): Promise<DoctorCheck[]>
       checks.push(fail(`${kind}-write`, await diagnose(context, kind, dir, settings, error, written)));
     }
   }
-  checks.push(await deleteCheck(bucket, written));
-  checks.push(...settingsChecks(await bucket.readSettings()));
+  checks.push(await deleteCheck(bucket, written, settings));
+  checks.push(...settingsChecks(settings));
   return checks;
 }
 
@@ -103,12 +107,12 @@ function clockCheck(probe: ListingProbe): DoctorCheck {
 async function probeWrite(context: StoreContext, kind: ProbeKind, dir: string, settings: WriteSettings): Promise<string> {
   const bucket = bucketWith(context, settings.sse);
   if (kind === 'manifest') {
-    const key = `${dir}/manifest-${settings.storageClass}-${settings.sse}.json`;
+    const key = `${dir}/manifest-${settings.storageClass}-${settings.sse}${settings.conditional === false ? '-unconditional' : ''}.json`;
     const body = `${JSON.stringify({ written_by: 'btrfs-to-s3 doctor', host: context.writer.host })}\n`;
     await bucket.putObject(key, body, {
       storageClass: settings.storageClass,
       contentType: 'application/json',
-      condition: { ifNoneMatch: true },
+      ...(settings.conditional === false ? {} : { condition: { ifNoneMatch: true } }),
     });
     return key;
   }
@@ -154,20 +158,26 @@ async function diagnose(
   written: string[],
 ): Promise<string> {
   const refused = `${kind === 'chunk' ? 'a multipart chunk' : 'a conditional PUT'} with storage class ${settings.storageClass} and SSE ${settings.sse} got ${describeS3Error(s3Cause(error))}`;
-  const succeeds = async (variant: WriteSettings) => {
+  const alsoRefused: string[] = [];
+  const succeeds = async (variant: WriteSettings, what: string) => {
     try {
       written.push(await probeWrite(context, kind, dir, variant));
       return true;
-    } catch {
+    } catch (retryError) {
+      alsoRefused.push(`${what}: ${describeS3Error(s3Cause(retryError))}`);
       return false;
     }
   };
-  if (settings.storageClass !== 'STANDARD' && (await succeeds({ ...settings, storageClass: 'STANDARD' })))
+  if (settings.storageClass !== 'STANDARD' && (await succeeds({ ...settings, storageClass: 'STANDARD' }, 'with STANDARD')))
     return `the store refuses storage class ${settings.storageClass} (${classKey(kind)}): ${refused}, and the same write with STANDARD was accepted`;
-  if (settings.sse !== 'none' && (await succeeds({ ...settings, sse: 'none' })))
+  if (settings.sse !== 'none' && (await succeeds({ ...settings, sse: 'none' }, 'without SSE')))
     return `the store refuses server-side encryption (s3.sse = "${settings.sse}"; "none" only for a store that encrypts at rest by itself): ${refused}, and the same write without SSE was accepted`;
-  if (isAccessDenied(error)) return `the credential may not write under s3.prefix (s3:PutObject, docs/iam/backup-only.json): ${refused}`;
-  return `${messageOf(error)}; a write with STANDARD and without SSE failed too (check the credential's permissions, and s3.checksum_mode for a store without the SDK's checksums)`;
+  if (kind === 'manifest' && (await succeeds({ ...settings, conditional: false }, 'without If-None-Match')))
+    return `the store refuses conditional writes (If-None-Match: *), which btrfs-to-s3 needs to publish without overwriting another writer's backup: ${refused}, and the same PUT without the condition was accepted`;
+  const tried = alsoRefused.length === 0 ? 'no other write was tried' : `also refused ${alsoRefused.join('; ')}`;
+  if (isAccessDenied(error))
+    return `the credential may not write under s3.prefix (s3:PutObject, docs/iam/backup-only.json): ${refused}; ${tried}`;
+  return `${refused}; ${tried} (check the credential's permissions, and s3.checksum_mode for a store without the SDK's checksums)`;
 }
 
 /** The S3 error a wrapped failure (S3StoreError, an upload error) carries, or the error itself. */
@@ -178,11 +188,18 @@ function s3Cause(error: unknown): unknown {
   return current;
 }
 
-async function deleteCheck(bucket: S3Bucket, keys: readonly string[]): Promise<DoctorCheck> {
+async function deleteCheck(bucket: S3Bucket, keys: readonly string[], settings: BucketSettings): Promise<DoctorCheck> {
   if (keys.length === 0) return skipped('delete', 'not checked: no probe object was written');
   try {
     await bucket.deleteObjects(keys);
-    return ok('delete', `the probe objects were deleted (${keys.length})`);
+    const versioned = 'value' in settings.versioning && settings.versioning.value === 'Enabled';
+    const locked = 'value' in settings.objectLock && settings.objectLock.value.defaultRetention !== undefined;
+    return ok(
+      'delete',
+      versioned
+        ? `the probe objects (${keys.length}) got delete markers: in this versioned bucket their versions stay stored${locked ? ', locked until the default retention ends,' : ''} until a lifecycle rule expires them`
+        : `the probe objects were deleted (${keys.length})`,
+    );
   } catch (error) {
     const left = `the probe objects remain: ${keys.join(', ')}`;
     return isAccessDenied(error)

@@ -1,10 +1,14 @@
 import { existsSync } from 'node:fs';
-import { chown, lstat, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chown, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode } from '../exit-codes';
 import { acquireLock, LockBusyError, LockError, lockHolder, withLock } from './lock';
 import { procfsProbe, type ProcessProbe } from './process-probe';
+
+const run = (command: string, args: readonly string[]) => promisify(execFile)(command, args);
 
 /** Processes that exist, by PID, with their start times. */
 function probe(running: Record<number, string>): ProcessProbe {
@@ -145,6 +149,45 @@ describe('acquireLock', () => {
     const lock = await acquireLock(path, { probe: probe({ 200: '777' }), pid: 200, legacyPaths });
     expect(lock.info.pid).toBe(200);
     expect(existsSync(legacy)).toBe(true);
+  });
+});
+
+describe('lock files another user may have planted, and a read-only lock directory', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lock-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const running = probe({ 1: '1', 200: '777' });
+
+  it.each([
+    ['owned by another user', async (path: string) => (await writeFile(path, '{"pid":1,"proc_start":"1"}'), chown(path, 65534, 65534))],
+    ['a symbolic link', (path: string) => symlink('/proc/1/stat', path)],
+    ['a FIFO (a read would wait forever)', (path: string) => run('mkfifo', [path])],
+  ])('ignores an earlier release lock that is %s', async (_kind, plant) => {
+    const legacy = join(dir, 'old-default.lock');
+    await plant(legacy);
+    const lock = await acquireLock(join(dir, 'run.lock'), { probe: running, pid: 200, legacyPaths: [legacy] });
+    expect(lock.info.pid).toBe(200);
+    await expect(lockHolder(join(dir, 'none.lock'), running, { legacyPaths: [legacy] })).resolves.toBeUndefined();
+  });
+
+  it('takes the fallback lock where the lock directory is read-only, says so, and still sees a holder of the usual one', async () => {
+    const readOnly = join(dir, 'run');
+    await mkdir(readOnly);
+    await run('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', readOnly]);
+    try {
+      const warnings: string[] = [];
+      const path = join(readOnly, 'btrfs-to-s3', 'lock');
+      const fallback = join(dir, 'old-default.lock');
+      const lock = await acquireLock(path, { probe: running, pid: 200, fallback, warn: (line) => void warnings.push(line) });
+      expect(lock.path).toBe(fallback);
+      expect(warnings.join('')).toMatch(/cannot be made .*using .*old-default\.lock.*systemd install/);
+      await expect(acquireLock(path, { probe: running, pid: 300, fallback })).rejects.toThrow(LockBusyError);
+      await lock.release();
+    } finally {
+      await run('umount', [readOnly]);
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { crypto } from '../lazy-crypto';
-import { link, lstat, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
-import { unlinkSync, readFileSync } from 'node:fs';
+import { access, link, lstat, mkdir, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, unlinkSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as v from 'valibot';
 import { dirname } from 'node:path';
@@ -63,6 +63,13 @@ export interface LockOptions {
    * lock (LEGACY_LOCK_PATHS) when `path` is today's default, none otherwise.
    */
   readonly legacyPaths?: readonly string[];
+  /**
+   * Where to take the lock when `path`'s directory is on a read-only filesystem: by
+   * default, for today's default path, the earlier release's (see acquireLock).
+   */
+  readonly fallback?: string;
+  /** Told when the lock falls back. */
+  readonly warn?: (message: string) => void;
 }
 
 /** A half-written lock or recovery marker older than this belongs to a dead process. */
@@ -167,7 +174,43 @@ async function removeStale(path: string, staleText: string, now: Date): Promise<
   }
 }
 
+/**
+ * Takes the lock at `path`. Today's default lives in /run/btrfs-to-s3, which units
+ * rendered by an earlier release leave read-only (they granted /var/lock instead): there
+ * a run takes that release's lock, says to install the units again, and still counts a
+ * live holder of today's lock as running, so a run never stops for an upgrade.
+ */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<LockHandle> {
+  try {
+    return await acquireAt(path, legacyPathsOf(path, options), options);
+  } catch (error) {
+    const fallback = options.fallback ?? (path === DEFAULT_LOCK_PATH ? LEGACY_LOCK_PATHS[0] : undefined);
+    if (fallback === undefined || !(error instanceof LockError) || !(await onReadOnlyFilesystem(dirname(path)))) throw error;
+    options.warn?.(
+      `the lock directory ${dirname(path)} cannot be made (read-only: the systemd units predate this release); using ${fallback}, as the earlier release did; run \`btrfs-to-s3 systemd install\` again`,
+    );
+    return acquireAt(fallback, [path], options);
+  }
+}
+
+/**
+ * Whether `dir`, or the nearest part of it that exists, is on a read-only filesystem. Asked
+ * directly: a recursive mkdir there fails with ENOENT, not EROFS.
+ */
+async function onReadOnlyFilesystem(dir: string): Promise<boolean> {
+  for (let current = dir; ; current = dirname(current)) {
+    try {
+      await access(current, fsConstants.W_OK);
+      return false;
+    } catch (error) {
+      if (errnoCode(error) === 'EROFS') return true;
+      if (errnoCode(error) !== 'ENOENT' || current === dirname(current)) return false;
+    }
+  }
+}
+
+/** Takes the lock file at `path`, then checks that no live process holds one of `others` (see trustedHolder). */
+async function acquireAt(path: string, others: readonly string[], options: LockOptions): Promise<LockHandle> {
   const probe = options.probe ?? procfsProbe;
   const pid = options.pid ?? process.pid;
   const now = options.now ?? (() => new Date());
@@ -180,10 +223,13 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     for (let attempt = 0; attempt < 5; attempt += 1) {
       if (await createExclusive(path, content)) {
         const taken = handle(path, info, content);
-        const legacy = await legacyHolder(legacyPathsOf(path, options), probe);
-        if (legacy === undefined) return taken;
+        const other = await otherHolder(others, probe).catch(async (error: unknown) => {
+          await taken.release();
+          throw error;
+        });
+        if (other === undefined) return taken;
         await taken.release();
-        throw new LockBusyError(legacy.path, legacy.info);
+        throw new LockBusyError(other.path, other.info);
       }
       if (uid === 0) await assertRootOwned(path, 'file');
       const holder = await readHolder(path);
@@ -230,24 +276,47 @@ export async function lockHolder(
 ): Promise<LockInfo | undefined> {
   const holder = await readHolder(path);
   if (holder?.info !== undefined && (await isAlive(holder.info, probe))) return holder.info;
-  return (await legacyHolder(legacyPathsOf(path, options), probe))?.info;
+  return (await otherHolder(legacyPathsOf(path, options), probe))?.info;
 }
 
 const legacyPathsOf = (path: string, options: Pick<LockOptions, 'legacyPaths'>) =>
   options.legacyPaths ?? (path === DEFAULT_LOCK_PATH ? LEGACY_LOCK_PATHS : []);
 
+/** A lock file holds a few dozen bytes; anything larger is not one. */
+const MAX_LOCK_BYTES = 4096;
+
 /**
- * A live run of an earlier release, which held its own default lock, still counts as
- * running while the new version is installed under it. Checked after taking today's
- * lock, so two new runs exclude each other as before; a lock file there whose holder is
- * gone is left alone (not ours to remove).
+ * A live holder of one of `paths`: an earlier release's default lock (its run still counts
+ * as running while the new version is installed under it), or today's, seen from the
+ * fallback. Checked after taking our own lock, so two new runs exclude each other as
+ * before. Trusted only as a regular file root owns, opened without following a link or
+ * waiting on a FIFO: /run/lock is world-writable, and whatever another user put there
+ * must neither stop nor hang a backup. A holder that is gone is left alone (not ours).
  */
-async function legacyHolder(paths: readonly string[], probe: ProcessProbe): Promise<{ path: string; info: LockInfo } | undefined> {
-  for (const legacy of paths) {
-    const holder = await readHolder(legacy).catch(() => undefined);
-    if (holder?.info !== undefined && (await isAlive(holder.info, probe))) return { path: legacy, info: holder.info };
+async function otherHolder(paths: readonly string[], probe: ProcessProbe): Promise<{ path: string; info: LockInfo } | undefined> {
+  for (const path of paths) {
+    const info = await trustedLock(path);
+    if (info !== undefined && (await isAlive(info, probe))) return { path, info };
   }
   return undefined;
+}
+
+async function trustedLock(path: string): Promise<LockInfo | undefined> {
+  let file;
+  try {
+    file = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ELOOP') return undefined; // none, or a symbolic link: not a lock
+    throw new LockError(`cannot read lock file ${path}: ${code ?? String(error)}`, error);
+  }
+  try {
+    const found = await file.stat();
+    if (!found.isFile() || found.uid !== 0 || found.size > MAX_LOCK_BYTES) return undefined;
+    return parseLock(await file.readFile('utf8'));
+  } finally {
+    await file.close();
+  }
 }
 
 /**

@@ -6,7 +6,9 @@ import {
   errnoCode,
   ExitCode,
   FormatError,
+  migrateLegacyStatePaths,
   selectSubvolumes,
+  silentLogger,
   ThawPendingError,
   withActivity,
 } from '@org/btrfs-s3-core';
@@ -74,7 +76,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const subvolumes = drillSubvolumes(options);
   if (options.sample !== undefined && !(Number.isInteger(options.sample) && options.sample > 0))
     throw new RestoreInputError(`--sample: must be a whole number of chunks above 0, got ${options.sample}`);
-  const { result, thawPending } = await withActivity(options.config.global.lock_path, 'restore', () => drillAll(options, subvolumes));
+  // The drill's record is kept beside the metrics: an upgrade's first drill brings it from an earlier release's default path.
+  const config = await migrateLegacyStatePaths(options.config, options.logger ?? silentLogger());
+  const { result, thawPending } = await withActivity(config.global.lock_path, 'restore', () =>
+    drillAll({ ...options, config }, subvolumes),
+  );
   if (!result.ok) throw new DrillFailedError(result, thawPending);
   return result;
 }
