@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ArchiveState, type RestoreRequestRecord } from './archive-state';
 import { expectsContinue, forward, PASS, type ResponseDecision, type Upstream } from './forward';
 import { classify, errorXml, objectPath, parseRestoreRequest, type S3ErrorBody } from './s3-request';
 import { type SigningCredentials, signedHeaders } from './sigv4';
 import { testGateway } from './gateway';
+import { listenOnLoopback } from './loopback-server';
 
 export interface ArchiveProxyOptions {
   /** The real gateway, e.g. `testGateway().endpoint`; plain http only. */
@@ -270,29 +270,17 @@ export async function startArchiveProxy(options: ArchiveProxyOptions): Promise<A
   server.on('request', onRequest);
   // Relayed, not answered here: the gateway decides whether the client may send the body.
   server.on('checkContinue', onRequest);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address: AddressInfo | string | null = server.address();
-  if (address === null || typeof address === 'string') throw new Error('archive proxy: not listening on a TCP port');
-
-  let closed: Promise<void> | undefined;
+  const listening = await listenOnLoopback(server, 'archive proxy', upstream.agent);
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    port: address.port,
+    endpoint: `http://127.0.0.1:${listening.port}`,
+    port: listening.port,
     restoreRequests: () => state.restoreRequests(),
     thaw: (key?: string) => {
       if (key === undefined) state.thawAll();
       else state.thaw(key);
     },
     thawAll: () => state.thawAll(),
-    close: () => {
-      closed ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-        upstream.agent.destroy();
-      });
-      return closed;
-    },
+    close: listening.close,
   };
 }
 

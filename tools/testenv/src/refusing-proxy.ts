@@ -1,7 +1,6 @@
-import { once } from 'node:events';
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expectsContinue, forward, PASS, type Upstream } from './forward';
+import { listenOnLoopback } from './loopback-server';
 import { errorXml, type S3ErrorBody } from './s3-request';
 
 export interface RefusalAnswer extends S3ErrorBody {
@@ -71,21 +70,6 @@ export async function startRefusingProxy(options: RefusingProxyOptions): Promise
   const server = createServer();
   server.on('request', onRequest);
   server.on('checkContinue', onRequest);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address: AddressInfo | string | null = server.address();
-  if (address === null || typeof address === 'string') throw new Error('refusing proxy: not listening on a TCP port');
-  let closed: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    refused: () => refusals,
-    close: () => {
-      closed ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-        upstream.agent.destroy();
-      });
-      return closed;
-    },
-  };
+  const listening = await listenOnLoopback(server, 'refusing proxy', upstream.agent);
+  return { endpoint: `http://127.0.0.1:${listening.port}`, refused: () => refusals, close: listening.close };
 }
