@@ -29,6 +29,7 @@ cat >"$work/config.toml" <<TOML
 [global]
 state_path = "$work/state.json"
 lock_path = "$work/btrfs_to_s3.lock"
+metrics_path = "$work/metrics.json"
 spool_dir = "$work/spool"
 
 [snapshots]
@@ -51,6 +52,8 @@ TOML
 cli() { apps/cli/bin/run.js "$@"; }
 echo "== btrfs-to-s3 config validate"
 cli config validate --config "$work/config.toml"
+echo "== btrfs-to-s3 doctor (root, btrfs, paths, credentials, test writes, clock)"
+cli doctor --config "$work/config.toml"
 echo "== btrfs-to-s3 plan"
 cli plan --config "$work/config.toml"
 echo "== btrfs-to-s3 backup (full)"
