@@ -132,6 +132,13 @@ describe('runDoctor', () => {
     );
   });
 
+  it('sends no request with noS3 (--no-s3)', async () => {
+    host = new BackupHost();
+    const report = await runDoctor({ config: host.config, noS3: true, deps: { ...host.deps(), userId: 0 } });
+    expect(report.checks.map((check) => check.check)).not.toContain('bucket-access');
+    expect(host.bucket.commands).toEqual([]);
+  });
+
   it('fails on a bucket it may not list, and writes nothing', async () => {
     host = new BackupHost();
     host.bucket.objectOps.hook = () => {
