@@ -1,15 +1,20 @@
 import { ExitCode } from '@org/btrfs-s3-core';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { StatusResultSchema } from '@org/btrfs-s3-backup';
 import { cli, writeConfig } from './helpers';
 
+/** Every setup()'s directory, removed after the file's tests. */
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'status-'));
+  dirs.push(dir);
   const config = writeConfig(`
 [global]
 state_path = "${dir}/state.json"

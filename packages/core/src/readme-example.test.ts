@@ -1,10 +1,13 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serializeManifest } from './manifest/parse';
 import { backup, manifest } from './__fixtures__/manifest';
 import { manifestKey } from './manifest/keys';
 import { chunkKeys, whatIsDue } from '../examples/what-is-due';
+
+const made: string[] = [];
+afterAll(() => Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true }))));
 
 const EXAMPLE = join(__dirname, '..', 'examples', 'what-is-due.ts');
 
@@ -16,6 +19,7 @@ describe("the README's usage example", () => {
 
   it('plans a first run as a full of every configured subvolume', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'core-example-'));
+    made.push(dir);
     const config = join(dir, 'config.toml');
     await writeFile(
       config,

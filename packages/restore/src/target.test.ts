@@ -1,5 +1,5 @@
 import { ExitCode } from '@org/btrfs-s3-core';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertRestoreTarget, RestoreTargetError } from './target';
@@ -9,6 +9,7 @@ describe('assertRestoreTarget', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'restore-target-'));
   });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it('accepts a new path whose parent exists', async () => {
     await expect(assertRestoreTarget(join(dir, 'new'))).resolves.toBeUndefined();

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, link, mkdir, mkdtemp, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,8 +23,13 @@ async function makeTree(root: string): Promise<void> {
   await exec('setfattr', ['-n', 'user.note', '-v', 'kept', join(root, 'dir/a.txt')]);
 }
 
+/** Every tree twins() made, removed after the file's tests. */
+const bases: string[] = [];
+afterAll(() => Promise.all(bases.map((base) => rm(base, { recursive: true, force: true }))));
+
 async function twins(): Promise<{ source: string; restored: string }> {
   const base = await mkdtemp(join(tmpdir(), 'verify-'));
+  bases.push(base);
   const source = join(base, 'source');
   const restored = join(base, 'restored');
   await mkdir(source);

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp as makeTemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors';
@@ -6,6 +6,15 @@ import { ExitCode } from '../exit-codes';
 import { loadConfig, loadRemoteConfig, parseConfig, validateConfig } from './load';
 import { defaultStateDir } from './default-paths';
 import { GiB, MiB, TiB } from './units';
+
+/** A temp directory, removed after the file's tests. */
+const temps: string[] = [];
+afterAll(() => Promise.all(temps.map((dir) => rm(dir, { recursive: true, force: true }))));
+async function mkdtemp(prefix: string): Promise<string> {
+  const dir = await makeTemp(prefix);
+  temps.push(dir);
+  return dir;
+}
 
 const MINIMAL = `
 [snapshots]

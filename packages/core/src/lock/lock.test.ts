@@ -196,6 +196,7 @@ describe('withLock', () => {
   beforeEach(async () => {
     path = join(await mkdtemp(join(tmpdir(), 'lock-')), 'run.lock');
   });
+  afterEach(() => rm(join(path, '..'), { recursive: true, force: true }));
 
   it('holds the lock while the work runs and releases it after, returning its result', async () => {
     const result = await withLock(path, async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode } from '../exit-codes';
@@ -24,6 +24,7 @@ describe('state file', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'state-'));
   });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it('reads a missing file as the empty state of a first run', async () => {
     await expect(readState(join(dir, 'state.json'))).resolves.toEqual(emptyState());

@@ -1,10 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode } from '../../src/exit-codes';
+
+/** A directory for one test's lock, removed after the file's tests. */
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'lock-'));
+  dirs.push(dir);
+  return dir;
+}
 
 const HOLD = join(__dirname, '..', 'fixtures', 'hold-lock.js');
 
@@ -28,7 +37,7 @@ async function exitCode(child: ChildProcess): Promise<number | null> {
 
 describe('the lock between real processes', () => {
   it('turns a second run away with the busy code naming the holder, and recovers after kill -9', async () => {
-    const lockPath = join(await mkdtemp(join(tmpdir(), 'lock-')), 'btrfs_to_s3.lock');
+    const lockPath = join(await tempDir(), 'btrfs_to_s3.lock');
     const first = start(lockPath);
     await locked(first.child);
     expect(JSON.parse(await readFile(lockPath, 'utf8'))).toMatchObject({ pid: first.child.pid });
@@ -49,7 +58,7 @@ describe('the lock between real processes', () => {
   });
 
   it('releases the lock on SIGINT', async () => {
-    const lockPath = join(await mkdtemp(join(tmpdir(), 'lock-')), 'btrfs_to_s3.lock');
+    const lockPath = join(await tempDir(), 'btrfs_to_s3.lock');
     const holder = start(lockPath);
     await locked(holder.child);
     holder.child.kill('SIGINT');
