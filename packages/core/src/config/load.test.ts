@@ -6,6 +6,7 @@ import { ExitCode } from '../exit-codes';
 import { loadConfig, loadRemoteConfig, parseConfig, validateConfig } from './load';
 import { defaultStateDir } from './default-paths';
 import { GiB, MiB, TiB } from './units';
+import { MINIMAL } from '../__fixtures__/config';
 
 /** A temp directory, removed after the file's tests. */
 const temps: string[] = [];
@@ -15,17 +16,6 @@ async function mkdtemp(prefix: string): Promise<string> {
   temps.push(dir);
   return dir;
 }
-
-const MINIMAL = `
-[snapshots]
-base_dir = "/srv/.snapshots"
-[subvolumes]
-paths = ["/srv/data", "/srv/home"]
-[s3]
-bucket = "my-backups"
-region = "eu-central-1"
-prefix = "host1"
-`;
 
 /** The issues a TOML text produces, as "key: message" lines. */
 function problems(text: string, env: Record<string, string> = {}): string[] {

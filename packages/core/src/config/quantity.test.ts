@@ -4,17 +4,7 @@ import { loadRemoteConfig, parseConfig } from './load';
 import { quantityUnit } from './quantity';
 import { CONFIG_SECTIONS } from './schema';
 import { GiB, MiB, TiB } from './units';
-
-const MINIMAL = `
-[snapshots]
-base_dir = "/srv/.snapshots"
-[subvolumes]
-paths = ["/srv/data", "/srv/home"]
-[s3]
-bucket = "my-backups"
-region = "eu-central-1"
-prefix = "host1"
-`;
+import { MINIMAL } from '../__fixtures__/config';
 
 /** MINIMAL with `lines` added to the [s3] section (and `restore` lines to a [restore] section). */
 const withS3 = (lines: string, restore = '') => `${MINIMAL}${lines}\n${restore === '' ? '' : `[restore]\n${restore}\n`}`;
