@@ -11,7 +11,10 @@ module.exports = function jestConfig(options = {}) {
     testMatch: ['**/*.test.ts'],
     transform: {
       '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],
+      '^.+\\.js$': path.join(__dirname, 'jest.esm-transform.js'),
     },
+    // node_modules stay untransformed but for the ESM-only libraries age encryption needs.
+    transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/)?(age-encryption|@noble|@scure))'],
     collectCoverageFrom: ['src/**/*.ts', '!src/**/*.test.ts'],
     coverageReporters: ['text-summary', 'lcov'],
     // Tests that spawn processes or touch disks run beside other suites in CI; a

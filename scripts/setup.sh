@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # Node 24 goes to /usr/local (setup.sh); make sure it comes first, whatever PATH this shell was given.
 export PATH="/usr/local/bin:$PATH"
 
-PACKAGES=(btrfs-progs ceph-mon ceph-osd radosgw ceph-common curl util-linux systemd attr time awscli jq)
+# age and zstd: the stock tools tests decode encrypted, compressed chunks with (docs/format.md).
+PACKAGES=(btrfs-progs ceph-mon ceph-osd radosgw ceph-common curl util-linux systemd attr time awscli jq age zstd)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

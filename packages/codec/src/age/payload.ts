@@ -1,0 +1,113 @@
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { AgeError } from './errors';
+
+/** age's STREAM: 64 KiB plaintext chunks, each sealed with ChaCha20-Poly1305 and a 16-byte tag. */
+const CHUNK = 64 * 1024;
+const TAG = 16;
+const SEALED_CHUNK = CHUNK + TAG;
+
+/** Nonce of the n-th STREAM chunk: an 11-byte big-endian counter and a last-chunk flag. */
+function nonce(counter: number, last: boolean): Buffer {
+  const bytes = Buffer.alloc(12);
+  bytes.writeUIntBE(counter, 5, 6); // 2^48 chunks of 64 KiB: far beyond any object
+  bytes[11] = last ? 1 : 0;
+  return bytes;
+}
+
+/** Takes `length` bytes off the front of `pending` (whose total is `available`), without copying whole buffers. */
+function take(pending: Buffer[], length: number): Buffer[] {
+  const out: Buffer[] = [];
+  let left = length;
+  while (left > 0) {
+    const head = pending[0];
+    if (head === undefined) throw new Error('take past the end of the pending bytes');
+    if (head.length <= left) {
+      out.push(head);
+      pending.shift();
+      left -= head.length;
+    } else {
+      out.push(head.subarray(0, left));
+      pending[0] = head.subarray(left);
+      left = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * The payload of one age file, as age-encryption.org/v1 specifies (STREAM over
+ * ChaCha20-Poly1305 with 64 KiB chunks), on node:crypto. A chunk is sealed only
+ * once a byte after it arrives, since the last chunk carries a flag; `finish`
+ * seals the last one (possibly short, and empty only for an empty payload).
+ */
+export class AgePayloadEncryptor {
+  private readonly pending: Buffer[] = [];
+  private available = 0;
+  private counter = 0;
+
+  constructor(private readonly key: Buffer) {}
+
+  push(data: Buffer): Buffer[] {
+    this.pending.push(data);
+    this.available += data.length;
+    const out: Buffer[] = [];
+    while (this.available > CHUNK) out.push(...this.seal(CHUNK, false));
+    return out;
+  }
+
+  finish(): Buffer[] {
+    return this.seal(this.available, true);
+  }
+
+  private seal(length: number, last: boolean): Buffer[] {
+    const cipher = createCipheriv('chacha20-poly1305', this.key, nonce(this.counter, last), { authTagLength: TAG });
+    this.counter += 1;
+    this.available -= length;
+    const out = take(this.pending, length).map((piece) => cipher.update(piece));
+    out.push(cipher.final(), cipher.getAuthTag());
+    return out;
+  }
+}
+
+/**
+ * Opens an age payload sealed by AgePayloadEncryptor or any age implementation. No
+ * byte of a chunk is returned before its tag checked out; a damaged, reordered,
+ * truncated or extended payload throws AgeError.
+ */
+export class AgePayloadDecryptor {
+  private readonly pending: Buffer[] = [];
+  private available = 0;
+  private counter = 0;
+
+  constructor(private readonly key: Buffer) {}
+
+  push(data: Buffer): Buffer[] {
+    this.pending.push(data);
+    this.available += data.length;
+    const out: Buffer[] = [];
+    while (this.available > SEALED_CHUNK) out.push(...this.open(SEALED_CHUNK, false));
+    return out;
+  }
+
+  finish(): Buffer[] {
+    if (this.available < TAG) throw new AgeError('age payload truncated');
+    // An empty last chunk is allowed only as the whole of an empty payload.
+    if (this.available === TAG && this.counter > 0) throw new AgeError('age payload ends in an empty chunk');
+    return this.open(this.available, true);
+  }
+
+  private open(length: number, last: boolean): Buffer[] {
+    const sealed = Buffer.concat(take(this.pending, length));
+    this.available -= length;
+    const decipher = createDecipheriv('chacha20-poly1305', this.key, nonce(this.counter, last), { authTagLength: TAG });
+    this.counter += 1;
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
+    const plain = decipher.update(sealed.subarray(0, sealed.length - TAG));
+    try {
+      decipher.final();
+    } catch {
+      throw new AgeError(`age payload chunk ${this.counter - 1} failed authentication (damaged, or not the end of the file)`);
+    }
+    return [plain];
+  }
+}
