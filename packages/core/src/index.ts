@@ -14,6 +14,8 @@ export {
   RESTORE_TIERS,
   CHECKSUM_MODES,
   SSE_MODES,
+  COMPRESSIONS,
+  AGE_RECIPIENT,
   expandHome,
   subvolumeName,
 } from './config/schema';
@@ -50,13 +52,16 @@ export { procfsProbe } from './lock/process-probe';
 export type { ProcessProbe } from './lock/process-probe';
 export {
   ManifestSchema,
+  ManifestV1Schema,
   ManifestChunkSchema,
   ManifestPartSchema,
+  ManifestPrivateSchema,
   PointerSchema,
   MANIFEST_VERSION,
+  READABLE_MANIFEST_VERSIONS,
   POINTER_VERSION,
 } from './manifest/schema';
-export type { Manifest, ManifestChunk, ManifestPart, Pointer } from './manifest/schema';
+export type { Manifest, ManifestChunk, ManifestDocument, ManifestPart, ManifestPrivate, ManifestV1, Pointer } from './manifest/schema';
 export { subvolumePrefix, pointerKey, backupPrefix, manifestKey, chunkKey } from './manifest/keys';
 export { parseManifest, parsePointer, serializeManifest, serializePointer, FormatError } from './manifest/parse';
 export { assertPartsWithin, partMemoryLimit, PartLimitError } from './manifest/part-limit';

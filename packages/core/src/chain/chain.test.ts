@@ -1,5 +1,5 @@
 import { ExitCode } from '../exit-codes';
-import type { Manifest } from '../manifest/schema';
+import type { ManifestV1 } from '../manifest/schema';
 import { serializeManifest } from '../manifest/parse';
 import { ChainError, type ManifestSource, resolveChain, resolveStartKey } from './chain';
 
@@ -9,7 +9,7 @@ const INC1 = 'p/subvol/data/inc/20260108T000000Z/manifest.json';
 const INC2 = 'p/subvol/data/inc/20260115T000000Z/manifest.json';
 
 /** A manifest as published at `key`: its snapshot named after the key's timestamp, its one chunk beside it. */
-function manifest(key: string, kind: 'full' | 'inc', parent: string | null, overrides: Partial<Manifest> = {}): Manifest {
+function manifest(key: string, kind: 'full' | 'inc', parent: string | null, overrides: Partial<ManifestV1> = {}): ManifestV1 {
   const dir = key.slice(0, key.lastIndexOf('/'));
   const name = `${overrides.subvolume ?? 'data'}__${dir.slice(dir.lastIndexOf('/') + 1)}__${kind}`;
   return {
@@ -88,8 +88,8 @@ describe('resolveChain', () => {
     ['a malformed parent', { ...healthy, [INC1]: '{"version": 1, "kind": "inc"' }, `manifest ${INC1} is not valid JSON`],
     [
       'an unknown version',
-      { ...healthy, [FULL]: JSON.stringify({ ...manifest(FULL, 'full', null), version: 2 }) },
-      `manifest ${FULL} has version 2; this btrfs-to-s3 reads version 1 only`,
+      { ...healthy, [FULL]: JSON.stringify({ ...manifest(FULL, 'full', null), version: 3 }) },
+      `manifest ${FULL} has version 3; this btrfs-to-s3 reads version 1 and 2 only`,
     ],
     [
       'a loop',

@@ -7,15 +7,16 @@ import type { ConfigIssue } from './issues';
  * Environment overrides. One rule: `BTRFS_TO_S3__<SECTION>__<KEY>`, upper case,
  * e.g. `BTRFS_TO_S3__S3__BUCKET=my-bucket` overrides `[s3] bucket`. Values are
  * converted to the key's type: numbers as written (sizes and durations also as text
- * with units, `128MiB`, `72h`), booleans `true`/`false`, lists (`subvolumes.paths`)
- * comma-separated.
+ * with units, `128MiB`, `72h`), booleans `true`/`false`, lists (`subvolumes.paths`,
+ * `encryption.recipients`) comma-separated or as a JSON array (`["age1...","age1..."]`),
+ * tables (`s3.object_lock`) as a JSON object (`{"mode":"governance","days":30}`).
  */
 export const ENV_PREFIX = 'BTRFS_TO_S3__';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 type Section = keyof typeof CONFIG_SECTIONS;
-type ValueKind = 'number' | 'boolean' | 'array' | 'string';
+type ValueKind = 'number' | 'boolean' | 'array' | 'table' | 'string';
 
 /** The environment variable that overrides `section.key`. */
 export function envName(section: string, key: string): string {
@@ -35,6 +36,7 @@ function valueKind(section: Section, key: string): ValueKind | undefined {
   if (entry !== undefined && quantityUnit(entry) !== undefined) return 'number';
   const type = entry?.type === 'optional' ? entry.wrapped?.type : entry?.type;
   if (type === 'number' || type === 'boolean' || type === 'array') return type;
+  if (type === 'object' || type === 'strict_object') return 'table';
   return 'string';
 }
 
@@ -45,12 +47,24 @@ function convert(kind: ValueKind, raw: string): unknown {
     case 'boolean':
       return raw === 'true' ? true : raw === 'false' ? false : raw;
     case 'array':
+      if (raw.trimStart().startsWith('[')) return parseJson(raw);
       return raw
         .split(',')
         .map((item) => item.trim())
         .filter(Boolean);
+    case 'table':
+      return parseJson(raw);
     case 'string':
       return raw;
+  }
+}
+
+/** JSON as written; text that is not JSON goes to the schema as it is, which names the key and what it expects. */
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
   }
 }
 

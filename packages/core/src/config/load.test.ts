@@ -64,6 +64,8 @@ describe('config defaults', () => {
       storage_class_manifest: 'STANDARD',
       concurrency: 4,
       spool_enabled: false,
+      compression: 'zstd',
+      compression_level: 3,
       sse: 'AES256',
       retain_generations: 1,
       prune_after_backup: true,
@@ -264,6 +266,16 @@ describe('environment overrides (BTRFS_TO_S3__<SECTION>__<KEY>)', () => {
     expect(config.subvolumes.paths).toEqual(['/a/x', '/b/y']);
     expect(config.schedule.full_every_days).toBe(90);
     expect(config.restore.verify_mode).toBe('none');
+  });
+
+  it('takes a list as a JSON array, and names the variable when an item is invalid', () => {
+    const [a, b] = [`age1${'q'.repeat(58)}`, `age1${'p'.repeat(58)}`];
+    const config = parseConfig(MINIMAL, { env: { BTRFS_TO_S3__ENCRYPTION__RECIPIENTS: JSON.stringify([a, b]) } });
+    expect(config.encryption.recipients).toEqual([a, b]);
+    expect(parseConfig(MINIMAL, { env: { BTRFS_TO_S3__ENCRYPTION__RECIPIENTS: `${a},${b}` } }).encryption.recipients).toEqual([a, b]);
+    expect(problems(MINIMAL, { BTRFS_TO_S3__ENCRYPTION__RECIPIENTS: '["age1short"]' })).toEqual([
+      'encryption.recipients.0: must be an age X25519 recipient (age1 and 58 more characters; `btrfs-to-s3 key generate` makes one), got "age1short" (set by environment variable BTRFS_TO_S3__ENCRYPTION__RECIPIENTS)',
+    ]);
   });
 
   it('fills a required key that the file lacks', () => {

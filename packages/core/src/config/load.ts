@@ -47,7 +47,8 @@ function validateAgainst<S extends AnySchema>(
   const issues: ConfigIssue[] = [...overrides.issues];
   for (const issue of result.issues ?? []) {
     const key = v.getDotPath(issue) ?? '(top level)';
-    const source = sources.get(key);
+    // A list's item (`encryption.recipients.0`) was set by whatever set the list.
+    const source = sources.get(key) ?? sources.get(key.replace(/\.\d+$/, ''));
     const setBy =
       source === undefined ? '' : source.startsWith('flag ') ? ` (set by ${source})` : ` (set by environment variable ${source})`;
     issues.push({ key, message: `${describe(issue)}${setBy}` });

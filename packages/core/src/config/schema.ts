@@ -28,6 +28,9 @@ export const RESTORE_TIERS = ['Standard', 'Bulk', 'Expedited'] as const;
 /** AWS SDK v3 request checksum modes; `when_required` suits many S3-compatible stores. */
 export const CHECKSUM_MODES = ['when_supported', 'when_required'] as const;
 export const SSE_MODES = ['AES256', 'none'] as const;
+export const COMPRESSIONS = ['zstd', 'none'] as const;
+/** An age X25519 recipient (public key): what the stock `age` CLI encrypts to. Post-quantum recipients it cannot read. */
+export const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
 
 /** `~` and `~/x` expand to the home directory of the user running the tool. */
 export function expandHome(path: string): string {
@@ -204,6 +207,17 @@ const S3Schema = v.strictObject({
   concurrency: v.optional(v.pipe(positiveInteger, v.maxValue(64, 'must be at most 64')), 4),
   spool_enabled: v.optional(v.boolean(), false),
   sse: v.optional(oneOf(SSE_MODES), 'AES256'),
+  /** Each chunk's slice of the send stream is compressed (a zstd frame sequence) before any encryption. */
+  compression: v.optional(oneOf(COMPRESSIONS), 'zstd'),
+  /** zstd's level: 1-19 (3 is zstd's default), or -1 to -7 for its fast modes. */
+  compression_level: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer('must be a whole number'),
+      v.check((level) => level !== 0 && level >= -7 && level <= 19, (issue) => `must be 1 to 19, or -1 to -7 for zstd's fast modes, got ${String(issue.input)}`),
+    ),
+    3,
+  ),
   retain_generations: v.optional(positiveInteger, 1),
   /** Prune the bucket (docs/operations.md) at the end of every successful backup. */
   prune_after_backup: v.optional(v.boolean(), true),
@@ -251,6 +265,27 @@ const RestoreSchema = v.strictObject({
   max_part_size_bytes: v.optional(size(partSize), 512 * MiB),
 });
 
+/**
+ * Client-side encryption with age (docs/format.md): the backing-up host needs only the
+ * recipients (public keys); the identity (private key) only restores, drills and
+ * content checks read, and may live elsewhere.
+ */
+const EncryptionSchema = v.strictObject({
+  recipients: v.optional(
+    v.pipe(
+      v.array(
+        v.pipe(
+          v.string(),
+          v.regex(AGE_RECIPIENT, (issue) => `must be an age X25519 recipient (age1 and 58 more characters; \`btrfs-to-s3 key generate\` makes one), got ${JSON.stringify(issue.input)}`),
+        ),
+      ),
+      v.check((list) => new Set(list).size === list.length, 'must not list a recipient twice'),
+    ),
+    [],
+  ),
+  identity_file: v.optional(absolutePath),
+});
+
 const DrillSchema = v.strictObject({
   /** Where `drill` receives its test restores (on Btrfs); `--scratch` overrides it, and the drill timer needs it. */
   scratch_dir: v.optional(absolutePath),
@@ -263,6 +298,7 @@ export const CONFIG_SECTIONS = {
   snapshots: SnapshotsSchema,
   subvolumes: SubvolumesSchema,
   s3: S3Schema,
+  encryption: EncryptionSchema,
   restore: RestoreSchema,
   drill: DrillSchema,
 } as const;
@@ -279,6 +315,7 @@ export const RemoteConfigSchema = v.strictObject({
   snapshots: v.optional(SnapshotsSchema),
   subvolumes: v.optional(SubvolumesSchema),
   s3: S3Schema,
+  encryption: v.optional(EncryptionSchema, {}),
   restore: v.optional(RestoreSchema, {}),
   drill: v.optional(DrillSchema, {}),
 });
@@ -291,6 +328,7 @@ export const ConfigSchema = v.pipe(
     snapshots: SnapshotsSchema,
     subvolumes: SubvolumesSchema,
     s3: S3Schema,
+    encryption: v.optional(EncryptionSchema, {}),
     restore: v.optional(RestoreSchema, {}),
     drill: v.optional(DrillSchema, {}),
   }),

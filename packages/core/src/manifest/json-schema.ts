@@ -1,5 +1,5 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
-import { ManifestSchema, PointerSchema } from './schema';
+import { ManifestSchema, ManifestV1Schema, PointerSchema } from './schema';
 
 /**
  * JSON Schema for other languages' readers, generated from the valibot schemas.
@@ -12,6 +12,11 @@ export function formatJsonSchemas(): Record<string, unknown> {
     'manifest.v1.schema.json': {
       $id: 'btrfs-to-s3/manifest/v1',
       title: 'btrfs-to-s3 manifest, version 1',
+      ...toJsonSchema(ManifestV1Schema, options),
+    },
+    'manifest.v2.schema.json': {
+      $id: 'btrfs-to-s3/manifest/v2',
+      title: 'btrfs-to-s3 manifest, version 2',
       ...toJsonSchema(ManifestSchema, options),
     },
     'current.v1.schema.json': {

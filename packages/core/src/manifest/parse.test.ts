@@ -1,6 +1,6 @@
 import { chunkKey, manifestKey, pointerKey } from './keys';
 import { FormatError, parseManifest, parsePointer, serializeManifest, serializePointer } from './parse';
-import { backup, H, manifest } from '../__fixtures__/manifest';
+import { backup, H, manifest, manifestV1 } from '../__fixtures__/manifest';
 
 const KEY = manifestKey(backup);
 
@@ -19,10 +19,30 @@ describe('manifest', () => {
   });
 
   it('refuses an unknown version before anything else, naming the key', () => {
-    expect(() => parseManifest('m.json', JSON.stringify({ ...manifest, version: 2 }))).toThrow(
-      'manifest m.json has version 2; this btrfs-to-s3 reads version 1 only',
+    expect(() => parseManifest('m.json', JSON.stringify({ ...manifest, version: 3 }))).toThrow(
+      'manifest m.json has version 3; this btrfs-to-s3 reads version 1 and 2 only',
     );
     expect(() => parseManifest('m.json', JSON.stringify({ chunks: [] }))).toThrow('manifest m.json has version undefined');
+  });
+
+  it('reads version 1 into version 2\'s shape: nothing encoded, every plaintext fact in the clear', () => {
+    expect(parseManifest(KEY, serializeManifest(manifestV1))).toEqual({ ...manifest, version: 1 });
+  });
+
+  it('refuses an encoding the private section or the sizes contradict', () => {
+    const sealed = { ...manifest, private: { age: '-----BEGIN AGE ENCRYPTED FILE-----' } };
+    expect(() => parseManifest(KEY, JSON.stringify(sealed))).toThrow('encoding.encryption is none, but the private section is sealed');
+    const recipient = `age1${'q'.repeat(58)}`;
+    const noRecipients = { ...sealed, encoding: { ...manifest.encoding, encryption: 'age' } };
+    expect(() => parseManifest(KEY, JSON.stringify(noRecipients))).toThrow('encoding.recipients must list the age recipients');
+    const stretched = { ...manifest, chunks: [{ ...manifest.chunks[0], plain_size: 9 }, { ...manifest.chunks[1], plain_size: 4 }] };
+    expect(() => parseManifest(KEY, JSON.stringify(stretched))).toThrow(/neither compressed nor encrypted, yet its size differs/);
+    const compressed = { ...stretched, encoding: { ...manifest.encoding, compression: 'zstd' } };
+    expect(parseManifest(KEY, JSON.stringify(compressed)).chunks[0]?.plain_size).toBe(9);
+    const hashes = { ...manifest, private: { clear: { ...(manifest.private as { clear: object }).clear, chunk_sha256: [H('a')] } } };
+    expect(() => parseManifest(KEY, JSON.stringify(hashes))).toThrow('private.clear.chunk_sha256 has 1 hashes for 2 chunks');
+    const encrypted = { ...sealed, encoding: { compression: 'zstd', encryption: 'age', recipients: [recipient] } };
+    expect(parseManifest(KEY, JSON.stringify(encrypted)).private).toEqual({ age: '-----BEGIN AGE ENCRYPTED FILE-----' });
   });
 
   it('refuses text that is not JSON', () => {
@@ -39,8 +59,11 @@ describe('manifest', () => {
   });
 
   it('refuses sizes that do not add up', () => {
+    expect(() => parseManifest(KEY, JSON.stringify({ ...manifest, stored_bytes: 14 }))).toThrow(
+      `manifest ${KEY} is malformed: chunk sizes sum to 13, stored_bytes is 14`,
+    );
     expect(() => parseManifest(KEY, JSON.stringify({ ...manifest, total_bytes: 14 }))).toThrow(
-      `manifest ${KEY} is malformed: chunk sizes sum to 13, total_bytes is 14`,
+      `manifest ${KEY} is malformed: chunk plain_size values sum to 13, total_bytes is 14`,
     );
     const parts = { ...manifest, chunks: [{ ...manifest.chunks[0], parts: [{ number: 1, size: 9, sha256: H('b') }] }, manifest.chunks[1]] };
     expect(() => parseManifest(KEY, JSON.stringify(parts))).toThrow(/parts of .*part-00000\.bin sum to 9, its size is 10/);

@@ -11,7 +11,11 @@ import type { Manifest } from './schema';
  * - every chunk key lies under the manifest's own directory, in `chunks/`;
  * - parts are numbered 1..n, at most S3's 10,000 per chunk, each within S3's 5 GiB,
  *   and `part_size` too;
- * - chunk sizes sum to `total_bytes` and each chunk's parts to its size.
+ * - chunk sizes sum to `stored_bytes`, their plaintext sizes to `total_bytes`, and
+ *   each chunk's parts to its size; an uncompressed, unencrypted chunk stores its
+ *   plaintext as it is;
+ * - the encoding and the private section agree (sealed exactly when encrypted, to at
+ *   least one recipient; a clear one has one plaintext hash per chunk).
  * Returns the first problem, or undefined.
  */
 export function manifestContentProblem(key: string, manifest: Manifest): string | undefined {
@@ -31,7 +35,23 @@ export function manifestContentProblem(key: string, manifest: Manifest): string 
     if (problem !== undefined) return problem;
   }
   const chunkTotal = manifest.chunks.reduce((sum, chunk) => sum + chunk.size, 0);
-  if (chunkTotal !== manifest.total_bytes) return `chunk sizes sum to ${chunkTotal}, total_bytes is ${manifest.total_bytes}`;
+  if (chunkTotal !== manifest.stored_bytes) return `chunk sizes sum to ${chunkTotal}, stored_bytes is ${manifest.stored_bytes}`;
+  const plainTotal = manifest.chunks.reduce((sum, chunk) => sum + chunk.plain_size, 0);
+  if (plainTotal !== manifest.total_bytes) return `chunk plain_size values sum to ${plainTotal}, total_bytes is ${manifest.total_bytes}`;
+  return encodingProblem(manifest);
+}
+
+function encodingProblem(manifest: Manifest): string | undefined {
+  const { encoding } = manifest;
+  const plain = encoding.compression === 'none' && encoding.encryption === 'none';
+  const stretched = manifest.chunks.find((chunk) => plain && chunk.plain_size !== chunk.size);
+  if (stretched !== undefined) return `${stretched.key} is neither compressed nor encrypted, yet its size differs from its plain_size`;
+  if ((encoding.encryption === 'age') !== 'age' in manifest.private)
+    return `encoding.encryption is ${encoding.encryption}, but the private section is ${'age' in manifest.private ? 'sealed' : 'clear'}`;
+  if ((encoding.encryption === 'age') !== encoding.recipients.length > 0)
+    return `encoding.recipients must list the age recipients exactly when encoding.encryption is age`;
+  if ('clear' in manifest.private && manifest.private.clear.chunk_sha256.length !== manifest.chunks.length)
+    return `private.clear.chunk_sha256 has ${manifest.private.clear.chunk_sha256.length} hashes for ${manifest.chunks.length} chunks`;
   return undefined;
 }
 

@@ -1,5 +1,6 @@
 import { backupPrefix, chunkKey, manifestKey, pointerKey } from '../manifest/keys';
-import type { Manifest } from '../manifest/schema';
+import { parseManifest, serializeManifest } from '../manifest/parse';
+import type { ManifestV1 } from '../manifest/schema';
 import type { BackupKind } from '../snapshots/names';
 import {
   buildInventory,
@@ -60,7 +61,7 @@ class TestBucket {
       this.manifests.set(key, { problem: `manifest ${key} is not valid JSON` });
       return key;
     }
-    const manifest: Manifest = {
+    const document: ManifestV1 = {
       version: 1,
       subvolume: SUBVOLUME,
       kind: spec.kind,
@@ -81,7 +82,7 @@ class TestBucket {
       restore: { stream_sha256: H('e'), chunk_hash_algo: 'sha256' },
       tool: { name: 'btrfs-to-s3', version: '0.1.0' },
     };
-    this.manifests.set(key, { manifest });
+    this.manifests.set(key, { manifest: parseManifest(key, serializeManifest(document)) });
     return key;
   }
 
