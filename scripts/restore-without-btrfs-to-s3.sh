@@ -2,7 +2,7 @@
 # restore-without-btrfs-to-s3.sh: restores a btrfs-to-s3 backup with nothing but the AWS
 # CLI, jq, coreutils and btrfs-progs, for the day btrfs-to-s3 itself is lost or broken.
 #
-# It reads the bucket as docs/format.md (version 1) describes it: current.json (or
+# It reads the bucket as docs/format.md (versions 1 and 2, plain chunks) describes it: current.json (or
 # --manifest-key), then parent_manifest back to the full. It makes every chunk object of
 # the chain readable (RestoreObject for archived ones, then waits), and then per backup,
 # oldest first, downloads its chunks, checks each chunk's size and SHA-256 and the whole
@@ -17,7 +17,7 @@ usage() {
   cat <<'USAGE'
 Usage: restore-without-btrfs-to-s3.sh --bucket B --prefix P --subvolume NAME --target DIR [options]
 
-Restores the backup chain of one subvolume from a btrfs-to-s3 bucket (format version 1)
+Restores the backup chain of one subvolume from a btrfs-to-s3 bucket (format versions 1 and 2, unencoded)
 into DIR with only the AWS CLI, jq, sha256sum and btrfs receive. Run as root.
 
 Where the backups are:
@@ -258,13 +258,20 @@ fetch_json() {
 
 # ---------------------------------------------------------------------------- the chain
 
-# A manifest's first problem (docs/format.md, version 1), or nothing. $subvolume is jq's.
+# The send stream's SHA-256 in either manifest version (version 2 keeps it in the private section).
+# shellcheck disable=SC2016
+STREAM_SHA='(if .version == 1 then .restore.stream_sha256 else .private.clear.stream_sha256 end)'
+
+# A manifest's first problem (docs/format.md, versions 1 and 2), or nothing. $subvolume is jq's.
 # shellcheck disable=SC2016
 MANIFEST_PROBLEM='
+  def stream: '"$STREAM_SHA"';
   def hex64: type == "string" and test("^[0-9a-f]{64}$");
   def count: type == "number" and . >= 0 and . == floor;
   def name: type == "string" and test("^[^/]+$") and . != "." and . != "..";
-  if .version != 1 then "has version \(.version | tojson); this script reads version 1 only"
+  if .version != 1 and .version != 2 then "has version \(.version | tojson); this script reads versions 1 and 2 only"
+  elif .version == 2 and (.encoding.compression != "none" or .encoding.encryption != "none") then
+    "is \(.encoding.compression) compressed and \(.encoding.encryption) encrypted; this script restores plain backups only (decode each chunk with age -d and zstd -d: docs/format.md)"
   elif .subvolume != $subvolume then "belongs to subvolume \(.subvolume | tojson), not \($subvolume | tojson)"
   elif .kind == "full" and .parent_manifest != null then "is a full but names a parent"
   elif .kind == "inc" and ((.parent_manifest | type) != "string" or .parent_manifest == "") then
@@ -278,7 +285,7 @@ MANIFEST_PROBLEM='
   elif (.total_bytes | count) | not then "has no total_bytes"
   elif ([.chunks[].size] | add) != .total_bytes then
     "lists chunks of \([.chunks[].size] | add) bytes in all, but total_bytes is \(.total_bytes)"
-  elif (.restore.stream_sha256 | hex64) | not then "has no restore.stream_sha256"
+  elif (stream | hex64) | not then "has no stream SHA-256"
   else empty end'
 
 if [[ -z $manifest_key ]]; then
@@ -323,7 +330,7 @@ B_KEY=() B_NAME=() B_UUID=() B_KIND=() B_TOTAL=() B_STREAM=() B_CHUNKS=()
 CK_KEY=() CK_SIZE=() CK_SHA=()
 for ((i = ${#newest_first[@]} - 1; i >= 0; i--)); do
   file=$WORK/manifest.$i.json
-  mapfile -t fields < <(jq -r '.snapshot.name, .snapshot.uuid, .kind, (.total_bytes | tostring), .restore.stream_sha256' -- "$file")
+  mapfile -t fields < <(jq -r ".snapshot.name, .snapshot.uuid, .kind, (.total_bytes | tostring), $STREAM_SHA" -- "$file")
   B_KEY+=("${newest_first[i]}") B_NAME+=("${fields[0]}") B_UUID+=("${fields[1]}") B_KIND+=("${fields[2]}")
   B_TOTAL+=("${fields[3]}") B_STREAM+=("${fields[4]}")
   ids=()
@@ -512,7 +519,7 @@ for ((b = 0; b < nb; b++)); do
   for g in "${ids[@]}"; do files+=("$WORK/chunk.$g"); done
   read -r actual _ < <(cat -- "${files[@]}" | sha256sum)
   [[ $actual == "${B_STREAM[b]}" ]] ||
-    die "backup ${B_KEY[b]}: its stream does not match restore.stream_sha256: expected ${B_STREAM[b]}, actual $actual"
+    die "backup ${B_KEY[b]}: its stream does not match the recorded stream SHA-256: expected ${B_STREAM[b]}, actual $actual"
 
   if ((target_existed == 0 && created_target == 0)); then
     mkdir -- "$target"

@@ -6,6 +6,7 @@ import ConfigValidate from './commands/config/validate';
 import Doctor from './commands/doctor';
 import Drill from './commands/drill';
 import Help from './commands/help';
+import KeyGenerate from './commands/key/generate';
 import List from './commands/list';
 import Plan from './commands/plan';
 import Prune from './commands/prune';
@@ -30,6 +31,7 @@ export const COMMANDS = {
   doctor: Doctor,
   drill: Drill,
   help: Help,
+  'key:generate': KeyGenerate,
   list: List,
   plan: Plan,
   prune: Prune,

@@ -16,6 +16,7 @@ const ABOUT: Readonly<Record<keyof typeof CONFIG_SECTIONS, string>> = {
   snapshots: 'Where the read-only snapshots live (on the same Btrfs filesystem) and how many are kept.',
   subvolumes: 'The subvolumes to back up; the last component of each path names it in the bucket.',
   s3: 'The bucket. Credentials never go here: the AWS SDK finds them (environment, profile, role). One prefix per host.',
+  encryption: 'Client-side age encryption: `btrfs-to-s3 key generate --output FILE` makes a key and prints its recipient.',
   restore: 'How restore, drill and verify read the bucket back.',
   drill: 'Where the monthly restore drill receives its test restores.',
 };

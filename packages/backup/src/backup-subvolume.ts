@@ -1,8 +1,11 @@
+import { encodeChunks, sealText } from '@org/btrfs-s3-codec';
 import {
   backupPrefix,
   chunkKey,
   compactTimestamp,
-  type Manifest,
+  type Config,
+  type ManifestDocument,
+  type ManifestPrivate,
   manifestKey,
   pointerKey,
   serializeWriterMarker,
@@ -58,9 +61,15 @@ export async function backupSubvolume(
     const progress = { phase: 'upload', subvolume: plan.subvolume, label: plan.subvolume } as const;
     let uploaded = 0;
     const source = context.btrfs.send(snapshot.path, parentPath === undefined ? {} : { parent: parentPath });
+    const encoding = chunkEncoding(config);
     const upload = await context.bucket
       .uploadChunkedStream(
-        { source, keyForChunk: (index) => chunkKey(backup, index), storageClass: config.s3.storage_class_chunks },
+        {
+          source,
+          keyForChunk: (index) => chunkKey(backup, index),
+          storageClass: config.s3.storage_class_chunks,
+          ...(encoding.plain ? {} : { encode: (plain) => encodeChunks(plain, config.s3.chunk_size_bytes, encoding) }),
+        },
         {
           ...uploadOptionsFromConfig(config),
           onProgress: ({ bytesUploaded }) => {
@@ -79,12 +88,18 @@ export async function backupSubvolume(
     if (upload.chunks.length === 0) throw new Error(`btrfs send of ${snapshot.path} produced no data`);
     context.failpoint('backup:chunks-uploaded');
 
-    const manifest: Manifest = {
-      version: 1,
+    const secret: ManifestPrivate = {
+      snapshot_path: snapshot.path,
+      stream_sha256: upload.streamSha256,
+      chunk_sha256: upload.chunks.map((chunk) => chunk.plainSha256),
+    };
+    const { recipients } = encoding;
+    const manifest: ManifestDocument = {
+      version: 2,
       subvolume: plan.subvolume,
       kind,
       created_at: snapshot.createdAt.toISOString(),
-      snapshot: { name: snapshot.name, path: snapshot.path, uuid: info.uuid, parent_uuid: info.parentUuid },
+      snapshot: { name: snapshot.name, uuid: info.uuid, parent_uuid: info.parentUuid },
       parent_manifest: plan.action === 'incremental' ? plan.parentManifest : null,
       parent_snapshot_uuid: parentInfo?.uuid ?? null,
       chunks: upload.chunks.map((chunk) => ({
@@ -93,12 +108,20 @@ export async function backupSubvolume(
         sha256: chunk.sha256,
         etag: chunk.etag,
         parts: [...chunk.parts],
+        plain_size: chunk.plainSize,
       })),
       total_bytes: upload.totalBytes,
+      stored_bytes: upload.storedBytes,
       chunk_size: config.s3.chunk_size_bytes,
       part_size: config.s3.part_size_bytes,
       s3: { bucket: config.s3.bucket, region: config.s3.region, storage_class: config.s3.storage_class_chunks },
-      restore: { stream_sha256: upload.streamSha256, chunk_hash_algo: 'sha256' },
+      encoding: {
+        compression: encoding.compressionLevel === undefined ? 'none' : 'zstd',
+        encryption: recipients.length === 0 ? 'none' : 'age',
+        recipients: [...recipients],
+      },
+      // Plaintext hashes would let anyone confirm a guess of the data: sealed with the chunks when they are.
+      private: recipients.length === 0 ? { clear: secret } : { age: await sealText(JSON.stringify(secret), recipients) },
       tool: { name: 'btrfs-to-s3', version: context.toolVersion },
       writer: context.writer,
     };
@@ -158,4 +181,19 @@ export async function backupSubvolume(
       );
     throw error;
   }
+}
+
+/** How chunks are stored under this config: `plain` when neither compressed nor encrypted (the send stream as it is). */
+function chunkEncoding(config: Pick<Config, 's3' | 'encryption'>): {
+  readonly plain: boolean;
+  readonly compressionLevel?: number;
+  readonly recipients: readonly string[];
+} {
+  const { recipients } = config.encryption;
+  const compressed = config.s3.compression === 'zstd';
+  return {
+    plain: !compressed && recipients.length === 0,
+    ...(compressed ? { compressionLevel: config.s3.compression_level } : {}),
+    recipients,
+  };
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { CompleteMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { ProgressEvent } from '@org/btrfs-s3-core';
 import { FakeBtrfsWorld } from './__fakes__/fake-btrfs';
@@ -41,7 +42,7 @@ describe('runBackup publishing', () => {
 
     const manifest = host.manifest(host.current('data') ?? '');
     const stored = Buffer.concat(manifest.chunks.map((chunk) => host.bucket.objects.get(chunk.key)?.bytes ?? Buffer.alloc(0)));
-    expect(stored).toEqual(FakeBtrfsWorld.streamOf(manifest.snapshot.path));
+    expect(stored).toEqual(FakeBtrfsWorld.streamOf(join(host.config.snapshots.base_dir, manifest.snapshot.name)));
     expect(manifest.total_bytes).toBe(stored.length);
   });
 

@@ -118,10 +118,10 @@ describe('runBackup after a dead run: a pointer newer than state', () => {
   });
 
   it('does not adopt a pointer whose snapshot here has another UUID (another host made it)', async () => {
-    const snapshot = host.manifest(second ?? '').snapshot;
-    const local = host.world.subvolumes.get(snapshot.path);
-    if (local === undefined) throw new Error(`the world has no ${snapshot.path}`);
-    host.world.subvolumes.set(snapshot.path, { ...local, uuid: 'a-stranger' });
+    const path = join(host.config.snapshots.base_dir, host.manifest(second ?? '').snapshot.name);
+    const local = host.world.subvolumes.get(path);
+    if (local === undefined) throw new Error(`the world has no ${path}`);
+    host.world.subvolumes.set(path, { ...local, uuid: 'a-stranger' });
 
     const result = await runBackup({ config: host.config, deps: host.deps() });
 

@@ -7,6 +7,7 @@ import {
   FormatError,
   type Logger,
   partMemoryLimit,
+  storedStreamSha256,
   pointerKey,
   type RemoteConfig,
   resolveChain,
@@ -172,7 +173,8 @@ export async function verifyChain(
     context.logger.info(
       `${subvolume}: checking ${manifest.chunks.length} chunk(s) of ${link.key}${reads === 'none' ? '' : ' and re-hashing what is read'}`,
     );
-    const result = await context.bucket.checkChunks(manifest.chunks, manifest.restore.stream_sha256, {
+    // Encoded chunks are checked as stored (parts and chunk hashes), which needs no key; their send stream only a restore or drill decodes.
+    const result = await context.bucket.checkChunks(manifest.chunks, storedStreamSha256(manifest), {
       reads,
       concurrency: context.config.s3.concurrency,
       maxPartSizeBytes: partMemoryLimit(context.config),

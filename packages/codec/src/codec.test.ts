@@ -50,12 +50,23 @@ async function encode(stream: Buffer, chunkSize: number, encoding: Parameters<ty
 
 async function decode(encoded: Encoded, decoding: Parameters<typeof decodeStages>[2]): Promise<Buffer> {
   const out: Buffer[] = [];
-  await pipeline(Readable.from(encoded.objects), ...decodeStages(encoded.chunks, encoded.streamSha256, decoding), async (source: AsyncIterable<Buffer>) => {
+  const collect = async (source: AsyncIterable<Buffer>) => {
     for await (const piece of source) out.push(piece);
-  });
+  };
+  // pipeline's typings take no spread of mixed stages.
+  await (pipeline as unknown as (...args: unknown[]) => Promise<void>)(
+    Readable.from(encoded.objects),
+    ...decodeStages(encoded.chunks, encoded.streamSha256, decoding),
+    collect,
+  );
   return Buffer.concat(out);
 }
 
+function first<T>(items: readonly T[]): T {
+  const item = items[0];
+  if (item === undefined) throw new Error('expected at least one item');
+  return item;
+}
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 /** Compressible but not trivially: text with random words. */
 function textLike(size: number): Buffer {
@@ -63,7 +74,7 @@ function textLike(size: number): Buffer {
   const parts: string[] = [];
   let length = 0;
   while (length < size) {
-    const word = `${words[randomBytes(1)[0]! % words.length]} ${randomBytes(2).readUInt16BE(0)}\n`;
+    const word = `${words[randomBytes(1).readUInt8(0) % words.length]} ${randomBytes(2).readUInt16BE(0)}\n`;
     parts.push(word);
     length += word.length;
   }
@@ -129,22 +140,22 @@ describe('encodeChunks and decodeStages', () => {
   it('refuses a flipped payload byte before passing on any of its 64 KiB block', async () => {
     const stream = randomBytes(200_000);
     const encoded = await encode(stream, 1_000_000, { recipients: [key.recipient] });
-    const object = encoded.objects[0]!;
-    object[object.length - 100]! ^= 1;
+    const object = first(encoded.objects);
+    object.writeUInt8(object.readUInt8(object.length - 100) ^ 1, object.length - 100);
     const identities = await identitiesFromText(key.identity, 'key');
     await expect(decode(encoded, { compressed: false, identities })).rejects.toThrow(AgeError);
   });
 
   it('refuses decoded bytes that differ from the recorded plaintext hash', async () => {
     const encoded = await encode(textLike(10_000), 1_000_000, { compressionLevel: 3 });
-    const wrong = { ...encoded, chunks: [{ ...encoded.chunks[0]!, plainSha256: sha256(Buffer.from('other')) }] };
+    const wrong = { ...encoded, chunks: [{ ...first(encoded.chunks), plainSha256: sha256(Buffer.from('other')) }] };
     await expect(decode(wrong, { compressed: true })).rejects.toThrow(DecodeMismatchError);
   });
 
   it('stores incompressible data at about its size', async () => {
     const stream = randomBytes(5 * 1024 * 1024);
     const encoded = await encode(stream, 64 * 1024 * 1024, { compressionLevel: 3, recipients: [key.recipient] });
-    expect(encoded.objects[0]!.length).toBeLessThan(stream.length * 1.001 + 1024);
+    expect(first(encoded.objects).length).toBeLessThan(stream.length * 1.001 + 1024);
   });
 });
 

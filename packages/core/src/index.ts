@@ -61,9 +61,10 @@ export {
   READABLE_MANIFEST_VERSIONS,
   POINTER_VERSION,
 } from './manifest/schema';
-export type { Manifest, ManifestChunk, ManifestDocument, ManifestPart, ManifestPrivate, ManifestV1, Pointer } from './manifest/schema';
+export type { Manifest, ManifestChunk, StoredChunk, ManifestDocument, ManifestPart, ManifestPrivate, ManifestV1, Pointer } from './manifest/schema';
 export { subvolumePrefix, pointerKey, backupPrefix, manifestKey, chunkKey } from './manifest/keys';
 export { parseManifest, parsePointer, serializeManifest, serializePointer, FormatError } from './manifest/parse';
+export { isPlainStream, storedStreamSha256 } from './manifest/encoding';
 export { assertPartsWithin, partMemoryLimit, PartLimitError } from './manifest/part-limit';
 export { WriterSchema, writerIdentity, WriterConflictError } from './writer/writer';
 export { writerMarkerKey, serializeWriterMarker, parseWriterMarker, WriterMarkerSchema } from './writer/marker';

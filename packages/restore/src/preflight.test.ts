@@ -6,7 +6,7 @@ import { type CheckedBackup, preflight, PreflightError, type PreflightDeps } fro
 
 /** A chain of one backup whose stream is `bytes` long and whose source snapshot is at `snapshotPath`. */
 function chainOf(bytes: number, snapshotPath = '/nonexistent/snapshot'): CheckedBackup[] {
-  return [{ manifest: { total_bytes: bytes, snapshot: { path: snapshotPath } } }];
+  return [{ manifest: { total_bytes: bytes }, secret: { snapshot_path: snapshotPath } }];
 }
 
 describe('preflight', () => {

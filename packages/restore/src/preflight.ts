@@ -31,9 +31,10 @@ export interface PreflightDeps {
   readonly signal: AbortSignal;
 }
 
-/** What the preflight reads of each backup's manifest: its stream's size, and where its source snapshot was. */
+/** What the preflight reads of each backup: its stream's size, and where its source snapshot was (from the private section). */
 export interface CheckedBackup {
-  readonly manifest: { readonly total_bytes: number; readonly snapshot: { readonly path: string } };
+  readonly manifest: { readonly total_bytes: number };
+  readonly secret: { readonly snapshot_path: string };
 }
 
 /** The nearest existing directory at or above `path`: where the target will be made. */
@@ -101,8 +102,8 @@ export async function preflight(
 
 /** The tree comparison runs when asked for and the backed-up snapshot is on this host. */
 function comparesTrees(mode: VerifyMode, chain: readonly CheckedBackup[]): boolean {
-  const last = chain[chain.length - 1]?.manifest;
-  return mode !== 'none' && last !== undefined && existsSync(last.snapshot.path);
+  const last = chain[chain.length - 1];
+  return mode !== 'none' && last !== undefined && existsSync(last.secret.snapshot_path);
 }
 
 async function requireTool(context: PreflightDeps, command: string, why: string): Promise<void> {

@@ -1,18 +1,20 @@
 import type { Btrfs } from '@org/btrfs-s3-btrfs';
+import { decodeStages } from '@org/btrfs-s3-codec';
 import {
-  type ChainLink,
+  isPlainStream,
   type Logger,
-  type Manifest,
   partMemoryLimit,
+  storedStreamSha256,
   type ProcessRunner,
   type ProgressListener,
   type RemoteConfig,
 } from '@org/btrfs-s3-core';
 import type { S3Bucket } from '@org/btrfs-s3-store';
 import { rmdir } from 'node:fs/promises';
-import type { Readable, Writable } from 'node:stream';
+import type { PipelineOptions, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RestoreVerificationError } from './errors';
+import type { OpenedLink } from './open-chain';
 
 /** Everything a restore reaches the world through, resolved from RestoreOptions. */
 export interface RestoreContext {
@@ -38,7 +40,7 @@ export interface ChainPosition {
 }
 
 /** Each backup of the chain with its position, oldest first. */
-export function withPositions(chain: readonly ChainLink[]): { readonly link: ChainLink; readonly position: ChainPosition }[] {
+export function withPositions(chain: readonly OpenedLink[]): { readonly link: OpenedLink; readonly position: ChainPosition }[] {
   const totalBytes = chain.reduce((sum, link) => sum + link.manifest.total_bytes, 0);
   let offset = 0;
   return chain.map((link, index) => {
@@ -48,16 +50,20 @@ export function withPositions(chain: readonly ChainLink[]): { readonly link: Cha
   });
 }
 
-/** One backup's verified send stream, reporting the chain's progress; `finished(failed)` sends its last event. */
+/**
+ * One backup's verified send stream, reporting the chain's progress; `finished(failed)` sends its last event.
+ * `stages` follow the download: decoding, for compressed or encrypted chunks (none for a plain stream).
+ */
 function verifiedStream(
   context: RestoreContext,
-  manifest: Manifest,
+  link: OpenedLink,
   position: ChainPosition,
-): { readonly stream: Readable; finished(failed: boolean): void } {
+): { readonly stream: Readable; readonly stages: ReturnType<typeof decodeStages>; finished(failed: boolean): void } {
+  const { manifest, secret } = link;
   const event = { phase: 'download', subvolume: manifest.subvolume, label: manifest.subvolume, totalBytes: position.totalBytes } as const;
   let bytes = 0;
   const stream = context.bucket.downloadVerifiedStream(
-    { chunks: manifest.chunks, streamSha256: manifest.restore.stream_sha256 },
+    { chunks: manifest.chunks, streamSha256: storedStreamSha256(manifest) },
     {
       concurrency: context.config.s3.concurrency,
       maxPartSizeBytes: partMemoryLimit(context.config),
@@ -67,21 +73,39 @@ function verifiedStream(
       },
     },
   );
+  const chunks = manifest.chunks.map((chunk, index) => ({
+    key: chunk.key,
+    size: chunk.size,
+    plainSize: chunk.plain_size,
+    plainSha256: secret.chunk_sha256[index] ?? '',
+  }));
+  const stages = isPlainStream(manifest)
+    ? []
+    : decodeStages(chunks, secret.stream_sha256, {
+        compressed: manifest.encoding.compression === 'zstd',
+        ...(link.identities === undefined ? {} : { identities: link.identities }),
+      });
   return {
     stream,
+    stages,
     finished: (failed) => context.onProgress({ ...event, bytes: position.offset + bytes, done: failed || position.last }),
   };
 }
 
+/** stream.pipeline with the decoding stages between source and sink (its typings take no spread of mixed stages). */
+function pipeThrough(source: Readable, stages: ReturnType<typeof decodeStages>, sink: Writable, options: PipelineOptions): Promise<void> {
+  return (pipeline as unknown as (...args: unknown[]) => Promise<void>)(source, ...stages, sink, options);
+}
+
 /** Streams one backup's verified bytes into `btrfs receive`; returns the subvolumes it created. */
-export async function receiveOne(context: RestoreContext, link: ChainLink, position: ChainPosition, target: string): Promise<string[]> {
+export async function receiveOne(context: RestoreContext, link: OpenedLink, position: ChainPosition, target: string): Promise<string[]> {
   const { manifest } = link;
   context.logger.info(`${manifest.subvolume}: receiving ${manifest.kind} ${manifest.snapshot.name} (${manifest.chunks.length} chunks)`);
-  const download = verifiedStream(context, manifest, position);
+  const download = verifiedStream(context, link, position);
   const receiver = context.btrfs.receive(target);
   let failed = true;
   try {
-    await pipeline(download.stream, receiver, { signal: context.signal });
+    await pipeThrough(download.stream, download.stages, receiver, { signal: context.signal });
     failed = false;
   } catch (error) {
     // The receiver removes what it half-received; wait for that before reporting.
@@ -98,13 +122,13 @@ export async function receiveOne(context: RestoreContext, link: ChainLink, posit
  * of the chain. Bytes reach `output` only once their part's SHA-256 matched; a
  * mismatch fails the stream there, so a reader sees a stream cut short, never a wrong byte.
  */
-export async function writeOne(context: RestoreContext, link: ChainLink, position: ChainPosition, output: Writable): Promise<void> {
+export async function writeOne(context: RestoreContext, link: OpenedLink, position: ChainPosition, output: Writable): Promise<void> {
   const { manifest } = link;
   context.logger.info(`${manifest.subvolume}: writing ${manifest.kind} ${manifest.snapshot.name} (${manifest.chunks.length} chunks)`);
-  const download = verifiedStream(context, manifest, position);
+  const download = verifiedStream(context, link, position);
   let failed = true;
   try {
-    await pipeline(download.stream, output, { signal: context.signal, end: false });
+    await pipeThrough(download.stream, download.stages, output, { signal: context.signal, end: false });
     failed = false;
   } finally {
     download.finished(failed);
@@ -127,7 +151,7 @@ export async function removeReceived(
 /** Every snapshot of the chain is present; the last is read-only and was received from the backed-up snapshot. Returns its Received UUID. */
 export async function checkReceived(
   context: RestoreContext,
-  chain: readonly ChainLink[],
+  chain: readonly OpenedLink[],
   target: string,
   snapshotPath: string,
 ): Promise<string> {

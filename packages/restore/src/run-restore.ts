@@ -19,6 +19,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertSubvolumeName, RestoreInputError, RestoreVerificationError } from './errors';
+import { type OpenedLink, openChain } from './open-chain';
 import { checkReceived, receiveOne, removeReceived, type RestoreContext, withPositions } from './receive';
 import type { RestorePlan, RestoreResult } from './result';
 import { preflight, type PreflightReport } from './preflight';
@@ -58,6 +59,8 @@ export interface RestoreSourceOptions {
   readonly wait?: boolean;
   /** How long to wait for the thaw; default `restore.restore_timeout_seconds`. */
   readonly waitTimeoutSeconds?: number;
+  /** The age identity file for encrypted backups; default `encryption.identity_file`. */
+  readonly identityFile?: string;
   /** Silent when absent. */
   readonly logger?: Logger;
   /** Aborting it stops the restore; a restore into a target removes everything it received. */
@@ -162,9 +165,9 @@ function assertOneStart(options: RestoreSourceOptions): void {
   if (options.at !== undefined && Number.isNaN(options.at.getTime())) throw new RestoreInputError('--at: not a valid time');
 }
 
-/** A chain checked and a preflight passed: what a restore starts from. */
+/** A chain checked and opened and a preflight passed: what a restore starts from. */
 export interface PreparedRestore {
-  readonly chain: readonly ChainLink[];
+  readonly chain: readonly OpenedLink[];
   readonly report: PreflightReport;
 }
 
@@ -178,11 +181,15 @@ async function prepare(context: RestoreContext, options: RestoreOptions): Promis
   return { chain, report };
 }
 
-/** The chain the options choose (current.json, `manifestKey` or `at`), every manifest read and checked, oldest first. */
+/**
+ * The chain the options choose (current.json, `manifestKey` or `at`), every manifest
+ * read, checked and its private section opened (openChain: an encrypted one needs the
+ * identity), oldest first.
+ */
 export async function chainFor(
   context: RestoreContext,
-  options: Pick<RestoreSourceOptions, 'subvolume' | 'manifestKey' | 'at'>,
-): Promise<ChainLink[]> {
+  options: Pick<RestoreSourceOptions, 'subvolume' | 'manifestKey' | 'at' | 'identityFile'>,
+): Promise<OpenedLink[]> {
   const source = { readText: (key: string) => context.bucket.readTextIfExists(key) };
   const startKey =
     options.at === undefined
@@ -193,7 +200,7 @@ export async function chainFor(
   // Before any thaw or GET: the config, not a manifest from the bucket, sizes the download's memory.
   for (const link of chain) assertPartsWithin(link.key, link.manifest, partMemoryLimit(context.config));
   context.logger.info(`${options.subvolume}: a chain of ${chain.length} backup(s) ending at ${startKey}`);
-  return chain;
+  return openChain(chain, options.identityFile ?? context.config.encryption.identity_file);
 }
 
 type ThawWaitOptions = Pick<RestoreSourceOptions, 'subvolume' | 'wait' | 'waitTimeoutSeconds'>;
@@ -257,7 +264,7 @@ export async function restoreChain(
   const snapshotPath = join(target, last.manifest.snapshot.name);
   try {
     const receivedUuid = await checkReceived(context, chain, target, snapshotPath);
-    const verification = await verifyTree(context, options.verify ?? config.restore.verify_mode, last.manifest, snapshotPath);
+    const verification = await verifyTree(context, options.verify ?? config.restore.verify_mode, last.secret.snapshot_path, snapshotPath);
     return {
       subvolume: options.subvolume,
       target,
@@ -282,7 +289,7 @@ export async function restoreChain(
   }
 }
 
-function lastOf(chain: readonly ChainLink[]): ChainLink {
+function lastOf(chain: readonly OpenedLink[]): OpenedLink {
   const last = chain[chain.length - 1];
   if (last === undefined) throw new RestoreVerificationError('empty chain');
   return last;

@@ -1,4 +1,3 @@
-import type { Manifest } from '@org/btrfs-s3-core';
 import { existsSync } from 'node:fs';
 import { RestoreVerificationError } from './errors';
 import type { RestoreContext } from './receive';
@@ -9,11 +8,11 @@ import { compareTrees, type VerifyMode } from './verify';
 export async function verifyTree(
   context: RestoreContext,
   mode: VerifyMode,
-  manifest: Manifest,
+  /** Where the backed-up snapshot was on the host that made it (the manifest's private section). */
+  sourcePath: string,
   snapshotPath: string,
 ): Promise<RestoreResult['verification']> {
   if (mode === 'none') return { mode, skipped: '--verify none' };
-  const sourcePath = manifest.snapshot.path;
   if (!existsSync(sourcePath)) return { mode, skipped: `the source snapshot ${sourcePath} is not on this host` };
   const comparison = await compareTrees(sourcePath, snapshotPath, {
     mode,

@@ -24,6 +24,8 @@ export { uploadOptionsFromConfig } from './upload/limits';
 export type {
   ChunkedUploadOptions,
   ChunkedUploadRequest,
+  ChunkEncoder,
+  EncodedBoundary,
   ChunkedUploadResult,
   SendOptions,
   SpoolOptions,

@@ -28,7 +28,7 @@ import type {
   UploadPartCommand,
   UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
-import type { Config, ManifestChunk, RemoteObject } from '@org/btrfs-s3-core';
+import type { Config, StoredChunk, RemoteObject } from '@org/btrfs-s3-core';
 import type { Readable } from 'node:stream';
 import { thawObjects } from './archive/thaw';
 import type { ThawOptions, ThawResult } from './archive/types';
@@ -167,7 +167,7 @@ export class S3Bucket {
   }
 
   /** Checks a manifest's chunk objects without a restore: present, sized, and re-hashed as `reads` asks (checkChunks). */
-  checkChunks(chunks: readonly ManifestChunk[], streamSha256: string, options: BucketCheckOptions): Promise<ChunkCheckResult> {
+  checkChunks(chunks: readonly StoredChunk[], streamSha256: string | undefined, options: BucketCheckOptions): Promise<ChunkCheckResult> {
     return checkChunks(this.client, this.bucket, chunks, streamSha256, { ...options, ...this.runOptions() });
   }
 

@@ -18,7 +18,8 @@ export interface Manifest {
   readonly total_bytes: number;
   readonly snapshot: { readonly name: string };
   readonly chunks: readonly { readonly key: string; readonly size: number; readonly sha256: string }[];
-  readonly restore: { readonly stream_sha256: string };
+  /** Unencoded backups (the fault suite's): the private section is in the clear. */
+  readonly private: { readonly clear: { readonly stream_sha256: string } };
 }
 
 export const pointerKeyOf = (prefix: string, subvolume = 'data') => `${prefix}/subvol/${subvolume}/current.json`;
@@ -45,7 +46,7 @@ export async function expectWholeChain(reader: ObjectReader, manifestKey: string
     const stream = Buffer.concat(chunks);
     expect({ bytes: stream.length, sha256: sha256(stream) }).toEqual({
       bytes: manifest.total_bytes,
-      sha256: manifest.restore.stream_sha256,
+      sha256: manifest.private.clear.stream_sha256,
     });
     key = manifest.parent_manifest;
   }

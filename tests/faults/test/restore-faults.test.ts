@@ -515,9 +515,9 @@ describe('restore of a damaged or interrupted backup', () => {
     it('a manifest of an unknown version is refused naming it and the version, before anything is received', async () => {
       const { fullKey, full } = await chainOf('badversion');
       const original = await bucket.bytes(fullKey);
-      await bucket.put(fullKey, JSON.stringify({ ...full, version: 2 }));
+      await bucket.put(fullKey, JSON.stringify({ ...full, version: 3 }));
 
-      const { received } = await expectRefused('badversion', [`manifest ${fullKey} has version 2`, 'reads version 1 only']);
+      const { received } = await expectRefused('badversion', [`manifest ${fullKey} has version 3`, 'reads version 1 and 2 only']);
       expect(received).toEqual([]);
 
       await bucket.put(fullKey, original);
@@ -544,8 +544,9 @@ describe('restore of a damaged or interrupted backup', () => {
       if (chunk === undefined) throw new Error('the full has no chunk');
       const withPart = (size: number) => ({
         ...full,
-        chunks: [{ ...chunk, size, parts: [{ number: 1, size, sha256: chunk.sha256 }] }, ...rest],
+        chunks: [{ ...chunk, size, plain_size: size, parts: [{ number: 1, size, sha256: chunk.sha256 }] }, ...rest],
         total_bytes: (full.total_bytes as number) - chunk.size + size,
+        stored_bytes: (full.stored_bytes as number) - chunk.size + size,
       });
       await bucket.put(fullKey, JSON.stringify(withPart(2 ** 50)));
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { VERIFY_MODES } from '@org/btrfs-s3-core';
 import { formatBytes } from '@org/btrfs-s3-metrics';
@@ -37,6 +38,7 @@ export default class Drill extends BaseCommand {
         'For archived chains: thaw and re-hash this many chunks per backup instead of restoring (readable chains are still drilled fully).',
       exclusive: ['thaw'],
     }),
+    'identity-file': Flags.string({ summary: 'The age identity file that opens encrypted backups (default encryption.identity_file).' }),
     verify: Flags.option({ options: VERIFY_MODES, summary: 'Tree comparison against the source snapshot; default restore.verify_mode.' })(),
     'skip-space-check': Flags.boolean({
       summary: "Drill even if the scratch filesystem has less free space than a chain's streams.",
@@ -61,6 +63,7 @@ export default class Drill extends BaseCommand {
           thaw: flags.thaw,
           ...(flags.sample === undefined ? {} : { sample: flags.sample }),
           ...(flags.verify === undefined ? {} : { verify: flags.verify }),
+          ...(flags['identity-file'] === undefined ? {} : { identityFile: resolve(flags['identity-file']) }),
           skipSpaceCheck: flags['skip-space-check'],
           onProgress: progressListener(config, logger, { json: this.jsonEnabled() }),
         }),

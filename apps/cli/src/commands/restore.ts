@@ -2,7 +2,7 @@ import { Errors, Flags } from '@oclif/core';
 import { VERIFY_MODES } from '@org/btrfs-s3-core';
 import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
 import type { RestoreOptions, RestorePlan, RestoreResult } from '@org/btrfs-s3-restore';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BaseCommand } from '@org/btrfs-s3-command';
 import { locationFlags, locationOf } from '../flags';
 import { progressListener } from '../deps';
@@ -30,6 +30,7 @@ export default class Restore extends BaseCommand {
         'Restore as of this time: the newest backup at or before it (ISO 8601; no offset means local time; a date alone means the end of that day).',
       exclusive: ['manifest-key'],
     }),
+    'identity-file': Flags.string({ summary: 'The age identity file that opens encrypted backups (default encryption.identity_file).' }),
     verify: Flags.option({ options: VERIFY_MODES, summary: 'Tree comparison against the source snapshot; default restore.verify_mode.' })(),
     wait: Flags.boolean({
       allowNo: true,
@@ -73,6 +74,7 @@ export default class Restore extends BaseCommand {
       ...(flags.wait === undefined ? {} : { wait: flags.wait }),
       ...(flags['wait-restore'] === undefined ? {} : { wait: flags['wait-restore'] === 'true' }),
       ...(flags['restore-timeout'] === undefined ? {} : { waitTimeoutSeconds: flags['restore-timeout'] }),
+      ...(flags['identity-file'] === undefined ? {} : { identityFile: resolve(flags['identity-file']) }),
       logger,
     };
     if (flags.stdout) {

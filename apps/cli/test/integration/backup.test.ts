@@ -12,7 +12,7 @@ import { backupConfig, Bucket, gatewayEnv, sha256, uniquePrefix, writeRandomFile
 import * as v from 'valibot';
 
 const MiB = 1024 * 1024;
-const schema = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'schema', 'manifest.v1.schema.json'), 'utf8'));
+const schema = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'schema', 'manifest.v2.schema.json'), 'utf8'));
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
 const validateManifest = ajv.compile(schema);
@@ -29,7 +29,7 @@ interface ManifestDoc {
   chunks: Chunk[];
   total_bytes: number;
   snapshot: { name: string; uuid: string };
-  restore: { stream_sha256: string };
+  private: { clear: { stream_sha256: string } };
 }
 
 function backup(config: string, ...args: string[]) {
@@ -72,7 +72,7 @@ async function verifyPublished(
   expect(await bucket.storageClass(pointer.manifest_key)).toBe('STANDARD');
   expect(await bucket.storageClass(`${prefix}/subvol/${subvolume}/current.json`)).toBe('STANDARD');
   const stream = Buffer.concat(pieces);
-  expect(sha256(stream)).toBe(manifest.restore.stream_sha256);
+  expect(sha256(stream)).toBe(manifest.private.clear.stream_sha256);
   return { key: pointer.manifest_key, manifest, stream };
 }
 

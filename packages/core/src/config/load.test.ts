@@ -64,7 +64,7 @@ describe('config defaults', () => {
       storage_class_manifest: 'STANDARD',
       concurrency: 4,
       spool_enabled: false,
-      compression: 'zstd',
+      compression: 'none',
       compression_level: 3,
       sse: 'AES256',
       retain_generations: 1,

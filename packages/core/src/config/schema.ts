@@ -208,7 +208,7 @@ const S3Schema = v.strictObject({
   spool_enabled: v.optional(v.boolean(), false),
   sse: v.optional(oneOf(SSE_MODES), 'AES256'),
   /** Each chunk's slice of the send stream is compressed (a zstd frame sequence) before any encryption. */
-  compression: v.optional(oneOf(COMPRESSIONS), 'zstd'),
+  compression: v.optional(oneOf(COMPRESSIONS), 'none'),
   /** zstd's level: 1-19 (3 is zstd's default), or -1 to -7 for its fast modes. */
   compression_level: v.optional(
     v.pipe(

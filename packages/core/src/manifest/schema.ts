@@ -138,6 +138,8 @@ export const PointerSchema = v.strictObject({
 
 export type ManifestPart = v.InferOutput<typeof ManifestPartSchema>;
 export type ManifestChunk = v.InferOutput<typeof ManifestChunkSchema>;
+/** A chunk object as stored: what a download or a check of the bucket verifies, without any key. */
+export type StoredChunk = Omit<ManifestChunk, 'plain_size'>;
 export type ManifestPrivate = v.InferOutput<typeof ManifestPrivateSchema>;
 /** A manifest as written: version 2. */
 export type ManifestDocument = v.InferOutput<typeof ManifestSchema>;

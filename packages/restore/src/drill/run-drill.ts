@@ -18,6 +18,7 @@ import { assertSubvolumeName, RestoreInputError } from '../errors';
 import { preflight } from '../preflight';
 import type { RestoreContext } from '../receive';
 import { removeReceived } from '../receive';
+import type { OpenedLink } from '../open-chain';
 import { chainFor, type PreparedRestore, restoreChain, type RestoreContextOptions, thawKeys, withRestoreContext } from '../run-restore';
 import type { VerifyMode } from '../verify';
 import { recordDrill } from './record';
@@ -36,6 +37,8 @@ export interface DrillOptions extends RestoreContextOptions {
    * against the manifest (no receive). Chains readable without a thaw are drilled fully.
    */
   readonly sample?: number;
+  /** The age identity file for encrypted backups; default `encryption.identity_file`. */
+  readonly identityFile?: string;
   /** The tree comparison of a full drill; default `restore.verify_mode`. */
   readonly verify?: VerifyMode;
   readonly skipSpaceCheck?: boolean;
@@ -56,7 +59,7 @@ const ARCHIVE_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE']);
 
 type Planned =
   | { readonly subvolume: string; readonly mode: 'full'; readonly prepared: PreparedRestore }
-  | { readonly subvolume: string; readonly mode: 'sample'; readonly chain: readonly ChainLink[] }
+  | { readonly subvolume: string; readonly mode: 'sample'; readonly chain: readonly OpenedLink[] }
   | { readonly subvolume: string; readonly mode: 'full' | 'sample'; readonly unresolved: string };
 
 /**
@@ -147,9 +150,9 @@ async function drillScratch(options: DrillOptions): Promise<string> {
 /** The chain and the drill it gets; an archived chain without `thaw` or `sample` is refused before anything is spent. */
 async function planDrill(context: RestoreContext, options: DrillOptions, subvolume: string): Promise<Planned> {
   const fallbackMode = options.sample !== undefined && options.thaw !== true ? 'sample' : 'full';
-  let chain: ChainLink[];
+  let chain: OpenedLink[];
   try {
-    chain = await chainFor(context, { subvolume });
+    chain = await chainFor(context, { subvolume, ...(options.identityFile === undefined ? {} : { identityFile: options.identityFile }) });
   } catch (error) {
     if (!(error instanceof ChainError || error instanceof FormatError)) throw error;
     return { subvolume, mode: fallbackMode, unresolved: error.message };

@@ -1,4 +1,4 @@
-import type { ManifestChunk } from '@org/btrfs-s3-core';
+import type { StoredChunk } from '@org/btrfs-s3-core';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { downloadVerifiedStream } from '../download/download-verified-stream';
@@ -8,7 +8,7 @@ import { chunkKey, sha256 } from './upload-harness';
 
 export interface StoredStream {
   readonly data: Buffer;
-  readonly chunks: ManifestChunk[];
+  readonly chunks: StoredChunk[];
   readonly streamSha256: string;
 }
 
@@ -19,7 +19,7 @@ export interface StoredStream {
  */
 export function storeStream(fake: FakeObjectS3, size: number, layout: { chunkSize: number; partSize: number }): StoredStream {
   const data = randomBytes(size);
-  const chunks: ManifestChunk[] = [];
+  const chunks: StoredChunk[] = [];
   for (let start = 0, index = 0; start < size; start += layout.chunkSize, index += 1) {
     const bytes = data.subarray(start, Math.min(size, start + layout.chunkSize));
     const parts = [];

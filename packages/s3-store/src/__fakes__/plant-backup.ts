@@ -3,6 +3,7 @@ import {
   chunkKey,
   compactTimestamp,
   type Manifest,
+  type ManifestDocument,
   manifestKey,
   pointerKey,
   serializeManifest,
@@ -48,25 +49,30 @@ export function plantBackup(bucket: FakeS3Bucket, options: PlantOptions): Plante
       key: chunkKey(dir, index),
       size: bytes.length,
       sha256: sha256(bytes),
+      plain_size: bytes.length,
       etag: `"chunk-${index}"`,
       parts: [{ number: 1, size: bytes.length, sha256: sha256(bytes) }],
     };
   });
   const name = `${subvolume}__${compactTimestamp(options.at)}__${options.kind}`;
-  const manifest: Manifest = {
-    version: 1,
+  const manifest: ManifestDocument = {
+    version: 2,
     subvolume,
     kind: options.kind,
     created_at: options.at.toISOString(),
-    snapshot: { name, path: `/srv/.snapshots/${name}`, uuid: `uuid-${name}`, parent_uuid: 'uuid-source' },
+    snapshot: { name, uuid: `uuid-${name}`, parent_uuid: 'uuid-source' },
     parent_manifest: options.parent?.key ?? null,
     parent_snapshot_uuid: options.parent?.manifest.snapshot.uuid ?? null,
     chunks,
     total_bytes: bodies.reduce((sum, bytes) => sum + bytes.length, 0),
+    stored_bytes: bodies.reduce((sum, bytes) => sum + bytes.length, 0),
     chunk_size: 16,
     part_size: 5 * 1024 * 1024,
     s3: { bucket: 'backups', region: 'eu-west-1', storage_class: storageClass },
-    restore: { stream_sha256: sha256(Buffer.concat(bodies)), chunk_hash_algo: 'sha256' },
+    encoding: { compression: 'none', encryption: 'none', recipients: [] },
+    private: {
+      clear: { snapshot_path: `/srv/.snapshots/${name}`, stream_sha256: sha256(Buffer.concat(bodies)), chunk_sha256: chunks.map((chunk) => chunk.sha256) },
+    },
     tool: { name: 'btrfs-to-s3', version: '0.1.0' },
   };
   bucket.put(manifestKey(dir), Buffer.from(serializeManifest(manifest)), { lastModified: options.at });

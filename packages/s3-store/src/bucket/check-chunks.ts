@@ -1,5 +1,5 @@
 import { type GetObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput, S3ServiceException } from '@aws-sdk/client-s3';
-import type { ManifestChunk } from '@org/btrfs-s3-core';
+import type { StoredChunk } from '@org/btrfs-s3-core';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -75,7 +75,7 @@ const rank = (seed: string, key: string) => createHash('sha256').update(`${seed}
  * hashes), in stream order: the same seed picks the same chunks on every run, and
  * different manifests (seeded by their key) spread the picks over the stream.
  */
-export function sampleChunks<T extends Pick<ManifestChunk, 'key'>>(seed: string, chunks: readonly T[], count: number): T[] {
+export function sampleChunks<T extends Pick<StoredChunk, 'key'>>(seed: string, chunks: readonly T[], count: number): T[] {
   const chosen = new Set([...chunks].sort((a, b) => (rank(seed, a.key) < rank(seed, b.key) ? -1 : 1)).slice(0, count));
   return chunks.filter((chunk) => chosen.has(chunk));
 }
@@ -92,8 +92,9 @@ export function sampleChunks<T extends Pick<ManifestChunk, 'key'>>(seed: string,
 export async function checkChunks(
   client: ChunkCheckClient,
   bucket: string,
-  chunks: readonly ManifestChunk[],
-  streamSha256: string,
+  chunks: readonly StoredChunk[],
+  /** The stream the chunks hold, as stored; undefined when they are encoded (the stored stream has no recorded hash). */
+  streamSha256: string | undefined,
   options: ChunkCheckOptions,
 ): Promise<ChunkCheckResult> {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -115,14 +116,14 @@ export async function checkChunks(
   const allRead = findings.every((finding) => finding.status === 'ok' && finding.read);
   return {
     chunks: findings,
-    stream: allRead ? { checked: true, expected: streamSha256, actual: streamHash.digest('hex') } : { checked: false },
+    stream: allRead && streamSha256 !== undefined ? { checked: true, expected: streamSha256, actual: streamHash.digest('hex') } : { checked: false },
   };
 }
 
 async function headChunk(
   client: ChunkCheckClient,
   bucket: string,
-  chunk: ManifestChunk,
+  chunk: StoredChunk,
   options: ChunkCheckOptions,
 ): Promise<ChunkFinding> {
   let head: HeadObjectCommandOutput;
@@ -146,7 +147,7 @@ async function headChunk(
 async function readChunk(
   client: ChunkCheckClient,
   bucket: string,
-  chunk: ManifestChunk,
+  chunk: StoredChunk,
   storageClass: string,
   streamHash: ReturnType<typeof createHash>,
   options: ChunkCheckOptions & { concurrency: number },

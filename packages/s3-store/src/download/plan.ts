@@ -1,4 +1,4 @@
-import type { ManifestChunk } from '@org/btrfs-s3-core';
+import type { StoredChunk } from '@org/btrfs-s3-core';
 import { DownloadPlanError } from './errors';
 
 /** One manifest part, fetched in slices of at most `rangeSizeBytes` (SliceWindow). */
@@ -20,7 +20,7 @@ export interface PartRange {
  * when parsed; this re-checks what the download relies on, so a hand-made or damaged
  * chunk list fails before any request instead of mid-stream.
  */
-export function planDownload(chunks: readonly ManifestChunk[]): PartRange[] {
+export function planDownload(chunks: readonly StoredChunk[]): PartRange[] {
   const plan: PartRange[] = [];
   for (const chunk of chunks) {
     if (chunk.parts.length === 0) throw new DownloadPlanError(`chunk ${chunk.key} lists no parts`);

@@ -1,5 +1,5 @@
 import type { GetObjectCommand } from '@aws-sdk/client-s3';
-import type { ManifestChunk } from '@org/btrfs-s3-core';
+import type { StoredChunk } from '@org/btrfs-s3-core';
 import type { RetryEvent, RetrySettings } from '../retry';
 import type { SendOptions } from '../upload/types';
 
@@ -22,9 +22,13 @@ export interface ObjectReadClient {
 /** What is downloaded: required, kept apart from the tuning knobs (as the uploader does). */
 export interface DownloadRequest {
   /** A manifest's `chunks`, in stream order, each with its parts' sizes and SHA-256. */
-  readonly chunks: readonly ManifestChunk[];
-  /** The manifest's `restore.stream_sha256`: the whole stream is checked against it before its last part is passed on. */
-  readonly streamSha256: string;
+  readonly chunks: readonly StoredChunk[];
+  /**
+   * SHA-256 of the chunks' bytes concatenated (the send stream, when not encoded): the
+   * whole is checked against it before its last part is passed on. Undefined for
+   * encoded chunks, whose decoder checks the send stream instead.
+   */
+  readonly streamSha256: string | undefined;
 }
 
 /** What is downloaded and from where; S3Bucket supplies the where. */

@@ -179,6 +179,8 @@ export class ChunkUpload {
       key: this.key,
       size: sealed.size,
       sha256: sealed.sha256,
+      plainSize: sealed.plainSize,
+      plainSha256: sealed.plainSha256,
       // Ceph RGW answers Complete with an empty ETag when SSE is on; HeadObject has it.
       etag: unquote(etag !== undefined && etag !== '' ? etag : stored.etag),
       parts: parts.map(({ number, size, sha256 }) => ({ number, size, sha256 })),

@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { StepError } from './step-error';
 import type { PartStore, PartWriter, StoredPart } from './part-store';
+import type { ChunkEncoder, EncodedBoundary } from './types';
 
 export interface PartItem {
   readonly kind: 'part';
@@ -20,12 +21,17 @@ export interface ChunkEndItem {
   readonly size: number;
   readonly sha256: string;
   readonly partCount: number;
+  /** What the chunk holds of the source: its size and sha256 unless encoded. */
+  readonly plainSize: number;
+  readonly plainSha256: string;
 }
 
 export interface StreamEndItem {
   readonly kind: 'stream-end';
+  /** Bytes of the source, and their SHA-256. */
   readonly totalBytes: number;
   readonly sha256: string;
+  readonly storedBytes: number;
 }
 
 export type SplitItem = PartItem | ChunkEndItem | StreamEndItem;
@@ -34,6 +40,8 @@ export interface SplitLayout {
   readonly chunkSizeBytes: number;
   readonly partSizeBytes: number;
   readonly keyForChunk: (index: number) => string;
+  /** Chunks end where the encoder says, not every chunkSizeBytes. */
+  readonly encode?: ChunkEncoder | undefined;
 }
 
 interface OpenChunk {
@@ -67,6 +75,9 @@ interface OpenPart {
  * for the next item, so an idle uploader leaves `btrfs send` blocked on its pipe.
  * Parts and chunks start only when a byte arrives for them, so an empty stream
  * yields no part and a stream ending on a chunk boundary no empty chunk.
+ *
+ * With `layout.encode`, the bytes cut are the encoder's (compressed, encrypted),
+ * chunks end at its boundaries, and the source's sizes and hashes come from them.
  */
 export async function* splitStream(
   source: Readable,
@@ -104,10 +115,19 @@ export async function* splitStream(
       stored,
     };
   }
-  function finishChunk(into: OpenChunk, hash: Hash): ChunkEndItem {
+  function finishChunk(into: OpenChunk, hash: Hash, plain?: EncodedBoundary): ChunkEndItem {
     chunkIndex += 1;
-    streamHash ??= hash.copy(); // the first chunk: the stream so far is exactly this chunk
-    return { kind: 'chunk-end', chunkIndex: into.index, size: into.size, sha256: hash.digest('hex'), partCount: into.parts };
+    if (plain === undefined) streamHash ??= hash.copy(); // the first chunk: the stream so far is exactly this chunk
+    const sha256 = hash.digest('hex');
+    return {
+      kind: 'chunk-end',
+      chunkIndex: into.index,
+      size: into.size,
+      sha256,
+      partCount: into.parts,
+      plainSize: plain?.plainSize ?? into.size,
+      plainSha256: plain?.plainSha256 ?? sha256,
+    };
   }
   /** A chunk ends after its last part, so its hash exists by then. */
   const chunkHash = (into: OpenChunk): Hash => {
@@ -115,7 +135,9 @@ export async function* splitStream(
     return into.hash;
   };
 
-  const reads = source[Symbol.asyncIterator]();
+  const encoded = layout.encode;
+  let encodedEnd: EncodedBoundary | undefined;
+  const reads = (encoded === undefined ? source : encoded(source))[Symbol.asyncIterator]();
   try {
     for (;;) {
       let next: IteratorResult<unknown>;
@@ -125,11 +147,28 @@ export async function* splitStream(
         throw failure('read', error);
       }
       if (next.done === true) break;
-      let data = Buffer.isBuffer(next.value) ? next.value : Buffer.from(String(next.value));
+      const value: unknown = next.value;
+      if (isBoundary(value)) {
+        if (value.kind === 'stream-end') {
+          encodedEnd = value;
+          continue;
+        }
+        if (chunk === undefined) throw failure('encode', new Error('the encoder ended a chunk that held no byte'));
+        if (part !== undefined) {
+          const done = part;
+          part = undefined;
+          yield await finishPart(done, chunk);
+        }
+        yield finishChunk(chunk, chunkHash(chunk), value);
+        chunk = undefined;
+        continue;
+      }
+      let data = Buffer.isBuffer(value) ? value : Buffer.from(String(value));
       while (data.length > 0) {
         chunk ??= { index: chunkIndex, key: layout.keyForChunk(chunkIndex), hash: undefined, size: 0, parts: 0 };
         if (part === undefined) {
-          const capacity = Math.min(layout.partSizeBytes, layout.chunkSizeBytes - chunk.size);
+          // An encoded chunk ends at its boundary; a plain one after chunkSizeBytes.
+          const capacity = encoded === undefined ? Math.min(layout.partSizeBytes, layout.chunkSizeBytes - chunk.size) : layout.partSizeBytes;
           try {
             part = { number: chunk.parts + 1, capacity, hash: createHash('sha256'), writer: await store.open(capacity), size: 0 };
           } catch (error) {
@@ -155,12 +194,17 @@ export async function* splitStream(
           const done = part;
           part = undefined;
           yield await finishPart(done, chunk);
-          if (chunk.size === layout.chunkSizeBytes) {
+          if (encoded === undefined && chunk.size === layout.chunkSizeBytes) {
             yield finishChunk(chunk, chunkHash(chunk));
             chunk = undefined;
           }
         }
       }
+    }
+    if (encoded !== undefined) {
+      if (chunk !== undefined || encodedEnd === undefined) throw failure('encode', new Error('the encoder ended without closing its chunks'));
+      yield { kind: 'stream-end', totalBytes: encodedEnd.plainSize, sha256: encodedEnd.plainSha256, storedBytes: totalBytes };
+      return;
     }
     if (chunk !== undefined) {
       if (part !== undefined) {
@@ -171,9 +215,13 @@ export async function* splitStream(
       yield finishChunk(chunk, chunkHash(chunk));
       chunk = undefined;
     }
-    yield { kind: 'stream-end', totalBytes, sha256: (streamHash ?? createHash('sha256')).digest('hex') };
+    yield { kind: 'stream-end', totalBytes, sha256: (streamHash ?? createHash('sha256')).digest('hex'), storedBytes: totalBytes };
   } finally {
     // Stopped early (the run failed): destroying the source makes `btrfs send` exit.
     await reads.return?.();
   }
+}
+
+function isBoundary(value: unknown): value is EncodedBoundary {
+  return typeof value === 'object' && value !== null && !Buffer.isBuffer(value) && 'kind' in value;
 }

@@ -37,6 +37,20 @@ export interface MultipartClient {
   send(command: ListMultipartUploadsCommand, options?: SendOptions): Promise<ListMultipartUploadsCommandOutput>;
 }
 
+/** Marks in an encoded source: a chunk object's bytes end here, or the whole stream does, with what they held of the send stream. */
+export interface EncodedBoundary {
+  readonly kind: 'chunk-end' | 'stream-end';
+  /** Bytes of the send stream in the chunk (or the stream). */
+  readonly plainSize: number;
+  readonly plainSha256: string;
+}
+
+/**
+ * Turns the source into chunk objects' bytes with a boundary after each chunk and one
+ * at the end (the codec package's encodeChunks: zstd and age per chunk).
+ */
+export type ChunkEncoder = (source: Readable) => AsyncIterable<Buffer | EncodedBoundary>;
+
 /** What is uploaded: required, kept apart from the tuning knobs (as lib-storage does). */
 export interface ChunkedUploadRequest {
   /** Read exactly once; destroyed when the upload fails, so a producer such as `btrfs send` stops. */
@@ -44,6 +58,12 @@ export interface ChunkedUploadRequest {
   /** The object key of the chunk with this 0-based index, e.g. `.../chunks/part-00000.bin`. */
   readonly keyForChunk: (index: number) => string;
   readonly storageClass: StorageClass;
+  /**
+   * When set, chunk objects hold what it makes of the source and end where it says;
+   * otherwise each holds `chunkSizeBytes` of the source as it is. Its chunks may be a
+   * little larger than `chunkSizeBytes` (encryption adds 16 bytes per 64 KiB).
+   */
+  readonly encode?: ChunkEncoder;
 }
 
 /** What is uploaded and where; S3Bucket supplies the where. */
@@ -123,9 +143,13 @@ export interface UploadedPart {
 
 export interface UploadedChunk {
   readonly key: string;
+  /** Bytes stored. */
   readonly size: number;
   /** Hex SHA-256 of the chunk object's bytes. */
   readonly sha256: string;
+  /** Bytes of the send stream the chunk holds, and their SHA-256: `size` and `sha256` unless encoded. */
+  readonly plainSize: number;
+  readonly plainSha256: string;
   /** The ETag CompleteMultipartUpload returned, without quotes (`<md5 of part md5s>-<parts>` on AWS). */
   readonly etag: string;
   readonly parts: readonly UploadedPart[];
@@ -134,8 +158,11 @@ export interface UploadedChunk {
 export interface ChunkedUploadResult {
   /** In stream order. Empty when the source was empty: no object is written then. */
   readonly chunks: readonly UploadedChunk[];
+  /** Bytes of the source (the send stream). */
   readonly totalBytes: number;
-  /** Hex SHA-256 of the whole stream (of all chunks concatenated). */
+  /** Bytes stored: chunk sizes summed (totalBytes unless encoded). */
+  readonly storedBytes: number;
+  /** Hex SHA-256 of the whole source. */
   readonly streamSha256: string;
   readonly partCount: number;
   /** Retried S3 calls, summed over the run. */

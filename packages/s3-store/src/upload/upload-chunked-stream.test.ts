@@ -1,5 +1,6 @@
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
+import type { ChunkEncoder } from './types';
 import { chunkKey, commandNames, FakeS3, randomData, sha256, sourceOf, upload } from '../__fakes__/upload-harness';
 
 describe('uploadChunkedStream: splitting and the call sequence', () => {
@@ -36,6 +37,32 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
     expect(result.partCount).toBe(8);
     expect(result.totalBytes).toBe(25);
     expect(result.retries).toBe(0);
+  });
+
+  it('with an encoder, stores its bytes, ends chunks at its boundaries and reports its plaintext sizes and hashes', async () => {
+    const fake = new FakeS3();
+    // A stand-in for zstd and age: each chunk of the source stored doubled, so sizes differ from the plaintext's.
+    const encode: ChunkEncoder = async function* (source) {
+      const plain: Buffer[] = [];
+      for await (const piece of source as AsyncIterable<Buffer>) plain.push(piece);
+      const data = Buffer.concat(plain);
+      for (let offset = 0; offset < data.length; offset += 6) {
+        const slice = data.subarray(offset, offset + 6);
+        yield Buffer.concat([slice, slice]);
+        yield { kind: 'chunk-end', plainSize: slice.length, plainSha256: sha256(slice) };
+      }
+      yield { kind: 'stream-end', plainSize: data.length, plainSha256: sha256(data) };
+    };
+    const data = randomData(15);
+    const result = await upload(fake, sourceOf(data), {}, { encode });
+    expect(result.chunks.map((chunk) => [chunk.size, chunk.plainSize, chunk.parts.map((part) => part.size)])).toEqual([
+      [12, 6, [4, 4, 4]],
+      [12, 6, [4, 4, 4]],
+      [6, 3, [4, 2]],
+    ]);
+    expect(result.chunks[2]?.plainSha256).toBe(sha256(data.subarray(12)));
+    expect(result.chunks[2]?.sha256).toBe(sha256(Buffer.concat([data.subarray(12), data.subarray(12)])));
+    expect([result.totalBytes, result.storedBytes, result.streamSha256]).toEqual([15, 30, sha256(data)]);
   });
 
   it('puts SSE-S3 and the storage class on every CreateMultipartUpload', async () => {
@@ -126,7 +153,7 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
     const fake = new FakeS3();
     const result = await upload(fake, Readable.from([], { objectMode: false }));
     expect(fake.commands).toEqual([]);
-    expect(result).toEqual({ chunks: [], totalBytes: 0, streamSha256: sha256(Buffer.alloc(0)), partCount: 0, retries: 0 });
+    expect(result).toEqual({ chunks: [], totalBytes: 0, storedBytes: 0, streamSha256: sha256(Buffer.alloc(0)), partCount: 0, retries: 0 });
   });
 
   it('creates no empty trailing chunk when the stream ends exactly on a chunk boundary', async () => {

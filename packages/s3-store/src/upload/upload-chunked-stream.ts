@@ -83,7 +83,8 @@ class UploadRun implements ChunkContext {
     if (external?.aborted) onAbort();
     external?.addEventListener('abort', onAbort, { once: true });
 
-    const items = splitStream(this.params.source, { ...this.layout, keyForChunk: this.params.keyForChunk }, this.store, (bytes) => {
+    const layout = { ...this.layout, keyForChunk: this.params.keyForChunk, encode: this.params.encode };
+    const items = splitStream(this.params.source, layout, this.store, (bytes) => {
       this.bytesRead = bytes;
     });
     // With a spool, reading runs ahead into files (paced by the spool's budget); in memory,
@@ -195,16 +196,17 @@ class UploadRun implements ChunkContext {
   private result(): ChunkedUploadResult {
     const chunks = this.completed();
     const end = this.streamEnd;
-    const totalBytes = chunks.reduce((sum, chunk) => sum + chunk.size, 0);
+    const storedBytes = chunks.reduce((sum, chunk) => sum + chunk.size, 0);
     // Every worker awaits the completion it triggers, so a missing chunk here is a bug, not an S3 failure.
-    if (end === undefined || chunks.length !== this.chunks.size || totalBytes !== end.totalBytes) {
+    if (end === undefined || chunks.length !== this.chunks.size || storedBytes !== end.storedBytes) {
       throw new Error(
-        `upload finished inconsistently: ${chunks.length} of ${this.chunks.size} chunks complete, ${totalBytes} bytes of ${end?.totalBytes ?? '?'}`,
+        `upload finished inconsistently: ${chunks.length} of ${this.chunks.size} chunks complete, ${storedBytes} bytes of ${end?.storedBytes ?? '?'}`,
       );
     }
     return {
       chunks,
-      totalBytes,
+      totalBytes: end.totalBytes,
+      storedBytes,
       streamSha256: end.sha256,
       partCount: chunks.reduce((sum, chunk) => sum + chunk.parts.length, 0),
       retries: this.retries,

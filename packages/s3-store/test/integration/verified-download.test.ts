@@ -1,5 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { type ManifestChunk, MiB } from '@org/btrfs-s3-core';
+import { type StoredChunk, MiB } from '@org/btrfs-s3-core';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { downloadVerifiedStream } from '../../src/download/download-verified-stream';
@@ -24,7 +24,7 @@ async function receive(stream: Readable): Promise<{ bytes: Buffer; error: unknow
 async function uploadStream(
   scope: ReturnType<typeof gatewayScope>,
   data: Buffer,
-): Promise<{ chunks: ManifestChunk[]; streamSha256: string }> {
+): Promise<{ chunks: StoredChunk[]; streamSha256: string }> {
   const keyForChunk = (index: number) => `${scope.prefix}chunks/part-${String(index).padStart(5, '0')}.bin`;
   const result = await uploadChunkedStream(
     { client: scope.client, bucket: scope.bucket, source: streamOf(data), keyForChunk, storageClass: 'STANDARD', sse: 'AES256' },
