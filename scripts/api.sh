@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-check}
 [[ $mode == check || $mode == update ]] || { echo "usage: scripts/api.sh check|update" >&2; exit 2; }
 
-packages=(core btrfs s3-store metrics bucket restore backup systemd command)
+packages=(core btrfs s3-store codec metrics bucket restore backup systemd command)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/models"

@@ -2,12 +2,14 @@
 # restore-without-btrfs-to-s3.sh: restores a btrfs-to-s3 backup with nothing but the AWS
 # CLI, jq, coreutils and btrfs-progs, for the day btrfs-to-s3 itself is lost or broken.
 #
-# It reads the bucket as docs/format.md (versions 1 and 2, plain chunks) describes it: current.json (or
-# --manifest-key), then parent_manifest back to the full. It makes every chunk object of
-# the chain readable (RestoreObject for archived ones, then waits), and then per backup,
-# oldest first, downloads its chunks, checks each chunk's size and SHA-256 and the whole
-# stream's SHA-256 against the manifest, and only then pipes the chunks, in order, into
-# `btrfs receive TARGET`. Flags and exit codes: --help. The same by hand, and why it
+# It reads the bucket as docs/format.md (versions 1 and 2) describes it: current.json (or
+# --manifest-key), then parent_manifest back to the full, opening each manifest's private
+# section (with `age -d` when encrypted) before anything is thawed. It makes every chunk
+# object of the chain readable (RestoreObject for archived ones, then waits), and then per
+# backup, oldest first, downloads its chunks, checks each chunk's stored size and SHA-256,
+# decodes it (`age -d`, `zstd -d`) when encoded and checks its plaintext's size and
+# SHA-256, checks the whole stream's SHA-256, and only then pipes the chunks, in order,
+# into `btrfs receive TARGET`. Flags and exit codes: --help. The same by hand, and why it
 # works: docs/restore-without-the-tool.md.
 set -euo pipefail
 
@@ -17,8 +19,9 @@ usage() {
   cat <<'USAGE'
 Usage: restore-without-btrfs-to-s3.sh --bucket B --prefix P --subvolume NAME --target DIR [options]
 
-Restores the backup chain of one subvolume from a btrfs-to-s3 bucket (format versions 1 and 2, unencoded)
-into DIR with only the AWS CLI, jq, sha256sum and btrfs receive. Run as root.
+Restores the backup chain of one subvolume from a btrfs-to-s3 bucket (format versions 1 and 2)
+into DIR with only the AWS CLI, jq, sha256sum and btrfs receive, plus age and zstd for
+encrypted and compressed backups. Run as root.
 
 Where the backups are:
   --bucket B              the bucket
@@ -28,6 +31,7 @@ Where the backups are:
   --endpoint URL          an S3-compatible store (default: $AWS_ENDPOINT_URL_S3, then
                           $AWS_ENDPOINT_URL); the AWS CLI addresses it path-style
   --region R              the bucket's region (default: the AWS CLI's own setting)
+  --identity-file FILE    the age identity (private key) file, for encrypted backups
 
 Where it goes:
   --target, -t DIR        a new path, or an empty directory, on Btrfs. It receives one
@@ -35,6 +39,7 @@ Where it goes:
                           the restored subvolume, and its path is printed on stdout
   --work-dir DIR          where one backup's chunks wait while they are checked
                           (default: the parent of DIR); needs room for the largest stream
+                          (decoded) and one more chunk
   --skip-space-check      start even if free space looks too small
 
 Archived chunks (GLACIER, DEEP_ARCHIVE, Intelligent-Tiering archive tiers):
@@ -80,7 +85,7 @@ pending() {
 
 # ---------------------------------------------------------------------------- flags
 
-bucket='' prefix='' subvolume='' target='' manifest_key='' region=''
+bucket='' prefix='' subvolume='' target='' manifest_key='' region='' identity_file=''
 endpoint=${AWS_ENDPOINT_URL_S3:-${AWS_ENDPOINT_URL:-}}
 tier=Standard days=7 wait_for_thaw=1 poll_seconds=300 timeout=259200 jobs=4
 work_base='' skip_space_check=0 aws_cli=${AWS_CLI:-aws}
@@ -100,7 +105,7 @@ while (($# > 0)); do
     --no-wait) wait_for_thaw=0 && continue ;;
     --skip-space-check) skip_space_check=1 && continue ;;
     --bucket | --prefix | --subvolume | -s | --target | -t | --manifest-key | --endpoint | --region | --tier | --days | \
-      --poll-seconds | --timeout | --jobs | --work-dir | --aws-cli)
+      --poll-seconds | --timeout | --jobs | --work-dir | --aws-cli | --identity-file)
       (($# > 0)) || refuse "$opt needs a value (see --help)"
       value=$1
       shift
@@ -122,6 +127,7 @@ while (($# > 0)); do
     --jobs) jobs=$value ;;
     --work-dir) work_base=$value ;;
     --aws-cli) aws_cli=$value ;;
+    --identity-file) identity_file=$value ;;
   esac
 done
 
@@ -140,6 +146,7 @@ while [[ $prefix == */ ]]; do prefix=${prefix%/}; done
   refuse "--poll-seconds must be a positive number, got \"$poll_seconds\""
 [[ $timeout =~ ^[0-9]+$ ]] || refuse "--timeout must be a whole number of seconds, got \"$timeout\""
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || refuse "--jobs must be a positive whole number, got \"$jobs\""
+[[ -z $identity_file || -r $identity_file ]] || refuse "--identity-file $identity_file cannot be read"
 
 # ---------------------------------------------------------------------------- preflight
 
@@ -258,20 +265,15 @@ fetch_json() {
 
 # ---------------------------------------------------------------------------- the chain
 
-# The send stream's SHA-256 in either manifest version (version 2 keeps it in the private section).
-# shellcheck disable=SC2016
-STREAM_SHA='(if .version == 1 then .restore.stream_sha256 else .private.clear.stream_sha256 end)'
-
 # A manifest's first problem (docs/format.md, versions 1 and 2), or nothing. $subvolume is jq's.
 # shellcheck disable=SC2016
 MANIFEST_PROBLEM='
-  def stream: '"$STREAM_SHA"';
   def hex64: type == "string" and test("^[0-9a-f]{64}$");
   def count: type == "number" and . >= 0 and . == floor;
   def name: type == "string" and test("^[^/]+$") and . != "." and . != "..";
   if .version != 1 and .version != 2 then "has version \(.version | tojson); this script reads versions 1 and 2 only"
-  elif .version == 2 and (.encoding.compression != "none" or .encoding.encryption != "none") then
-    "is \(.encoding.compression) compressed and \(.encoding.encryption) encrypted; this script restores plain backups only (decode each chunk with age -d and zstd -d: docs/format.md)"
+  elif .version == 2 and ((.encoding.compression | IN("none", "zstd")) and (.encoding.encryption | IN("none", "age")) | not) then
+    "has an unknown encoding \(.encoding | tojson)"
   elif .subvolume != $subvolume then "belongs to subvolume \(.subvolume | tojson), not \($subvolume | tojson)"
   elif .kind == "full" and .parent_manifest != null then "is a full but names a parent"
   elif .kind == "inc" and ((.parent_manifest | type) != "string" or .parent_manifest == "") then
@@ -283,10 +285,32 @@ MANIFEST_PROBLEM='
   elif any(.chunks[]; ((.key | type) == "string" and .key != "" and (.size | count) and (.sha256 | hex64)) | not) then
     "has a malformed chunk (each needs key, size and sha256)"
   elif (.total_bytes | count) | not then "has no total_bytes"
-  elif ([.chunks[].size] | add) != .total_bytes then
-    "lists chunks of \([.chunks[].size] | add) bytes in all, but total_bytes is \(.total_bytes)"
-  elif (stream | hex64) | not then "has no stream SHA-256"
+  elif ([.chunks[].size] | add) != (if .version == 1 then .total_bytes else .stored_bytes end) then
+    "lists chunks of \([.chunks[].size] | add) bytes in all, but it records \(if .version == 1 then .total_bytes else .stored_bytes end) stored"
+  elif .version == 2 and ([.chunks[].plain_size] | add) != .total_bytes then
+    "lists chunks of \([.chunks[].plain_size] | add) plaintext bytes in all, but total_bytes is \(.total_bytes)"
+  elif .version == 1 and ((.restore.stream_sha256 | hex64) | not) then "has no restore.stream_sha256"
   else empty end'
+
+# The private section (docs/format.md): the stream's and each chunk's plaintext SHA-256, in
+# the clear or sealed with age. Opened before anything is thawed, so a missing key costs nothing.
+open_private() {
+  local file=$1 out=$2 key=$3 recipients
+  if jq -e '.version == 2 and (.private.age | type) == "string"' -- "$file" >/dev/null; then
+    recipients=$(jq -r '.encoding.recipients | join(", ")' -- "$file")
+    [[ -n $identity_file ]] || refuse "manifest $key is encrypted (age, to $recipients): pass --identity-file with a key of one of them"
+    need age age
+    jq -r '.private.age' -- "$file" | age -d -i "$identity_file" >"$out" 2>"$WORK/age.err" ||
+      refuse "manifest $key is encrypted to $recipients; $identity_file does not open it: $(last_line "$WORK/age.err")"
+  else
+    jq '(if .version == 1 then {stream_sha256: .restore.stream_sha256, chunk_sha256: [.chunks[].sha256]} else .private.clear end)' \
+      -- "$file" >"$out" || die "manifest $key has no readable private section"
+  fi
+  jq -e --slurpfile m "$file" 'def hex64: type == "string" and test("^[0-9a-f]{64}$");
+    (.stream_sha256 | hex64) and (.chunk_sha256 | type == "array" and length == ($m[0].chunks | length) and all(.[]; hex64))' \
+    -- "$out" >/dev/null 2>&1 || die "manifest $key: its private section lacks the stream's SHA-256 or one per chunk"
+  if jq -e '.version == 2 and .encoding.compression == "zstd"' -- "$file" >/dev/null; then need zstd zstd; fi
+}
 
 if [[ -z $manifest_key ]]; then
   pointer_key=$prefix/subvol/$subvolume/current.json
@@ -318,6 +342,7 @@ while :; do
   fi
   problem=$(jq -r --arg subvolume "$subvolume" "$MANIFEST_PROBLEM" -- "$file") || die "manifest $key could not be checked"
   [[ -z $problem ]] || die "manifest $key $problem"
+  open_private "$file" "$WORK/private.${#newest_first[@]}.json" "$key"
   newest_first+=("$key")
   parent=$(jq -r '.parent_manifest // ""' -- "$file")
   [[ -n $parent ]] || break
@@ -327,17 +352,22 @@ done
 
 # Per backup b (oldest first) and per chunk g (in chain order, across backups).
 B_KEY=() B_NAME=() B_UUID=() B_KIND=() B_TOTAL=() B_STREAM=() B_CHUNKS=()
-CK_KEY=() CK_SIZE=() CK_SHA=()
+# Stored size and SHA-256, then (for encoded chunks) how to decode and the plaintext's size and SHA-256.
+CK_KEY=() CK_SIZE=() CK_SHA=() CK_ENC=() CK_COMP=() CK_PLAIN_SIZE=() CK_PLAIN_SHA=()
 for ((i = ${#newest_first[@]} - 1; i >= 0; i--)); do
   file=$WORK/manifest.$i.json
-  mapfile -t fields < <(jq -r ".snapshot.name, .snapshot.uuid, .kind, (.total_bytes | tostring), $STREAM_SHA" -- "$file")
+  mapfile -t fields < <(jq -r '.snapshot.name, .snapshot.uuid, .kind, (.total_bytes | tostring),
+    (.encoding.encryption // "none"), (.encoding.compression // "none")' -- "$file")
   B_KEY+=("${newest_first[i]}") B_NAME+=("${fields[0]}") B_UUID+=("${fields[1]}") B_KIND+=("${fields[2]}")
-  B_TOTAL+=("${fields[3]}") B_STREAM+=("${fields[4]}")
+  B_TOTAL+=("${fields[3]}") B_STREAM+=("$(jq -r .stream_sha256 -- "$WORK/private.$i.json")")
   ids=()
-  while IFS=$'\t' read -r chunk_key chunk_size chunk_sha; do
+  while IFS=$'\t' read -r chunk_key chunk_size chunk_sha plain_size plain_sha; do
     ids+=("${#CK_KEY[@]}")
     CK_KEY+=("$chunk_key") CK_SIZE+=("$chunk_size") CK_SHA+=("$chunk_sha")
-  done < <(jq -r '.chunks[] | [.key, (.size | tostring), .sha256] | @tsv' -- "$file")
+    CK_ENC+=("${fields[4]}") CK_COMP+=("${fields[5]}") CK_PLAIN_SIZE+=("$plain_size") CK_PLAIN_SHA+=("$plain_sha")
+  done < <(jq -r --slurpfile p "$WORK/private.$i.json" \
+    '.chunks | to_entries[] | [.value.key, (.value.size | tostring), .value.sha256,
+      ((.value.plain_size // .value.size) | tostring), $p[0].chunk_sha256[.key]] | @tsv' -- "$file")
   B_CHUNKS+=("${ids[*]}")
 done
 nb=${#B_KEY[@]}
@@ -509,6 +539,22 @@ finish_get() {
   read -r actual _ < <(sha256sum -- "$WORK/chunk.$g")
   [[ $actual == "${CK_SHA[g]}" ]] ||
     die "chunk ${CK_KEY[g]} does not match its manifest: SHA-256 expected ${CK_SHA[g]}, actual $actual"
+  [[ ${CK_ENC[g]} == none && ${CK_COMP[g]} == none ]] || decode_chunk "$g"
+}
+
+# Replaces a verified stored chunk with its plaintext: age -d, then zstd -d, as its manifest says.
+decode_chunk() {
+  local g=$1 size actual
+  local decrypt=(cat) decompress=(cat)
+  [[ ${CK_ENC[g]} == none ]] || decrypt=(age -d -i "$identity_file")
+  [[ ${CK_COMP[g]} == none ]] || decompress=(zstd -d -q -c)
+  "${decrypt[@]}" <"$WORK/chunk.$g" 2>"$WORK/decode.$g.err" | "${decompress[@]}" >"$WORK/chunk.$g.plain" 2>>"$WORK/decode.$g.err" ||
+    die "decoding chunk ${CK_KEY[g]} failed: $(last_line "$WORK/decode.$g.err")"
+  size=$(stat -c %s -- "$WORK/chunk.$g.plain")
+  read -r actual _ < <(sha256sum -- "$WORK/chunk.$g.plain")
+  [[ $size == "${CK_PLAIN_SIZE[g]}" && $actual == "${CK_PLAIN_SHA[g]}" ]] ||
+    die "chunk ${CK_KEY[g]} decodes to $size bytes with SHA-256 $actual; its manifest says ${CK_PLAIN_SIZE[g]} bytes, ${CK_PLAIN_SHA[g]}"
+  mv -- "$WORK/chunk.$g.plain" "$WORK/chunk.$g"
 }
 
 for ((b = 0; b < nb; b++)); do

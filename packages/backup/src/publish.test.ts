@@ -37,6 +37,19 @@ describe('runBackup publishing', () => {
     expect(host.current('data')).toBe(outcome.manifestKey);
   });
 
+  it('refuses a recipient that fails its checksum before any snapshot or request, naming the key', async () => {
+    const typo = new BackupHost({ encryption: `recipients = ["age1${'q'.repeat(58)}"]` });
+    try {
+      await expect(runBackup({ config: typo.config, deps: typo.deps() })).rejects.toThrow(
+        /encryption\.recipients: age1q+ is not a usable age recipient/,
+      );
+      expect(typo.bucket.commands).toEqual([]);
+      expect([...typo.world.subvolumes.keys()].filter((path) => path.includes('__'))).toEqual([]);
+    } finally {
+      typo.cleanup();
+    }
+  });
+
   it('records the stream btrfs send wrote: its chunks concatenated are the stream', async () => {
     await runBackup({ config: host.config, deps: host.deps() });
 

@@ -1,3 +1,4 @@
+import { unusableRecipient } from '@org/btrfs-s3-codec';
 import { Btrfs, SnapshotManager, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { PruneFailedError, pruneHeld } from '@org/btrfs-s3-bucket';
 import {
@@ -71,6 +72,15 @@ export class BackupFailedError extends BtrfsToS3Error {
   }
 }
 
+/** A recipient the age library refuses (a typo that fails bech32's checksum) fails the run here, not at its first chunk. */
+function assertRecipients(recipients: readonly string[]): void {
+  const unusable = unusableRecipient(recipients);
+  if (unusable !== undefined)
+    throw new ConfigError([
+      { key: 'encryption.recipients', message: `${unusable.recipient} is not a usable age recipient: ${unusable.reason}` },
+    ]);
+}
+
 function isRunnable(plan: SubvolumePlan): plan is RunnablePlan {
   return plan.action === 'full' || plan.action === 'incremental';
 }
@@ -87,6 +97,7 @@ function isRunnable(plan: SubvolumePlan): plan is RunnablePlan {
 export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   const { config, deps = {} } = options;
   selectSubvolumes(config, options.subvolumes ?? []); // a bad selection fails before any side effect
+  assertRecipients(config.encryption.recipients);
   const btrfs = deps.btrfs ?? new Btrfs(spawnProcessRunner);
   const signal = options.signal ?? new AbortController().signal;
   const writer = deps.writer ?? (await writerIdentity());

@@ -27,7 +27,12 @@ interface Encoded {
   readonly plainSize: number;
 }
 
-async function encode(stream: Buffer, chunkSize: number, encoding: Parameters<typeof encodeChunks>[2], pieceSize = 50_000): Promise<Encoded> {
+async function encode(
+  stream: Buffer,
+  chunkSize: number,
+  encoding: Parameters<typeof encodeChunks>[2],
+  pieceSize = 50_000,
+): Promise<Encoded> {
   const pieces = function* () {
     for (let offset = 0; offset < stream.length; offset += pieceSize) yield stream.subarray(offset, offset + pieceSize);
   };
@@ -179,7 +184,14 @@ describe('the stock tools', () => {
     const object = tool('age', ['-e', '-r', key.recipient], tool('zstd', ['-c', '-q'], stream));
     const chunks = [{ key: 'from-cli', size: object.length, plainSize: stream.length, plainSha256: sha256(stream) }];
     const identities = await identitiesFromText(readFileSync(keyFile, 'utf8'), keyFile);
-    expect((await decode({ objects: [object], chunks, streamSha256: sha256(stream), plainSize: stream.length }, { compressed: true, identities })).equals(stream)).toBe(true);
+    expect(
+      (
+        await decode(
+          { objects: [object], chunks, streamSha256: sha256(stream), plainSize: stream.length },
+          { compressed: true, identities },
+        )
+      ).equals(stream),
+    ).toBe(true);
   });
 
   it('age reads a sealed text as it is', async () => {

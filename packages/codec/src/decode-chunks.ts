@@ -4,7 +4,11 @@ import { AgeError } from './age/errors';
 import { openAgeFile, prefixLength } from './age/header';
 import type { Identities } from './age/keys';
 import { AgePayloadDecryptor } from './age/payload';
+import { Coalescer } from './coalesce';
 import { frameSequenceDecompressor } from './zstd';
+
+/** Decrypted bytes travel on in buffers of about this much (see Coalescer). */
+const OUTPUT_BYTES = 1024 * 1024;
 
 /** What a decoder needs of each chunk: its stored size, and its slice of the send stream's size and hash. */
 export interface EncodedChunk {
@@ -44,13 +48,16 @@ export function decodeStages(chunks: readonly EncodedChunk[], streamSha256: stri
 }
 
 /** Each chunk's bytes, split off the verified stream by the manifest's stored sizes. */
-async function* chunkBytes(source: AsyncIterable<Buffer>, chunks: readonly EncodedChunk[]): AsyncGenerator<{ index: number; data: Buffer; end: boolean }> {
+async function* chunkBytes(
+  source: AsyncIterable<Buffer>,
+  chunks: readonly EncodedChunk[],
+): AsyncGenerator<{ index: number; data: Buffer; end: boolean }> {
   let index = 0;
   let left = chunks[0]?.size ?? 0;
   for await (const value of source) {
     let data = value;
     while (data.length > 0) {
-      if (index >= chunks.length) throw new DecodeMismatchError('more bytes than the manifest\'s chunks hold');
+      if (index >= chunks.length) throw new DecodeMismatchError("more bytes than the manifest's chunks hold");
       const piece = data.subarray(0, left);
       data = data.subarray(piece.length);
       left -= piece.length;
@@ -64,7 +71,12 @@ async function* chunkBytes(source: AsyncIterable<Buffer>, chunks: readonly Encod
   if (index < chunks.length) throw new DecodeMismatchError(`the stream ended inside chunk ${chunks[index]?.key ?? index}`);
 }
 
-async function* decryptChunks(source: AsyncIterable<Buffer>, chunks: readonly EncodedChunk[], identities: Identities): AsyncGenerator<Buffer> {
+async function* decryptChunks(
+  source: AsyncIterable<Buffer>,
+  chunks: readonly EncodedChunk[],
+  identities: Identities,
+): AsyncGenerator<Buffer> {
+  const joined = new Coalescer(OUTPUT_BYTES);
   let head: Buffer[] = [];
   let decryptor: AgePayloadDecryptor | undefined;
   for await (const { index, data, end } of chunkBytes(source, chunks)) {
@@ -87,9 +99,10 @@ async function* decryptChunks(source: AsyncIterable<Buffer>, chunks: readonly En
       payload = joined.subarray(length);
     }
     try {
-      yield* decryptor.push(payload);
+      yield* joined.push(decryptor.push(payload));
       if (end) {
-        yield* decryptor.finish();
+        yield* joined.push(decryptor.finish());
+        yield* joined.flush();
         decryptor = undefined;
       }
     } catch (error) {
@@ -98,7 +111,11 @@ async function* decryptChunks(source: AsyncIterable<Buffer>, chunks: readonly En
   }
 }
 
-async function* checkPlaintext(source: AsyncIterable<Buffer>, chunks: readonly EncodedChunk[], streamSha256: string): AsyncGenerator<Buffer> {
+async function* checkPlaintext(
+  source: AsyncIterable<Buffer>,
+  chunks: readonly EncodedChunk[],
+  streamSha256: string,
+): AsyncGenerator<Buffer> {
   let streamHash: Hash | undefined;
   let index = 0;
   let chunkHash = createHash('sha256');
@@ -108,7 +125,9 @@ async function* checkPlaintext(source: AsyncIterable<Buffer>, chunks: readonly E
     streamHash ??= chunkHash.copy();
     const actual = chunkHash.digest('hex');
     if (chunk === undefined || actual !== chunk.plainSha256)
-      throw new DecodeMismatchError(`${chunk?.key ?? index}: decoded bytes have SHA-256 ${actual}, the manifest recorded ${chunk?.plainSha256 ?? '-'}`);
+      throw new DecodeMismatchError(
+        `${chunk?.key ?? index}: decoded bytes have SHA-256 ${actual}, the manifest recorded ${chunk?.plainSha256 ?? '-'}`,
+      );
     index += 1;
     chunkHash = createHash('sha256');
     left = chunks[index]?.plainSize ?? 0;

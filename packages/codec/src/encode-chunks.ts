@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { AgePayloadEncryptor } from './age/payload';
 import { startAgeFile } from './age/header';
+import { Coalescer } from './coalesce';
 import { compressFrame } from './zstd';
 
 /** How a chunk's slice of the send stream becomes its object's bytes. */
@@ -29,6 +30,8 @@ export type EncodedItem = Buffer | EncodedChunkEnd | EncodedStreamEnd;
 
 /** Plaintext is compressed in frames of this much: large enough for zstd's window, small enough to hold a few. */
 const FRAME_BYTES = 4 * 1024 * 1024;
+/** Encrypted output travels on in buffers of about this much (see Coalescer). */
+const OUTPUT_BYTES = 1024 * 1024;
 /** Frames compressing at once (on the thread pool), in stream order. */
 const FRAMES_IN_FLIGHT = 4;
 
@@ -42,7 +45,9 @@ async function chunkEncoder(encoding: ChunkEncoding): Promise<Encoder> {
   const recipients = encoding.recipients ?? [];
   const age = recipients.length === 0 ? undefined : await startAgeFile(recipients);
   const payload = age === undefined ? undefined : new AgePayloadEncryptor(age.payloadKey);
-  const seal = (data: Buffer): Buffer[] => (payload === undefined ? [data] : payload.push(data));
+  const joined = new Coalescer(OUTPUT_BYTES);
+  const seal = (data: Buffer): Buffer[] => (payload === undefined ? [data] : joined.push(payload.push(data)));
+  const sealEnd = (): Buffer[] => (payload === undefined ? [] : [...joined.push(payload.finish()), ...joined.flush()]);
   const prefix = age === undefined ? [] : [age.prefix];
   const level = encoding.compressionLevel;
   if (level === undefined) {
@@ -54,10 +59,10 @@ async function chunkEncoder(encoding: ChunkEncoding): Promise<Encoder> {
     };
     return {
       write: async (plain) => emit(seal(plain)),
-      end: async () => emit(payload?.finish() ?? []),
+      end: async () => emit(sealEnd()),
     };
   }
-  const frames: Promise<Buffer>[] = [];
+  const frames: Promise<Buffer[]>[] = [];
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let started = false;
@@ -70,7 +75,7 @@ async function chunkEncoder(encoding: ChunkEncoding): Promise<Encoder> {
   const drain = async (keep: number): Promise<Buffer[]> => {
     const out: Buffer[] = started ? [] : [...prefix];
     started = true;
-    while (frames.length > keep) out.push(...seal(await (frames.shift() as Promise<Buffer>)));
+    while (frames.length > keep) for (const piece of await (frames.shift() as Promise<Buffer[]>)) out.push(...seal(piece));
     return out;
   };
   return {
@@ -89,7 +94,7 @@ async function chunkEncoder(encoding: ChunkEncoding): Promise<Encoder> {
     end: async () => {
       flushFrame();
       const out = await drain(0);
-      return [...out, ...(payload?.finish() ?? [])];
+      return [...out, ...sealEnd()];
     },
   };
 }

@@ -6,7 +6,7 @@
  * manifest; and age identity files.
  */
 export { AgeError } from './age/errors';
-export { generateKey, identityFileText, identitiesFromText, readIdentityFile, writeIdentityFile } from './age/keys';
+export { generateKey, identityFileText, identitiesFromText, readIdentityFile, unusableRecipient, writeIdentityFile } from './age/keys';
 export type { GeneratedKey, Identities } from './age/keys';
 export { encodeChunks } from './encode-chunks';
 export type { ChunkEncoding, EncodedChunkEnd, EncodedItem, EncodedStreamEnd } from './encode-chunks';

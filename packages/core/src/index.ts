@@ -61,7 +61,16 @@ export {
   READABLE_MANIFEST_VERSIONS,
   POINTER_VERSION,
 } from './manifest/schema';
-export type { Manifest, ManifestChunk, StoredChunk, ManifestDocument, ManifestPart, ManifestPrivate, ManifestV1, Pointer } from './manifest/schema';
+export type {
+  Manifest,
+  ManifestChunk,
+  StoredChunk,
+  ManifestDocument,
+  ManifestPart,
+  ManifestPrivate,
+  ManifestV1,
+  Pointer,
+} from './manifest/schema';
 export { subvolumePrefix, pointerKey, backupPrefix, manifestKey, chunkKey } from './manifest/keys';
 export { parseManifest, parsePointer, serializeManifest, serializePointer, FormatError } from './manifest/parse';
 export { isPlainStream, storedStreamSha256 } from './manifest/encoding';

@@ -44,7 +44,12 @@ export async function openChain(chain: readonly ChainLink[], identityFile: strin
   return opened;
 }
 
-async function openSecret(link: ChainLink, sealed: string, identities: Identities, recipients: readonly string[]): Promise<ManifestPrivate> {
+async function openSecret(
+  link: ChainLink,
+  sealed: string,
+  identities: Identities,
+  recipients: readonly string[],
+): Promise<ManifestPrivate> {
   let text: string;
   try {
     text = await openText(sealed, identities);

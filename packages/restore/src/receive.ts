@@ -63,7 +63,8 @@ function verifiedStream(
   const event = { phase: 'download', subvolume: manifest.subvolume, label: manifest.subvolume, totalBytes: position.totalBytes } as const;
   let bytes = 0;
   const stream = context.bucket.downloadVerifiedStream(
-    { chunks: manifest.chunks, streamSha256: storedStreamSha256(manifest) },
+    // Encoded: the decoder checks every chunk's plaintext, so the stored chunks' own hashes would be a pass for nothing.
+    { chunks: manifest.chunks, streamSha256: storedStreamSha256(manifest), checkChunkSha256: isPlainStream(manifest) },
     {
       concurrency: context.config.s3.concurrency,
       maxPartSizeBytes: partMemoryLimit(context.config),

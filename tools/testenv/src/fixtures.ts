@@ -44,6 +44,8 @@ export interface ConfigExtras {
   readonly global?: string;
   readonly snapshots?: string;
   readonly restore?: string;
+  /** Lines of an `[encryption]` section (recipients, identity_file). */
+  readonly encryption?: string;
   /** Overrides the gateway endpoint (e.g. a fault-injecting proxy in front of it). */
   readonly endpoint?: string;
 }
@@ -74,6 +76,8 @@ chunk_size_bytes = 15728640
 ${extra.s3 ?? ''}
 [restore]
 ${extra.restore ?? ''}
+[encryption]
+${extra.encryption ?? ''}
 `;
 }
 

@@ -107,13 +107,14 @@ describe('scripts/restore-without-btrfs-to-s3.sh (no btrfs-to-s3: the AWS CLI, j
   }
 
   /** A full and an incremental of `data` made by the CLI, in small chunks (DEEP_ARCHIVE, the default class). */
-  async function backedUp(mnt: string): Promise<Backups> {
+  async function backedUp(mnt: string, extras: { readonly s3?: string; readonly encryption?: string } = {}): Promise<Backups> {
     await new Btrfs(spawnProcessRunner).createSubvolume(join(mnt, 'data'));
     await populate(join(mnt, 'data'));
     const prefix = uniquePrefix('without-tool');
-    const config = backupConfig(mnt, prefix, ['data'], { snapshots: 'retain = 2' });
+    const config = backupConfig(mnt, prefix, ['data'], { snapshots: 'retain = 2', ...extras });
     const env = { ...gatewayEnv(), BTRFS_TO_S3__S3__CHUNK_SIZE_BYTES: String(3 * MiB) };
-    expect(cli(['backup', '--config', config], env).code).toBe(0);
+    const full = cli(['backup', '--config', config], env);
+    if (full.code !== 0) throw new Error(`backup exited ${String(full.code)}: ${full.stderr}`);
     await change(join(mnt, 'data'));
     expect(cli(['backup', '--once', '--config', config], env).code).toBe(0);
     const chunkKeys = (await bucket.keys(prefix)).filter((key) => key.includes('/chunks/'));
@@ -141,6 +142,31 @@ describe('scripts/restore-without-btrfs-to-s3.sh (no btrfs-to-s3: the AWS CLI, j
       expect((await readdir(target)).sort()).toEqual(snapshots);
       await expectExactCopy(join(mnt, 'snapshots', last), join(target, last));
       expect((await readdir(mnt)).sort()).toEqual([...before, 'restored'].sort()); // its work directory is gone
+    });
+  });
+
+  it('restores an encrypted, compressed chain with --identity-file (age -d, zstd -d), and refuses without it before any thaw', async () => {
+    await withLoopBtrfs(async (mnt) => {
+      const keyFile = join(mnt, 'restore.key');
+      const generated = cli(['key', 'generate', '--output', keyFile]);
+      expect(generated.code).toBe(0);
+      const { prefix, snapshots } = await backedUp(mnt, {
+        s3: 'compression = "zstd"',
+        encryption: `recipients = ["${generated.stdout.trim()}"]`,
+      });
+      const before = (await readdir(mnt)).sort();
+      const target = join(mnt, 'restored');
+      const args = ['--prefix', prefix, '--subvolume', 'data', '--target', target, '--endpoint', testGateway().endpoint];
+
+      const refused = await restoreWithoutTool(args);
+      expect(refused.code).toBe(ExitCode.Usage);
+      expect(refused.stderr).toContain(`is encrypted (age, to ${generated.stdout.trim()}): pass --identity-file`);
+      expect((await readdir(mnt)).sort()).toEqual(before);
+
+      const result = await restoreWithoutTool([...args, '--identity-file', keyFile]);
+      expectSuccess(result);
+      const last = snapshots[1] ?? '';
+      await expectExactCopy(join(mnt, 'snapshots', last), join(target, last));
     });
   });
 

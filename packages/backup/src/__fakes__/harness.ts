@@ -40,10 +40,10 @@ export class BackupHost {
   failpoint: (name: Failpoint) => void = () => undefined;
 
   /**
-   * `s3`: extra `[s3]` TOML lines. Chunks are 16 bytes, so every backup has several, and
-   * `s3.prune_after_backup` is off unless `pruneAfterBackup`.
+   * `s3`, `encryption`: extra TOML lines of those sections. Chunks are 16 bytes, so every
+   * backup has several, and `s3.prune_after_backup` is off unless `pruneAfterBackup`.
    */
-  constructor(options: { subvolumes?: readonly string[]; pruneAfterBackup?: boolean; s3?: string } = {}) {
+  constructor(options: { subvolumes?: readonly string[]; pruneAfterBackup?: boolean; s3?: string; encryption?: string } = {}) {
     const paths = (options.subvolumes ?? ['data']).map((name) => `/srv/${name}`);
     this.config = parseConfig(`
 [global]
@@ -62,6 +62,8 @@ chunk_size_bytes = 16
 storage_class_chunks = "STANDARD"
 prune_after_backup = ${String(options.pruneAfterBackup ?? false)}
 ${options.s3 ?? ''}
+[encryption]
+${options.encryption ?? ''}
 `);
     this.world = new FakeBtrfsWorld(paths);
   }

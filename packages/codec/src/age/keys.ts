@@ -1,4 +1,4 @@
-import { Decrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { AgeError } from './errors';
@@ -75,4 +75,20 @@ export async function readIdentityFile(path: string): Promise<Identities> {
     throw new AgeError(`cannot read the identity file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   return identitiesFromText(text, path);
+}
+
+/**
+ * The first recipient the age library cannot encrypt to (a typo passes a shape check
+ * but fails bech32's checksum), with why; undefined when all are usable. Checked
+ * before a backup does anything, so a bad key fails the run, not its first chunk.
+ */
+export function unusableRecipient(recipients: readonly string[]): { recipient: string; reason: string } | undefined {
+  for (const recipient of recipients) {
+    try {
+      new Encrypter().addRecipient(recipient);
+    } catch (error) {
+      return { recipient, reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+  return undefined;
 }

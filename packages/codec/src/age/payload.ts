@@ -97,17 +97,20 @@ export class AgePayloadDecryptor {
   }
 
   private open(length: number, last: boolean): Buffer[] {
-    const sealed = Buffer.concat(take(this.pending, length));
+    // The block as it arrived, without joining it: its body, then its 16-byte tag.
+    const body = take(this.pending, length - TAG);
+    const tag = take(this.pending, TAG);
     this.available -= length;
     const decipher = createDecipheriv('chacha20-poly1305', this.key, nonce(this.counter, last), { authTagLength: TAG });
     this.counter += 1;
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
-    const plain = decipher.update(sealed.subarray(0, sealed.length - TAG));
+    decipher.setAuthTag(tag.length === 1 ? (tag[0] as Buffer) : Buffer.concat(tag));
+    // Held back until final() has checked the tag: no byte of a forged block goes on.
+    const plain = body.map((piece) => decipher.update(piece));
     try {
       decipher.final();
     } catch {
       throw new AgeError(`age payload chunk ${this.counter - 1} failed authentication (damaged, or not the end of the file)`);
     }
-    return [plain];
+    return plain;
   }
 }

@@ -34,7 +34,9 @@ export const manifest: ManifestDocument = {
   part_size: 6,
   s3: { bucket: 'b', region: 'r', storage_class: 'DEEP_ARCHIVE' },
   encoding: { compression: 'none', encryption: 'none', recipients: [] },
-  private: { clear: { snapshot_path: '/srv/.snapshots/data__20261125T020000Z__inc', stream_sha256: H('e'), chunk_sha256: [H('a'), H('d')] } },
+  private: {
+    clear: { snapshot_path: '/srv/.snapshots/data__20261125T020000Z__inc', stream_sha256: H('e'), chunk_sha256: [H('a'), H('d')] },
+  },
   tool: { name: 'btrfs-to-s3', version: '0.1.0' },
 };
 

@@ -214,7 +214,10 @@ const S3Schema = v.strictObject({
     v.pipe(
       v.number(),
       v.integer('must be a whole number'),
-      v.check((level) => level !== 0 && level >= -7 && level <= 19, (issue) => `must be 1 to 19, or -1 to -7 for zstd's fast modes, got ${String(issue.input)}`),
+      v.check(
+        (level) => level !== 0 && level >= -7 && level <= 19,
+        (issue) => `must be 1 to 19, or -1 to -7 for zstd's fast modes, got ${String(issue.input)}`,
+      ),
     ),
     3,
   ),
@@ -276,7 +279,11 @@ const EncryptionSchema = v.strictObject({
       v.array(
         v.pipe(
           v.string(),
-          v.regex(AGE_RECIPIENT, (issue) => `must be an age X25519 recipient (age1 and 58 more characters; \`btrfs-to-s3 key generate\` makes one), got ${JSON.stringify(issue.input)}`),
+          v.regex(
+            AGE_RECIPIENT,
+            (issue) =>
+              `must be an age X25519 recipient (age1 and 58 more characters; \`btrfs-to-s3 key generate\` makes one), got ${JSON.stringify(issue.input)}`,
+          ),
         ),
       ),
       v.check((list) => new Set(list).size === list.length, 'must not list a recipient twice'),

@@ -25,7 +25,7 @@ describe('manifest', () => {
     expect(() => parseManifest('m.json', JSON.stringify({ chunks: [] }))).toThrow('manifest m.json has version undefined');
   });
 
-  it('reads version 1 into version 2\'s shape: nothing encoded, every plaintext fact in the clear', () => {
+  it("reads version 1 into version 2's shape: nothing encoded, every plaintext fact in the clear", () => {
     expect(parseManifest(KEY, serializeManifest(manifestV1))).toEqual({ ...manifest, version: 1 });
   });
 
@@ -35,7 +35,13 @@ describe('manifest', () => {
     const recipient = `age1${'q'.repeat(58)}`;
     const noRecipients = { ...sealed, encoding: { ...manifest.encoding, encryption: 'age' } };
     expect(() => parseManifest(KEY, JSON.stringify(noRecipients))).toThrow('encoding.recipients must list the age recipients');
-    const stretched = { ...manifest, chunks: [{ ...manifest.chunks[0], plain_size: 9 }, { ...manifest.chunks[1], plain_size: 4 }] };
+    const stretched = {
+      ...manifest,
+      chunks: [
+        { ...manifest.chunks[0], plain_size: 9 },
+        { ...manifest.chunks[1], plain_size: 4 },
+      ],
+    };
     expect(() => parseManifest(KEY, JSON.stringify(stretched))).toThrow(/neither compressed nor encrypted, yet its size differs/);
     const compressed = { ...stretched, encoding: { ...manifest.encoding, compression: 'zstd' } };
     expect(parseManifest(KEY, JSON.stringify(compressed)).chunks[0]?.plain_size).toBe(9);

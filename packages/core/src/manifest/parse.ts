@@ -55,7 +55,9 @@ function fromV1(manifest: ManifestV1): Manifest {
     chunks: chunks.map((chunk) => ({ ...chunk, plain_size: chunk.size })),
     stored_bytes: manifest.total_bytes,
     encoding: { compression: 'none', encryption: 'none', recipients: [] },
-    private: { clear: { snapshot_path: snapshot.path, stream_sha256: restore.stream_sha256, chunk_sha256: chunks.map((chunk) => chunk.sha256) } },
+    private: {
+      clear: { snapshot_path: snapshot.path, stream_sha256: restore.stream_sha256, chunk_sha256: chunks.map((chunk) => chunk.sha256) },
+    },
   };
 }
 
@@ -66,7 +68,8 @@ function fromV1(manifest: ManifestV1): Manifest {
  */
 export function parseManifest(key: string, text: string): Manifest {
   const { document, version } = readJson(key, 'manifest', text, READABLE_MANIFEST_VERSIONS);
-  const manifest = version === 1 ? fromV1(validate(key, 'manifest', document, ManifestV1Schema)) : validate(key, 'manifest', document, ManifestSchema);
+  const manifest =
+    version === 1 ? fromV1(validate(key, 'manifest', document, ManifestV1Schema)) : validate(key, 'manifest', document, ManifestSchema);
   const problem = manifestContentProblem(key, manifest);
   if (problem !== undefined) throw new FormatError(`manifest ${key} is malformed: ${problem}`);
   return manifest;

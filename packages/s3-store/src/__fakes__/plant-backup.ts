@@ -71,7 +71,11 @@ export function plantBackup(bucket: FakeS3Bucket, options: PlantOptions): Plante
     s3: { bucket: 'backups', region: 'eu-west-1', storage_class: storageClass },
     encoding: { compression: 'none', encryption: 'none', recipients: [] },
     private: {
-      clear: { snapshot_path: `/srv/.snapshots/${name}`, stream_sha256: sha256(Buffer.concat(bodies)), chunk_sha256: chunks.map((chunk) => chunk.sha256) },
+      clear: {
+        snapshot_path: `/srv/.snapshots/${name}`,
+        stream_sha256: sha256(Buffer.concat(bodies)),
+        chunk_sha256: chunks.map((chunk) => chunk.sha256),
+      },
     },
     tool: { name: 'btrfs-to-s3', version: '0.1.0' },
   };

@@ -116,16 +116,14 @@ export async function checkChunks(
   const allRead = findings.every((finding) => finding.status === 'ok' && finding.read);
   return {
     chunks: findings,
-    stream: allRead && streamSha256 !== undefined ? { checked: true, expected: streamSha256, actual: streamHash.digest('hex') } : { checked: false },
+    stream:
+      allRead && streamSha256 !== undefined
+        ? { checked: true, expected: streamSha256, actual: streamHash.digest('hex') }
+        : { checked: false },
   };
 }
 
-async function headChunk(
-  client: ChunkCheckClient,
-  bucket: string,
-  chunk: StoredChunk,
-  options: ChunkCheckOptions,
-): Promise<ChunkFinding> {
+async function headChunk(client: ChunkCheckClient, bucket: string, chunk: StoredChunk, options: ChunkCheckOptions): Promise<ChunkFinding> {
   let head: HeadObjectCommandOutput;
   try {
     head = await withRetry(() => client.send(new HeadObjectCommand({ Bucket: bucket, Key: chunk.key }), { abortSignal: options.signal }), {

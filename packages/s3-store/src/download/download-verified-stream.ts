@@ -77,7 +77,7 @@ class VerifiedDownload extends Readable {
       retry: (part, operation) => this.retry(part, operation),
     };
     const window = new SliceWindow(ctx, plan, concurrency, options.rangeSizeBytes ?? DEFAULT_RANGE_BYTES);
-    this.parts = verifiedParts(window, plan, params.streamSha256);
+    this.parts = verifiedParts(window, plan, params.streamSha256, params.checkChunkSha256 ?? true);
     if (options.signal !== undefined) addAbortSignal(options.signal, this);
   }
 
@@ -146,10 +146,12 @@ async function* verifiedParts(
   window: SliceWindow,
   plan: readonly PartRange[],
   streamSha256: string | undefined,
+  checkChunks: boolean,
 ): AsyncGenerator<Buffer[], void, undefined> {
   // As in the upload's splitter, no prefix is hashed twice: while the first chunk is
   // read its hash state is also the stream's; the stream continues from a copy.
-  let streamHash: Hash | undefined;
+  // Without chunk hashes there is no state to continue from: hash the stream on its own, if it is checked at all.
+  let streamHash: Hash | undefined = !checkChunks && streamSha256 !== undefined ? createHash('sha256') : undefined;
   let chunkHash = createHash('sha256');
   for (const [index, part] of plan.entries()) {
     const partHash = createHash('sha256');
@@ -171,9 +173,9 @@ async function* verifiedParts(
       });
     for (const piece of pieces) {
       streamHash?.update(piece);
-      chunkHash.update(piece);
+      if (checkChunks) chunkHash.update(piece);
     }
-    if (part.lastOfChunk) {
+    if (part.lastOfChunk && checkChunks) {
       // Encoded chunks have no stored-stream hash to check: skip that pass.
       if (streamSha256 !== undefined) streamHash ??= chunkHash.copy();
       const chunkActual = chunkHash.digest('hex');

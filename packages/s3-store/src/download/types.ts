@@ -29,6 +29,12 @@ export interface DownloadRequest {
    * encoded chunks, whose decoder checks the send stream instead.
    */
   readonly streamSha256: string | undefined;
+  /**
+   * Check each chunk's SHA-256 too (default true). The parts' hashes already cover every
+   * byte; where a decoder checks the plaintext behind the chunks, the chunks' own is one
+   * more pass over every byte for nothing.
+   */
+  readonly checkChunkSha256?: boolean;
 }
 
 /** What is downloaded and from where; S3Bucket supplies the where. */

@@ -21,6 +21,11 @@ describe('resolveLayout', () => {
   it('rejects a chunk that needs more than 10,000 parts', () => {
     expect(() => resolveLayout({ partSizeBytes: 5 * MiB, chunkSizeBytes: 10_000 * 5 * MiB + 1 })).toThrow(/needs more than 10000 parts/);
     expect(resolveLayout({ partSizeBytes: 5 * MiB, chunkSizeBytes: 10_000 * 5 * MiB }).chunkSizeBytes).toBe(10_000 * 5 * MiB);
+    // Encoded, the same chunk may store a little more than it holds: it must fit too.
+    expect(() => resolveLayout({ partSizeBytes: 5 * MiB, chunkSizeBytes: 10_000 * 5 * MiB }, true)).toThrow(
+      /needs more than 10000 parts .* once compressed or encrypted/,
+    );
+    expect(resolveLayout({ partSizeBytes: 5 * MiB, chunkSizeBytes: 9_990 * 5 * MiB }, true).chunkSizeBytes).toBe(9_990 * 5 * MiB);
   });
 
   it('rejects a chunk larger than the configured maximum object size', () => {

@@ -16,10 +16,20 @@ const MAX_CONCURRENCY = 64;
 const isCount = (value: number) => Number.isSafeInteger(value) && value > 0;
 
 /**
- * Checks every S3 limit before a byte is read or a request is made, and reports all
- * violations at once, each naming the config key that sets it.
+ * The most an encoded chunk can store for `chunkSizeBytes` of the stream: age adds 16
+ * bytes per 64 KiB and a header, zstd a few bytes per 128 KiB block of incompressible
+ * data and per frame. 1/2048 more plus 64 KiB bounds both with room to spare.
  */
-export function resolveLayout(options: ChunkedUploadOptions): UploadLayout {
+export function storedChunkBound(chunkSizeBytes: number): number {
+  return Math.ceil(chunkSizeBytes * (1 + 1 / 2048)) + 64 * 1024;
+}
+
+/**
+ * Checks every S3 limit before a byte is read or a request is made, and reports all
+ * violations at once, each naming the config key that sets it. `encoded` chunks are
+ * checked at the most they can store (storedChunkBound).
+ */
+export function resolveLayout(options: ChunkedUploadOptions, encoded = false): UploadLayout {
   const chunkSizeBytes = options.chunkSizeBytes ?? 200 * GiB;
   const partSizeBytes = options.partSizeBytes ?? 128 * MiB;
   const concurrency = options.concurrency ?? 4;
@@ -35,11 +45,13 @@ export function resolveLayout(options: ChunkedUploadOptions): UploadLayout {
   if (!isCount(chunkSizeBytes)) {
     problems.push(`s3.chunk_size_bytes must be a positive integer, got ${chunkSizeBytes}`);
   } else {
-    if (chunkSizeBytes > maxObjectSizeBytes)
-      problems.push(`s3.chunk_size_bytes (${chunkSizeBytes}) exceeds s3.max_object_size_bytes (${maxObjectSizeBytes})`);
-    if (isCount(partSizeBytes) && Math.ceil(chunkSizeBytes / partSizeBytes) > maxParts) {
+    const stored = encoded ? storedChunkBound(chunkSizeBytes) : chunkSizeBytes;
+    const encodedNote = encoded ? ' once compressed or encrypted (which can add 0.05%)' : '';
+    if (stored > maxObjectSizeBytes)
+      problems.push(`s3.chunk_size_bytes (${chunkSizeBytes}) exceeds s3.max_object_size_bytes (${maxObjectSizeBytes})${encodedNote}`);
+    if (isCount(partSizeBytes) && Math.ceil(stored / partSizeBytes) > maxParts) {
       problems.push(
-        `s3.chunk_size_bytes (${chunkSizeBytes}) needs more than ${maxParts} parts of s3.part_size_bytes (${partSizeBytes}); raise the part size or lower the chunk size`,
+        `s3.chunk_size_bytes (${chunkSizeBytes}) needs more than ${maxParts} parts of s3.part_size_bytes (${partSizeBytes})${encodedNote}; raise the part size or lower the chunk size`,
       );
     }
   }
@@ -47,13 +59,17 @@ export function resolveLayout(options: ChunkedUploadOptions): UploadLayout {
     problems.push(`s3.concurrency must be an integer from 1 to ${MAX_CONCURRENCY}, got ${concurrency}`);
   // The spool must hold at least one whole part, or the reader could never start one.
   const spool = options.spool;
-  if (spool !== undefined && (!isCount(spool.maxBytes) || spool.maxBytes < Math.min(partSizeBytes, chunkSizeBytes))) {
-    problems.push(
-      `global.spool_size_bytes must be at least one part (${Math.min(partSizeBytes, chunkSizeBytes)} bytes), got ${spool.maxBytes}`,
-    );
+  const largestPart = largestPartBytes({ partSizeBytes, chunkSizeBytes }, encoded);
+  if (spool !== undefined && (!isCount(spool.maxBytes) || spool.maxBytes < largestPart)) {
+    problems.push(`global.spool_size_bytes must be at least one part (${largestPart} bytes), got ${spool.maxBytes}`);
   }
   if (problems.length > 0) throw new UploadLimitError(problems);
   return { chunkSizeBytes, partSizeBytes, concurrency, ...(spool === undefined ? {} : { spool }) };
+}
+
+/** The largest part the splitter cuts: a part, or a whole chunk when chunks are smaller; encoded chunks end where their bytes do. */
+export function largestPartBytes(layout: Pick<UploadLayout, 'partSizeBytes' | 'chunkSizeBytes'>, encoded: boolean): number {
+  return encoded ? layout.partSizeBytes : Math.min(layout.partSizeBytes, layout.chunkSizeBytes);
 }
 
 /**

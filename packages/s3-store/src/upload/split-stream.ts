@@ -168,7 +168,8 @@ export async function* splitStream(
         chunk ??= { index: chunkIndex, key: layout.keyForChunk(chunkIndex), hash: undefined, size: 0, parts: 0 };
         if (part === undefined) {
           // An encoded chunk ends at its boundary; a plain one after chunkSizeBytes.
-          const capacity = encoded === undefined ? Math.min(layout.partSizeBytes, layout.chunkSizeBytes - chunk.size) : layout.partSizeBytes;
+          const capacity =
+            encoded === undefined ? Math.min(layout.partSizeBytes, layout.chunkSizeBytes - chunk.size) : layout.partSizeBytes;
           try {
             part = { number: chunk.parts + 1, capacity, hash: createHash('sha256'), writer: await store.open(capacity), size: 0 };
           } catch (error) {
@@ -202,7 +203,8 @@ export async function* splitStream(
       }
     }
     if (encoded !== undefined) {
-      if (chunk !== undefined || encodedEnd === undefined) throw failure('encode', new Error('the encoder ended without closing its chunks'));
+      if (chunk !== undefined || encodedEnd === undefined)
+        throw failure('encode', new Error('the encoder ended without closing its chunks'));
       yield { kind: 'stream-end', totalBytes: encodedEnd.plainSize, sha256: encodedEnd.plainSha256, storedBytes: totalBytes };
       return;
     }

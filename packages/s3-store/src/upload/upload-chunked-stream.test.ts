@@ -54,7 +54,8 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
       yield { kind: 'stream-end', plainSize: data.length, plainSha256: sha256(data) };
     };
     const data = randomData(15);
-    const result = await upload(fake, sourceOf(data), {}, { encode });
+    const limits = { minPartSizeBytes: 1, maxPartsPerObject: 1_000_000 }; // an encoded chunk's bound adds 64 KiB: many 4-byte parts
+    const result = await upload(fake, sourceOf(data), { limits }, { encode });
     expect(result.chunks.map((chunk) => [chunk.size, chunk.plainSize, chunk.parts.map((part) => part.size)])).toEqual([
       [12, 6, [4, 4, 4]],
       [12, 6, [4, 4, 4]],
@@ -63,6 +64,13 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
     expect(result.chunks[2]?.plainSha256).toBe(sha256(data.subarray(12)));
     expect(result.chunks[2]?.sha256).toBe(sha256(Buffer.concat([data.subarray(12), data.subarray(12)])));
     expect([result.totalBytes, result.storedBytes, result.streamSha256]).toEqual([15, 30, sha256(data)]);
+    // Encoded chunks can store more than chunkSizeBytes: whole parts, not parts cut to the chunk size.
+    const small = await upload(new FakeS3(), sourceOf(data), { chunkSizeBytes: 3, limits }, { encode });
+    expect(small.chunks.map((chunk) => chunk.parts.map((part) => part.size))).toEqual([
+      [4, 4, 4],
+      [4, 4, 4],
+      [4, 2],
+    ]);
   });
 
   it('puts SSE-S3 and the storage class on every CreateMultipartUpload', async () => {

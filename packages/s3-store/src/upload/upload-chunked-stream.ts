@@ -2,7 +2,7 @@ import { withRetry } from '../retry';
 import { isS3Error, sseHint } from '../s3-errors';
 import { ChunkUpload, type ChunkContext } from './chunk-upload';
 import { ChunkUploadError, type FailurePoint } from './errors';
-import { resolveLayout, type UploadLayout } from './limits';
+import { largestPartBytes, resolveLayout, type UploadLayout } from './limits';
 import { MemoryPartStore, type PartStore } from './part-store';
 import { ReadAhead } from './read-ahead';
 import { type SplitItem, splitStream, type StreamEndItem } from './split-stream';
@@ -22,7 +22,7 @@ import type { ChunkedUploadOptions, ChunkedUploadParams, ChunkedUploadResult, Up
  * or `options.signal` aborts. An empty source resolves with no chunks and writes nothing.
  */
 export async function uploadChunkedStream(params: ChunkedUploadParams, options: ChunkedUploadOptions = {}): Promise<ChunkedUploadResult> {
-  const layout = resolveLayout(options);
+  const layout = resolveLayout(options, params.encode !== undefined);
   return new UploadRun(params, options, layout).run();
 }
 
@@ -56,7 +56,7 @@ class UploadRun implements ChunkContext {
     this.contentType = options.contentType;
     this.store =
       layout.spool === undefined
-        ? new MemoryPartStore(Math.min(layout.partSizeBytes, layout.chunkSizeBytes), layout.concurrency)
+        ? new MemoryPartStore(largestPartBytes(layout, params.encode !== undefined), layout.concurrency)
         : new SpoolPartStore(layout.spool.dir, layout.spool.maxBytes);
     this.lastPoint = { operation: 'read', key: params.keyForChunk(0), partNumber: 1 };
   }

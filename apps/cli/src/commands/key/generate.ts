@@ -28,7 +28,9 @@ export default class KeyGenerate extends BaseCommand {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new BtrfsToS3Error(
-        code === 'EEXIST' ? `--output ${path} exists; a key is never overwritten (backups may need it): choose another path` : `--output ${path}: ${code ?? String(error)}`,
+        code === 'EEXIST'
+          ? `--output ${path} exists; a key is never overwritten (backups may need it): choose another path`
+          : `--output ${path}: ${code ?? String(error)}`,
         { exitCode: ExitCode.Usage },
       );
     }
