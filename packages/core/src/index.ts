@@ -14,6 +14,7 @@ export {
   RESTORE_TIERS,
   CHECKSUM_MODES,
   SSE_MODES,
+  OBJECT_LOCK_MODES,
   expandHome,
   subvolumeName,
 } from './config/schema';

@@ -72,6 +72,7 @@ const DOC_TYPES: Record<string, { base: string; integer?: boolean; units?: 'size
   'integer or duration': { base: 'number', integer: true, units: 'duration' },
   boolean: { base: 'boolean' },
   'list of paths': { base: 'array' },
+  table: { base: 'strict_object' },
 };
 
 /** The default column as a value: `"text"`, a number (with an optional note), true/false; undefined for required/none/AWS. */
