@@ -97,12 +97,22 @@ export function renderVerify(report: VerifyReport): string[] {
 
 export function renderPrune(result: PruneResult): string[] {
   const verb = result.dryRun ? 'would delete' : 'deleted';
+  // What went, not what was planned: in a versioned bucket Object Lock may keep some of it.
+  const amount = (entry: PruneResult['subvolumes'][number]) =>
+    result.dryRun
+      ? `${entry.delete.reduce((sum, item) => sum + item.objects, 0)} object(s), ${formatBytes(entry.delete.reduce((sum, item) => sum + item.bytes, 0))}`
+      : `${entry.deletedObjects} object(s), ${formatBytes(entry.deletedBytes)}`;
   return result.subvolumes.flatMap((entry) => [
-    `${entry.subvolume}: ${verb} ${entry.delete.length === 0 ? 'nothing' : `${entry.delete.reduce((sum, item) => sum + item.objects, 0)} object(s), ${formatBytes(entry.delete.reduce((sum, item) => sum + item.bytes, 0))}`}`,
-    ...entry.delete.map((item) => `  ${result.dryRun ? 'delete' : 'deleted'} ${describeEntry(item)}: ${item.detail}`),
+    `${entry.subvolume}: ${verb} ${entry.delete.length === 0 ? 'nothing' : amount(entry)}`,
+    ...entry.delete.map((item) => `  ${result.dryRun ? 'delete' : 'pruned'} ${describeEntry(item)}: ${item.detail}`),
     ...entry.keep.map((item) => `  keep ${describeEntry(item)}: ${item.detail}`),
     ...entry.earlyDeletions.map((early) => `  warning: ${earlyDeletionWarning(early, result.dryRun)}`),
     ...entry.warnings.map((warning) => `  warning: ${warning}`),
+    ...(entry.locked.versions === 0
+      ? []
+      : [
+          `  Object Lock keeps ${entry.locked.versions} version(s), ${formatBytes(entry.locked.bytes)}${entry.locked.soonestRetainUntil === null ? '' : `, the first until ${time(entry.locked.soonestRetainUntil)}`}: not deleted yet, not a failure; a prune after that deletes them`,
+        ]),
     `  ${result.dryRun ? 'would leave' : 'left'} ${entry.restorablePointsLeft.length} restorable point(s)${entry.restorablePointsLeft.length === 0 ? '' : `, from ${time(entry.restorablePointsLeft[0] ?? '')} to ${time(entry.restorablePointsLeft.at(-1) ?? '')}`} (s3.retain_generations sets how many generations stay)`,
   ]);
 }

@@ -56,6 +56,7 @@ export async function backupSubvolume(
       storageClass: config.s3.storage_class_manifest,
       contentType: 'application/json',
       condition: { ifNoneMatch: true },
+      locked: true,
     });
 
     const progress = { phase: 'upload', subvolume: plan.subvolume, label: plan.subvolume } as const;
@@ -68,6 +69,7 @@ export async function backupSubvolume(
           source,
           keyForChunk: (index) => chunkKey(backup, index),
           storageClass: config.s3.storage_class_chunks,
+          locked: true,
           ...(encoding.plain ? {} : { encode: (plain) => encodeChunks(plain, config.s3.chunk_size_bytes, encoding) }),
         },
         {
@@ -128,7 +130,7 @@ export async function backupSubvolume(
     const key = manifestKey(backup);
     const metadata = { storageClass: config.s3.storage_class_manifest, contentType: 'application/json' };
     // A manifest is written once, never replaced: another writer's in the same place is refused, not overwritten.
-    await context.bucket.putObject(key, serializeManifest(manifest), { ...metadata, condition: { ifNoneMatch: true } });
+    await context.bucket.putObject(key, serializeManifest(manifest), { ...metadata, condition: { ifNoneMatch: true }, locked: true });
     context.failpoint('backup:manifest-written');
     context.signal.throwIfAborted(); // the last point at which stopping leaves nothing visible changed
     const etag = context.pointerEtags.get(plan.subvolume);

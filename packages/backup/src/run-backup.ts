@@ -27,6 +27,7 @@ import {
 import { isAccessDenied, S3Bucket, withS3Client } from '@org/btrfs-s3-store';
 import { rename } from 'node:fs/promises';
 import { backupSubvolume, type RunnablePlan } from './backup-subvolume';
+import { keepChainLocked } from './keep-chain-locked';
 import type { BackupContext, BackupDeps } from './context';
 import { ASSUME_MANIFESTS_PRESENT, planNow } from './plan-world';
 import { recoverFromDeadRuns } from './recover';
@@ -91,8 +92,9 @@ function isRunnable(plan: SubvolumePlan): plan is RunnablePlan {
  * due subvolume in turn: snapshot, `btrfs send` into a chunked upload, manifest,
  * then `current.json`, then state and local snapshot retention. One subvolume
  * failing does not stop the others (BackupFailedError names them); an abort stops
- * the run. After a run that published everything, prunes the bucket when
- * `s3.prune_after_backup` is set. Writes the run's metrics file.
+ * the run. With `s3.object_lock`, refuses a bucket without Object Lock before anything
+ * else, and keeps each published chain locked. After a run that published everything,
+ * prunes the bucket when `s3.prune_after_backup` is set. Writes the run's metrics file.
  */
 export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   const { config, deps = {} } = options;
@@ -125,6 +127,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
 async function run(context: BackupContext, options: BackupOptions): Promise<BackupResult> {
   const { config } = context;
   await assertSnapshotDirOnBtrfs(context);
+  // Before the lock, a snapshot or any write: a bucket that cannot lock refuses s3.object_lock now.
+  if (options.noS3 !== true) await context.bucket.assertObjectLockReady();
   if (options.dryRun === true) {
     const state = await readState((await withLegacyStatePaths(config)).global.state_path);
     const plan = await planNow(config, state, worldOf(context, options), context.now(), planOptionsOf(options));
@@ -237,6 +241,7 @@ async function runOne(context: BackupContext, plan: SubvolumePlan, state: State,
     state.subvolumes[subvolume] = published.state;
     await writeState(config.global.state_path, state);
     await pruneSnapshots(context, subvolume, published.state.last_snapshot);
+    await keepChainLocked(context, subvolume, published.manifestKey);
     return { subvolume, result: 'published', manifestKey: published.manifestKey, metrics: published.metrics };
   } catch (error) {
     if (context.signal.aborted) throw error;

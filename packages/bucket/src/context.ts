@@ -34,15 +34,21 @@ export interface BucketContext {
   readonly signal: AbortSignal;
 }
 
-/** Runs `fn` with the options resolved into a context, closing a client it made. */
+/**
+ * Runs `fn` with the options resolved into a context, closing a client it made. In a
+ * bucket with versioning on, the handle sees through delete markers (S3Bucket
+ * throughDeleteMarkers), so what someone "deleted" with the credentials still counts,
+ * and the logger says so once.
+ */
 export function withBucketContext<T>(options: BucketOptions, fn: (context: BucketContext) => Promise<T>): Promise<T> {
   const { config, deps = {} } = options;
   const signal = options.signal ?? new AbortController().signal;
-  return withS3Client(config.s3, deps.client, (client) =>
+  const logger = options.logger ?? silentLogger();
+  return withS3Client(config.s3, deps.client, async (client) =>
     fn({
       config,
-      logger: options.logger ?? silentLogger(),
-      bucket: new S3Bucket(client, config.s3, { signal }),
+      logger,
+      bucket: await new S3Bucket(client, config.s3, { signal }).throughDeleteMarkers((message) => logger.warn(message)),
       now: deps.now ?? (() => new Date()),
       signal,
     }),

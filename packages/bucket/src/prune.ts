@@ -23,6 +23,7 @@ import {
 import { formatBytes } from '@org/btrfs-s3-metrics';
 import type { OpenUpload, S3Bucket } from '@org/btrfs-s3-store';
 import { type BucketContext, type BucketOptions, withBucketContext } from './context';
+import { deleteAllVersions, NOTHING_LOCKED, type VersionedDeletion } from './delete-versions';
 import { listSubvolumeObjects, readInventory } from './inventory';
 import type { PruneResult, PruneSubvolume } from './schemas';
 
@@ -73,18 +74,25 @@ export class PruneFailedError extends BtrfsToS3Error {
  * lock (so it never races a backup; a dry run only reads and takes none) and refuses
  * while a restore runs on this host (ActivityBusyError, exit 3), then per
  * subvolume lists its objects, reads its manifests and current.json, decides
- * (planRemoteRetention) and, unless `dryRun`, deletes, manifests first. One subvolume
- * failing does not stop the others; PruneFailedError then names it.
+ * (planRemoteRetention) and, unless `dryRun`, deletes, manifests first. In a versioned
+ * bucket it deletes versions, not just keys, and reports what Object Lock keeps
+ * (deleteAllVersions). One subvolume failing does not stop the others;
+ * PruneFailedError then names it. With `s3.object_lock` on a bucket without Object
+ * Lock it refuses before the lock (ObjectLockUnavailableError, exit 2).
  */
 export async function runPrune(options: PruneOptions): Promise<PruneResult> {
   const subvolumes = selectSubvolumes(options.config, options.subvolumes ?? []).map((entry) => entry.subvolume);
   const dryRun = options.dryRun ?? false;
   const writer = options.writer ?? (await writerIdentity());
-  const prune = () => withBucketContext(options, (context) => pruneSubvolumes(context, subvolumes, dryRun, writer));
-  if (dryRun) return prune();
-  const lockPath = options.config.global.lock_path;
-  const warn = (message: string) => options.logger?.warn(message);
-  return withLock(lockPath, () => withActivity(lockPath, 'prune', prune), { warn });
+  return withBucketContext(options, async (context) => {
+    // Before the lock or any delete: s3.object_lock on a bucket that cannot lock is a config error.
+    await context.bucket.assertObjectLockReady();
+    const prune = () => pruneSubvolumes(context, subvolumes, dryRun, writer);
+    if (dryRun) return prune();
+    const lockPath = options.config.global.lock_path;
+    const warn = (message: string) => options.logger?.warn(message);
+    return withLock(lockPath, () => withActivity(lockPath, 'prune', prune), { warn });
+  });
 }
 
 /**
@@ -103,12 +111,10 @@ export function pruneHeld(options: HeldPruneOptions): Promise<PruneResult> {
   return pruneSubvolumes(context, options.subvolumes, options.dryRun ?? false, options.writer);
 }
 
-async function pruneSubvolumes(
-  context: BucketContext,
-  subvolumes: readonly string[],
-  dryRun: boolean,
-  writer: Writer,
-): Promise<PruneResult> {
+async function pruneSubvolumes(given: BucketContext, subvolumes: readonly string[], dryRun: boolean, writer: Writer): Promise<PruneResult> {
+  // A versioned bucket is pruned version by version, judged by what is really there:
+  // objects hidden under delete markers count (a backup's handle does not see them).
+  const context = { ...given, bucket: await given.bucket.throughDeleteMarkers((message) => given.logger.warn(message)) };
   const results: PruneSubvolume[] = [];
   const failed: string[] = [];
   const errors: unknown[] = [];
@@ -139,10 +145,12 @@ const summary = (entry: RetentionEntry<string>) => ({
 });
 
 async function pruneOne(context: BucketContext, subvolume: string, dryRun: boolean, writer: Writer): Promise<PruneSubvolume> {
-  const { config, logger } = context;
+  const { config, logger, bucket } = context;
+  const prefix = `${subvolumePrefix(config.s3.prefix, subvolume)}/`;
   // Uploads before objects: one completing in between is then seen as a fresh object, or dated now.
-  const listed = await context.bucket.listOpenUploads(`${subvolumePrefix(config.s3.prefix, subvolume)}/`);
-  const objects = (await listSubvolumeObjects(context, [subvolume])).get(subvolume) ?? [];
+  const listed = await bucket.listOpenUploads(prefix);
+  const versions = bucket.seesThroughDeleteMarkers ? await bucket.listVersions(prefix) : undefined;
+  const objects = versions?.objects ?? (await listSubvolumeObjects(context, [subvolume])).get(subvolume) ?? [];
   const inventory = await readInventory(context, subvolume, objects);
   const uploads = await uploadsInFailedRuns(context, inventory, listed);
   const settings = {
@@ -157,10 +165,18 @@ async function pruneOne(context: BucketContext, subvolume: string, dryRun: boole
   const beingRestored = await thawedKeys(context, first.delete);
   const plan = beingRestored.size === 0 ? first : planRemoteRetention(inventory, { ...settings, beingRestored });
   report(context, plan, dryRun);
-  let deletedObjects = 0;
-  if (!dryRun && plan.keys.length > 0) deletedObjects = await context.bucket.deleteObjects(plan.keys);
+  let deleted: VersionedDeletion = { deletedObjects: 0, deletedBytes: 0, locked: NOTHING_LOCKED };
+  if (!dryRun && plan.keys.length > 0)
+    deleted =
+      versions === undefined
+        ? {
+            deletedObjects: await bucket.deleteObjects(plan.keys),
+            deletedBytes: plan.delete.reduce((sum, entry) => sum + bytesOf(entry), 0),
+            locked: NOTHING_LOCKED,
+          }
+        : await deleteAllVersions(context, plan, versions.versions);
   if (!dryRun) await abortUploadsIn(context, plan, uploads);
-  const deletedBytes = dryRun ? 0 : plan.delete.reduce((sum, entry) => sum + bytesOf(entry), 0);
+  const { deletedObjects, deletedBytes, locked } = deleted;
   if (!dryRun && plan.keys.length > 0) logger.info(`${subvolume}: deleted ${deletedObjects} object(s), ${formatBytes(deletedBytes)}`);
   return {
     subvolume,
@@ -171,6 +187,7 @@ async function pruneOne(context: BucketContext, subvolume: string, dryRun: boole
     earlyDeletions: [...plan.earlyDeletions],
     warnings: [...plan.warnings],
     restorablePointsLeft: pointsLeft(inventory, plan),
+    locked,
   };
 }
 

@@ -148,6 +148,12 @@ export const PruneSubvolumeSchema = v.strictObject({
   warnings: v.array(v.string()),
   /** The points `restore --at` can still reach after this prune (or, with --dry-run, would), oldest first. */
   restorablePointsLeft: v.array(isoTime),
+  /**
+   * In a versioned bucket: object versions of what this prune deleted that Object Lock
+   * still retains, left in place (not a failure), and when the first of them unlocks; a
+   * later prune deletes them. Zero and null otherwise, and with --dry-run.
+   */
+  locked: v.strictObject({ versions: count, bytes: count, soonestRetainUntil: v.nullable(isoTime) }),
 });
 
 export const PruneResultSchema = v.strictObject({

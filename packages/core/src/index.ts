@@ -16,6 +16,7 @@ export {
   SSE_MODES,
   COMPRESSIONS,
   AGE_RECIPIENT,
+  OBJECT_LOCK_MODES,
   expandHome,
   subvolumeName,
 } from './config/schema';

@@ -140,16 +140,22 @@ export function assertRestoreInput(options: RestoreSourceOptions): void {
 /** What building a restore's context reads of its options. */
 export type RestoreContextOptions = Pick<RestoreSourceOptions, 'config' | 'logger' | 'signal' | 'onProgress' | 'deps'>;
 
-/** Runs `fn` with the options resolved, closing a client it made. */
+/**
+ * Runs `fn` with the options resolved, closing a client it made. In a bucket with
+ * versioning on, the handle sees through delete markers (S3Bucket throughDeleteMarkers):
+ * a backup someone "deleted" with the credentials restores from its newest version that
+ * is not a delete marker, and the logger says so once.
+ */
 export async function withRestoreContext<T>(options: RestoreContextOptions, fn: (context: RestoreContext) => Promise<T>): Promise<T> {
   const { config, deps = {} } = options;
   const signal = options.signal ?? new AbortController().signal;
-  return withS3Client(config.s3, deps.client, (client) =>
+  const logger = options.logger ?? silentLogger();
+  return withS3Client(config.s3, deps.client, async (client) =>
     fn({
       config,
-      logger: options.logger ?? silentLogger(),
+      logger,
       btrfs: deps.btrfs ?? new Btrfs(spawnProcessRunner),
-      bucket: new S3Bucket(client, config.s3, { signal }),
+      bucket: await new S3Bucket(client, config.s3, { signal }).throughDeleteMarkers((message) => logger.warn(message)),
       runner: deps.runner ?? spawnProcessRunner,
       signal,
       onProgress: options.onProgress ?? (() => undefined),

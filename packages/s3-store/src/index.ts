@@ -2,7 +2,9 @@
  * S3 access for btrfs-to-s3: one bucket handle (S3Bucket) for object reads and writes,
  * listing, deleting, the chunk check, the archive thaw, the stale-upload cleanup, the
  * streaming chunked uploader and the verified streaming download, all with the config's
- * retry policy and the run's signal; and the client a library call makes for itself.
+ * retry policy and the run's signal; in a versioned bucket, version listings and deletes,
+ * reads through delete markers, and Object Lock retention; and the client a library call
+ * makes for itself.
  */
 export { createS3Client, withS3Client } from './client';
 export { describeS3Error, isAccessDenied } from './s3-errors';
@@ -14,9 +16,15 @@ export type {
   BucketDownloadOptions,
   BucketThawOptions,
   BucketUploadOptions,
+  LockedVersion,
   S3BucketConfig,
   S3BucketOptions,
+  VersionDeletion,
 } from './s3-bucket';
+export type { ObjectVersion, VersionListing } from './bucket/versions';
+export { ObjectLockUnavailableError, objectLockProblem } from './lock/bucket-lock';
+export type { RetentionExtension } from './lock/bucket-lock';
+export type { ObjectLockConfig } from './lock/retention';
 export { ConditionalWriteError } from './object-store';
 export type { ObjectInfo, PutOptions, WriteCondition } from './object-store';
 export type { RetryConfig, RetryEvent, RetryOptions, RetryPolicy, RetrySettings } from './retry';

@@ -9,14 +9,17 @@ import {
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import { BtrfsToS3Error, type Config, ExitCode } from '@org/btrfs-s3-core';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { type RetryOptions, withRetry } from './retry';
 import { parseRestoreHeader } from './archive/restore-header';
+import { sseParams } from './encryption';
+import { lockParams, retentionFor } from './lock/retention';
 import { describeS3Error, isS3Error, sseHint } from './s3-errors';
 import type { SendOptions } from './upload/types';
 
-export type S3StoreConfig = Pick<Config['s3'], 'bucket' | 'sse'>;
+export type S3StoreConfig = Pick<Config['s3'], 'bucket' | 'sse' | 'sse_kms_key_id' | 'object_lock'>;
 
 /** The calls the whole-object reads and writes make. An S3Client from createS3Client satisfies it; unit tests pass a fake. */
 export interface ObjectClient {
@@ -50,6 +53,12 @@ export interface PutOptions {
   readonly storageClass: StorageClass;
   readonly contentType?: string;
   readonly condition?: WriteCondition;
+  /**
+   * Backup data (a manifest, a writer marker): when `s3.object_lock` is set, written with
+   * its retention (until now + `days`) and a Content-MD5, which S3 requires of every
+   * Object Lock PUT. Never for `current.json`, which each backup replaces.
+   */
+  readonly locked?: boolean;
 }
 
 /** A conditional write met another writer's object; names the key. Exit 1: nothing was overwritten. */
@@ -65,6 +74,7 @@ export class ConditionalWriteError extends BtrfsToS3Error {
 }
 
 const unquote = (etag: string) => etag.replace(/^"(.*)"$/, '$1');
+const md5Base64 = (body: Buffer | string) => createHash('md5').update(body).digest('base64');
 
 /** Whole-object reads and writes with the project's SSE and storage-class rules. */
 export class S3ObjectStore {
@@ -76,7 +86,8 @@ export class S3ObjectStore {
   ) {}
 
   /**
-   * PUTs a whole object; every PUT carries SSE-S3 unless `s3.sse = "none"`. With a
+   * PUTs a whole object; every PUT carries the SSE of `s3.sse` (and `s3.sse_kms_key_id`), and
+   * a `locked` one the retention of `s3.object_lock` when it is set. With a
    * `condition`, the store writes only if the key is absent (`ifNoneMatch`) or still has
    * the ETag this run read (`ifMatch`); see settleRefusedWrite for a refusal.
    */
@@ -92,13 +103,16 @@ export class S3ObjectStore {
   }
 
   private async put(key: string, body: Buffer | string, options: PutOptions, condition: WriteCondition | undefined): Promise<void> {
+    const lock = options.locked === true ? this.config.object_lock : undefined;
     const command = new PutObjectCommand({
       Bucket: this.config.bucket,
       Key: key,
       Body: body,
       StorageClass: options.storageClass,
       ContentType: options.contentType,
-      ...(this.config.sse === 'AES256' ? { ServerSideEncryption: 'AES256' } : {}),
+      ...sseParams(this.config),
+      // A signed payload hash does not count: S3 wants Content-MD5 (or a checksum) on an Object Lock PUT.
+      ...(lock === undefined ? {} : { ...lockParams(retentionFor(lock, new Date())), ContentMD5: md5Base64(body) }),
       ...(condition === undefined ? {} : 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch }),
     });
     await withRetry(() => this.client.send(command), this.retry);
@@ -108,7 +122,11 @@ export class S3ObjectStore {
    * A conditional write got 412. Not every 412 is another writer: a retried write whose
    * first response was lost meets its own object (same content: done), and Ceph RGW
    * refuses `If-Match` with the standard quoted ETag even when it matches (unchanged
-   * ETag: ask again unquoted). Anything else is a ConditionalWriteError.
+   * ETag: ask again unquoted). In a versioned bucket (Object Lock's) Ceph RGW 16 refuses
+   * every `If-Match`, matching, unquoted or `*`: when the ETag just read is still the
+   * one expected and the unquoted form is refused too, no other writer came between, so
+   * the object is written without the condition (a versioned bucket keeps what it
+   * replaces anyway). Anything else is a ConditionalWriteError.
    */
   private async settleRefusedWrite(key: string, body: Buffer | string, options: PutOptions, condition: WriteCondition): Promise<void> {
     const current = await this.readWithEtag(key);
@@ -119,6 +137,12 @@ export class S3ObjectStore {
         return;
       } catch (error) {
         if (!isS3Error(error, 'PreconditionFailed')) throw new S3StoreError('PutObject', key, error);
+      }
+      try {
+        await this.put(key, body, options, undefined);
+        return;
+      } catch (error) {
+        throw new S3StoreError('PutObject', key, error);
       }
     }
     throw new ConditionalWriteError(

@@ -64,6 +64,51 @@ describe('S3Bucket', () => {
     expect(fake.of(CreateMultipartUploadCommand)[0]?.input.ServerSideEncryption).toBeUndefined();
   });
 
+  it('puts SSE-KMS with its key on every PUT and CreateMultipartUpload, and no key unless one is set', async () => {
+    const fake = new FakeS3Bucket();
+    const kms = bucketOn(fake, { sse: 'aws:kms', sse_kms_key_id: 'alias/backups' });
+    await kms.putObject('k', 'v', { storageClass: 'STANDARD' });
+    await kms.uploadChunkedStream({ source: sourceOf(randomData(3)), keyForChunk: chunkKey, storageClass: 'STANDARD' }, TINY);
+    await bucketOn(fake, { sse: 'aws:kms' }).putObject('k2', 'v', { storageClass: 'STANDARD' });
+
+    const [put, defaultKey] = fake.of(PutObjectCommand).map((command) => command.input);
+    expect(put).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/backups' });
+    expect(fake.of(CreateMultipartUploadCommand)[0]?.input).toMatchObject({
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: 'alias/backups',
+    });
+    expect(defaultKey).toMatchObject({ ServerSideEncryption: 'aws:kms' });
+    expect(defaultKey).not.toHaveProperty('SSEKMSKeyId');
+  });
+
+  it('names s3.sse_kms_key_id in the hint when a store refuses SSE-KMS', async () => {
+    const fake = new FakeS3Bucket();
+    fake.objectOps.hook = () => {
+      throw s3Error('InvalidRequest', 400);
+    };
+    await expect(bucketOn(fake, { sse: 'aws:kms' }).putObject('k', 'v', { storageClass: 'STANDARD' })).rejects.toThrow(
+      'the store may refuse server-side encryption (x-amz-server-side-encryption: aws:kms); check its SSE support or the s3.sse and s3.sse_kms_key_id setting',
+    );
+  });
+
+  it('replaces an object on a store that refuses every If-Match (Ceph RGW 16 in a versioned bucket) while its ETag is the one read, and still refuses one that changed', async () => {
+    const fake = new FakeS3Bucket();
+    const bucket = bucketOn(fake);
+    await bucket.putObject('host/current.json', 'v1', { storageClass: 'STANDARD' });
+    const read = await bucket.readTextWithEtag('host/current.json');
+    fake.objectOps.hook = (command) => {
+      if (command instanceof PutObjectCommand && command.input.IfMatch !== undefined) throw s3Error('PreconditionFailed', 412);
+    };
+
+    await bucket.putObject('host/current.json', 'v2', { storageClass: 'STANDARD', condition: { ifMatch: read?.etag ?? '' } });
+    expect(await bucket.readTextIfExists('host/current.json')).toBe('v2');
+    await expect(
+      bucket.putObject('host/current.json', 'v3', { storageClass: 'STANDARD', condition: { ifMatch: read?.etag ?? '' } }),
+    ).rejects.toThrow('it changed since this run read it');
+    expect(await bucket.readTextIfExists('host/current.json')).toBe('v2');
+    expect(fake.of(PutObjectCommand).map((command) => command.input.IfMatch === undefined)).toEqual([true, false, false, true, false]);
+  });
+
   it('retries whole-object calls, listings and parts as often as s3.retry_attempts says', async () => {
     const fake = new FakeS3Bucket();
     fake.put('k', Buffer.from('v'));

@@ -15,13 +15,14 @@ export function isS3Error(error: unknown, ...names: readonly string[]): boolean 
 }
 
 /**
- * S3-compatible stores (Ceph RGW without TLS or a key source, for one) refuse SSE-S3
- * with 400 InvalidRequest/InvalidArgument; say which setting to look at.
+ * S3-compatible stores (Ceph RGW without TLS or a key source, for one) refuse SSE-S3 and
+ * SSE-KMS with 400 InvalidRequest/InvalidArgument (AWS refuses a KMS key the credential
+ * may not use with 403 AccessDenied, which names KMS itself); say which setting to look at.
  */
 export function sseHint(sse: Config['s3']['sse'], error: unknown): string | undefined {
-  return sse === 'AES256' && isS3Error(error, 'InvalidRequest', 'InvalidArgument')
-    ? 'the store may refuse server-side encryption (x-amz-server-side-encryption: AES256); check its SSE support or the s3.sse setting'
-    : undefined;
+  if (sse === 'none' || !isS3Error(error, 'InvalidRequest', 'InvalidArgument')) return undefined;
+  const keyHint = sse === 'aws:kms' ? ' and s3.sse_kms_key_id' : '';
+  return `the store may refuse server-side encryption (x-amz-server-side-encryption: ${sse}); check its SSE support or the s3.sse${keyHint} setting`;
 }
 
 /**

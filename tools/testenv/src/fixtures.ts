@@ -48,6 +48,8 @@ export interface ConfigExtras {
   readonly encryption?: string;
   /** Overrides the gateway endpoint (e.g. a fault-injecting proxy in front of it). */
   readonly endpoint?: string;
+  /** Overrides the shared test bucket (e.g. one a test made with Object Lock). */
+  readonly bucket?: string;
 }
 
 /** The TOML of a config for subvolumes on `mnt` and the test gateway, with extra lines per section. */
@@ -65,7 +67,7 @@ ${extra.snapshots ?? ''}
 [subvolumes]
 paths = [${subvolumes.map((name) => `"${mnt}/${name}"`).join(', ')}]
 [s3]
-bucket = "${gateway.bucket}"
+bucket = "${extra.bucket ?? gateway.bucket}"
 region = "${gateway.region}"
 prefix = "${prefix}"
 endpoint = "${extra.endpoint ?? gateway.endpoint}"

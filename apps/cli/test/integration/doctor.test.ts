@@ -9,7 +9,8 @@ import { cli, cliAsync } from '../helpers';
  * `doctor` against the real gateway and loop Btrfs: it passes on the test setup (SSE-S3,
  * DEEP_ARCHIVE chunks), and names the key when the store refuses a storage class (the
  * gateway has no ONEZONE_IA placement) or SSE (a proxy answering as the stock gateway
- * does without a key source). Its probe objects are gone afterwards either way.
+ * does without a key source; for SSE-KMS the gateway itself, which has no KMS). Its
+ * probe objects are gone afterwards either way.
  */
 describe('doctor', () => {
   const bucket = new Bucket();
@@ -71,6 +72,21 @@ describe('doctor', () => {
       } finally {
         await refusing.close();
       }
+      expect(await bucket.keys(`${prefix}/`)).toEqual([]);
+    });
+  });
+
+  it('names SSE-KMS (s3.sse and s3.sse_kms_key_id) when the gateway, which has no KMS key source, refuses it', async () => {
+    await withLoopBtrfs(async (mnt) => {
+      await new Btrfs(spawnProcessRunner).createSubvolume(join(mnt, 'data'));
+      const prefix = uniquePrefix('doctor-kms');
+      const config = backupConfig(mnt, prefix, ['data'], { s3: 'sse = "aws:kms"\nsse_kms_key_id = "alias/backups"' });
+
+      const refused = cli(['doctor', '--config', config], gatewayEnv());
+
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toMatch(/FAIL {2}manifest-write: the store refuses server-side encryption \(s3\.sse = "aws:kms"/);
+      expect(refused.stdout).toMatch(/FAIL {2}chunk-write: the store refuses server-side encryption \(s3\.sse = "aws:kms"/);
       expect(await bucket.keys(`${prefix}/`)).toEqual([]);
     });
   });

@@ -69,8 +69,11 @@ describe('runDoctor', () => {
     expect(host.keys()).toEqual([]); // the STANDARD probe that named the cause was deleted too
   });
 
-  it('names SSE when the store refuses it', async () => {
-    host = new BackupHost();
+  it.each([
+    ['SSE-S3', '', 'AES256'],
+    ['SSE-KMS', 'sse = "aws:kms"\nsse_kms_key_id = "alias/backups"', 'aws:kms'],
+  ])('names SSE when the store refuses it (%s)', async (_case, s3, mode) => {
+    host = new BackupHost({ s3 });
     const refuseSse = (input: { ServerSideEncryption?: string }) => {
       if (input.ServerSideEncryption !== undefined) throw s3Error('InvalidRequest', 400);
     };
@@ -83,7 +86,8 @@ describe('runDoctor', () => {
     const { report } = await doctor(host);
     expect(statusOf(report, 'manifest-write')).toEqual(['fail']);
     expect(statusOf(report, 'chunk-write')).toEqual(['fail']);
-    expect(detailOf(report, 'chunk-write')).toMatch(/refuses server-side encryption \(s3\.sse = "AES256"/);
+    expect(detailOf(report, 'chunk-write')).toContain(`refuses server-side encryption (s3.sse = "${mode}"`);
+    expect(detailOf(report, 'manifest-write')).toContain(`refuses server-side encryption (s3.sse = "${mode}"`);
   });
 
   it('warns when the credential may not delete, and names what is left', async () => {

@@ -1,6 +1,6 @@
 import type { S3Client, StorageClass } from '@aws-sdk/client-s3';
 import { compactTimestamp, type Config, type Writer } from '@org/btrfs-s3-core';
-import { type BucketSettings, describeS3Error, isAccessDenied, type ListingProbe, S3Bucket } from '@org/btrfs-s3-store';
+import { type BucketSettings, describeS3Error, isAccessDenied, type ListingProbe, objectLockProblem, S3Bucket } from '@org/btrfs-s3-store';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type DoctorCheck, fail, ok, skipped, warn } from './report';
@@ -64,10 +64,31 @@ export async function storeChecks(context: StoreContext): Promise<DoctorCheck[]>
     }
   }
   checks.push(await deleteCheck(bucket, written, settings));
-  checks.push(...settingsChecks(settings));
+  checks.push(...settingsChecks(settings), ...objectLockCheck(config, settings));
   return checks;
 }
 
+/** `s3.object_lock` against what the bucket can do: the refusal a backup would meet, named before it. */
+function objectLockCheck(config: Config, settings: BucketSettings): DoctorCheck[] {
+  const lock = config.s3.object_lock;
+  if (lock === undefined) return [];
+  const problem = objectLockProblem(settings);
+  if (problem !== undefined)
+    return [
+      fail(
+        'object-lock-config',
+        `s3.object_lock is set, but bucket ${config.s3.bucket} ${problem}; backups refuse to start (docs/object-lock.md)`,
+      ),
+    ];
+  return [
+    ok(
+      'object-lock-config',
+      `backups lock chunks, manifests and writer markers in ${lock.mode} mode for ${lock.days} day(s), and keep the current chain locked (doctor's probes are not locked)`,
+    ),
+  ];
+}
+
+/** Doctor's probes are written like a backup's, but never locked (a `locked` write), so it can delete them. */
 function bucketWith(context: StoreContext, sse: Config['s3']['sse']): S3Bucket {
   return new S3Bucket(context.client, { ...context.config.s3, sse }, { signal: context.signal });
 }
@@ -216,7 +237,7 @@ function settingsChecks(settings: BucketSettings): DoctorCheck[] {
     checks.push(
       warn(
         'versioning',
-        'enabled: a deleted object stays as a noncurrent version, stored and billed; add a lifecycle rule that expires noncurrent versions, or prune frees nothing',
+        "enabled: a deleted or replaced object stays as a noncurrent version, stored and billed (prune deletes versions itself, but each replaced current.json and doctor's probes leave some); add the lifecycle rules of docs/object-lock.md",
       ),
     );
   else checks.push(ok('versioning', versioning.value === 'Off' ? 'off' : 'suspended (versions made while it was on stay)'));

@@ -73,6 +73,7 @@ const DOC_TYPES: Record<string, { base: string; integer?: boolean; units?: 'size
   boolean: { base: 'boolean' },
   'list of paths': { base: 'array' },
   'list of strings': { base: 'array' },
+  table: { base: 'strict_object' },
 };
 
 /** The default column as a value: `"text"`, a number (with an optional note), true/false; undefined for required/none/AWS. */

@@ -103,6 +103,17 @@ describe('config defaults', () => {
   it('strips slashes around the prefix', () => {
     expect(parseConfig(MINIMAL.replace('"host1"', '"/host1/"')).s3.prefix).toBe('host1');
   });
+
+  it('reads SSE-KMS with its key, and an Object Lock table inline or as its own section', () => {
+    const kms = parseConfig(`${MINIMAL}sse = "aws:kms"\nsse_kms_key_id = "arn:aws:kms:eu-central-1:111122223333:key/abc"\n`);
+    expect(kms.s3).toMatchObject({ sse: 'aws:kms', sse_kms_key_id: 'arn:aws:kms:eu-central-1:111122223333:key/abc' });
+    expect(parseConfig(`${MINIMAL}sse = "aws:kms"\n`).s3.sse_kms_key_id).toBeUndefined();
+    const inline = parseConfig(`${MINIMAL}object_lock = { mode = "governance", days = 30 }\n`);
+    const section = parseConfig(`${MINIMAL}[s3.object_lock]\nmode = "governance"\ndays = 30\n`);
+    expect(inline.s3.object_lock).toEqual({ mode: 'governance', days: 30 });
+    expect(section.s3.object_lock).toEqual(inline.s3.object_lock);
+    expect(parseConfig(MINIMAL).s3.object_lock).toBeUndefined();
+  });
 });
 
 describe('config validation rules', () => {
@@ -135,7 +146,14 @@ describe('config validation rules', () => {
     ['a zero concurrency', `${MINIMAL}concurrency = 0\n`, 's3.concurrency'],
     ['a huge concurrency', `${MINIMAL}concurrency = 1000\n`, 's3.concurrency'],
     ['a string where a boolean belongs', `${MINIMAL}spool_enabled = "yes"\n`, 's3.spool_enabled'],
-    ['an unknown SSE mode', `${MINIMAL}sse = "aws:kms"\n`, 's3.sse'],
+    ['an unknown SSE mode', `${MINIMAL}sse = "kms"\n`, 's3.sse'],
+    ['a KMS key without sse = "aws:kms"', `${MINIMAL}sse_kms_key_id = "alias/backups"\n`, 's3.sse_kms_key_id'],
+    ['an empty KMS key', `${MINIMAL}sse = "aws:kms"\nsse_kms_key_id = ""\n`, 's3.sse_kms_key_id'],
+    ['an unknown Object Lock mode', `${MINIMAL}object_lock = { mode = "legal-hold", days = 30 }\n`, 's3.object_lock.mode'],
+    ['an Object Lock of zero days', `${MINIMAL}object_lock = { mode = "governance", days = 0 }\n`, 's3.object_lock.days'],
+    ['an Object Lock without days', `${MINIMAL}object_lock = { mode = "compliance" }\n`, 's3.object_lock.days'],
+    ['an unknown Object Lock key', `${MINIMAL}object_lock = { mode = "compliance", days = 1, years = 1 }\n`, 's3.object_lock.years'],
+    ['an Object Lock that is not a table', `${MINIMAL}object_lock = "compliance"\n`, 's3.object_lock'],
     ['an unknown checksum mode', `${MINIMAL}checksum_mode = "always"\n`, 's3.checksum_mode'],
     ['a negative stale upload age', `${MINIMAL}stale_upload_age_hours = -1\n`, 's3.stale_upload_age_hours'],
     ['a zero request timeout', `${MINIMAL}request_timeout_seconds = 0\n`, 's3.request_timeout_seconds'],
@@ -276,6 +294,14 @@ describe('environment overrides (BTRFS_TO_S3__<SECTION>__<KEY>)', () => {
     expect(problems(MINIMAL, { BTRFS_TO_S3__ENCRYPTION__RECIPIENTS: '["age1short"]' })).toEqual([
       'encryption.recipients.0: must be an age X25519 recipient (age1 and 58 more characters; `btrfs-to-s3 key generate` makes one), got "age1short" (set by environment variable BTRFS_TO_S3__ENCRYPTION__RECIPIENTS)',
     ]);
+  });
+
+  it('takes a table as a JSON object', () => {
+    const config = parseConfig(MINIMAL, { env: { BTRFS_TO_S3__S3__OBJECT_LOCK: '{"mode":"governance","days":30}' } });
+    expect(config.s3.object_lock).toEqual({ mode: 'governance', days: 30 });
+    expect(problems(MINIMAL, { BTRFS_TO_S3__S3__OBJECT_LOCK: 'governance' })[0]).toMatch(
+      /^s3\.object_lock: .*\(set by environment variable BTRFS_TO_S3__S3__OBJECT_LOCK\)$/,
+    );
   });
 
   it('fills a required key that the file lacks', () => {

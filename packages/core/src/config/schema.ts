@@ -27,7 +27,10 @@ export const VERIFY_MODES = ['full', 'sample', 'none'] as const;
 export const RESTORE_TIERS = ['Standard', 'Bulk', 'Expedited'] as const;
 /** AWS SDK v3 request checksum modes; `when_required` suits many S3-compatible stores. */
 export const CHECKSUM_MODES = ['when_supported', 'when_required'] as const;
-export const SSE_MODES = ['AES256', 'none'] as const;
+/** `aws:kms` is SSE-KMS (with `s3.sse_kms_key_id`, or the bucket's default key), for buckets whose policy requires it. */
+export const SSE_MODES = ['AES256', 'aws:kms', 'none'] as const;
+/** Object Lock retention modes, as written in the config (S3 spells them in upper case). */
+export const OBJECT_LOCK_MODES = ['governance', 'compliance'] as const;
 export const COMPRESSIONS = ['zstd', 'none'] as const;
 /** An age X25519 recipient (public key): what the stock `age` CLI encrypts to. Post-quantum recipients it cannot read. */
 export const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
@@ -163,6 +166,20 @@ const SubvolumesSchema = v.strictObject({
   ),
 });
 
+/**
+ * `s3.object_lock`: chunks, manifests and writer markers are written with this retention
+ * (retain-until = the write's time + `days`), and the chain current.json reaches is kept
+ * locked while it stays current; the pointer itself never is. docs/object-lock.md.
+ */
+const ObjectLockSchema = v.strictObject({
+  mode: oneOf(OBJECT_LOCK_MODES),
+  // A retain-until date cannot be taken back (compliance): a century is surely a typo.
+  days: v.pipe(
+    positiveInteger,
+    v.maxValue(36_500, (issue) => `must be at most 36500 (100 years), got ${String(issue.input)}`),
+  ),
+});
+
 const S3Schema = v.strictObject({
   bucket: v.pipe(
     v.string(),
@@ -207,6 +224,9 @@ const S3Schema = v.strictObject({
   concurrency: v.optional(v.pipe(positiveInteger, v.maxValue(64, 'must be at most 64')), 4),
   spool_enabled: v.optional(v.boolean(), false),
   sse: v.optional(oneOf(SSE_MODES), 'AES256'),
+  /** The KMS key (id, alias or ARN) of `sse = "aws:kms"`; absent, the bucket's default KMS key. */
+  sse_kms_key_id: v.optional(nonEmpty),
+  object_lock: v.optional(ObjectLockSchema),
   /** Each chunk's slice of the send stream is compressed (a zstd frame sequence) before any encryption. */
   compression: v.optional(oneOf(COMPRESSIONS), 'none'),
   /** zstd's level: 1-19 (3 is zstd's default), or -1 to -7 for its fast modes. */
@@ -376,6 +396,17 @@ export const ConfigSchema = v.pipe(
       'must not exceed s3.max_object_size_bytes',
     ),
     ['s3', 'chunk_size_bytes'],
+  ),
+  v.forward(
+    v.partialCheck(
+      [
+        ['s3', 'sse'],
+        ['s3', 'sse_kms_key_id'],
+      ],
+      (config) => config.s3.sse_kms_key_id === undefined || config.s3.sse === 'aws:kms',
+      'is set, but a KMS key applies only with s3.sse = "aws:kms"; set that, or remove this key',
+    ),
+    ['s3', 'sse_kms_key_id'],
   ),
 );
 

@@ -13,16 +13,22 @@ import {
   type GetObjectCommandOutput,
   GetObjectLockConfigurationCommand,
   type GetObjectLockConfigurationCommandOutput,
+  GetObjectRetentionCommand,
+  type GetObjectRetentionCommandOutput,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   ListMultipartUploadsCommand,
   type ListMultipartUploadsCommandOutput,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
+  ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
   ListPartsCommand,
   type ListPartsCommandOutput,
   PutObjectCommand,
   type PutObjectCommandOutput,
+  PutObjectRetentionCommand,
+  type PutObjectRetentionCommandOutput,
   RestoreObjectCommand,
   type RestoreObjectCommandOutput,
   S3Client,
@@ -39,14 +45,18 @@ import type { MultipartClient, SendOptions } from '../upload/types';
 import { type FakeCommand, type FakeOutput, FakeS3 } from './fake-s3';
 import { type FakeObject, FakeObjectS3, type ObjectCommand, type ObjectOutput } from './fake-s3-objects';
 import { type FakeObjects, s3Error } from './fake-store';
+import { FakeVersions } from './fake-versions';
 
 export type { BucketClient };
 
 /** The bucket-level reads (versioning, Object Lock), answered from `FakeS3Bucket.settings`. */
 type SettingsCommand = GetBucketVersioningCommand | GetObjectLockConfigurationCommand;
 type SettingsOutput = GetBucketVersioningCommandOutput | GetObjectLockConfigurationCommandOutput;
-export type BucketCommand = FakeCommand | ObjectCommand | SettingsCommand;
-export type BucketOutput = FakeOutput | ObjectOutput | SettingsOutput;
+/** The version calls, answered by `FakeS3Bucket.versions`. */
+type VersionCommand = ListObjectVersionsCommand | GetObjectRetentionCommand;
+type VersionOutput = ListObjectVersionsCommandOutput | GetObjectRetentionCommandOutput;
+export type BucketCommand = FakeCommand | ObjectCommand | SettingsCommand | VersionCommand;
+export type BucketOutput = FakeOutput | ObjectOutput | SettingsOutput | VersionOutput;
 
 /** What the fake answers for the bucket's settings; a bucket made without either by default. */
 export interface FakeBucketSettings {
@@ -61,16 +71,22 @@ const MULTIPART = [
   CompleteMultipartUploadCommand,
   AbortMultipartUploadCommand,
   ListMultipartUploadsCommand,
+  PutObjectRetentionCommand,
 ];
 const OBJECT = [PutObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, DeleteObjectsCommand, RestoreObjectCommand];
 
 const SETTINGS = [GetBucketVersioningCommand, GetObjectLockConfigurationCommand];
+const VERSIONS = [ListObjectVersionsCommand, GetObjectRetentionCommand];
 
 const isMultipart = (command: BucketCommand): command is Exclude<FakeCommand, HeadObjectCommand> =>
   MULTIPART.some((type) => command instanceof type);
 const isSettings = (command: BucketCommand): command is SettingsCommand => SETTINGS.some((type) => command instanceof type);
+const isVersionCommand = (command: BucketCommand): command is VersionCommand => VERSIONS.some((type) => command instanceof type);
 const isBucketCommand = (command: unknown): command is BucketCommand =>
-  [...MULTIPART, ...OBJECT, ...SETTINGS].some((type) => command instanceof type);
+  [...MULTIPART, ...OBJECT, ...SETTINGS, ...VERSIONS].some((type) => command instanceof type);
+/** A DeleteObjects naming versions deletes history (FakeVersions); one naming keys only acts as before. */
+const namesVersions = (command: DeleteObjectsCommand) =>
+  (command.input.Delete?.Objects ?? []).some((object) => object.VersionId !== undefined);
 
 /**
  * One in-memory bucket answering every call the project sends, for orchestration tests:
@@ -80,18 +96,26 @@ const isBucketCommand = (command: unknown): command is BucketCommand =>
  * on them: `multipart.hook`, `objectOps.hook`, `multipart.partsPageSize`, and so on.
  * Objects keep the storage class they were written with; an archived one (DEEP_ARCHIVE)
  * needs RestoreObject and `objectOps.finishRestore` before it can be read, as on S3.
+ * `versions` holds a versioned bucket's history (noncurrent versions, delete markers) and
+ * answers ListObjectVersions, version deletes, reads naming a version, and retention.
  */
 export class FakeS3Bucket
   implements BucketClient, MultipartClient, ObjectReadClient, ArchiveClient, ListingClient, DeleteClient, ChunkCheckClient
 {
   /** Every object in the bucket, by key. */
   readonly objects: FakeObjects = new Map();
-  readonly multipart = new FakeS3(this.objects);
+  /** Noncurrent versions and delete markers; `hide(key)` is what a plain DeleteObject does in a versioned bucket. */
+  readonly versions = new FakeVersions(this.objects);
+  readonly multipart = new FakeS3(this.objects, this.versions);
   readonly objectOps = new FakeObjectS3(this.objects);
   /** Every command sent, in order. */
   readonly commands: BucketCommand[] = [];
   /** Versioning and Object Lock as GetBucketVersioning and GetObjectLockConfiguration report them. */
   readonly settings: FakeBucketSettings = {};
+
+  constructor() {
+    this.objectOps.findVersion = (key, versionId) => this.versions.find(key, versionId);
+  }
 
   /** Stores an object directly, as a setup step (no command is recorded). */
   put(key: string, bytes: Buffer, options: Partial<Omit<FakeObject, 'bytes'>> = {}): void {
@@ -121,14 +145,25 @@ export class FakeS3Bucket
   send(command: ListMultipartUploadsCommand, options?: SendOptions): Promise<ListMultipartUploadsCommandOutput>;
   send(command: GetBucketVersioningCommand, options?: SendOptions): Promise<GetBucketVersioningCommandOutput>;
   send(command: GetObjectLockConfigurationCommand, options?: SendOptions): Promise<GetObjectLockConfigurationCommandOutput>;
+  send(command: ListObjectVersionsCommand, options?: SendOptions): Promise<ListObjectVersionsCommandOutput>;
+  send(command: GetObjectRetentionCommand, options?: SendOptions): Promise<GetObjectRetentionCommandOutput>;
+  send(command: PutObjectRetentionCommand, options?: SendOptions): Promise<PutObjectRetentionCommandOutput>;
   send(command: BucketCommand, options?: SendOptions): Promise<BucketOutput> {
     return this.handle(command, options);
   }
 
   /** `send` for a caller that holds a union of commands. */
-  handle(command: BucketCommand, options?: SendOptions): Promise<BucketOutput> {
+  async handle(command: BucketCommand, options?: SendOptions): Promise<BucketOutput> {
     this.commands.push(command);
     if (isSettings(command)) return this.answerSettings(command);
+    if (isVersionCommand(command)) {
+      await this.objectOps.hook(command, options?.abortSignal);
+      return command instanceof ListObjectVersionsCommand ? this.versions.list(command) : this.versions.getRetention(command);
+    }
+    if (command instanceof DeleteObjectsCommand && namesVersions(command)) {
+      await this.objectOps.hook(command, options?.abortSignal);
+      return this.versions.delete(command);
+    }
     return isMultipart(command) ? this.multipart.handle(command, options) : this.objectOps.handle(command, options);
   }
 

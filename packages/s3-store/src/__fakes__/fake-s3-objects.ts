@@ -12,6 +12,7 @@ import {
   RestoreObjectCommand,
   type RestoreObjectCommandOutput,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { addAbortSignal, Readable } from 'node:stream';
 import type { SendOptions } from '../upload/types';
 import {
@@ -100,6 +101,8 @@ export class FakeObjectS3 {
   listPageSize = MAX_KEYS;
   /** The error DeleteObjects reports for a key instead of deleting it; undefined deletes it. */
   deleteErrorFor: (key: string) => DeleteKeyError | undefined = () => undefined;
+  /** Where a GET, HEAD or RestoreObject naming a version finds it (FakeS3Bucket's versions); none by default. */
+  findVersion: (key: string, versionId: string) => FakeObject | undefined = () => undefined;
 
   /** `objects` may be shared: FakeS3Bucket gives this fake and its FakeS3 the same map. */
   constructor(readonly objects: FakeObjects = new Map()) {}
@@ -140,14 +143,31 @@ export class FakeObjectS3 {
     if (command instanceof ListObjectsV2Command) return this.list(command);
     if (command instanceof DeleteObjectsCommand) return this.delete(command);
     if (command instanceof PutObjectCommand) return this.putObject(command);
-    const object = this.objects.get(command.input.Key ?? '');
+    const object = this.lookUp(command.input);
     if (command instanceof HeadObjectCommand) return headObject(object);
     return this.restoreObject(object);
   }
 
+  /** The object a read names: the key's current version, or the version it asks for. */
+  private lookUp(input: { readonly Key?: string; readonly VersionId?: string }): FakeObject | undefined {
+    const key = input.Key ?? '';
+    return input.VersionId === undefined ? this.objects.get(key) : this.findVersion(key, input.VersionId);
+  }
+
   private async putObject(command: PutObjectCommand): Promise<PutObjectCommandOutput> {
-    const { Key = '', Body, IfNoneMatch, IfMatch, StorageClass = 'STANDARD' } = command.input;
+    const {
+      Key = '',
+      Body,
+      IfNoneMatch,
+      IfMatch,
+      StorageClass = 'STANDARD',
+      ContentMD5,
+      ObjectLockMode,
+      ObjectLockRetainUntilDate,
+    } = command.input;
     const bytes = await bodyBytes(Body);
+    // As S3 and Ceph RGW check it.
+    if (ContentMD5 !== undefined && ContentMD5 !== createHash('md5').update(bytes).digest('base64')) throw s3Error('BadDigest', 400);
     const existing = this.objects.get(Key);
     if (IfNoneMatch !== undefined) {
       if (IfNoneMatch !== '*') throw notModeled(`PutObject If-None-Match other than '*'`);
@@ -157,7 +177,11 @@ export class FakeObjectS3 {
       if (existing === undefined) throw s3Error('NoSuchKey', 404);
       if (IfMatch !== '*' && unquote(IfMatch) !== unquote(etagOf(existing))) throw s3Error('PreconditionFailed', 412);
     }
-    const object = newObject(bytes, { storageClass: StorageClass });
+    const retention =
+      ObjectLockMode === undefined || ObjectLockRetainUntilDate === undefined
+        ? {}
+        : { retention: { mode: ObjectLockMode, retainUntil: ObjectLockRetainUntilDate } };
+    const object = newObject(bytes, { storageClass: StorageClass, ...retention });
     this.objects.set(Key, object);
     return { ...ok, ETag: etagOf(object) };
   }
@@ -248,7 +272,7 @@ export class FakeObjectS3 {
     this.maxGetsInFlight = Math.max(this.maxGetsInFlight, this.getsInFlight);
     try {
       await untilAborted(Promise.resolve(this.hook(command, signal)), signal);
-      const object = this.objects.get(command.input.Key ?? '');
+      const object = this.lookUp(command.input);
       if (object === undefined) throw s3Error('NoSuchKey', 404);
       if (isArchived(object) && object.restore !== 'restored') throw s3Error('InvalidObjectState', 403);
       const { first, last, partial } = selectRange(command.input.Range, object.bytes.length);

@@ -12,6 +12,8 @@ import {
   ListPartsCommand,
   type ListPartsCommandOutput,
   type Part,
+  PutObjectRetentionCommand,
+  type PutObjectRetentionCommandOutput,
   type StorageClass,
   UploadPartCommand,
   type UploadPartCommandOutput,
@@ -20,6 +22,7 @@ import type { MultipartClient, SendOptions } from '../upload/types';
 import {
   bodyBytes,
   compareKeys,
+  type FakeObject,
   type FakeObjects,
   headObject,
   md5Hex,
@@ -31,6 +34,7 @@ import {
   unquote,
   untilAborted,
 } from './fake-store';
+import { FakeVersions } from './fake-versions';
 
 export { s3Error, untilAborted };
 
@@ -41,7 +45,8 @@ export type FakeCommand =
   | CompleteMultipartUploadCommand
   | AbortMultipartUploadCommand
   | HeadObjectCommand
-  | ListMultipartUploadsCommand;
+  | ListMultipartUploadsCommand
+  | PutObjectRetentionCommand;
 
 export type FakeOutput =
   | CreateMultipartUploadCommandOutput
@@ -50,7 +55,8 @@ export type FakeOutput =
   | CompleteMultipartUploadCommandOutput
   | AbortMultipartUploadCommandOutput
   | HeadObjectCommandOutput
-  | ListMultipartUploadsCommandOutput;
+  | ListMultipartUploadsCommandOutput
+  | PutObjectRetentionCommandOutput;
 
 /**
  * Runs before the fake answers a command; throw to fail the call, await to hold it,
@@ -66,6 +72,8 @@ export interface FakeUpload {
   readonly partTimes?: Map<number, Date>;
   /** What CreateMultipartUpload asked for; the completed object gets it. */
   readonly storageClass?: StorageClass;
+  /** The Object Lock retention CreateMultipartUpload asked for. */
+  readonly retention?: NonNullable<FakeObject['retention']>;
 }
 
 const metadata = { $metadata: { httpStatusCode: 200 } };
@@ -108,11 +116,17 @@ export class FakeS3 implements MultipartClient {
   minPartSizeBytes = 0;
   /** The clock for uploads' Initiated and parts' LastModified. */
   now: () => Date = () => new Date();
+  /** False stands in for Ceph RGW 16, which completes an upload unlocked whatever its CreateMultipartUpload asked. */
+  locksOnComplete = true;
   inFlight = 0;
   maxInFlight = 0;
   private nextId = 1;
 
-  constructor(readonly store: FakeObjects = new Map()) {
+  constructor(
+    readonly store: FakeObjects = new Map(),
+    /** PutObjectRetention goes here; FakeS3Bucket shares its own. */
+    readonly versions: FakeVersions = new FakeVersions(store),
+  ) {
     this.objects = new ObjectBytes(store);
   }
 
@@ -127,6 +141,7 @@ export class FakeS3 implements MultipartClient {
   send(command: AbortMultipartUploadCommand, options?: SendOptions): Promise<AbortMultipartUploadCommandOutput>;
   send(command: HeadObjectCommand, options?: SendOptions): Promise<HeadObjectCommandOutput>;
   send(command: ListMultipartUploadsCommand, options?: SendOptions): Promise<ListMultipartUploadsCommandOutput>;
+  send(command: PutObjectRetentionCommand, options?: SendOptions): Promise<PutObjectRetentionCommandOutput>;
   send(command: FakeCommand, options?: SendOptions): Promise<FakeOutput> {
     return this.handle(command, options);
   }
@@ -177,13 +192,16 @@ export class FakeS3 implements MultipartClient {
     if (command instanceof CreateMultipartUploadCommand) {
       // Zero-padded, so one key's uploads sort by id in the order they were created.
       const uploadId = `upload-${String(this.nextId++).padStart(6, '0')}`;
-      const { Key = '', StorageClass } = command.input;
+      const { Key = '', StorageClass, ObjectLockMode, ObjectLockRetainUntilDate } = command.input;
       this.uploads.set(uploadId, {
         key: Key,
         parts: new Map(),
         initiated: this.now(),
         partTimes: new Map(),
         ...(StorageClass === undefined ? {} : { storageClass: StorageClass }),
+        ...(ObjectLockMode === undefined || ObjectLockRetainUntilDate === undefined
+          ? {}
+          : { retention: { mode: ObjectLockMode, retainUntil: ObjectLockRetainUntilDate } }),
       });
       return { ...metadata, Bucket: command.input.Bucket, Key, UploadId: uploadId };
     }
@@ -195,6 +213,7 @@ export class FakeS3 implements MultipartClient {
       return { $metadata: { httpStatusCode: 204 } };
     }
     if (command instanceof HeadObjectCommand) return headObject(this.store.get(command.input.Key ?? ''));
+    if (command instanceof PutObjectRetentionCommand) return this.versions.putRetention(command);
     return this.listUploads(command);
   }
 
@@ -245,7 +264,9 @@ export class FakeS3 implements MultipartClient {
       return bytes;
     });
     const etag = multipartEtag(chosen);
-    this.store.set(upload.key, newObject(Buffer.concat(chosen), { storageClass: upload.storageClass ?? 'STANDARD', etag }));
+    const locked: Partial<FakeObject> =
+      upload.retention !== undefined && this.locksOnComplete ? { retention: { ...upload.retention } } : {};
+    this.store.set(upload.key, newObject(Buffer.concat(chosen), { storageClass: upload.storageClass ?? 'STANDARD', etag, ...locked }));
     this.uploads.delete(UploadId ?? '');
     return { ...metadata, Bucket, Key: upload.key, ETag: etag };
   }

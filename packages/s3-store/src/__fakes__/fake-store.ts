@@ -2,6 +2,7 @@ import {
   type ArchiveStatus,
   type HeadObjectCommandOutput,
   InvalidObjectState,
+  type ObjectLockMode,
   NoSuchKey,
   NoSuchUpload,
   NotFound,
@@ -29,6 +30,10 @@ export interface FakeObject {
    * is, computed when asked, so a test that flips a stored byte changes it too.
    */
   etag?: string;
+  /** In a versioned fake (FakeVersions): this version's id; absent reads as `null`, as an object written before versioning. */
+  versionId?: string;
+  /** Object Lock retention, from the write or PutObjectRetention. */
+  retention?: { mode: ObjectLockMode; retainUntil: Date };
 }
 
 /** The objects of one fake bucket by key: FakeS3, FakeObjectS3 and FakeS3Bucket can share one. */
@@ -146,7 +151,18 @@ export function sdkStream(body: Readable) {
 
 const EXPIRY = 'Mon, 21 Dec 2099 00:00:00 GMT';
 
-type ObjectHeaders = Pick<HeadObjectCommandOutput, 'ETag' | 'LastModified' | 'AcceptRanges' | 'StorageClass' | 'ArchiveStatus' | 'Restore'>;
+type ObjectHeaders = Pick<
+  HeadObjectCommandOutput,
+  | 'ETag'
+  | 'LastModified'
+  | 'AcceptRanges'
+  | 'StorageClass'
+  | 'ArchiveStatus'
+  | 'Restore'
+  | 'VersionId'
+  | 'ObjectLockMode'
+  | 'ObjectLockRetainUntilDate'
+>;
 const RESTORE_HEADER = { none: undefined, ongoing: 'ongoing-request="true"', restored: `ongoing-request="false", expiry-date="${EXPIRY}"` };
 
 /** The headers HeadObject and GetObject share. */
@@ -160,6 +176,10 @@ export function objectHeaders(object: FakeObject): ObjectHeaders {
     ...(object.storageClass === 'STANDARD' ? {} : { StorageClass: object.storageClass }),
     ...(object.archiveStatus === undefined ? {} : { ArchiveStatus: object.archiveStatus }),
     ...(restore === undefined ? {} : { Restore: restore }),
+    ...(object.versionId === undefined ? {} : { VersionId: object.versionId }),
+    ...(object.retention === undefined
+      ? {}
+      : { ObjectLockMode: object.retention.mode, ObjectLockRetainUntilDate: object.retention.retainUntil }),
   };
 }
 

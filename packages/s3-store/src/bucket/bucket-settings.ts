@@ -44,13 +44,21 @@ export interface ListingProbe {
   readonly serverDate?: Date;
 }
 
+/** Reads versioning alone (one request); one the credential may not read is reported, not thrown. */
+export function readVersioning(client: SettingsClient, bucket: string, options: RetryOptions = {}): Promise<BucketSettings['versioning']> {
+  return readSetting(async () => {
+    const output = await withRetry(
+      () => client.send(new GetBucketVersioningCommand({ Bucket: bucket }), { abortSignal: options.signal }),
+      options,
+    );
+    return output.Status ?? 'Off';
+  });
+}
+
 /** Reads versioning and Object Lock; a setting the credential may not read is reported, not thrown. */
 export async function readBucketSettings(client: SettingsClient, bucket: string, options: RetryOptions = {}): Promise<BucketSettings> {
   const request = { abortSignal: options.signal };
-  const versioning = await readSetting(async () => {
-    const output = await withRetry(() => client.send(new GetBucketVersioningCommand({ Bucket: bucket }), request), options);
-    return output.Status ?? 'Off';
-  });
+  const versioning = await readVersioning(client, bucket, options);
   const objectLock = await readSetting(async () => {
     try {
       const output = await withRetry(() => client.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }), request), options);

@@ -3,12 +3,16 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   HeadObjectCommand,
+  type HeadObjectCommandOutput,
   ListPartsCommand,
   type Part,
+  PutObjectRetentionCommand,
   type StorageClass,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { Config } from '@org/btrfs-s3-core';
+import { sseParams } from '../encryption';
+import { lockParams, type ObjectLockConfig, type Retention, retentionFor } from '../lock/retention';
 import { isS3Error } from '../s3-errors';
 import { type FailurePoint, PartMismatchError } from './errors';
 import type { ChunkEndItem, PartItem } from './split-stream';
@@ -22,6 +26,9 @@ export interface ChunkContext {
   readonly bucket: string;
   readonly storageClass: StorageClass;
   readonly sse: Config['s3']['sse'];
+  readonly sseKmsKeyId: string | undefined;
+  /** Set: every chunk object is locked until `days` after its CreateMultipartUpload. */
+  readonly objectLock: ObjectLockConfig | undefined;
   readonly contentType?: string;
   /** Aborted when the run fails: in-flight parts stop and retry waits end. */
   readonly signal: AbortSignal;
@@ -34,6 +41,7 @@ interface SentPart extends UploadedPart {
 }
 
 const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
+const base64OfHex = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 
 /**
  * One chunk object as one multipart upload. Parts may arrive from several workers in
@@ -45,6 +53,8 @@ export class ChunkUpload {
   private readonly sent = new Map<number, SentPart>();
   private sealed: ChunkEndItem | undefined;
   private completion: Promise<UploadedChunk> | undefined;
+  /** What CreateMultipartUpload asked for, when the chunk is locked. */
+  private retention: Retention | undefined;
   /** Set once CompleteMultipartUpload succeeded. */
   result: UploadedChunk | undefined;
 
@@ -68,7 +78,8 @@ export class ChunkUpload {
               PartNumber: part.partNumber,
               Body: part.stored.body(),
               ContentLength: part.size,
-              ChecksumSHA256: Buffer.from(part.sha256, 'hex').toString('base64'),
+              // Also the checksum header S3 requires of every UploadPart of an Object Lock upload.
+              ChecksumSHA256: base64OfHex(part.sha256),
             }),
             part.sha256,
           ),
@@ -127,7 +138,9 @@ export class ChunkUpload {
   }
 
   private start(): Promise<string> {
-    const { client, bucket, storageClass, sse, contentType, signal } = this.ctx;
+    const { client, bucket, storageClass, sse, sseKmsKeyId, objectLock, contentType, signal } = this.ctx;
+    if (this.uploadId === undefined && objectLock !== undefined) this.retention = retentionFor(objectLock, new Date());
+    const retention = this.retention;
     this.uploadId ??= this.ctx.retry(
       { operation: 'CreateMultipartUpload', key: this.key },
       // No abortSignal on the request itself: once sent, its upload id is needed to abort it.
@@ -137,7 +150,11 @@ export class ChunkUpload {
             Bucket: bucket,
             Key: this.key,
             StorageClass: storageClass,
-            ...(sse === 'AES256' ? { ServerSideEncryption: 'AES256' } : {}),
+            // Declares the SHA-256 every part carries: S3 refuses part checksums of another
+            // kind than the upload's, and then wants them again in Complete.
+            ChecksumAlgorithm: 'SHA256',
+            ...sseParams({ sse, sse_kms_key_id: sseKmsKeyId }),
+            ...(retention === undefined ? {} : lockParams(retention)),
             ...(contentType === undefined ? {} : { ContentType: contentType }),
           }),
         );
@@ -161,7 +178,9 @@ export class ChunkUpload {
           Bucket: bucket,
           Key: this.key,
           UploadId: uploadId,
-          MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.number, ETag: part.etag })) },
+          MultipartUpload: {
+            Parts: parts.map((part) => ({ PartNumber: part.number, ETag: part.etag, ChecksumSHA256: base64OfHex(part.sha256) })),
+          },
         };
         try {
           return (await client.send(new CompleteMultipartUploadCommand(request))).ETag;
@@ -175,6 +194,7 @@ export class ChunkUpload {
       undefined,
     );
     const stored = await this.checkCompleted(sealed.size);
+    await this.lockIfUnlocked(stored);
     this.result = {
       key: this.key,
       size: sealed.size,
@@ -182,14 +202,34 @@ export class ChunkUpload {
       plainSize: sealed.plainSize,
       plainSha256: sealed.plainSha256,
       // Ceph RGW answers Complete with an empty ETag when SSE is on; HeadObject has it.
-      etag: unquote(etag !== undefined && etag !== '' ? etag : stored.etag),
+      etag: unquote(etag !== undefined && etag !== '' ? etag : (stored.ETag ?? '')),
       parts: parts.map(({ number, size, sha256 }) => ({ number, size, sha256 })),
     };
     return this.result;
   }
 
+  /**
+   * A locked chunk must hold the retention its CreateMultipartUpload asked for. Ceph RGW 16
+   * ignores Object Lock on multipart uploads (the object comes out unlocked), so when
+   * HeadObject shows less, PutObjectRetention sets it; on AWS, which applies it, this
+   * sends nothing.
+   */
+  private async lockIfUnlocked(head: HeadObjectCommandOutput): Promise<void> {
+    const wanted = this.retention;
+    if (wanted === undefined) return;
+    const held = head.ObjectLockRetainUntilDate;
+    if (held !== undefined && held.getTime() >= wanted.retainUntil.getTime()) return;
+    const { client, bucket } = this.ctx;
+    const command = new PutObjectRetentionCommand({
+      Bucket: bucket,
+      Key: this.key,
+      Retention: { Mode: wanted.mode, RetainUntilDate: wanted.retainUntil },
+    });
+    await this.ctx.retry({ operation: 'PutObjectRetention', key: this.key }, () => client.send(command), undefined);
+  }
+
   /** The completed object must be there with the chunk's size; a store that assembled it wrong fails the run. */
-  private async checkCompleted(size: number): Promise<{ etag: string }> {
+  private async checkCompleted(size: number): Promise<HeadObjectCommandOutput> {
     const { client, bucket } = this.ctx;
     const head = await this.ctx.retry(
       { operation: 'HeadObject', key: this.key },
@@ -202,7 +242,7 @@ export class ChunkUpload {
         new PartMismatchError(`the completed object holds ${head.ContentLength ?? '?'} bytes, ${size} were sent`),
       );
     }
-    return { etag: head.ETag ?? '' };
+    return head;
   }
 
   /** What this process sent: parts 1..n, each acknowledged with an ETag, adding up to the chunk. */

@@ -11,12 +11,15 @@ import type {
   ListMultipartUploadsCommandOutput,
   ListPartsCommand,
   ListPartsCommandOutput,
+  PutObjectRetentionCommand,
+  PutObjectRetentionCommandOutput,
   StorageClass,
   UploadPartCommand,
   UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
 import type { Config } from '@org/btrfs-s3-core';
 import type { Readable } from 'node:stream';
+import type { ObjectLockConfig } from '../lock/retention';
 import type { RetryEvent, RetrySettings } from '../retry';
 
 export interface SendOptions {
@@ -35,6 +38,7 @@ export interface MultipartClient {
   send(command: AbortMultipartUploadCommand, options?: SendOptions): Promise<AbortMultipartUploadCommandOutput>;
   send(command: HeadObjectCommand, options?: SendOptions): Promise<HeadObjectCommandOutput>;
   send(command: ListMultipartUploadsCommand, options?: SendOptions): Promise<ListMultipartUploadsCommandOutput>;
+  send(command: PutObjectRetentionCommand, options?: SendOptions): Promise<PutObjectRetentionCommandOutput>;
 }
 
 /** Marks in an encoded source: a chunk object's bytes end here, or the whole stream does, with what they held of the send stream. */
@@ -64,14 +68,20 @@ export interface ChunkedUploadRequest {
    * little larger than `chunkSizeBytes` (encryption adds 16 bytes per 64 KiB).
    */
   readonly encode?: ChunkEncoder;
+  /** Backup data: when `s3.object_lock` is set, every chunk object gets its retention (S3Bucket fills in `objectLock`). */
+  readonly locked?: boolean;
 }
 
-/** What is uploaded and where; S3Bucket supplies the where. */
-export interface ChunkedUploadParams extends ChunkedUploadRequest {
+/** What is uploaded and where; S3Bucket supplies the where, and `objectLock` for a `locked` request. */
+export interface ChunkedUploadParams extends Omit<ChunkedUploadRequest, 'locked'> {
   readonly client: MultipartClient;
   readonly bucket: string;
-  /** `AES256` puts `x-amz-server-side-encryption: AES256` on every CreateMultipartUpload. */
+  /** Every CreateMultipartUpload carries it: `AES256` (SSE-S3), `aws:kms` (SSE-KMS) or nothing for `none`. */
   readonly sse: Config['s3']['sse'];
+  /** With `sse = "aws:kms"`: the key every CreateMultipartUpload names; absent, the bucket's default key. */
+  readonly sseKmsKeyId?: string;
+  /** Set: every chunk object is locked with this retention (`s3.object_lock`) from its CreateMultipartUpload on. */
+  readonly objectLock?: ObjectLockConfig;
 }
 
 /** Disk spool: parts wait for upload in files instead of memory. */

@@ -33,6 +33,8 @@ class UploadRun implements ChunkContext {
   readonly bucket: string;
   readonly storageClass: ChunkContext['storageClass'];
   readonly sse: ChunkContext['sse'];
+  readonly sseKmsKeyId: string | undefined;
+  readonly objectLock: ChunkContext['objectLock'];
   readonly contentType: string | undefined;
   private readonly controller = new AbortController();
   readonly signal = this.controller.signal;
@@ -53,6 +55,8 @@ class UploadRun implements ChunkContext {
     private readonly layout: UploadLayout,
   ) {
     ({ client: this.client, bucket: this.bucket, storageClass: this.storageClass, sse: this.sse } = params);
+    this.sseKmsKeyId = params.sseKmsKeyId;
+    this.objectLock = params.objectLock;
     this.contentType = options.contentType;
     this.store =
       layout.spool === undefined
