@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job end to end on a self-contained local setup: a loop-mounted Btrfs
 # filesystem with sample data and a local Ceph RADOS Gateway, both torn down at exit.
-# Validate the config, full backup, change data, incremental backup, status, then
-# restore the chain into a new path and verify it against the source snapshot.
+# Make an age key, validate the config, full backup (compressed and encrypted), change
+# data, incremental backup, status, then restore the chain into a new path with the key
+# and verify it against the source snapshot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Node 24 goes to /usr/local (setup.sh); make sure it comes first, whatever PATH this shell was given.
@@ -24,6 +25,9 @@ for i in $(seq 1 200); do echo "file $i" >"$mnt/data/small-$i.txt"; done
 
 echo "== local S3 gateway"
 local_env_start_gateway
+
+echo "== btrfs-to-s3 key generate (the backup host needs only the printed recipient)"
+recipient=$(apps/cli/bin/run.js key generate --output "$work/restore.key")
 
 cat >"$work/config.toml" <<TOML
 [global]
@@ -47,6 +51,10 @@ path_style = true
 checksum_mode = "when_required"
 chunk_size_bytes = 33554432
 part_size_bytes = 8388608
+compression = "zstd"
+
+[encryption]
+recipients = ["$recipient"]
 TOML
 
 cli() { apps/cli/bin/run.js "$@"; }
@@ -64,6 +72,6 @@ for i in $(seq 1 10); do echo "changed $i" >>"$mnt/data/small-$i.txt"; done
 cli backup --once --config "$work/config.toml"
 echo "== btrfs-to-s3 status"
 cli status --config "$work/config.toml"
-echo "== btrfs-to-s3 restore (full + incremental, verified against the source snapshot)"
-cli restore --config "$work/config.toml" --subvolume data --target "$mnt/restored"
+echo "== btrfs-to-s3 restore (full + incremental, decrypted with the key, verified against the source snapshot)"
+cli restore --config "$work/config.toml" --subvolume data --target "$mnt/restored" --identity-file "$work/restore.key"
 echo "== done"
