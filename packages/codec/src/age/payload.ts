@@ -14,7 +14,7 @@ function nonce(counter: number, last: boolean): Buffer {
   return bytes;
 }
 
-/** Takes `length` bytes off the front of `pending` (whose total is `available`), without copying whole buffers. */
+/** Takes `length` bytes off the front of `pending`, without copying whole buffers. */
 function take(pending: Buffer[], length: number): Buffer[] {
   const out: Buffer[] = [];
   let left = length;
@@ -35,35 +35,71 @@ function take(pending: Buffer[], length: number): Buffer[] {
 }
 
 /**
- * The payload of one age file, as age-encryption.org/v1 specifies (STREAM over
- * ChaCha20-Poly1305 with 64 KiB chunks), on node:crypto. A chunk is sealed only
- * once a byte after it arrives, since the last chunk carries a flag; `finish`
- * seals the last one (possibly short, and empty only for an empty payload).
+ * A byte stream cut into STREAM blocks of `blockBytes` with their nonces. A block is
+ * handed on only once a byte after it arrives: the last block carries a flag, so it
+ * waits for finish().
  */
-export class AgePayloadEncryptor {
+abstract class BlockStream {
   private readonly pending: Buffer[] = [];
   private available = 0;
   private counter = 0;
 
-  constructor(private readonly key: Buffer) {}
+  constructor(
+    protected readonly key: Buffer,
+    private readonly blockBytes: number,
+  ) {}
 
   push(data: Buffer): Buffer[] {
     this.pending.push(data);
     this.available += data.length;
     const out: Buffer[] = [];
-    while (this.available > CHUNK) out.push(...this.seal(CHUNK, false));
+    while (this.available > this.blockBytes) out.push(...this.block(this.blockBytes, false));
     return out;
   }
 
-  finish(): Buffer[] {
-    return this.seal(this.available, true);
+  /** Bytes held back for the last block. */
+  protected get held(): number {
+    return this.available;
   }
 
-  private seal(length: number, last: boolean): Buffer[] {
-    const cipher = createCipheriv('chacha20-poly1305', this.key, nonce(this.counter, last), { authTagLength: TAG });
-    this.counter += 1;
+  /** Blocks handed on so far. */
+  protected get blocks(): number {
+    return this.counter;
+  }
+
+  /** The next `length` bytes, as they arrived (no copy). */
+  protected take(length: number): Buffer[] {
     this.available -= length;
-    const out = take(this.pending, length).map((piece) => cipher.update(piece));
+    return take(this.pending, length);
+  }
+
+  /** The next block's nonce. */
+  protected nextNonce(last: boolean): Buffer {
+    const value = nonce(this.counter, last);
+    this.counter += 1;
+    return value;
+  }
+
+  protected abstract block(length: number, last: boolean): Buffer[];
+}
+
+/**
+ * The payload of one age file, as age-encryption.org/v1 specifies (STREAM over
+ * ChaCha20-Poly1305 with 64 KiB chunks), on node:crypto. `finish` seals the last chunk
+ * (possibly short, and empty only for an empty payload).
+ */
+export class AgePayloadEncryptor extends BlockStream {
+  constructor(key: Buffer) {
+    super(key, CHUNK);
+  }
+
+  finish(): Buffer[] {
+    return this.block(this.held, true);
+  }
+
+  protected block(length: number, last: boolean): Buffer[] {
+    const cipher = createCipheriv('chacha20-poly1305', this.key, this.nextNonce(last), { authTagLength: TAG });
+    const out = this.take(length).map((piece) => cipher.update(piece));
     out.push(cipher.final(), cipher.getAuthTag());
     return out;
   }
@@ -74,42 +110,31 @@ export class AgePayloadEncryptor {
  * byte of a chunk is returned before its tag checked out; a damaged, reordered,
  * truncated or extended payload throws AgeError.
  */
-export class AgePayloadDecryptor {
-  private readonly pending: Buffer[] = [];
-  private available = 0;
-  private counter = 0;
-
-  constructor(private readonly key: Buffer) {}
-
-  push(data: Buffer): Buffer[] {
-    this.pending.push(data);
-    this.available += data.length;
-    const out: Buffer[] = [];
-    while (this.available > SEALED_CHUNK) out.push(...this.open(SEALED_CHUNK, false));
-    return out;
+export class AgePayloadDecryptor extends BlockStream {
+  constructor(key: Buffer) {
+    super(key, SEALED_CHUNK);
   }
 
   finish(): Buffer[] {
-    if (this.available < TAG) throw new AgeError('age payload truncated');
+    if (this.held < TAG) throw new AgeError('age payload truncated');
     // An empty last chunk is allowed only as the whole of an empty payload.
-    if (this.available === TAG && this.counter > 0) throw new AgeError('age payload ends in an empty chunk');
-    return this.open(this.available, true);
+    if (this.held === TAG && this.blocks > 0) throw new AgeError('age payload ends in an empty chunk');
+    return this.block(this.held, true);
   }
 
-  private open(length: number, last: boolean): Buffer[] {
+  protected block(length: number, last: boolean): Buffer[] {
+    const index = this.blocks;
+    const decipher = createDecipheriv('chacha20-poly1305', this.key, this.nextNonce(last), { authTagLength: TAG });
     // The block as it arrived, without joining it: its body, then its 16-byte tag.
-    const body = take(this.pending, length - TAG);
-    const tag = take(this.pending, TAG);
-    this.available -= length;
-    const decipher = createDecipheriv('chacha20-poly1305', this.key, nonce(this.counter, last), { authTagLength: TAG });
-    this.counter += 1;
+    const body = this.take(length - TAG);
+    const tag = this.take(TAG);
     decipher.setAuthTag(tag.length === 1 ? (tag[0] as Buffer) : Buffer.concat(tag));
     // Held back until final() has checked the tag: no byte of a forged block goes on.
     const plain = body.map((piece) => decipher.update(piece));
     try {
       decipher.final();
     } catch {
-      throw new AgeError(`age payload chunk ${this.counter - 1} failed authentication (damaged, or not the end of the file)`);
+      throw new AgeError(`age payload chunk ${index} failed authentication (damaged, or not the end of the file)`);
     }
     return plain;
   }
