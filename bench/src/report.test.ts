@@ -19,8 +19,12 @@ function runOf(tool: ToolId, round: number, wall: number, rssMiB: number, cpu: n
   };
 }
 
-/** Three rounds of every tool; `walls` gives each tool's three wall times. */
-function results(walls: Partial<Record<ToolId, [number, number, number]>> = {}, rss: Partial<Record<ToolId, number>> = {}): Results {
+/** Three rounds of every tool; `walls` gives each tool's three wall times, `cpu` the first round's CPU seconds (then +1, +2). */
+function results(
+  walls: Partial<Record<ToolId, [number, number, number]>> = {},
+  rss: Partial<Record<ToolId, number>> = {},
+  cpu: Partial<Record<ToolId, number>> = {},
+): Results {
   const defaults: Record<ToolId, [number, number, number]> = {
     send: [2.5, 2.4, 2.6],
     'ours-backup': [10, 11, 12],
@@ -33,6 +37,8 @@ function results(walls: Partial<Record<ToolId, [number, number, number]>> = {}, 
     'scale-0.5': [5.5, 5.6, 5.7],
     'inc-full': [10, 10.5, 11],
     inc: [0.9, 1, 1.1],
+    'sealed-backup': [12, 13, 14],
+    'sealed-restore': [10, 11, 12],
   };
   const runs: RunRecord[] = [];
   for (const tool of Object.keys(defaults) as ToolId[]) {
@@ -46,7 +52,7 @@ function results(walls: Partial<Record<ToolId, [number, number, number]>> = {}, 
           index + 1,
           wall,
           rss[tool] ?? 300 + index,
-          5 + index,
+          (cpu[tool] ?? 5) + index,
           pipeline ? { source: { wallSeconds: wall, userSeconds: 0.5, systemSeconds: 1, maxRssKiB: 4096 } } : {},
         ),
         streamBytes,
@@ -88,6 +94,7 @@ function results(walls: Partial<Record<ToolId, [number, number, number]>> = {}, 
       ],
     },
     runs,
+    compression: { textBytes: 64 * 2 ** 20, streamBytes: 65 * 2 ** 20, storedBytes: 20 * 2 ** 20 },
   };
 }
 
@@ -105,7 +112,23 @@ describe('targets', () => {
       ['restore', true],
       ['rss', true],
       ['incremental', true],
+      ['sealed-backup-cpu', true],
+      ['sealed-restore-cpu', true],
+      ['compression', true],
     ]);
+  });
+
+  it('holds zstd + age to 1.3x the plain CPU per GiB, and text to 70% stored', () => {
+    // Plain backup CPU median 10 s; sealed 14 s is 1.4x and fails, 13 s is 1.3x and passes.
+    expect(target(results({}, {}, { 'ours-backup': 9, 'sealed-backup': 13 }), 'sealed-backup-cpu')).toMatchObject({
+      pass: false,
+      detail: 'zstd + age / plain 1.40, target <= 1.30',
+    });
+    expect(target(results({}, {}, { 'ours-backup': 9, 'sealed-backup': 12 }), 'sealed-backup-cpu').pass).toBe(true);
+    expect(target(results({}, {}, { 'ours-restore': 9, 'sealed-restore': 13 }), 'sealed-restore-cpu').pass).toBe(false);
+    const base = results();
+    const poorly = { ...base, compression: { textBytes: 1, streamBytes: 100, storedBytes: 71 } };
+    expect(target(poorly, 'compression')).toMatchObject({ pass: false, detail: 'stored/stream 0.71, target <= 0.70' });
   });
 
   it('compares the backup with the faster peer, by median', () => {
@@ -183,7 +206,7 @@ describe('renderMarkdown', () => {
 
   it('counts and names the failing targets', () => {
     const failing = renderMarkdown(results({ 'ours-backup': [20, 20, 20], inc: [5, 5, 5] }));
-    expect(failing).toContain('2 of 4 targets fail on this machine: backup, incremental.');
+    expect(failing).toContain('2 of 7 targets fail on this machine: backup, incremental.');
     expect(failing.match(/\*\*FAIL\*\*/g)?.length).toBe(2);
   });
 

@@ -19,6 +19,8 @@ export const LABELS: Record<ToolId, string> = {
   'scale-0.5': 'btrfs-to-s3 `backup --full`, 0.5x',
   'inc-full': 'btrfs-to-s3 `backup --full`',
   inc: 'btrfs-to-s3 `backup --once` (incremental)',
+  'sealed-backup': 'btrfs-to-s3 `backup --full`, zstd + age',
+  'sealed-restore': 'btrfs-to-s3 `restore --verify none`, zstd + age',
 };
 
 /** Chart labels: short, one or two lines each. */
@@ -53,7 +55,7 @@ export interface ToolStats {
 }
 
 export interface Target {
-  readonly id: 'backup' | 'restore' | 'rss' | 'incremental';
+  readonly id: 'backup' | 'restore' | 'rss' | 'incremental' | 'sealed-backup-cpu' | 'sealed-restore-cpu' | 'compression';
   readonly title: string;
   readonly measured: string;
   readonly limit: string;
@@ -182,6 +184,44 @@ export function evaluate(results: Results): Evaluation {
       limit: `${f2(0.1 * incFull.wall.median)} s (10%)`,
       pass: share <= 0.1,
       detail: `incremental/full ${f2(share)}, target <= 0.10`,
+    });
+  }
+
+  // Issue 17: zstd + age costs at most 1.3x the plain run's CPU per GiB, on incompressible data.
+  for (const [id, sealed, plain, what] of [
+    ['sealed-backup-cpu', 'sealed-backup', 'ours-backup', 'backup'],
+    ['sealed-restore-cpu', 'sealed-restore', 'ours-restore', 'restore'],
+  ] as const) {
+    const title = `Encrypted, compressed ${what} CPU per GiB <= 1.3 x the plain ${what}'s (incompressible data)`;
+    const a = stats[sealed];
+    const b = stats[plain];
+    if (a === undefined || b === undefined) {
+      targets.push(missing(id, title, `${sealed} or ${plain}`));
+      continue;
+    }
+    const perGiB = (s: ToolStats) => s.cpu.median / (s.streamBytes.median / GiB);
+    const r = perGiB(a) / perGiB(b);
+    targets.push({
+      id,
+      title,
+      measured: `${f2(perGiB(a))} s/GiB`,
+      limit: `${f2(1.3 * perGiB(b))} s/GiB (1.3 x ${f2(perGiB(b))} s/GiB)`,
+      pass: r <= 1.3,
+      detail: `zstd + age / plain ${f2(r)}, target <= 1.30`,
+    });
+  }
+  const compressionTitle = "zstd stores at most 70% of a text-heavy send stream's bytes";
+  const compression = results.compression;
+  if (compression === undefined) targets.push(missing('compression', compressionTitle, 'compression'));
+  else {
+    const share = compression.storedBytes / compression.streamBytes;
+    targets.push({
+      id: 'compression',
+      title: compressionTitle,
+      measured: `${bytes(compression.storedBytes)} of ${bytes(compression.streamBytes)} (${pct(share)})`,
+      limit: '70%',
+      pass: share <= 0.7,
+      detail: `stored/stream ${f2(share)}, target <= 0.70`,
     });
   }
 
@@ -320,6 +360,20 @@ export function renderMarkdown(results: Results, evaluation = evaluate(results))
   );
   out.push(
     'against. `--verify sample` (one run, in the first round) adds a tree comparison of a sample of files against the source snapshot.',
+  );
+  out.push('');
+  out.push('## Encryption and compression');
+  out.push('');
+  out.push(table(TOOL_HEADER, toolRows(evaluation, ['ours-backup', 'sealed-backup', 'ours-restore', 'sealed-restore'])));
+  out.push('');
+  out.push(
+    'The same dataset (incompressible: the worst case for compression, which then only costs) backed up and restored plain and with',
+  );
+  out.push(
+    '`compression = "zstd"` and one age recipient. The budget compares CPU seconds per GiB of send stream (see Targets).' +
+      (results.compression === undefined
+        ? ''
+        : ` Text-heavy data (${bytes(results.compression.textBytes)} of service logs) stored ${pct(results.compression.storedBytes / results.compression.streamBytes)} of its send stream.`),
   );
   out.push('');
   out.push('## Incremental after a 5% change');

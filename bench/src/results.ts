@@ -26,7 +26,9 @@ export type ToolId =
   | 'scale-0.25' // btrfs-to-s3 backup --full of a quarter of the dataset
   | 'scale-0.5' // ... of half of it
   | 'inc-full' // the full before the 5% change (incremental check)
-  | 'inc'; // btrfs-to-s3 backup --once after the change: an incremental
+  | 'inc' // btrfs-to-s3 backup --once after the change: an incremental
+  | 'sealed-backup' // btrfs-to-s3 backup --full with zstd and age, the whole (incompressible) dataset
+  | 'sealed-restore'; // ... and its restore --verify none
 
 export interface RunRecord {
   readonly tool: ToolId;
@@ -135,6 +137,15 @@ export interface Results {
   readonly runs: readonly RunRecord[];
   readonly profiles?: readonly ProfiledRun[];
   readonly startup?: StartupResult;
+  /** One zstd backup of text-heavy data: what it stores of its send stream. */
+  readonly compression?: CompressionResult;
+}
+
+export interface CompressionResult {
+  /** The text written to the subvolume. */
+  readonly textBytes: number;
+  readonly streamBytes: number;
+  readonly storedBytes: number;
 }
 
 /** The bound every backup's peak RSS must stay within (issue 8). */

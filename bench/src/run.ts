@@ -16,6 +16,7 @@ import type { Dataset, ProfiledRun, Results, RunRecord, ScalePoint, Settings, To
 import { type Executable, ourExecutable, startupCase as runStartupCase } from './startup';
 import { cpuSeconds, parseTimeV } from './time-v';
 import {
+  awsCat,
   awsConfigFile,
   awsDelete,
   awsEnv,
@@ -184,7 +185,10 @@ interface Bench {
   readonly awsEnv: Record<string, string>;
   readonly rcloneEnv: Record<string, string | null>;
   readonly ourEnv: Record<string, string>;
-  readonly configs: Record<'ours' | 'scale-0.25' | 'scale-0.5' | 'inc', { file: string; prefix: string; subvolume: string }>;
+  readonly configs: Record<
+    'ours' | 'scale-0.25' | 'scale-0.5' | 'inc' | 'sealed' | 'text',
+    { file: string; prefix: string; subvolume: string }
+  >;
   readonly runs: RunRecord[];
   readonly profiles: ProfiledRun[];
   /** Profile ours too (an extra untimed run each of backup, restore and incremental). */
@@ -342,6 +346,68 @@ async function unitOurs(bench: Bench, round: number): Promise<void> {
     }
   }
   await bench.gateway.release(`${config.prefix}/`, bench.awsEnv);
+}
+
+/** The same full and restore with zstd and age (issue 17's CPU budget): the dataset is incompressible, the worst case. */
+async function unitSealed(bench: Bench, round: number): Promise<void> {
+  const config = bench.configs.sealed;
+  const files = timeFiles(bench, 'sealed-backup', round, false);
+  const { record } = await measure(
+    bench,
+    'sealed-backup',
+    round,
+    oursBackup(CLI, config.file, files, 'full'),
+    files,
+    bench.ourEnv,
+    (stdout) => backupMetrics(stdout, 'full').bytes,
+  );
+  const target = join(bench.mnt, 'restore', `sealed-r${round}`);
+  const restoreFiles = timeFiles(bench, 'sealed-restore', round, false);
+  try {
+    await measure(
+      bench,
+      'sealed-restore',
+      round,
+      oursRestore(CLI, config.file, basename(config.subvolume), target, 'none', restoreFiles),
+      restoreFiles,
+      bench.ourEnv,
+      (stdout) => (JSON.parse(stdout) as RestoreJson).bytes ?? record.streamBytes,
+    );
+  } finally {
+    await removeReceived(target);
+  }
+  await bench.gateway.release(`${config.prefix}/`, bench.awsEnv);
+}
+
+/** Lines of a service log: timestamps, hosts, paths and numbers, as text-heavy data is. */
+function logText(bytes: number): string {
+  const lines: string[] = [];
+  const verbs = ['GET', 'PUT', 'POST', 'DELETE'];
+  let length = 0;
+  for (let index = 0; length < bytes; index++) {
+    const line = `2026-12-07T04:${String(index % 60).padStart(2, '0')}:${String((index * 7) % 60).padStart(2, '0')}.${String(index % 1000).padStart(3, '0')}Z host${index % 7} api[${1000 + (index % 97)}]: ${verbs[index % 4]} /v1/items/${(index * 7919) % 100_000} status=${index % 13 === 0 ? 500 : 200} took=${(index * 31) % 900}ms user=${(index * 104_729) % 5000}\n`;
+    lines.push(line);
+    length += line.length;
+  }
+  return lines.join('');
+}
+
+/** One zstd backup of text-heavy data: what it stores of its send stream (issue 17: at most 70%). */
+async function compressionCase(bench: Bench, textBytes: number): Promise<Results['compression']> {
+  const config = bench.configs.text;
+  await mkdir(config.subvolume, { recursive: true });
+  for (let file = 0; file * 64 * MiB < textBytes; file++)
+    await writeFile(join(config.subvolume, `log-${file}.txt`), logText(Math.min(64 * MiB, textBytes - file * 64 * MiB)));
+  await run('sync');
+  const backup = await run(`${q(CLI)} backup --full --json --config ${q(config.file)}`, bench.ourEnv);
+  const streamBytes = backupMetrics(backup.stdout, 'full').bytes;
+  const pointer = JSON.parse((await run(awsCat(bench.gateway.s3, `${config.prefix}/subvol/text/current.json`), bench.awsEnv)).stdout) as {
+    manifest_key: string;
+  };
+  const manifest = JSON.parse((await run(awsCat(bench.gateway.s3, pointer.manifest_key), bench.awsEnv)).stdout) as { stored_bytes: number };
+  await bench.gateway.release(`${config.prefix}/`, bench.awsEnv);
+  log(`  text: ${(streamBytes / MiB).toFixed(1)} MiB of send stream stored in ${(manifest.stored_bytes / MiB).toFixed(1)} MiB`);
+  return { textBytes, streamBytes, storedBytes: manifest.stored_bytes };
 }
 
 async function unitAws(bench: Bench, round: number): Promise<void> {
@@ -532,7 +598,9 @@ async function benchmark(
       scaling.push({ tool: scale.tool, label: scale.label, fraction: scale.fraction, subvolume: scale.subvolume, bytes });
     }
     scaling.push({ tool: 'ours-backup', label: '1x', fraction: 1, subvolume: 'data', bytes: totals.bytes });
-    for (const dir of ['snapshots', 'snapshots-inc', 'bench-snap', 'restore']) await mkdir(join(mnt, dir), { recursive: true });
+    for (const dir of ['snapshots', 'snapshots-inc', 'snapshots-sealed', 'snapshots-text', 'bench-snap', 'restore'])
+      await mkdir(join(mnt, dir), { recursive: true });
+    await run(`btrfs -q subvolume create ${q(join(mnt, 'text'))}`);
     const snapshot = join(mnt, 'bench-snap', 'data');
     await run(`btrfs -q subvolume snapshot -r ${q(data)} ${q(snapshot)} && sync`);
     const streamBytes = Number((await run(`btrfs send -q ${q(snapshot)} | wc -c`)).stdout.trim());
@@ -552,11 +620,22 @@ async function benchmark(
     const awsConfigPath = join(work, 'aws-config');
     await writeFile(awsConfigPath, awsConfigFile(gateway.s3, TUNING));
     const configs = {} as Bench['configs'];
+    const identityFile = join(work, 'bench.key');
+    const recipient = (await run(`${q(CLI)} key generate --output ${q(identityFile)}`)).stdout.trim();
     const ourConfigs = [
       { name: 'ours', subvolume: data, snapshotsDir: join(mnt, 'snapshots'), prefix: 'bench-ours' },
       { name: 'scale-0.25', subvolume: join(mnt, 'data-quarter'), snapshotsDir: join(mnt, 'snapshots'), prefix: 'bench-scale-quarter' },
       { name: 'scale-0.5', subvolume: join(mnt, 'data-half'), snapshotsDir: join(mnt, 'snapshots'), prefix: 'bench-scale-half' },
       { name: 'inc', subvolume: data, snapshotsDir: join(mnt, 'snapshots-inc'), prefix: 'bench-inc' },
+      {
+        name: 'sealed',
+        subvolume: data,
+        snapshotsDir: join(mnt, 'snapshots-sealed'),
+        prefix: 'bench-sealed',
+        compression: true,
+        encryption: { recipient, identityFile },
+      },
+      { name: 'text', subvolume: join(mnt, 'text'), snapshotsDir: join(mnt, 'snapshots-text'), prefix: 'bench-text', compression: true },
     ] as const;
     for (const config of ourConfigs) {
       const file = join(work, `config-${config.name}.toml`);
@@ -587,6 +666,7 @@ async function benchmark(
     const units: { name: string; go: (round: number) => Promise<void> }[] = [
       { name: 'btrfs send > /dev/null', go: (r) => unitSend(bench, r) },
       { name: 'btrfs-to-s3 backup + restores', go: (r) => unitOurs(bench, r) },
+      { name: 'btrfs-to-s3 backup + restore, zstd + age', go: (r) => unitSealed(bench, r) },
       { name: 'aws s3 cp upload + restore', go: (r) => unitAws(bench, r) },
       { name: 'rclone rcat upload', go: (r) => unitRclone(bench, r) },
       { name: 'btrfs-to-s3 backup 0.25x', go: (r) => unitScale(bench, 'scale-0.25', r) },
@@ -598,6 +678,8 @@ async function benchmark(
       log(`round ${round}/${rounds}: ${order.map((unit) => unit.name).join(', ')}`);
       for (const unit of order) await unit.go(round);
     }
+    log('compression of text-heavy data (one zstd backup)');
+    const compression = await compressionCase(bench, Math.max(64 * MiB, Math.round(sizeBytes / 8)));
     if (bench.profile) {
       log('CPU profiles of our backup and restore (extra runs, not compared)');
       await unitProfile(bench);
@@ -629,6 +711,7 @@ async function benchmark(
       runs: bench.runs,
       ...(bench.profiles.length === 0 ? {} : { profiles: bench.profiles }),
       startup,
+      ...(compression === undefined ? {} : { compression }),
     };
   } finally {
     log('cleaning up: gateway, loop Btrfs');

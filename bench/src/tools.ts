@@ -79,6 +79,10 @@ export interface OurConfig {
   readonly subvolume: string;
   readonly snapshotsDir: string;
   readonly prefix: string;
+  /** zstd compression (`s3.compression`). */
+  readonly compression?: boolean;
+  /** age encryption to this recipient, restored with this identity file. */
+  readonly encryption?: { readonly recipient: string; readonly identityFile: string };
 }
 
 /** Our config for one scenario: its own state, lock and prefix. */
@@ -110,7 +114,16 @@ export function ourConfigToml(config: OurConfig, gateway: Gateway, tuning: Tunin
     ...(tuning.chunkSizeBytes === undefined ? [] : [`chunk_size_bytes = ${tuning.chunkSizeBytes}`]),
     // The harness deletes each run's objects itself once it is measured.
     'prune_after_backup = false',
+    ...(config.compression === true ? ['compression = "zstd"'] : []),
     '',
+    ...(config.encryption === undefined
+      ? []
+      : [
+          '[encryption]',
+          `recipients = [${JSON.stringify(config.encryption.recipient)}]`,
+          `identity_file = ${JSON.stringify(config.encryption.identityFile)}`,
+          '',
+        ]),
   ].join('\n');
 }
 
@@ -189,6 +202,11 @@ export function awsRestore(gateway: Gateway, key: string, targetDir: string, fil
     timed(files.main, `${AWS} s3 cp ${q(`s3://${gateway.bucket}/${key}`)} - --endpoint-url ${q(gateway.endpoint)} --only-show-errors`),
     timed(requireSource(files), `btrfs receive -q ${q(targetDir)}`),
   );
+}
+
+/** Prints one object to stdout (a manifest, a pointer). */
+export function awsCat(gateway: Gateway, key: string): string {
+  return `${AWS} s3 cp ${q(`s3://${gateway.bucket}/${key}`)} - --endpoint-url ${q(gateway.endpoint)} --only-show-errors`;
 }
 
 /** Deletes what one run stored (a key, or everything under a prefix ending in /). */
