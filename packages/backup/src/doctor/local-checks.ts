@@ -3,11 +3,12 @@ import { type Config, errnoCode } from '@org/btrfs-s3-core';
 import { constants } from 'node:fs';
 import { access, stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { encryptionCheck } from './encryption-check';
 import { type DoctorCheck, fail, ok, warn } from './report';
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** Root, btrfs-progs, each configured subvolume, the snapshot directory and every local path a run writes. */
+/** Root, btrfs-progs, each configured subvolume, the snapshot directory, every local path a run writes, and encryption. */
 export async function localChecks(config: Config, btrfs: Btrfs, userId: number | undefined): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   checks.push(
@@ -30,6 +31,7 @@ export async function localChecks(config: Config, btrfs: Btrfs, userId: number |
   }
   checks.push(await snapshotDirCheck(config, btrfs));
   checks.push(...(await pathChecks(config)));
+  checks.push(await encryptionCheck(config));
   return checks;
 }
 

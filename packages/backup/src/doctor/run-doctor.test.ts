@@ -1,5 +1,9 @@
 import { CreateMultipartUploadCommand, DeleteObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { generateKey, identityFileText } from '@org/btrfs-s3-codec';
 import { s3Error } from '@org/btrfs-s3-store/testing';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BackupHost } from '../__fakes__/harness';
 import { type DoctorReport, DoctorFailedError, runDoctor } from '../index';
 
@@ -40,6 +44,34 @@ describe('runDoctor', () => {
       expect.stringMatching(/^host1\/doctor\/host-a-/),
     ]);
     expect(host.keys()).toEqual([]);
+  });
+
+  it('warns when backups would be unencrypted, fails on an unusable recipient, and checks a local identity file opens them', async () => {
+    host = new BackupHost();
+    expect(statusOf((await doctor(host)).report, 'encryption')).toEqual(['warn']);
+    host.cleanup();
+
+    host = new BackupHost({ encryption: `recipients = ["age1${'q'.repeat(58)}"]` });
+    const typo = await doctor(host);
+    expect(typo.failed).toBe(true);
+    expect(detailOf(typo.report, 'encryption')).toMatch(/^encryption\.recipients: age1q+ is not a usable age recipient/);
+    host.cleanup();
+
+    const [mine, other] = [await generateKey(), await generateKey()];
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-key-'));
+    try {
+      const keyFile = join(dir, 'key.txt');
+      writeFileSync(keyFile, identityFileText(mine, new Date()));
+      host = new BackupHost({ encryption: `recipients = ["${mine.recipient}"]\nidentity_file = "${keyFile}"` });
+      expect(detailOf((await doctor(host)).report, 'encryption')).toBe(
+        `chunks encrypted with age to 1 recipient(s), no compression; ${keyFile} opens them`,
+      );
+      host.cleanup();
+      host = new BackupHost({ encryption: `recipients = ["${other.recipient}"]\nidentity_file = "${keyFile}"` });
+      expect(statusOf((await doctor(host)).report, 'encryption')).toEqual(['warn']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails when not root, and when a subvolume is missing, naming them', async () => {
