@@ -1,7 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { AgePayloadEncryptor } from './age/payload';
 import { startAgeFile } from './age/header';
-import { Coalescer } from './coalesce';
 import { compressFrame } from './zstd';
 
 /** How a chunk's slice of the send stream becomes its object's bytes. */
@@ -30,8 +29,6 @@ export type EncodedItem = Buffer | EncodedChunkEnd | EncodedStreamEnd;
 
 /** Plaintext is compressed in frames of this much: large enough for zstd's window, small enough to hold a few. */
 const FRAME_BYTES = 4 * 1024 * 1024;
-/** Encrypted output travels on in buffers of about this much (see Coalescer). */
-const OUTPUT_BYTES = 1024 * 1024;
 /** Frames compressing at once (on the thread pool), in stream order. */
 const FRAMES_IN_FLIGHT = 4;
 
@@ -45,9 +42,8 @@ async function chunkEncoder(encoding: ChunkEncoding): Promise<Encoder> {
   const recipients = encoding.recipients ?? [];
   const age = recipients.length === 0 ? undefined : await startAgeFile(recipients);
   const payload = age === undefined ? undefined : new AgePayloadEncryptor(age.payloadKey);
-  const joined = new Coalescer(OUTPUT_BYTES);
-  const seal = (data: Buffer): Buffer[] => (payload === undefined ? [data] : joined.push(payload.push(data)));
-  const sealEnd = (): Buffer[] => (payload === undefined ? [] : [...joined.push(payload.finish()), ...joined.flush()]);
+  const seal = (data: Buffer): Buffer[] => (payload === undefined ? [data] : payload.push(data));
+  const sealEnd = (): Buffer[] => (payload === undefined ? [] : payload.finish());
   const prefix = age === undefined ? [] : [age.prefix];
   const level = encoding.compressionLevel;
   if (level === undefined) {
@@ -68,7 +64,7 @@ async function chunkEncoder(encoding: ChunkEncoding): Promise<Encoder> {
   let started = false;
   const flushFrame = () => {
     if (pendingBytes === 0) return;
-    frames.push(compressFrame(pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes), level));
+    frames.push(compressFrame(pending, pendingBytes, level));
     pending = [];
     pendingBytes = 0;
   };
@@ -83,7 +79,7 @@ async function chunkEncoder(encoding: ChunkEncoding): Promise<Encoder> {
       let data = plain;
       while (data.length > 0) {
         const piece = data.subarray(0, FRAME_BYTES - pendingBytes);
-        // Held, not copied: each read of the send stream is a buffer of its own; a frame concatenates them once.
+        // Held, not copied: each read of the send stream is a buffer of its own.
         pending.push(piece);
         pendingBytes += piece.length;
         data = data.subarray(piece.length);
