@@ -64,7 +64,10 @@ async function chunkEncoder(encoding: ChunkEncoding): Promise<Encoder> {
   let started = false;
   const flushFrame = () => {
     if (pendingBytes === 0) return;
-    frames.push(compressFrame(pending, pendingBytes, level));
+    const frame = compressFrame(pending, pendingBytes, level);
+    // Awaited in order by drain(); if the run stops first, a failed frame must not crash the process as an unhandled rejection.
+    frame.catch(() => undefined);
+    frames.push(frame);
     pending = [];
     pendingBytes = 0;
   };
