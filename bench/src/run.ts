@@ -310,24 +310,24 @@ async function unitSend(bench: Bench, round: number): Promise<void> {
   await measure(bench, 'send', round, sendToNull(bench.snapshot, files), files, {}, () => bench.streamBytes);
 }
 
-async function unitOurs(bench: Bench, round: number): Promise<void> {
-  const config = bench.configs.ours;
-  const files = timeFiles(bench, 'ours-backup', round, false);
+/** One full backup with `config`, then each restore of it, then its objects deleted. */
+async function backupAndRestores(
+  bench: Bench,
+  config: Bench['configs']['ours'],
+  backupTool: ToolId,
+  restores: readonly (readonly [ToolId, 'none' | 'sample'])[],
+  round: number,
+): Promise<void> {
+  const files = timeFiles(bench, backupTool, round, false);
   const { record } = await measure(
     bench,
-    'ours-backup',
+    backupTool,
     round,
     oursBackup(CLI, config.file, files, 'full'),
     files,
     bench.ourEnv,
     (stdout) => backupMetrics(stdout, 'full').bytes,
   );
-  // The comparison restores with --verify none (the peer verifies nothing); one restore with
-  // --verify sample, in the first round, shows what the tree comparison adds.
-  const restores: [ToolId, 'none' | 'sample'][] = [
-    ['ours-restore', 'none'],
-    ...(round === 1 ? [['ours-restore-sample', 'sample'] as [ToolId, 'sample']] : []),
-  ];
   for (const [tool, verify] of restores) {
     const target = join(bench.mnt, 'restore', `${tool}-r${round}`);
     const restoreFiles = timeFiles(bench, tool, round, false);
@@ -348,35 +348,17 @@ async function unitOurs(bench: Bench, round: number): Promise<void> {
   await bench.gateway.release(`${config.prefix}/`, bench.awsEnv);
 }
 
+async function unitOurs(bench: Bench, round: number): Promise<void> {
+  // The comparison restores with --verify none (the peer verifies nothing); one restore with
+  // --verify sample, in the first round, shows what the tree comparison adds.
+  const restores: (readonly [ToolId, 'none' | 'sample'])[] = [['ours-restore', 'none']];
+  if (round === 1) restores.push(['ours-restore-sample', 'sample']);
+  await backupAndRestores(bench, bench.configs.ours, 'ours-backup', restores, round);
+}
+
 /** The same full and restore with zstd and age (issue 17's CPU budget): the dataset is incompressible, the worst case. */
 async function unitSealed(bench: Bench, round: number): Promise<void> {
-  const config = bench.configs.sealed;
-  const files = timeFiles(bench, 'sealed-backup', round, false);
-  const { record } = await measure(
-    bench,
-    'sealed-backup',
-    round,
-    oursBackup(CLI, config.file, files, 'full'),
-    files,
-    bench.ourEnv,
-    (stdout) => backupMetrics(stdout, 'full').bytes,
-  );
-  const target = join(bench.mnt, 'restore', `sealed-r${round}`);
-  const restoreFiles = timeFiles(bench, 'sealed-restore', round, false);
-  try {
-    await measure(
-      bench,
-      'sealed-restore',
-      round,
-      oursRestore(CLI, config.file, basename(config.subvolume), target, 'none', restoreFiles),
-      restoreFiles,
-      bench.ourEnv,
-      (stdout) => (JSON.parse(stdout) as RestoreJson).bytes ?? record.streamBytes,
-    );
-  } finally {
-    await removeReceived(target);
-  }
-  await bench.gateway.release(`${config.prefix}/`, bench.awsEnv);
+  await backupAndRestores(bench, bench.configs.sealed, 'sealed-backup', [['sealed-restore', 'none']], round);
 }
 
 /** Lines of a service log: timestamps, hosts, paths and numbers, as text-heavy data is. */
