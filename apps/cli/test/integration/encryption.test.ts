@@ -168,6 +168,12 @@ describe('client-side encryption (age) and compression (zstd) on the real gatewa
         'inc',
       ]);
       expect(cli(['verify', '--read-data', '--config', encrypted], gatewayEnv()).code).toBe(0);
+      // The drill restores the mixed chain with the configured identity file, and proves it.
+      const scratch = join(mnt, 'scratch');
+      await mkdir(scratch);
+      const drilled = cli(['drill', '--json', '--thaw', '--config', encrypted, '--scratch', scratch], gatewayEnv());
+      if (drilled.code !== 0) throw new Error(`drill exited ${String(drilled.code)}: ${drilled.stderr} ${drilled.stdout}`);
+      expect(JSON.parse(drilled.stdout)).toMatchObject({ ok: true, subvolumes: [{ subvolume: 'data', ok: true, backups: 2 }] });
 
       await withLoopBtrfs(async (elsewhere) => {
         const restored = cli(['restore', '--json', '--config', encrypted, '-s', 'data', '--target', join(elsewhere, 'r')], gatewayEnv());
