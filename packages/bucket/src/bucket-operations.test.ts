@@ -4,7 +4,6 @@ import {
   chunkKey,
   type Config,
   ExitCode,
-  parseConfig,
   PartLimitError,
   pointerKey,
   serializeWriterMarker,
@@ -14,6 +13,7 @@ import { FakeS3Bucket, plantBackup, plantPointer } from '@org/btrfs-s3-store/tes
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bucketConfig } from './__fixtures__/config';
 import { DamagedBackupError, runList, runPrune, runVerify } from './index';
 
 const NOW = new Date('2026-12-01T02:00:00Z');
@@ -47,19 +47,7 @@ describe('bucket operations over a fake bucket', () => {
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'bucket-test-'));
-    config = parseConfig(`
-[global]
-lock_path = "${dir}/lock"
-[snapshots]
-base_dir = "/srv/.snapshots"
-[subvolumes]
-paths = ["/srv/data"]
-[s3]
-bucket = "backups"
-region = "eu-west-1"
-prefix = "host1"
-retain_generations = 1
-`);
+    config = bucketConfig(dir);
     bucket = new FakeS3Bucket();
     client = bucket.asS3Client();
   });

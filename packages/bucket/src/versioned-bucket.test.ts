@@ -1,5 +1,5 @@
 import { DeleteObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { chunkKey, type Config, createLogger, ExitCode, parseConfig, pointerKey } from '@org/btrfs-s3-core';
+import { chunkKey, type Config, createLogger, ExitCode, pointerKey } from '@org/btrfs-s3-core';
 import { FakeS3Bucket, plantBackup, plantPointer } from '@org/btrfs-s3-store/testing';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
+import { bucketConfig } from './__fixtures__/config';
 import { runList, runPrune } from './index';
 
 const NOW = new Date('2026-12-01T02:00:00Z');
@@ -64,21 +65,7 @@ describe('a versioned bucket', () => {
   let bucket: FakeS3Bucket;
   let client: ReturnType<FakeS3Bucket['asS3Client']>;
   const deps = () => ({ client, now: () => NOW });
-  const configWith = (s3 = '') =>
-    parseConfig(`
-[global]
-lock_path = "${dir}/lock"
-[snapshots]
-base_dir = "/srv/.snapshots"
-[subvolumes]
-paths = ["/srv/data"]
-[s3]
-bucket = "backups"
-region = "eu-west-1"
-prefix = "host1"
-retain_generations = 1
-${s3}
-`);
+  const configWith = (s3 = '') => bucketConfig(dir, s3);
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'bucket-versions-'));
