@@ -4,3 +4,5 @@ export { renderPrometheusTextfile } from './prometheus';
 export type { SubvolumeRunMetrics, LastSuccess } from './prometheus';
 export { renderDrillTextfile } from './drill';
 export type { DrillOutcome } from './drill';
+export { METRIC_NAMES } from './names';
+export type { MetricsFile } from './names';
