@@ -5,7 +5,8 @@ import type { LastRun } from './schemas';
 
 /** The parts of the metrics JSON (written by backup, docs/metrics.md) that status shows. Loose: newer writers may add fields. */
 const MetricsFileSchema = v.object({
-  finished_at: v.pipe(v.string(), v.isoTimestamp()),
+  /** Null while the first run of a new host is still going. */
+  finished_at: v.nullable(v.pipe(v.string(), v.isoTimestamp())),
   outcomes: v.array(
     v.object({
       subvolume: v.string(),
@@ -51,11 +52,13 @@ export async function readLastRuns(path: string, logger: Logger): Promise<Map<st
     );
     return new Map();
   }
+  const { finished_at: finishedAt } = parsed;
+  if (finishedAt === null) return new Map();
   return new Map(
     parsed.outcomes.map((outcome): [string, LastRun] => [
       outcome.subvolume,
       {
-        finishedAt: parsed.finished_at,
+        finishedAt,
         result: outcome.result,
         kind: outcome.metrics?.kind ?? outcome.kind ?? null,
         bytes: outcome.metrics?.bytes ?? null,

@@ -8,7 +8,9 @@ import {
   type Config,
   ConfigError,
   emptyState,
+  errnoCode,
   ExitCode,
+  exitCodeOf,
   type Logger,
   migrateLegacyStatePaths,
   type ProgressListener,
@@ -33,7 +35,7 @@ import { ASSUME_MANIFESTS_PRESENT, planNow } from './plan-world';
 import { recoverFromDeadRuns } from './recover';
 import { assertOwnPrefix } from './own-prefix';
 import { proveChains, unprovenChains } from './prove-chains';
-import { writeRunMetrics } from './run-metrics';
+import { RunRecorder } from './run-record';
 import { type BackupResult, type SubvolumeOutcome, toPlanEntry } from './schemas';
 import { TOOL_VERSION } from './version';
 
@@ -97,6 +99,32 @@ function isRunnable(plan: SubvolumePlan): plan is RunnablePlan {
  * prunes the bucket when `s3.prune_after_backup` is set. Writes the run's metrics file.
  */
 export async function runBackup(options: BackupOptions): Promise<BackupResult> {
+  const now = options.deps?.now ?? (() => new Date());
+  // A dry run changes nothing, its metrics included.
+  if (options.dryRun === true) return runBackupUnrecorded(options);
+  const recorder = new RunRecorder(options.config, options.logger ?? silentLogger(), now());
+  let result: BackupResult;
+  try {
+    result = await runBackupUnrecorded(options, recorder);
+  } catch (error) {
+    const failed = error instanceof BackupFailedError ? error.result : undefined;
+    await recordEnd(recorder, exitCodeOf(error, options.signal), failed, now(), options.logger);
+    throw error;
+  }
+  await recordEnd(recorder, ExitCode.Success, result, now(), options.logger);
+  return result;
+}
+
+/** The run's end goes into the metrics; failing to write them is logged, never put in place of the run's own outcome. */
+async function recordEnd(recorder: RunRecorder, exitCode: number, result: BackupResult | undefined, at: Date, logger?: Logger) {
+  try {
+    await recorder.finished(exitCode, result, at);
+  } catch (error) {
+    logger?.error(`cannot write the run's metrics: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function runBackupUnrecorded(options: BackupOptions, recorder?: RunRecorder): Promise<BackupResult> {
   const { config, deps = {} } = options;
   selectSubvolumes(config, options.subvolumes ?? []); // a bad selection fails before any side effect
   assertRecipients(config.encryption.recipients);
@@ -120,11 +148,12 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         pointerEtags: new Map(),
       },
       options,
+      recorder,
     ),
   );
 }
 
-async function run(context: BackupContext, options: BackupOptions): Promise<BackupResult> {
+async function run(context: BackupContext, options: BackupOptions, recorder?: RunRecorder): Promise<BackupResult> {
   const { config } = context;
   await assertSnapshotDirOnBtrfs(context);
   // Before the lock, a snapshot or any write: a bucket that cannot lock refuses s3.object_lock now.
@@ -137,9 +166,22 @@ async function run(context: BackupContext, options: BackupOptions): Promise<Back
   const locked = async () => {
     // An upgrade's first run moves the state from an earlier release's default path (never a surprise full).
     const migrated = await migrateLegacyStatePaths(config, context.logger);
+    await recordStart(recorder, migrated);
     return runLocked(migrated === config ? context : { ...context, config: migrated }, options);
   };
   return withLock(config.global.lock_path, locked, { warn: (message) => context.logger.warn(message) });
+}
+
+/** The textfile must say a run is in progress before the run does anything; one that cannot be written names its key. */
+async function recordStart(recorder: RunRecorder | undefined, config: Config): Promise<void> {
+  try {
+    await recorder?.started(config);
+  } catch (error) {
+    const key =
+      config.global.prometheus_textfile === undefined ? 'global.metrics_path' : 'global.metrics_path or global.prometheus_textfile';
+    const reason = errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
+    throw new ConfigError([{ key, message: `cannot write the run's metrics: ${reason}` }]);
+  }
 }
 
 const planOptionsOf = (options: BackupOptions) => ({
@@ -169,7 +211,6 @@ async function runLocked(context: BackupContext, options: BackupOptions): Promis
   state.last_run_at = context.now().toISOString();
   await writeState(config.global.state_path, state);
   const result: BackupResult = { dryRun: false, plan: plan.map(toPlanEntry), outcomes };
-  await writeRunMetrics(config, result, state, context.now());
   const failed = outcomes.filter((outcome) => outcome.result === 'failed').map((outcome) => outcome.subvolume);
   if (failed.length > 0)
     throw new BackupFailedError(result, failed, failed.length === outcomes.filter((outcome) => outcome.result !== 'not-due').length);

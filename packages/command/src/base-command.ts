@@ -5,6 +5,7 @@ import {
   ConfigError,
   createLogger,
   ExitCode,
+  exitCodeOf as domainExitCodeOf,
   loadConfig,
   loadRemoteConfig,
   LOG_FORMATS,
@@ -117,7 +118,6 @@ export abstract class BaseCommand extends Command {
 }
 
 function exitCodeOf(error: unknown): number {
-  if (error instanceof BtrfsToS3Error) return error.exitCode;
-  if (error instanceof Errors.CLIError) return error.oclif.exit ?? ExitCode.Usage;
-  return ExitCode.Fatal;
+  if (!(error instanceof BtrfsToS3Error) && error instanceof Errors.CLIError) return error.oclif.exit ?? ExitCode.Usage;
+  return domainExitCodeOf(error);
 }

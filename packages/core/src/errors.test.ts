@@ -1,4 +1,4 @@
-import { BtrfsToS3Error, ConfigError, errnoCode, InterruptedError } from './errors';
+import { BtrfsToS3Error, ConfigError, errnoCode, exitCodeOf, InterruptedError } from './errors';
 import { ExitCode } from './exit-codes';
 
 describe('errors', () => {
@@ -8,6 +8,15 @@ describe('errors', () => {
     expect(error.exitCode).toBe(4);
     expect(error.cause).toBe(cause);
     expect(error.name).toBe('BtrfsToS3Error');
+  });
+
+  it('maps a failure to its exit code; a signal aborted by SIGTERM wins over the error the abort surfaced as', () => {
+    expect(exitCodeOf(new ConfigError([{ key: 'k', message: 'm' }]))).toBe(ExitCode.Usage);
+    expect(exitCodeOf(new Error('unexpected'))).toBe(ExitCode.Fatal);
+    const controller = new AbortController();
+    expect(exitCodeOf(new Error('aborted'), controller.signal)).toBe(ExitCode.Fatal);
+    controller.abort(new InterruptedError('SIGTERM'));
+    expect(exitCodeOf(new Error('aborted'), controller.signal)).toBe(ExitCode.Terminated);
   });
 
   it('lists every config issue in the message', () => {

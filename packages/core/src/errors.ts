@@ -26,6 +26,16 @@ export class ConfigError extends BtrfsToS3Error {
   }
 }
 
+/**
+ * The exit code a failure ends the process with: a BtrfsToS3Error's own, else 1. When
+ * `signal` was aborted with one of ours (SIGINT, SIGTERM), that one wins over whatever
+ * error the abort surfaced as, as the CLI reports it.
+ */
+export function exitCodeOf(error: unknown, signal?: AbortSignal): number {
+  if (signal?.aborted === true && signal.reason instanceof BtrfsToS3Error) return signal.reason.exitCode;
+  return error instanceof BtrfsToS3Error ? error.exitCode : ExitCode.Fatal;
+}
+
 /** The `code` of a Node system error (`ENOENT`, `EACCES`, ...), if it has one. */
 export function errnoCode(error: unknown): string | undefined {
   // Not `instanceof Error`: errors from another realm (a jest sandbox) fail that test.

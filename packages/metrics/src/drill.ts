@@ -1,4 +1,4 @@
-import { label } from './prometheus';
+import { renderCheckTextfile } from './checks';
 
 /** The last drill of one subvolume in one mode: what the drill record keeps and the textfile shows. */
 export interface DrillOutcome {
@@ -12,23 +12,13 @@ export interface DrillOutcome {
   readonly lastSuccess: number | null;
 }
 
-const series = (outcome: DrillOutcome) => `{subvolume="${label(outcome.subvolume)}",mode="${outcome.mode}"}`;
-
 /**
- * The drill's own Prometheus textfile: written beside the backup's, so neither
- * rewrites the other's gauges (node_exporter reads every *.prom file in its directory).
+ * The drill's own Prometheus textfile, labelled by subvolume and mode: written beside
+ * the backup's, so neither rewrites the other's gauges.
  */
 export function renderDrillTextfile(outcomes: readonly DrillOutcome[]): string {
-  const passed = outcomes.filter((outcome) => outcome.lastSuccess !== null);
-  return `${[
-    '# HELP btrfs_to_s3_last_drill_success_timestamp_seconds When the last passing drill of the subvolume finished, by mode (full restore, or sampled chunks).',
-    '# TYPE btrfs_to_s3_last_drill_success_timestamp_seconds gauge',
-    ...passed.map((outcome) => `btrfs_to_s3_last_drill_success_timestamp_seconds${series(outcome)} ${outcome.lastSuccess}`),
-    '# HELP btrfs_to_s3_last_drill_attempt_timestamp_seconds When the last drill of the subvolume finished, passed or not, by mode.',
-    '# TYPE btrfs_to_s3_last_drill_attempt_timestamp_seconds gauge',
-    ...outcomes.map((outcome) => `btrfs_to_s3_last_drill_attempt_timestamp_seconds${series(outcome)} ${outcome.lastAttempt}`),
-    '# HELP btrfs_to_s3_last_drill_success 1 if the last drill of the subvolume passed, else 0, by mode.',
-    '# TYPE btrfs_to_s3_last_drill_success gauge',
-    ...outcomes.map((outcome) => `btrfs_to_s3_last_drill_success${series(outcome)} ${outcome.ok ? 1 : 0}`),
-  ].join('\n')}\n`;
+  return renderCheckTextfile(
+    'drill',
+    outcomes.map(({ subvolume, mode, ...outcome }) => ({ labels: { subvolume, mode }, ...outcome })),
+  );
 }

@@ -50,6 +50,7 @@ export class BackupHost {
 state_path = "${this.dir}/state.json"
 lock_path = "${this.dir}/lock"
 metrics_path = "${this.dir}/metrics.json"
+prometheus_textfile = "${this.dir}/textfile/btrfs-to-s3.prom"
 [snapshots]
 base_dir = "${this.dir}/snapshots"
 [subvolumes]
@@ -89,6 +90,16 @@ ${options.encryption ?? ''}
   state(): State | undefined {
     const path = this.config.global.state_path;
     return existsSync(path) ? v.parse(StateSchema, JSON.parse(readFileSync(path, 'utf8'))) : undefined;
+  }
+
+  /** The backup's Prometheus textfile as a map of sample ("name{labels}") to value; synchronous, for failpoints. */
+  textfile(): Map<string, number> {
+    const path = this.config.global.prometheus_textfile ?? '';
+    if (!existsSync(path)) return new Map();
+    const samples = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    return new Map(samples.map((line) => [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))]));
   }
 
   /** The bytes of an object in the bucket as text, or undefined. */

@@ -1,10 +1,11 @@
 import { lstat, readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { errnoCode } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
 import type { Logger } from '../logging/logger';
 import { readState } from '../state/store';
 import { legacyStateDir, ROOT_STATE_DIR } from './default-paths';
+import { commandFilePath } from './metrics-files';
 import type { RemoteConfig } from './schema';
 
 type PathKey = 'state_path' | 'metrics_path';
@@ -28,12 +29,6 @@ interface LegacyFile {
 }
 
 const checkJson = async (path: string) => JSON.parse(await readFile(path, 'utf8')) as unknown;
-
-/** `metrics.json` -> `metrics-drill.json`: the drill's record beside the metrics (@org/btrfs-s3-restore's drillFilePath). */
-function drillSibling(path: string): string {
-  const extension = extname(path);
-  return join(dirname(path), `${basename(path, extension)}-drill${extension}`);
-}
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -75,7 +70,12 @@ async function legacyFiles(config: RemoteConfig, options: LegacyPathOptions): Pr
   if (dirname(metrics) === stateDir) {
     const legacy = join(legacyDir, basename(metrics));
     candidates.push({ key: 'metrics_path', path: metrics, legacy, check: checkJson });
-    candidates.push({ key: 'metrics_path', path: drillSibling(metrics), legacy: drillSibling(legacy), check: checkJson });
+    candidates.push({
+      key: 'metrics_path',
+      path: commandFilePath(metrics, 'drill'),
+      legacy: commandFilePath(legacy, 'drill'),
+      check: checkJson,
+    });
   }
   const found: LegacyFile[] = [];
   for (const file of candidates) {

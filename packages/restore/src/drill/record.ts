@@ -1,7 +1,6 @@
-import { errnoCode, type Logger, type RemoteConfig, writeFileAtomic } from '@org/btrfs-s3-core';
+import { errnoCode, type Logger, metricsFiles, type RemoteConfig, writeFileAtomic } from '@org/btrfs-s3-core';
 import { type DrillOutcome, renderDrillTextfile } from '@org/btrfs-s3-metrics';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
 import * as v from 'valibot';
 
 const timestamp = v.pipe(v.string(), v.isoTimestamp());
@@ -22,16 +21,9 @@ const DrillRecordSchema = v.object({ version: v.literal(1), drills: v.array(Reco
 
 export type RecordedDrill = v.InferOutput<typeof RecordedDrillSchema>;
 
-/** `metrics.json` -> `metrics-drill.json`, `btrfs-to-s3.prom` -> `btrfs-to-s3-drill.prom`: beside the backup's files, never over them. */
-export function drillFilePath(path: string): string {
-  const extension = extname(path);
-  return join(dirname(path), `${basename(path, extension)}-drill${extension}`);
-}
-
-/** The drill record's file and, when a textfile is configured, the drill's Prometheus textfile. */
+/** @deprecated Use `metricsFiles(config, 'drill')` from @org/btrfs-s3-core, which names every command's files. */
 export function drillRecordPaths(config: RemoteConfig): { readonly json: string; readonly textfile: string | undefined } {
-  const { metrics_path: metrics, prometheus_textfile: textfile } = config.global;
-  return { json: drillFilePath(metrics), textfile: textfile === undefined ? undefined : drillFilePath(textfile) };
+  return metricsFiles(config, 'drill');
 }
 
 /** The record as last written; a missing file is an empty record, a damaged one is reported and replaced. */
@@ -59,7 +51,7 @@ async function readRecord(path: string, logger: Logger): Promise<RecordedDrill[]
  * from the whole record, both atomically.
  */
 export async function recordDrill(config: RemoteConfig, logger: Logger, drill: Omit<RecordedDrill, 'last_success_at'>): Promise<void> {
-  const paths = drillRecordPaths(config);
+  const paths = metricsFiles(config, 'drill');
   const recorded = await readRecord(paths.json, logger);
   const same = (entry: RecordedDrill) => entry.subvolume === drill.subvolume && entry.mode === drill.mode;
   const previous = recorded.find(same);
