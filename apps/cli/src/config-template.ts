@@ -19,6 +19,7 @@ const ABOUT: Readonly<Record<keyof typeof CONFIG_SECTIONS, string>> = {
   encryption: 'Client-side age encryption: `btrfs-to-s3 key generate --output FILE` makes a key and prints its recipient.',
   restore: 'How restore, drill and verify read the bucket back.',
   drill: 'Where the monthly restore drill receives its test restores.',
+  prices: 'Storage prices per GiB-month by class, for the estimated cost metric (defaults: AWS us-east-1, USD).',
 };
 
 /** A default as it reads best: a `*_bytes` key takes a size, and `"128MiB"` says more than 134217728. */

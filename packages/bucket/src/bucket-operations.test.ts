@@ -10,7 +10,7 @@ import {
   writerMarkerKey,
 } from '@org/btrfs-s3-core';
 import { FakeS3Bucket, plantBackup, plantPointer } from '@org/btrfs-s3-store/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bucketConfig } from './__fixtures__/config';
@@ -148,6 +148,61 @@ describe('bucket operations over a fake bucket', () => {
         },
         { key: resized, problem: 'size', message: `SIZE ${resized}: expected 5 bytes, found 17`, expected: '5', actual: '17' },
       ]);
+    });
+  });
+
+  describe('the verify, prune and inventory textfiles', () => {
+    /** A textfile beside the backup's, as samples ("name{labels}" to value). */
+    const textfile = (command: string) =>
+      new Map(
+        readFileSync(join(dir, 'textfile', `btrfs-to-s3-${command}.prom`), 'utf8')
+          .split('\n')
+          .filter((line) => line !== '' && !line.startsWith('#'))
+          .map((line) => [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))]),
+      );
+    const at = (date: Date) => date.getTime() / 1000;
+
+    it('records a passing verify per subvolume and mode, and a failing one keeps the last success', async () => {
+      const { c } = twoGenerations(bucket);
+      await runVerify({ config, deps: deps() });
+      bucket.objects.delete(c.manifest.chunks[1]?.key ?? '');
+      const later = new Date(NOW.getTime() + DAY_MS);
+
+      await expect(runVerify({ config, deps: { client, now: () => later } })).rejects.toThrow(DamagedBackupError);
+
+      const verify = textfile('verify');
+      expect(verify.get('btrfs_to_s3_last_verify_success{subvolume="data",reads="none"}')).toBe(0);
+      expect(verify.get('btrfs_to_s3_last_verify_attempt_timestamp_seconds{subvolume="data",reads="none"}')).toBe(at(later));
+      expect(verify.get('btrfs_to_s3_last_verify_success_timestamp_seconds{subvolume="data",reads="none"}')).toBe(at(NOW));
+    });
+
+    it('records a prune, and what the bucket holds after it per subvolume and storage class, with its monthly cost', async () => {
+      twoGenerations(bucket);
+
+      await runPrune({ config, deps: deps(), writer: HOST_A });
+
+      expect(textfile('prune').get('btrfs_to_s3_last_prune_success')).toBe(1);
+      expect(textfile('prune').get('btrfs_to_s3_last_prune_success_timestamp_seconds')).toBe(at(NOW));
+      const remaining = [...bucket.objects.entries()].filter(([key]) => key.startsWith('host1/subvol/data/'));
+      const inventory = textfile('inventory');
+      expect(inventory.get('btrfs_to_s3_stored_objects{subvolume="data",storage_class="STANDARD"}')).toBe(remaining.length);
+      expect(inventory.get('btrfs_to_s3_stored_bytes{subvolume="data",storage_class="STANDARD"}')).toBe(
+        remaining.reduce((sum, [, object]) => sum + object.bytes.length, 0),
+      );
+      expect(inventory.has('btrfs_to_s3_estimated_monthly_cost{storage_class="STANDARD",currency="USD"}')).toBe(true);
+      expect(inventory.get('btrfs_to_s3_inventory_timestamp_seconds')).toBe(at(NOW));
+    });
+
+    it('records a prune that could not run as failed, and a dry run not at all', async () => {
+      twoGenerations(bucket);
+      await runPrune({ config, deps: deps(), dryRun: true });
+      expect(existsSync(join(dir, 'textfile', 'btrfs-to-s3-prune.prom'))).toBe(false);
+      const locked = { ...config, s3: { ...config.s3, object_lock: { mode: 'governance' as const, days: 1 } } };
+
+      await expect(runPrune({ config: locked, deps: deps(), writer: HOST_A })).rejects.toMatchObject({ exitCode: ExitCode.Usage });
+
+      expect(textfile('prune').get('btrfs_to_s3_last_prune_success')).toBe(0);
+      expect(textfile('prune').has('btrfs_to_s3_last_prune_success_timestamp_seconds')).toBe(false);
     });
   });
 

@@ -25,6 +25,7 @@ import type { OpenUpload, S3Bucket } from '@org/btrfs-s3-store';
 import { type BucketContext, type BucketOptions, withBucketContext } from './context';
 import { deleteAllVersions, NOTHING_LOCKED, type VersionedDeletion } from './delete-versions';
 import { listSubvolumeObjects, readInventory } from './inventory';
+import { recordChecks, recordInventory } from './metrics-record';
 import type { PruneResult, PruneSubvolume } from './schemas';
 
 export interface PruneOptions extends BucketOptions {
@@ -84,7 +85,7 @@ export async function runPrune(options: PruneOptions): Promise<PruneResult> {
   const subvolumes = selectSubvolumes(options.config, options.subvolumes ?? []).map((entry) => entry.subvolume);
   const dryRun = options.dryRun ?? false;
   const writer = options.writer ?? (await writerIdentity());
-  return withBucketContext(options, async (context) => {
+  const prune = withBucketContext(options, async (context) => {
     // Before the lock or any delete: s3.object_lock on a bucket that cannot lock is a config error.
     await context.bucket.assertObjectLockReady();
     const prune = () => pruneSubvolumes(context, subvolumes, dryRun, writer);
@@ -93,6 +94,7 @@ export async function runPrune(options: PruneOptions): Promise<PruneResult> {
     const warn = (message: string) => options.logger?.warn(message);
     return withLock(lockPath, () => withActivity(lockPath, 'prune', prune), { warn });
   });
+  return dryRun ? prune : recordPrune(options.config, options.logger ?? silentLogger(), options.deps?.now ?? (() => new Date()), prune);
 }
 
 /**
@@ -108,7 +110,22 @@ export function pruneHeld(options: HeldPruneOptions): Promise<PruneResult> {
     now: options.now ?? (() => new Date()),
     signal: options.signal ?? new AbortController().signal,
   };
-  return pruneSubvolumes(context, options.subvolumes, options.dryRun ?? false, options.writer);
+  const prune = pruneSubvolumes(context, options.subvolumes, options.dryRun ?? false, options.writer);
+  return options.dryRun === true ? prune : recordPrune(context.config, context.logger, context.now, prune);
+}
+
+/** A prune that deletes records its outcome, success or not, in the prune's own metrics files. */
+async function recordPrune(config: RemoteConfig, logger: Logger, now: () => Date, prune: Promise<PruneResult>): Promise<PruneResult> {
+  const record = (ok: boolean, problem: string | null) =>
+    recordChecks(config, logger, 'prune', [{ labels: {}, ok, last_attempt_at: now().toISOString(), problem }]);
+  try {
+    const result = await prune;
+    await record(true, null);
+    return result;
+  } catch (error) {
+    await record(false, error instanceof Error ? error.message : String(error));
+    throw error;
+  }
 }
 
 async function pruneSubvolumes(given: BucketContext, subvolumes: readonly string[], dryRun: boolean, writer: Writer): Promise<PruneResult> {
@@ -130,6 +147,7 @@ async function pruneSubvolumes(given: BucketContext, subvolumes: readonly string
     }
   }
   const result: PruneResult = { dryRun, subvolumes: results };
+  if (!dryRun) await recordInventory(context.config, context.logger, () => listSubvolumeObjects(context), context.now);
   if (failed.length > 0) throw new PruneFailedError(result, failed, results.length === 0, errors);
   return result;
 }

@@ -13,11 +13,13 @@ import {
   resolveChain,
   resolveStartKey,
   selectSubvolumes,
+  silentLogger,
 } from '@org/btrfs-s3-core';
 import { type ChunkFinding, type ChunkReads, type S3Bucket, sampleChunks } from '@org/btrfs-s3-store';
 import { type BucketContext, type BucketOptions, withBucketContext } from './context';
 import { listSubvolumeObjects, manifestSource } from './inventory';
 import { UnknownListedSubvolumeError } from './list';
+import { recordChecks, recordInventory } from './metrics-record';
 import type { VerifyProblem, VerifyReport, VerifySubvolume } from './schemas';
 
 /**
@@ -75,17 +77,44 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   // An unknown name fails before any request where subvolumes are configured.
   const selected =
     configured === undefined ? undefined : selectSubvolumes({ subvolumes: configured }, wanted).map((entry) => entry.subvolume);
-  const report = await withBucketContext(options, async (context): Promise<VerifyReport> => {
-    const subvolumes: VerifySubvolume[] = [];
-    for (const subvolume of selected ?? (await subvolumesInBucket(context, wanted)))
-      subvolumes.push(await verifySubvolume(context, subvolume, mode));
-    return {
-      ok: subvolumes.every((entry) => entry.ok),
-      reads: mode.reads,
-      sample: mode.reads === 'sample' ? mode.count : null,
-      subvolumes,
-    };
-  });
+  const logger = options.logger ?? silentLogger();
+  const now = options.deps?.now ?? (() => new Date());
+  const record = (outcomes: readonly { subvolume: string; ok: boolean; problem: string | null }[]) =>
+    recordChecks(
+      options.config,
+      logger,
+      'verify',
+      outcomes.map((outcome) => ({
+        labels: { subvolume: outcome.subvolume, reads: mode.reads },
+        ok: outcome.ok,
+        last_attempt_at: now().toISOString(),
+        problem: outcome.problem,
+      })),
+    );
+  let report: VerifyReport;
+  try {
+    report = await withBucketContext(options, async (context): Promise<VerifyReport> => {
+      const subvolumes: VerifySubvolume[] = [];
+      for (const subvolume of selected ?? (await subvolumesInBucket(context, wanted)))
+        subvolumes.push(await verifySubvolume(context, subvolume, mode));
+      await recordInventory(context.config, logger, () => listSubvolumeObjects(context), context.now);
+      return {
+        ok: subvolumes.every((entry) => entry.ok),
+        reads: mode.reads,
+        sample: mode.reads === 'sample' ? mode.count : null,
+        subvolumes,
+      };
+    });
+  } catch (error) {
+    // A verify that could not finish failed for every subvolume it was to check; a bad selection checked nothing.
+    const problem = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof BtrfsToS3Error && error.exitCode === ExitCode.Usage))
+      await record((selected ?? wanted).map((subvolume) => ({ subvolume, ok: false, problem })));
+    throw error;
+  }
+  await record(
+    report.subvolumes.map((entry) => ({ subvolume: entry.subvolume, ok: entry.ok, problem: entry.problems[0]?.message ?? null })),
+  );
   if (!report.ok) throw new DamagedBackupError(report);
   return report;
 }

@@ -12,6 +12,7 @@ import {
   writeRandomFiles,
 } from '@org/testenv';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ function samples(path: string): Map<string, number> {
 async function promtoolCheck(path: string): Promise<void> {
   const child = execFile('promtool', ['check', 'metrics']);
   child.stdin?.end(readFileSync(path));
-  const [code] = (await new Promise((resolve) => child.on('close', (...args) => resolve(args)))) as [number | null];
+  const [code] = (await once(child, 'close')) as [number | null];
   expect(code).toBe(0);
 }
 

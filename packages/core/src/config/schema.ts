@@ -318,6 +318,39 @@ const DrillSchema = v.strictObject({
   scratch_dir: v.optional(absolutePath),
 });
 
+/**
+ * Storage prices per GiB-month (AWS bills a "GB-month" of 2^30 bytes) by storage class:
+ * AWS S3 us-east-1 list prices in USD, for `btrfs_to_s3_estimated_monthly_cost`. Another
+ * store or region sets its own in `[prices]`, with its `currency`.
+ */
+export const DEFAULT_PRICES = {
+  standard: 0.023,
+  standard_ia: 0.0125,
+  onezone_ia: 0.01,
+  /** Its frequent-access tier: what it costs before objects move down. */
+  intelligent_tiering: 0.023,
+  glacier_ir: 0.004,
+  glacier: 0.0036,
+  deep_archive: 0.00099,
+  /** No longer listed; its last list price. */
+  reduced_redundancy: 0.024,
+} as const satisfies Record<Lowercase<(typeof STORAGE_CLASSES)[number]>, number>;
+
+const price = v.pipe(
+  v.number(),
+  v.check(
+    (value) => Number.isFinite(value) && value >= 0,
+    (issue) => `must be a price per GiB-month, 0 or more, got ${String(issue.input)}`,
+  ),
+);
+
+const PricesSchema = v.strictObject({
+  currency: v.optional(nonEmpty, 'USD'),
+  ...(Object.fromEntries(Object.entries(DEFAULT_PRICES).map(([key, value]) => [key, v.optional(price, value)])) as {
+    [K in keyof typeof DEFAULT_PRICES]: v.OptionalSchema<typeof price, number>;
+  }),
+});
+
 /** The sections of the config file, by name; env overrides and docs walk this. */
 export const CONFIG_SECTIONS = {
   global: GlobalSchema,
@@ -328,6 +361,7 @@ export const CONFIG_SECTIONS = {
   encryption: EncryptionSchema,
   restore: RestoreSchema,
   drill: DrillSchema,
+  prices: PricesSchema,
 } as const;
 
 /**
@@ -345,6 +379,7 @@ export const RemoteConfigSchema = v.strictObject({
   encryption: v.optional(EncryptionSchema, {}),
   restore: v.optional(RestoreSchema, {}),
   drill: v.optional(DrillSchema, {}),
+  prices: v.optional(PricesSchema, {}),
 });
 
 /** Everything a backup needs; every command but `restore`, `list` and `verify` reads this. */
@@ -358,6 +393,7 @@ export const ConfigSchema = v.pipe(
     encryption: v.optional(EncryptionSchema, {}),
     restore: v.optional(RestoreSchema, {}),
     drill: v.optional(DrillSchema, {}),
+    prices: v.optional(PricesSchema, {}),
   }),
   // Cross-key rules run whenever the keys they read are themselves valid, so they
   // are reported together with every other problem.
