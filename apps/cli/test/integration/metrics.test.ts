@@ -117,6 +117,18 @@ describe('the backup textfile on real Btrfs and the real gateway', () => {
         expect(after.get('btrfs_to_s3_last_run_success{subvolume="data",kind="full"}')).toBe(1);
         await promtoolCheck(textfile);
 
+        // verify and its inventory write files of their own beside it, leaving the backup's alone.
+        const backupText = readFileSync(textfile, 'utf8');
+        expect((await cliAsync(['verify', '--config', config], gatewayEnv())).code).toBe(0);
+        const verify = samples(textfile.replace(/\.prom$/, '-verify.prom'));
+        expect(verify.get('btrfs_to_s3_last_verify_success{subvolume="data",reads="none"}')).toBe(1);
+        const inventory = samples(textfile.replace(/\.prom$/, '-inventory.prom'));
+        expect(inventory.get('btrfs_to_s3_stored_bytes{subvolume="data",storage_class="DEEP_ARCHIVE"}')).toBeGreaterThan(16 * MiB);
+        expect(inventory.get('btrfs_to_s3_estimated_monthly_cost{storage_class="DEEP_ARCHIVE",currency="USD"}')).toBeGreaterThan(0);
+        expect(readFileSync(textfile, 'utf8')).toBe(backupText);
+        await promtoolCheck(textfile.replace(/\.prom$/, '-verify.prom'));
+        await promtoolCheck(textfile.replace(/\.prom$/, '-inventory.prom'));
+
         held = 0;
         const stopped = startCli(BIN, ['backup', '--config', config, '--full', '--once'], gatewayEnv());
         await waitFor('the second run to hold a part', () => held > 0);
