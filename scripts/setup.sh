@@ -31,14 +31,13 @@ if ! command -v promtool >/dev/null; then
   # apt-get download fetches as the unprivileged _apt user, which must be able to write here.
   chown _apt "$promtool_tmp" 2>/dev/null || true
   (cd "$promtool_tmp" && apt-get download -q prometheus >/dev/null)
-  dpkg-deb --fsys-tarfile "$promtool_tmp"/prometheus_*.deb | tar -xO ./usr/bin/promtool >/usr/local/bin/promtool
-  chmod 755 /usr/local/bin/promtool
+  dpkg-deb --fsys-tarfile "$promtool_tmp"/prometheus_*.deb | tar -xO ./usr/bin/promtool >"$promtool_tmp/promtool"
+  chmod 755 "$promtool_tmp/promtool"
+  # Checked before it goes on PATH, so a bad extract is not taken for an installed promtool next time.
+  "$promtool_tmp/promtool" --version >/dev/null
+  mv "$promtool_tmp/promtool" /usr/local/bin/promtool
   rm -rf "$promtool_tmp"
   hash -r
-  promtool --version >/dev/null || {
-    echo "setup: /usr/local/bin/promtool does not run" >&2
-    exit 1
-  }
 fi
 
 # Node 24 LTS, the version pinned in .node-version, from the npm registry's official
