@@ -46,6 +46,8 @@ rm -rf "$out/stage/package"
 install -m 0755 scripts/release/launcher.sh "$stage/bin/btrfs-to-s3"
 cp README.md "$stage/share/doc/"
 cp docs/*.md "$stage/share/doc/"
+# The alert rules (with their promtool tests) and the Grafana dashboard docs/metrics.md ships.
+cp -r docs/prometheus docs/grafana "$stage/share/doc/"
 cp scripts/restore-without-btrfs-to-s3.sh "$stage/share/doc/"
 # The template `config init` writes, from the release itself (it also proves the bundle starts).
 "$stage/bin/btrfs-to-s3" config init --print >"$stage/share/examples/config.toml"

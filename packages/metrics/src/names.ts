@@ -37,7 +37,7 @@ export const METRIC_NAMES = {
     'btrfs_to_s3_last_prune_attempt_timestamp_seconds',
     'btrfs_to_s3_last_prune_success',
   ],
-  /** `*-inventory.prom`: what the bucket holds, written by every command that lists it whole (`list`, `verify`, `prune`). */
+  /** `*-inventory.prom`: what the bucket holds, written by `verify` and `prune` after they list it. */
   inventory: [
     'btrfs_to_s3_inventory_timestamp_seconds',
     'btrfs_to_s3_stored_bytes',
