@@ -99,6 +99,10 @@ function isRunnable(plan: SubvolumePlan): plan is RunnablePlan {
  * prunes the bucket when `s3.prune_after_backup` is set. Writes the run's metrics file.
  */
 export async function runBackup(options: BackupOptions): Promise<BackupResult> {
+  const { config } = options;
+  // Bad input fails before any side effect, the metrics files included.
+  selectSubvolumes(config, options.subvolumes ?? []);
+  assertRecipients(config.encryption.recipients);
   const now = options.deps?.now ?? (() => new Date());
   // A dry run changes nothing, its metrics included.
   if (options.dryRun === true) return runBackupUnrecorded(options);
@@ -126,8 +130,6 @@ async function recordEnd(recorder: RunRecorder, exitCode: number, result: Backup
 
 async function runBackupUnrecorded(options: BackupOptions, recorder?: RunRecorder): Promise<BackupResult> {
   const { config, deps = {} } = options;
-  selectSubvolumes(config, options.subvolumes ?? []); // a bad selection fails before any side effect
-  assertRecipients(config.encryption.recipients);
   const btrfs = deps.btrfs ?? new Btrfs(spawnProcessRunner);
   const signal = options.signal ?? new AbortController().signal;
   const writer = deps.writer ?? (await writerIdentity());

@@ -1,7 +1,7 @@
 import { acquireLock, createLogger, ExitCode, InterruptedError } from '@org/btrfs-s3-core';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackupHost, DAY_MS, HOUR_MS, T0 } from './__fakes__/harness';
 import { runBackup } from './index';
@@ -108,6 +108,14 @@ describe('the run record and textfile', () => {
     } finally {
       await lock.release();
     }
+  });
+
+  it('writes nothing for bad input, which fails before any side effect', async () => {
+    const error = await outcomeOf(runBackup({ config: host.config, deps: host.deps(), subvolumes: ['nope'] }));
+
+    expect(error?.exitCode).toBe(ExitCode.Usage);
+    expect(existsSync(host.config.global.metrics_path)).toBe(false);
+    expect(host.textfile().size).toBe(0);
   });
 
   it('refuses to start, naming the keys, when the textfile cannot be written, before any snapshot', async () => {
