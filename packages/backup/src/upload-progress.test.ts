@@ -59,6 +59,7 @@ describe('UploadProgressReporter', () => {
 
     expect(result).toEqual({ totalBytes: 1234 });
     expect(events).toEqual([expect.objectContaining({ bytes: 1234, done: true })]);
+    expect(events[0]).not.toHaveProperty('failed');
   });
 
   it('ends with one done event at the bytes acknowledged when the upload fails, and rethrows', async () => {
@@ -66,7 +67,7 @@ describe('UploadProgressReporter', () => {
     progress.part({ bytesUploaded: 64, bytesRead: 128 });
 
     await expect(progress.track(Promise.reject(new Error('UploadPart failed')))).rejects.toThrow('UploadPart failed');
-    expect(events.at(-1)).toEqual(expect.objectContaining({ bytes: 64, parts: 1, done: true }));
+    expect(events.at(-1)).toEqual(expect.objectContaining({ bytes: 64, parts: 1, done: true, failed: true }));
     expect(events.filter((event) => event.done)).toHaveLength(1);
   });
 });

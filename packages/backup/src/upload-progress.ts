@@ -31,7 +31,7 @@ export class UploadProgressReporter {
 
   /** The first event, before any byte: the renderer's clock starts here. */
   started(): void {
-    this.emit(0, false);
+    this.emit(0, 'running');
   }
 
   /** Passes the send stream on unchanged, counting its bytes. */
@@ -47,29 +47,31 @@ export class UploadProgressReporter {
     this.parts += 1;
     this.storedUploaded = progress.bytesUploaded;
     this.storedRead = progress.bytesRead;
-    this.emit(this.streamBytes(), false);
+    this.emit(this.streamBytes(), 'running');
   }
 
   /** After each chunk object S3 completed. */
   chunk(): void {
     this.chunks += 1;
-    this.emit(this.streamBytes(), false);
+    this.emit(this.streamBytes(), 'running');
   }
 
   retry(): void {
     this.retries += 1;
-    this.emit(this.streamBytes(), false);
+    this.emit(this.streamBytes(), 'running');
   }
 
   /** The upload's result; its end, however it ends, is the last event, with the stream's exact size when it succeeded. */
   async track<T extends { readonly totalBytes: number }>(upload: Promise<T>): Promise<T> {
-    let result: T | undefined;
+    let result: T;
     try {
       result = await upload;
-      return result;
-    } finally {
-      this.emit(result?.totalBytes ?? this.streamBytes(), true);
+    } catch (error) {
+      this.emit(this.streamBytes(), 'failed');
+      throw error;
     }
+    this.emit(result.totalBytes, 'completed');
+    return result;
   }
 
   private streamBytes(): number {
@@ -78,7 +80,7 @@ export class UploadProgressReporter {
     return Math.min(this.streamRead, Math.round((this.storedUploaded * this.streamRead) / this.storedRead));
   }
 
-  private emit(bytes: number, done: boolean): void {
+  private emit(bytes: number, state: 'running' | 'completed' | 'failed'): void {
     const { subvolume, estimatedTotalBytes } = this.options;
     this.listener({
       phase: 'upload',
@@ -89,7 +91,8 @@ export class UploadProgressReporter {
       chunks: this.chunks,
       parts: this.parts,
       retries: this.retries,
-      done,
+      done: state !== 'running',
+      ...(state === 'failed' ? { failed: true } : {}),
     });
   }
 }

@@ -37,6 +37,8 @@ export interface ProgressEvent {
   readonly retries: number;
   /** The last event of this transfer, whether it succeeded or failed. */
   readonly done: boolean;
+  /** Set on the last event when the transfer failed (or was interrupted): its bytes are where it stopped. */
+  readonly failed?: boolean;
 }
 
 export type ProgressListener = (event: ProgressEvent) => void;

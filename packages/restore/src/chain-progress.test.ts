@@ -64,7 +64,7 @@ describe('ChainProgress', () => {
     link.verified(40);
     link.finished(true);
 
-    expect(events.at(-1)).toEqual(expect.objectContaining({ bytes: 40, totalBytes: 130, done: true }));
+    expect(events.at(-1)).toEqual(expect.objectContaining({ bytes: 40, totalBytes: 130, done: true, failed: true }));
     expect(events.filter((event) => event.done)).toHaveLength(1);
   });
 });

@@ -32,7 +32,7 @@ export class ChainProgress {
     const chunkEnds: number[] = [];
     for (const chunk of manifest.chunks) chunkEnds.push((chunkEnds.at(-1) ?? 0) + chunk.size);
     let chunksDone = 0;
-    this.emit(false);
+    this.emit('running');
     return {
       verified: (storedBytes) => {
         this.parts += 1;
@@ -41,20 +41,20 @@ export class ChainProgress {
           this.chunks += 1;
         }
         this.bytes = offset + toStream(storedBytes);
-        this.emit(false);
+        this.emit('running');
       },
       retried: () => {
         this.retries += 1;
-        this.emit(false);
+        this.emit('running');
       },
       finished: (failed) => {
         if (!failed) this.bytes = offset + manifest.total_bytes;
-        this.emit(failed || last);
+        this.emit(failed ? 'failed' : last ? 'completed' : 'running');
       },
     };
   }
 
-  private emit(done: boolean): void {
+  private emit(state: 'running' | 'completed' | 'failed'): void {
     this.listener({
       phase: 'download',
       subvolume: this.subvolume,
@@ -64,7 +64,8 @@ export class ChainProgress {
       chunks: this.chunks,
       parts: this.parts,
       retries: this.retries,
-      done,
+      done: state !== 'running',
+      ...(state === 'failed' ? { failed: true } : {}),
     });
   }
 }
