@@ -67,4 +67,29 @@ describe('ChainProgress', () => {
     expect(events.at(-1)).toEqual(expect.objectContaining({ bytes: 40, totalBytes: 130, done: true, failed: true }));
     expect(events.filter((event) => event.done)).toHaveLength(1);
   });
+
+  it('ends the transfer as failed when the restore stops between two backups, and only once', () => {
+    const full = backup([100]);
+    const { progress, events } = watch([full, backup([30])]);
+
+    const link = progress.link(full, false);
+    link.verified(100);
+    link.finished(false);
+    progress.abandon();
+    progress.abandon();
+
+    expect(events.filter((event) => event.done)).toEqual([expect.objectContaining({ bytes: 100, totalBytes: 130, failed: true })]);
+  });
+
+  it('adds no event when the transfer already ended', () => {
+    const only = backup([10]);
+    const { progress, events } = watch([only]);
+    const link = progress.link(only, true);
+    link.finished(false);
+    const seen = events.length;
+
+    progress.abandon();
+
+    expect(events).toHaveLength(seen);
+  });
 });

@@ -14,6 +14,7 @@ export class ChainProgress {
   private parts = 0;
   private retries = 0;
   private bytes = 0;
+  private ended = false;
 
   constructor(
     private readonly listener: ProgressListener,
@@ -54,7 +55,13 @@ export class ChainProgress {
     };
   }
 
+  /** The transfer ends as failed if it has not ended: a restore stopped between two backups of its chain. */
+  abandon(): void {
+    if (!this.ended) this.emit('failed');
+  }
+
   private emit(state: 'running' | 'completed' | 'failed'): void {
+    this.ended = state !== 'running';
     this.listener({
       phase: 'download',
       subvolume: this.subvolume,

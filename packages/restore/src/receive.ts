@@ -30,7 +30,10 @@ export interface RestoreContext {
   readonly now: () => Date;
 }
 
-/** Each backup of the chain, oldest first, with its share of the chain's progress (reported when the loop reaches it). */
+/**
+ * Each backup of the chain, oldest first, with its share of the chain's progress
+ * (reported when the loop reaches it); however the loop ends, the transfer has ended.
+ */
 export function* withProgress(
   context: RestoreContext,
   chain: readonly OpenedLink[],
@@ -42,7 +45,11 @@ export function* withProgress(
     first.manifest.subvolume,
     chain.map((link) => link.manifest),
   );
-  for (const [index, link] of chain.entries()) yield { link, progress: progress.link(link.manifest, index === chain.length - 1) };
+  try {
+    for (const [index, link] of chain.entries()) yield { link, progress: progress.link(link.manifest, index === chain.length - 1) };
+  } finally {
+    progress.abandon(); // a bar drawn for the transfer must end even when the loop stops between backups
+  }
 }
 
 /**

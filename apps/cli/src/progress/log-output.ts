@@ -24,11 +24,9 @@ export class LogOutput extends Writable {
   }
 
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (this.printer === undefined) {
-      this.target.write(chunk, callback);
-      return;
-    }
-    this.printer(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    // Done at once, not when stderr calls back: a line still queued here when the process exits would be lost.
+    if (this.printer === undefined) this.target.write(chunk);
+    else this.printer(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
     callback();
   }
 }
