@@ -1,9 +1,9 @@
 import type { BackupDeps } from '@org/btrfs-s3-backup';
 import type { Logger, ProgressListener, RemoteConfig } from '@org/btrfs-s3-core';
+import type { Writable } from 'node:stream';
 import { failpointFromEnv } from './failpoints';
 import { stderrLog } from './progress/log-output';
 import { progressRenderer } from './progress/render';
-import type { Writable } from 'node:stream';
 
 /**
  * The one place the CLI wires the libraries to this process. The libraries build
@@ -15,7 +15,10 @@ export function backupDeps(toolVersion: string, env: NodeJS.ProcessEnv = process
   return { toolVersion, failpoint: failpointFromEnv(env) };
 }
 
-/** Progress on stderr: bars on a terminal, with the logger's lines printed above them (a command's logStream() must be progressLogStream()). */
+/**
+ * Progress on stderr: bars on a terminal, otherwise log lines. While bars are drawn,
+ * the logger's lines go above them only if the command logs to progressLogStream().
+ */
 export function progressListener(config: RemoteConfig, logger: Logger, options: { json: boolean }): ProgressListener {
   if (process.stderr.isTTY === true && !options.json)
     return progressRenderer({ mode: 'bar', stream: process.stderr, logOutput: stderrLog });
