@@ -18,7 +18,9 @@ import {
 import { describeS3Error, uploadOptionsFromConfig } from '@org/btrfs-s3-store';
 import { join } from 'node:path';
 import type { BackupContext } from './context';
+import { lastStreamBytes } from './run-record';
 import type { RunMetrics } from './schemas';
+import { UploadProgressReporter } from './upload-progress';
 
 export type RunnablePlan = SubvolumePlan & { readonly action: 'full' | 'incremental' };
 
@@ -59,34 +61,42 @@ export async function backupSubvolume(
       locked: true,
     });
 
-    const progress = { phase: 'upload', subvolume: plan.subvolume, label: plan.subvolume } as const;
-    let uploaded = 0;
-    const source = context.btrfs.send(snapshot.path, parentPath === undefined ? {} : { parent: parentPath });
     const encoding = chunkEncoding(config);
-    const upload = await context.bucket
-      .uploadChunkedStream(
+    const progress = new UploadProgressReporter(context.onProgress, {
+      subvolume: plan.subvolume,
+      estimatedTotalBytes: await lastStreamBytes(config, plan.subvolume, kind, logger),
+      encoded: !encoding.plain,
+    });
+    const source = context.btrfs.send(snapshot.path, parentPath === undefined ? {} : { parent: parentPath });
+    progress.started();
+    const upload = await progress.track(
+      context.bucket.uploadChunkedStream(
         {
           source,
           keyForChunk: (index) => chunkKey(backup, index),
           storageClass: config.s3.storage_class_chunks,
           locked: true,
-          ...(encoding.plain ? {} : { encode: (plain) => encodeChunks(plain, config.s3.chunk_size_bytes, encoding) }),
+          ...(encoding.plain ? {} : { encode: (plain) => encodeChunks(progress.countStream(plain), config.s3.chunk_size_bytes, encoding) }),
         },
         {
           ...uploadOptionsFromConfig(config),
-          onProgress: ({ bytesUploaded }) => {
+          onProgress: (uploaded) => {
             context.failpoint('backup:first-part-uploaded');
-            uploaded = bytesUploaded;
-            context.onProgress({ ...progress, bytes: uploaded, done: false });
+            progress.part(uploaded);
           },
-          onChunkComplete: () => context.failpoint('backup:chunk-completed'),
-          onRetry: (retry) =>
+          onChunkComplete: () => {
+            progress.chunk();
+            context.failpoint('backup:chunk-completed');
+          },
+          onRetry: (retry) => {
+            progress.retry();
             logger.warn(
               `${plan.subvolume}: ${retry.operation} of ${retry.key}${retry.partNumber === undefined ? '' : ` part ${retry.partNumber}`} failed (attempt ${retry.attempt}: ${describeS3Error(retry.error)}); retrying in ${(retry.delayMs / 1000).toFixed(1)} s`,
-            ),
+            );
+          },
         },
-      )
-      .finally(() => context.onProgress({ ...progress, bytes: uploaded, done: true }));
+      ),
+    );
     if (upload.chunks.length === 0) throw new Error(`btrfs send of ${snapshot.path} produced no data`);
     context.failpoint('backup:chunks-uploaded');
 

@@ -111,6 +111,50 @@ describe('runBackup without a logger', () => {
     expect(events.length).toBeGreaterThan(1);
     expect(events.every((event) => event.phase === 'upload' && event.subvolume === 'data')).toBe(true);
     expect(events.filter((event) => event.done)).toHaveLength(1);
-    expect(events.at(-1)).toEqual({ phase: 'upload', subvolume: 'data', label: 'data', bytes: manifest.total_bytes, done: true });
+    expect(events[0]).toEqual({
+      phase: 'upload',
+      subvolume: 'data',
+      label: 'data',
+      bytes: 0,
+      chunks: 0,
+      parts: 0,
+      retries: 0,
+      done: false,
+    });
+    expect(events.at(-1)).toEqual({
+      phase: 'upload',
+      subvolume: 'data',
+      label: 'data',
+      bytes: manifest.total_bytes,
+      chunks: manifest.chunks.length,
+      parts: manifest.chunks.reduce((sum, chunk) => sum + chunk.parts.length, 0),
+      retries: 0,
+      done: true,
+    });
+  });
+
+  it("estimates a backup's size from the last published stream of the same subvolume and kind, and a first one's not at all", async () => {
+    const estimates = async (options: { full?: boolean } = {}) => {
+      const events: ProgressEvent[] = [];
+      const result = await runBackup({
+        config: host.config,
+        deps: host.deps(),
+        onProgress: (event) => events.push(event),
+        once: true,
+        ...options,
+      });
+      expect(result.outcomes.map((outcome) => outcome.result)).toEqual(['published']);
+      return new Set(events.map((event) => event.estimatedTotalBytes));
+    };
+
+    expect(await estimates()).toEqual(new Set([undefined])); // the first full
+    const firstFull = host.manifest(host.current('data') ?? '').total_bytes;
+    host.advance(DAY_MS);
+    expect(await estimates()).toEqual(new Set([undefined])); // the first incremental
+    const firstInc = host.manifest(host.current('data') ?? '').total_bytes;
+    host.advance(DAY_MS);
+    expect(await estimates()).toEqual(new Set([firstInc]));
+    host.advance(DAY_MS);
+    expect(await estimates({ full: true })).toEqual(new Set([firstFull]));
   });
 });

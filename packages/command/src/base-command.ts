@@ -19,6 +19,7 @@ import {
   secretsFromEnv,
 } from '@org/btrfs-s3-core';
 import { existsSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 
 export const DEFAULT_CONFIG_PATH = '/etc/btrfs-to-s3/config.toml';
 
@@ -80,8 +81,16 @@ export abstract class BaseCommand extends Command {
     return { config, logger: this.logger };
   }
 
+  /**
+   * Where log lines go: stderr. A command that draws on stderr itself (a progress bar)
+   * returns a stream that prints them above what it draws.
+   */
+  protected logStream(): Writable {
+    return process.stderr;
+  }
+
   private makeLogger(flags: BaseFlags, level: LogLevel): Logger {
-    return createLogger({ level, format: flags['log-format'] });
+    return createLogger({ level, format: flags['log-format'], stream: this.logStream() });
   }
 
   protected override toErrorJson(error: unknown): unknown {
@@ -109,7 +118,7 @@ export abstract class BaseCommand extends Command {
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(error));
     } else {
-      const logger = this.logger ?? createLogger({ level: 'info', format: 'human' });
+      const logger = this.logger ?? createLogger({ level: 'info', format: 'human', stream: this.logStream() });
       logger.error(error.message);
       if (!(error instanceof BtrfsToS3Error)) logger.debug(error.stack ?? '');
     }

@@ -9,10 +9,11 @@ import {
   type ProgressListener,
   type RemoteConfig,
 } from '@org/btrfs-s3-core';
-import type { S3Bucket } from '@org/btrfs-s3-store';
+import { describeS3Error, type S3Bucket } from '@org/btrfs-s3-store';
 import { rmdir } from 'node:fs/promises';
 import type { PipelineOptions, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ChainProgress, type LinkProgress } from './chain-progress';
 import { RestoreVerificationError } from './errors';
 import type { OpenedLink } from './open-chain';
 
@@ -29,48 +30,50 @@ export interface RestoreContext {
   readonly now: () => Date;
 }
 
-/** Where one backup sits in its chain: progress is reported over the whole chain, so its total and ETA are the restore's. */
-export interface ChainPosition {
-  /** The chain's stream bytes before this backup. */
-  readonly offset: number;
-  /** The whole chain's stream bytes. */
-  readonly totalBytes: number;
-  /** The chain's last backup: its end is the transfer's end. */
-  readonly last: boolean;
-}
-
-/** Each backup of the chain with its position, oldest first. */
-export function withPositions(chain: readonly OpenedLink[]): { readonly link: OpenedLink; readonly position: ChainPosition }[] {
-  const totalBytes = chain.reduce((sum, link) => sum + link.manifest.total_bytes, 0);
-  let offset = 0;
-  return chain.map((link, index) => {
-    const position = { offset, totalBytes, last: index === chain.length - 1 };
-    offset += link.manifest.total_bytes;
-    return { link, position };
-  });
+/**
+ * Each backup of the chain, oldest first, with its share of the chain's progress
+ * (reported when the loop reaches it); however the loop ends, the transfer has ended.
+ */
+export function* withProgress(
+  context: RestoreContext,
+  chain: readonly OpenedLink[],
+): Generator<{ readonly link: OpenedLink; readonly progress: LinkProgress }, void, undefined> {
+  const [first] = chain;
+  if (first === undefined) return;
+  const progress = new ChainProgress(
+    context.onProgress,
+    first.manifest.subvolume,
+    chain.map((link) => link.manifest),
+  );
+  try {
+    for (const [index, link] of chain.entries()) yield { link, progress: progress.link(link.manifest, index === chain.length - 1) };
+  } finally {
+    progress.abandon(); // a bar drawn for the transfer must end even when the loop stops between backups
+  }
 }
 
 /**
- * One backup's verified send stream, reporting the chain's progress; `finished(failed)` sends its last event.
- * `stages` follow the download: decoding, for compressed or encrypted chunks (none for a plain stream).
+ * One backup's verified send stream. `stages` follow the download: decoding, for
+ * compressed or encrypted chunks (none for a plain stream).
  */
 function verifiedStream(
   context: RestoreContext,
   link: OpenedLink,
-  position: ChainPosition,
-): { readonly stream: Readable; readonly stages: ReturnType<typeof decodeStages>; finished(failed: boolean): void } {
+  progress: LinkProgress,
+): { readonly stream: Readable; readonly stages: ReturnType<typeof decodeStages> } {
   const { manifest, secret } = link;
-  const event = { phase: 'download', subvolume: manifest.subvolume, label: manifest.subvolume, totalBytes: position.totalBytes } as const;
-  let bytes = 0;
   const stream = context.bucket.downloadVerifiedStream(
     // Encoded: the decoder checks every chunk's plaintext, so the stored chunks' own hashes would be a pass for nothing.
     { chunks: manifest.chunks, streamSha256: storedStreamSha256(manifest), checkChunkSha256: isPlainStream(manifest) },
     {
       concurrency: context.config.s3.concurrency,
       maxPartSizeBytes: partMemoryLimit(context.config),
-      onProgress: (done) => {
-        bytes = done;
-        context.onProgress({ ...event, bytes: position.offset + bytes, done: false });
+      onProgress: (storedBytes) => progress.verified(storedBytes),
+      onRetry: (retry) => {
+        progress.retried();
+        context.logger.warn(
+          `${manifest.subvolume}: GET of ${retry.key} part ${retry.partNumber} failed (attempt ${retry.attempt}: ${describeS3Error(retry.error)}); retrying in ${(retry.delayMs / 1000).toFixed(1)} s`,
+        );
       },
     },
   );
@@ -86,11 +89,7 @@ function verifiedStream(
         compressed: manifest.encoding.compression === 'zstd',
         ...(link.identities === undefined ? {} : { identities: link.identities }),
       });
-  return {
-    stream,
-    stages,
-    finished: (failed) => context.onProgress({ ...event, bytes: position.offset + bytes, done: failed || position.last }),
-  };
+  return { stream, stages };
 }
 
 /** stream.pipeline with the decoding stages between source and sink (its typings take no spread of mixed stages). */
@@ -99,10 +98,10 @@ function pipeThrough(source: Readable, stages: ReturnType<typeof decodeStages>, 
 }
 
 /** Streams one backup's verified bytes into `btrfs receive`; returns the subvolumes it created. */
-export async function receiveOne(context: RestoreContext, link: OpenedLink, position: ChainPosition, target: string): Promise<string[]> {
+export async function receiveOne(context: RestoreContext, link: OpenedLink, progress: LinkProgress, target: string): Promise<string[]> {
   const { manifest } = link;
   context.logger.info(`${manifest.subvolume}: receiving ${manifest.kind} ${manifest.snapshot.name} (${manifest.chunks.length} chunks)`);
-  const download = verifiedStream(context, link, position);
+  const download = verifiedStream(context, link, progress);
   const receiver = context.btrfs.receive(target);
   let failed = true;
   try {
@@ -113,7 +112,7 @@ export async function receiveOne(context: RestoreContext, link: OpenedLink, posi
     await receiver.done.catch(() => undefined);
     throw error;
   } finally {
-    download.finished(failed);
+    progress.finished(failed);
   }
   return receiver.done;
 }
@@ -123,16 +122,16 @@ export async function receiveOne(context: RestoreContext, link: OpenedLink, posi
  * of the chain. Bytes reach `output` only once their part's SHA-256 matched; a
  * mismatch fails the stream there, so a reader sees a stream cut short, never a wrong byte.
  */
-export async function writeOne(context: RestoreContext, link: OpenedLink, position: ChainPosition, output: Writable): Promise<void> {
+export async function writeOne(context: RestoreContext, link: OpenedLink, progress: LinkProgress, output: Writable): Promise<void> {
   const { manifest } = link;
   context.logger.info(`${manifest.subvolume}: writing ${manifest.kind} ${manifest.snapshot.name} (${manifest.chunks.length} chunks)`);
-  const download = verifiedStream(context, link, position);
+  const download = verifiedStream(context, link, progress);
   let failed = true;
   try {
     await pipeThrough(download.stream, download.stages, output, { signal: context.signal, end: false });
     failed = false;
   } finally {
-    download.finished(failed);
+    progress.finished(failed);
   }
 }
 

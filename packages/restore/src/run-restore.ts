@@ -20,7 +20,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertSubvolumeName, RestoreInputError, RestoreVerificationError } from './errors';
 import { type OpenedLink, openChain } from './open-chain';
-import { checkReceived, receiveOne, removeReceived, type RestoreContext, withPositions } from './receive';
+import { checkReceived, receiveOne, removeReceived, type RestoreContext, withProgress } from './receive';
 import type { RestorePlan, RestoreResult } from './result';
 import { preflight, type PreflightReport } from './preflight';
 import { estimateThaw } from './thaw-estimate';
@@ -257,9 +257,9 @@ export async function restoreChain(
   await mkdir(target, { recursive: true });
   const received: string[] = [];
   try {
-    for (const { link, position } of withPositions(chain)) {
+    for (const { link, progress } of withProgress(context, chain)) {
       signal.throwIfAborted();
-      received.push(...(await receiveOne(context, link, position, target)));
+      received.push(...(await receiveOne(context, link, progress, target)));
     }
   } catch (error) {
     await removeReceived(context, received, target, created);

@@ -1,6 +1,6 @@
 import { withActivity } from '@org/btrfs-s3-core';
 import type { Writable } from 'node:stream';
-import { withPositions, writeOne } from './receive';
+import { withProgress, writeOne } from './receive';
 import type { RestoreStreamResult } from './result';
 import { assertRestoreInput, chainFor, type RestoreSourceOptions, thawChain, withRestoreContext } from './run-restore';
 
@@ -25,9 +25,9 @@ async function streamChain(options: RestoreStreamOptions): Promise<RestoreStream
     const chain = await chainFor(context, options);
     await thawChain(context, options, chain);
     const started = context.now();
-    for (const { link, position } of withPositions(chain)) {
+    for (const { link, progress } of withProgress(context, chain)) {
       context.signal.throwIfAborted();
-      await writeOne(context, link, position, options.output);
+      await writeOne(context, link, progress, options.output);
     }
     return {
       subvolume: options.subvolume,

@@ -1,11 +1,12 @@
 import { Flags } from '@oclif/core';
 import type { BackupResult } from '@org/btrfs-s3-backup';
 import { BaseCommand } from '@org/btrfs-s3-command';
-import { backupDeps, progressListener } from '../deps';
+import { backupDeps, progressListener, progressLogStream } from '../deps';
 import { describeOutcome, describePlan } from '../describe';
 import { selectionFlags } from '../flags';
 import { withInterrupts } from '../interrupts';
 import { requireRoot } from '../require-root';
+import type { Writable } from 'node:stream';
 
 export default class Backup extends BaseCommand {
   static override summary = 'Snapshot the configured subvolumes and upload what is due to S3.';
@@ -26,6 +27,11 @@ export default class Backup extends BaseCommand {
       exclusive: ['no-s3'],
     }),
   };
+
+  /** Log lines go above the progress bar while it is drawn. */
+  protected override logStream(): Writable {
+    return progressLogStream();
+  }
 
   async run(): Promise<BackupResult> {
     const { BackupFailedError, runBackup } = await import('@org/btrfs-s3-backup');

@@ -4,10 +4,11 @@ import { VERIFY_MODES } from '@org/btrfs-s3-core';
 import { formatBytes } from '@org/btrfs-s3-metrics';
 import type { DrillResult } from '@org/btrfs-s3-restore';
 import { BaseCommand } from '@org/btrfs-s3-command';
-import { progressListener } from '../deps';
+import { progressListener, progressLogStream } from '../deps';
 import { locationFlags, locationOf, selectionFlags } from '../flags';
 import { withInterrupts } from '../interrupts';
 import { requireRoot } from '../require-root';
+import type { Writable } from 'node:stream';
 
 /** The restore package, loaded by the first run (--help and --version start without it); no drill error exists before. */
 let restore: typeof import('@org/btrfs-s3-restore') | undefined;
@@ -44,6 +45,11 @@ export default class Drill extends BaseCommand {
       summary: "Drill even if the scratch filesystem has less free space than a chain's streams.",
     }),
   };
+
+  /** Log lines go above the progress bar while it is drawn. */
+  protected override logStream(): Writable {
+    return progressLogStream();
+  }
 
   async run(): Promise<DrillResult> {
     restore ??= await import('@org/btrfs-s3-restore');

@@ -5,9 +5,10 @@ import type { RestoreOptions, RestorePlan, RestoreResult } from '@org/btrfs-s3-r
 import { join, resolve } from 'node:path';
 import { BaseCommand } from '@org/btrfs-s3-command';
 import { locationFlags, locationOf } from '../flags';
-import { progressListener } from '../deps';
+import { progressListener, progressLogStream } from '../deps';
 import { withInterrupts } from '../interrupts';
 import { requireRoot } from '../require-root';
+import type { Writable } from 'node:stream';
 
 export default class Restore extends BaseCommand {
   static override summary = 'Restore a subvolume from S3 into a new path on a Btrfs filesystem, verified.';
@@ -61,6 +62,11 @@ export default class Restore extends BaseCommand {
       summary: "Restore even if the target has less free space than the chain's streams (compression or reflinks may make it fit).",
     }),
   };
+
+  /** Log lines go above the progress bar while it is drawn. */
+  protected override logStream(): Writable {
+    return progressLogStream();
+  }
 
   async run(): Promise<RestoreResult | RestorePlan | undefined> {
     const { planRestore, runRestore, runRestoreToStream } = await import('@org/btrfs-s3-restore');
