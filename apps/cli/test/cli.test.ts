@@ -77,6 +77,14 @@ describe('btrfs-to-s3 CLI', () => {
     expect(stderr).toContain('--config: cannot read /nonexistent/config.toml: ENOENT');
   });
 
+  it('refuses a --max-upload-rate it cannot read before anything else, naming the flag', () => {
+    const config = writeConfig(VALID);
+    const { code, stderr } = cli(['backup', '--config', config, '--max-upload-rate', '50M']);
+    expect(code).toBe(ExitCode.Usage);
+    expect(stderr).toContain('s3.max_upload_rate: "50M" is not a rate');
+    expect(stderr).toContain('(set by flag --max-upload-rate)');
+  });
+
   it('config show prints the effective config with defaults and env overrides, secrets redacted', () => {
     const env = { AWS_SECRET_ACCESS_KEY: FAKE_SECRET, BTRFS_TO_S3__S3__CONCURRENCY: '6' };
     const { code, stdout, stderr } = cli(['config', 'show', '--config', writeConfig(VALID)], env);

@@ -60,9 +60,10 @@ export abstract class BaseCommand extends Command {
   private logger?: Logger;
 
   /** Loads and validates the config, then builds the logger at the effective level. */
-  protected async context(flags: BaseFlags): Promise<CommandContext> {
+  /** The config (file, environment, then `overrides` from the command's own flags) and the logger. */
+  protected async context(flags: BaseFlags, overrides: S3Flags = {}): Promise<CommandContext> {
     this.logger = this.makeLogger(flags, flags['log-level'] ?? 'info');
-    const config = await loadConfig(flags.config, process.env);
+    const config = await loadConfig(flags.config, process.env, overrides);
     this.logger = this.makeLogger(flags, flags['log-level'] ?? config.global.log_level);
     return { config, logger: this.logger };
   }

@@ -15,6 +15,7 @@ export default class Backup extends BaseCommand {
     '<%= config.bin %> backup',
     '<%= config.bin %> backup --once --subvolume data',
     '<%= config.bin %> backup --dry-run',
+    '<%= config.bin %> backup --max-upload-rate 40Mbit',
   ];
   static override enableJsonFlag = true;
   static override flags = {
@@ -24,6 +25,10 @@ export default class Backup extends BaseCommand {
     'take-over': Flags.boolean({
       summary:
         "Back up even where current.json was written by another host: for a rebuilt host resuming the old host's prefix after a disaster. Never for two live hosts.",
+      exclusive: ['no-s3'],
+    }),
+    'max-upload-rate': Flags.string({
+      summary: 'Cap the upload rate for this run, e.g. 50Mbit or 6MiB/s (overrides s3.max_upload_rate).',
       exclusive: ['no-s3'],
     }),
   };
@@ -36,7 +41,7 @@ export default class Backup extends BaseCommand {
   async run(): Promise<BackupResult> {
     const { BackupFailedError, runBackup } = await import('@org/btrfs-s3-backup');
     const { flags } = await this.parse(Backup);
-    const { config, logger } = await this.context(flags);
+    const { config, logger } = await this.context(flags, { max_upload_rate: flags['max-upload-rate'] });
     requireRoot('backup');
     try {
       const result = await withInterrupts(logger, { what: 'the backup in progress' }, (signal) =>

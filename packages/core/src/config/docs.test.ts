@@ -61,7 +61,7 @@ function describeSchema(entry: AnySchema): { optional: boolean; base: string; ac
 }
 
 /** What the doc's type column says, as the schema's base type (and integer-ness, and whether it takes units). */
-const DOC_TYPES: Record<string, { base: string; integer?: boolean; units?: 'size' | 'duration' }> = {
+const DOC_TYPES: Record<string, { base: string; integer?: boolean; units?: 'size' | 'duration' | 'rate' }> = {
   string: { base: 'picklist|string' },
   path: { base: 'string' },
   URL: { base: 'string' },
@@ -70,6 +70,7 @@ const DOC_TYPES: Record<string, { base: string; integer?: boolean; units?: 'size
   'integer or size': { base: 'number', integer: true, units: 'size' },
   'number or duration': { base: 'number', integer: false, units: 'duration' },
   'integer or duration': { base: 'number', integer: true, units: 'duration' },
+  'number or rate': { base: 'number', integer: false, units: 'rate' },
   boolean: { base: 'boolean' },
   'list of paths': { base: 'array' },
   'list of strings': { base: 'array' },
@@ -86,6 +87,10 @@ const sections = Object.entries(CONFIG_SECTIONS).map(([section, schema]) => ({
   section,
   entries: schema.entries as Record<string, AnySchema>,
 }));
+
+/** The doc's word for a key's unit. */
+const unitsOf = (unit: string | undefined) =>
+  unit === undefined ? undefined : unit === 'bytes' ? 'size' : unit === 'bytes_per_second' ? 'rate' : 'duration';
 
 describe('docs/configuration.md agrees with the schema', () => {
   it.each(sections.map(({ section, entries }) => [section, Object.keys(entries)] as const))(
@@ -111,7 +116,7 @@ describe('docs/configuration.md agrees with the schema', () => {
     expect(type).toBeDefined();
     expect(type?.base.split('|')).toContain(schema.base);
     if (type?.integer !== undefined) expect(schema.actions.includes('integer')).toBe(type.integer);
-    expect(schema.unit === undefined ? undefined : schema.unit === 'bytes' ? 'size' : 'duration').toBe(type?.units);
+    expect(unitsOf(schema.unit)).toBe(type?.units);
 
     const fallback = v.getDefault(entry as v.GenericSchema);
     if (row.default === 'required') expect(schema.optional).toBe(false);

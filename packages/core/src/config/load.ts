@@ -24,8 +24,8 @@ function describe(issue: v.BaseIssue<unknown>): string {
  * Validates a parsed TOML document after applying environment overrides.
  * Reports every problem at once, each naming its dotted key.
  */
-export function validateConfig(document: Record<string, unknown>, env: Env = {}): ConfigResult {
-  return validateAgainst(ConfigSchema, document, env);
+export function validateConfig(document: Record<string, unknown>, env: Env = {}, flags: S3Flags = {}): ConfigResult {
+  return validateAgainst(ConfigSchema, document, env, flags);
 }
 
 function validateAgainst<S extends AnySchema>(
@@ -40,7 +40,7 @@ function validateAgainst<S extends AnySchema>(
   for (const [key, value] of Object.entries(flags)) {
     if (value === undefined) continue;
     s3[key] = value;
-    sources.set(`s3.${key}`, `flag --${key.replace('_', '-')}`);
+    sources.set(`s3.${key}`, `flag --${key.replaceAll('_', '-')}`);
   }
   const merged = Object.keys(flags).length === 0 ? overrides.merged : { ...overrides.merged, s3 };
   const result = v.safeParse(schema, merged);
@@ -74,8 +74,8 @@ function parseToDocument(text: string, source: string | undefined): Record<strin
 }
 
 /** Parses TOML text into a validated config, or throws ConfigError naming every problem. */
-export function parseConfig(text: string, options: { env?: Env; source?: string } = {}): Config {
-  const result = validateConfig(parseToDocument(text, options.source), options.env);
+export function parseConfig(text: string, options: { env?: Env; source?: string; flags?: S3Flags } = {}): Config {
+  const result = validateConfig(parseToDocument(text, options.source), options.env, options.flags);
   if (!result.ok) throw new ConfigError(result.issues, options.source);
   return result.config;
 }
@@ -90,12 +90,18 @@ async function readConfigFile(path: string): Promise<string> {
 }
 
 /** Reads and validates the config file at `path` (the `--config` flag). */
-export async function loadConfig(path: string, env: Env = {}): Promise<Config> {
-  return parseConfig(await readConfigFile(path), { env, source: path });
+/** The config file at `path`, then the environment overrides, then `flags` (each `[s3]` key given wins). */
+export async function loadConfig(path: string, env: Env = {}, flags: S3Flags = {}): Promise<Config> {
+  return parseConfig(await readConfigFile(path), { env, source: path, flags });
 }
 
-/** The S3 location as flags (`--bucket`, `--prefix`, ...); each wins over the file and the environment. */
+/**
+ * `[s3]` keys as flags (`--bucket`, `--prefix`, ..., `backup --max-upload-rate`); each wins
+ * over the file and the environment, and a bad value is reported as set by its flag.
+ */
 export interface S3Flags {
+  /** Bytes per second or a rate with units (`"50Mbit"`), checked as `s3.max_upload_rate` is. */
+  readonly max_upload_rate?: string;
   readonly bucket?: string;
   readonly prefix?: string;
   readonly region?: string;

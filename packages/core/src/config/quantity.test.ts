@@ -193,8 +193,8 @@ describe('sizes and durations everywhere', () => {
   );
 
   it.each(entries)('$name takes units exactly when its name ends in one', ({ key, entry }) => {
-    const suffix = /_(bytes|seconds|hours|days)$/.exec(key)?.[1];
-    expect(quantityUnit(entry)).toBe(suffix);
+    const suffix = /_(bytes|seconds|hours|days|rate)$/.exec(key)?.[1];
+    expect(quantityUnit(entry)).toBe(suffix === 'rate' ? 'bytes_per_second' : suffix);
   });
 
   it('reads units in restore, list and verify too (loadRemoteConfig)', async () => {

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { isWhole, parseDuration, parseSize, type Quantity, type QuantityUnit, quantityValue } from './units';
+import { type DurationUnit, isWhole, parseDuration, parseRate, parseSize, type Quantity, type QuantityUnit, quantityValue } from './units';
 
 /**
  * Sizes and durations: a key named `*_bytes`, `*_seconds`, `*_hours` or `*_days` takes a
@@ -7,7 +7,6 @@ import { isWhole, parseDuration, parseSize, type Quantity, type QuantityUnit, qu
  * first, so the key's own rules and the cross-key rules of the schema see only numbers.
  */
 
-type DurationUnit = Exclude<QuantityUnit, 'bytes'>;
 type NumberSchema = v.GenericSchema<number, number>;
 /** A key's unit, and whether it takes only whole numbers of it. */
 interface QuantityRule {
@@ -18,12 +17,15 @@ interface QuantityRule {
 const DURATION_EXAMPLE: Readonly<Record<DurationUnit, string>> = { seconds: '"2m"', hours: '"72h"', days: '"7d"' };
 
 function notAQuantity(unit: QuantityUnit): string {
+  if (unit === 'bytes_per_second')
+    return 'is not a rate: use a number of bytes per second, or a number and one of bit, kbit, Mbit, Gbit (bits per second, 1000-based) or a size unit per second, like "50Mbit" or "6MiB/s"';
   return unit === 'bytes'
     ? 'is not a size: use a number of bytes, or a number and one of B, kB, MB, GB, TB (1000-based) or KiB, MiB, GiB, TiB (1024-based), like "128MiB"'
     : `is not a duration: use a number of ${unit}, or numbers with d, h, m, s (largest first, as in "1h30m"), like ${DURATION_EXAMPLE[unit]}`;
 }
 
 function read(text: string, unit: QuantityUnit): Quantity | undefined {
+  if (unit === 'bytes_per_second') return parseRate(text);
   return unit === 'bytes' ? parseSize(text) : parseDuration(text, unit);
 }
 
@@ -42,7 +44,12 @@ function convert(text: string, { unit, whole }: QuantityRule): { value: number }
 
 function quantity<const S extends NumberSchema>(inner: S, rule: QuantityRule) {
   const { unit } = rule;
-  const expected = unit === 'bytes' ? 'a size like "128MiB"' : `a duration like ${DURATION_EXAMPLE[unit]}`;
+  const expected =
+    unit === 'bytes_per_second'
+      ? 'a rate like "50Mbit"'
+      : unit === 'bytes'
+        ? 'a size like "128MiB"'
+        : `a duration like ${DURATION_EXAMPLE[unit]}`;
   return v.pipe(
     v.union([v.number(), v.string()], (issue) => `must be a number of ${unit} or ${expected}, got ${issue.received}`),
     v.metadata({ unit }),
@@ -62,6 +69,11 @@ export function size<const S extends NumberSchema>(inner: S) {
   return quantity(inner, { unit: 'bytes', whole: true });
 }
 
+/** A rate in bytes per second, or text such as `"50Mbit"` (bits per second) or `"6MiB/s"`. */
+export function rate<const S extends NumberSchema>(inner: S) {
+  return quantity(inner, { unit: 'bytes_per_second', whole: false });
+}
+
 /** A duration key that takes fractions (`prune_grace_hours = "90m"` is 1.5). */
 export function duration<const S extends NumberSchema>(unit: DurationUnit, inner: S) {
   return quantity(inner, { unit, whole: false });
@@ -76,7 +88,7 @@ export function wholeDuration<const S extends NumberSchema>(unit: DurationUnit, 
 export function quantityUnit(schema: v.GenericSchema): QuantityUnit | undefined {
   const inner: v.GenericSchema = 'wrapped' in schema && isSchema(schema.wrapped) ? schema.wrapped : schema;
   const { unit } = v.getMetadata(inner);
-  return unit === 'bytes' || unit === 'seconds' || unit === 'hours' || unit === 'days' ? unit : undefined;
+  return unit === 'bytes' || unit === 'seconds' || unit === 'hours' || unit === 'days' || unit === 'bytes_per_second' ? unit : undefined;
 }
 
 function isSchema(value: unknown): value is v.GenericSchema {

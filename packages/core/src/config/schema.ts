@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, posix } from 'node:path';
 import * as v from 'valibot';
-import { duration, size, wholeDuration } from './quantity';
+import { duration, rate, size, wholeDuration } from './quantity';
 import { GiB, MiB, S3_LIMITS } from './units';
 import { DEFAULT_LOCK_PATH, defaultStateDir } from './default-paths';
 
@@ -208,6 +208,21 @@ const S3Schema = v.strictObject({
   chunk_size_bytes: v.optional(size(positiveInteger), 200 * GiB),
   part_size_bytes: v.optional(size(partSize), 128 * MiB),
   max_object_size_bytes: v.optional(size(positiveInteger), S3_LIMITS.defaultMaxObjectSize),
+  /**
+   * A cap on the upload rate of a backup's chunks, in bytes per second (`"50Mbit"`), so a
+   * multi-day full leaves a home uplink usable. Unset: as fast as the link goes.
+   */
+  max_upload_rate: v.optional(
+    rate(
+      v.pipe(
+        v.number(),
+        v.check(
+          (value) => Number.isFinite(value) && value >= 64 * 1024,
+          (issue) => `must be at least 64KiB/s (524kbit), got ${String(issue.input)} bytes per second`,
+        ),
+      ),
+    ),
+  ),
   storage_class_chunks: v.optional(oneOf(STORAGE_CLASSES), 'DEEP_ARCHIVE'),
   /** Manifests and current.json are read by every backup's recovery, list and restore: never an archive class. */
   storage_class_manifest: v.optional(

@@ -1,6 +1,26 @@
-import { formatSize, GiB, KiB, MiB, parseDuration, parseSize, type Quantity, quantityValue, TiB } from './units';
+import { formatSize, GiB, KiB, MiB, parseDuration, parseRate, parseSize, type Quantity, quantityValue, TiB } from './units';
 
 const value = (quantity: Quantity | undefined) => (quantity === undefined ? undefined : quantityValue(quantity));
+
+describe('parseRate', () => {
+  it.each([
+    ['6250000', 6_250_000],
+    ['50Mbit', 6_250_000],
+    ['50 Mbit/s', 6_250_000],
+    ['1Gbit', 125_000_000],
+    ['800kbit', 100_000],
+    ['8bit', 1],
+    ['6MiB/s', 6 * MiB],
+    ['6MB', 6_000_000],
+    ['1.5Mbit', 187_500],
+  ])('reads %j as %d bytes per second', (text, bytes) => {
+    expect(value(parseRate(text))).toBe(bytes);
+  });
+
+  it.each(['50M', '50mbit', '50Mb', '50Mbps', '50 Mbit /s', '-1Mbit', '50Mbit/h'])('refuses %j rather than guess', (text) => {
+    expect(parseRate(text)).toBeUndefined();
+  });
+});
 
 describe('parseSize', () => {
   it.each([

@@ -12,8 +12,8 @@ export const S3_LIMITS = {
   defaultMaxObjectSize: 5 * TiB,
 } as const;
 
-/** The unit of a size or duration key, as its name ends (`part_size_bytes`, `prune_grace_hours`). */
-export type QuantityUnit = 'bytes' | 'seconds' | 'hours' | 'days';
+/** The unit of a size, duration or rate key, as its name ends (`part_size_bytes`, `prune_grace_hours`) or says (`max_upload_rate`). */
+export type QuantityUnit = 'bytes' | 'seconds' | 'hours' | 'days' | 'bytes_per_second';
 
 /**
  * Exactly these spellings: `M`, `G` or `KB` alone could mean either base, so they are refused
@@ -30,8 +30,16 @@ const SIZE_UNITS: Readonly<Record<string, bigint>> = {
   kB: 1000n,
   B: 1n,
 };
+export type DurationUnit = Exclude<QuantityUnit, 'bytes' | 'bytes_per_second'>;
+
+/**
+ * A rate's units: a size per second, or bits per second (1000-based, as links are sold:
+ * `"50Mbit"` is 6,250,000 bytes a second). Exactly these spellings, with or without `/s`.
+ */
+const RATE_BITS: Readonly<Record<string, bigint>> = { Gbit: 1000n ** 3n, Mbit: 1000n ** 2n, kbit: 1000n, bit: 1n };
+
 const DURATION_SECONDS = { d: 86_400n, h: 3_600n, m: 60n, s: 1n } as const;
-const UNIT_SECONDS: Readonly<Record<Exclude<QuantityUnit, 'bytes'>, bigint>> = { seconds: 1n, hours: 3_600n, days: 86_400n };
+const UNIT_SECONDS: Readonly<Record<DurationUnit, bigint>> = { seconds: 1n, hours: 3_600n, days: 86_400n };
 
 const NUMBER = String.raw`(\d+(?:\.\d+)?)`;
 const PLAIN = new RegExp(`^${NUMBER}$`);
@@ -65,7 +73,7 @@ export function parseSize(text: string): Quantity | undefined {
 }
 
 /** A duration in `unit`, written as `"90"` (in that unit), `"72h"`, `"1h30m"` or `"1.5d"`; undefined for any other text. */
-export function parseDuration(text: string, unit: Exclude<QuantityUnit, 'bytes'>): Quantity | undefined {
+export function parseDuration(text: string, unit: DurationUnit): Quantity | undefined {
   const plain = PLAIN.exec(text);
   if (plain?.[1] !== undefined) return decimal(plain[1], 1n);
   const match = DURATION.exec(text);
@@ -76,6 +84,23 @@ export function parseDuration(text: string, unit: Exclude<QuantityUnit, 'bytes'>
     if (amount !== undefined) seconds = sum(seconds, decimal(amount, scale));
   });
   return { numerator: seconds.numerator, denominator: seconds.denominator * UNIT_SECONDS[unit] };
+}
+
+const RATE = new RegExp(`^${NUMBER} ?(${[...Object.keys(RATE_BITS), ...Object.keys(SIZE_UNITS)].join('|')})(?:/s)?$`);
+
+/** Bytes per second written as `"6250000"`, `"50Mbit"`, `"50 Mbit/s"` or `"6MiB/s"`; undefined for any other text. */
+export function parseRate(text: string): Quantity | undefined {
+  const plain = PLAIN.exec(text);
+  if (plain?.[1] !== undefined) return decimal(plain[1], 1n);
+  const match = RATE.exec(text);
+  if (match?.[1] === undefined || match[2] === undefined) return undefined;
+  const bits = RATE_BITS[match[2]];
+  if (bits !== undefined) {
+    const inBits = decimal(match[1], bits);
+    return { numerator: inBits.numerator, denominator: inBits.denominator * 8n };
+  }
+  const bytes = SIZE_UNITS[match[2]];
+  return bytes === undefined ? undefined : decimal(match[1], bytes);
 }
 
 export function isWhole({ numerator, denominator }: Quantity): boolean {

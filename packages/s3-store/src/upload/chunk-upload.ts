@@ -11,6 +11,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { Config } from '@org/btrfs-s3-core';
+import type { Readable } from 'node:stream';
 import { sseParams } from '../encryption';
 import { lockParams, type ObjectLockConfig, type Retention, retentionFor } from '../lock/retention';
 import { isS3Error } from '../s3-errors';
@@ -32,6 +33,8 @@ export interface ChunkContext {
   readonly contentType?: string;
   /** Aborted when the run fails: in-flight parts stop and retry waits end. */
   readonly signal: AbortSignal;
+  /** The bytes of one UploadPart attempt: the part as stored, paced by the run's rate cap. */
+  body(part: PartItem): Buffer | Readable;
   /** The retry helper, counting retries and tagging failures with `point`. `signal` ends its waits. */
   retry<T>(point: FailurePoint, operation: (attempt: number) => Promise<T>, signal: AbortSignal | undefined): Promise<T>;
 }
@@ -76,7 +79,7 @@ export class ChunkUpload {
               Key: this.key,
               UploadId: uploadId,
               PartNumber: part.partNumber,
-              Body: part.stored.body(),
+              Body: this.ctx.body(part),
               ContentLength: part.size,
               // Also the checksum header S3 requires of every UploadPart of an Object Lock upload.
               ChecksumSHA256: base64OfHex(part.sha256),

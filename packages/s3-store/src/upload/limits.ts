@@ -83,6 +83,7 @@ export function uploadOptionsFromConfig(config: Pick<Config, 's3' | 'global'>): 
     partSizeBytes: s3.part_size_bytes,
     concurrency: s3.concurrency,
     maxObjectSizeBytes: s3.max_object_size_bytes,
+    ...(s3.max_upload_rate === undefined ? {} : { maxUploadBytesPerSecond: s3.max_upload_rate }),
     ...(s3.spool_enabled ? { spool: { dir: global.spool_dir, maxBytes: global.spool_size_bytes } } : {}),
   };
 }

@@ -129,6 +129,8 @@ export interface ChunkedUploadOptions {
   readonly concurrency?: number;
   /** Largest object the store accepts (default 5 TiB, `s3.max_object_size_bytes`). */
   readonly maxObjectSizeBytes?: number;
+  /** A cap on the bytes sent per second over all parts in flight (`s3.max_upload_rate`); none when absent. */
+  readonly maxUploadBytesPerSecond?: number;
   readonly limits?: UploadLimits;
   /** Attempts and backoff of every S3 call (defaults: 5 attempts, 1 s base, 30 s cap), plus test hooks. */
   readonly retry?: RetrySettings;

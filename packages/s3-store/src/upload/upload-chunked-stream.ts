@@ -1,11 +1,13 @@
+import type { Readable } from 'node:stream';
 import { withRetry } from '../retry';
 import { isS3Error, sseHint } from '../s3-errors';
 import { ChunkUpload, type ChunkContext } from './chunk-upload';
 import { ChunkUploadError, type FailurePoint } from './errors';
 import { largestPartBytes, resolveLayout, type UploadLayout } from './limits';
 import { MemoryPartStore, type PartStore } from './part-store';
+import { RateLimiter } from './rate-limit';
 import { ReadAhead } from './read-ahead';
-import { type SplitItem, splitStream, type StreamEndItem } from './split-stream';
+import { type PartItem, type SplitItem, splitStream, type StreamEndItem } from './split-stream';
 import { SpoolPartStore } from './spool-store';
 import { StepError } from './step-error';
 import type { ChunkedUploadOptions, ChunkedUploadParams, ChunkedUploadResult, UploadedChunk } from './types';
@@ -48,6 +50,7 @@ class UploadRun implements ChunkContext {
   private bytesUploaded = 0;
   private bytesRead = 0;
   private lastPoint: FailurePoint;
+  private readonly limiter: RateLimiter | undefined;
 
   constructor(
     private readonly params: ChunkedUploadParams,
@@ -63,6 +66,14 @@ class UploadRun implements ChunkContext {
         ? new MemoryPartStore(largestPartBytes(layout, params.encode !== undefined), layout.concurrency)
         : new SpoolPartStore(layout.spool.dir, layout.spool.maxBytes);
     this.lastPoint = { operation: 'read', key: params.keyForChunk(0), partNumber: 1 };
+    const cap = options.maxUploadBytesPerSecond;
+    this.limiter = cap === undefined ? undefined : new RateLimiter(cap);
+  }
+
+  /** A part's body, paced by `s3.max_upload_rate` when one is set. */
+  body(part: PartItem): Buffer | Readable {
+    const body = part.stored.body();
+    return this.limiter === undefined ? body : this.limiter.throttle(body, this.signal);
   }
 
   async retry<T>(point: FailurePoint, operation: (attempt: number) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
