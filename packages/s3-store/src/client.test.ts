@@ -42,6 +42,20 @@ describe('createS3Client', () => {
     expect(await client.config.requestChecksumCalculation()).toBe('WHEN_SUPPORTED');
     client.destroy();
   });
+
+  it("adds none of the SDK's own checksums beyond what an operation requires with checksum_mode auto", async () => {
+    const client = createS3Client({
+      region: 'us-east-1',
+      endpoint: undefined,
+      path_style: false,
+      checksum_mode: 'auto',
+      concurrency: 4,
+      ...TIMEOUTS,
+    });
+    expect(await client.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED');
+    expect(await client.config.responseChecksumValidation()).toBe('WHEN_REQUIRED');
+    client.destroy();
+  });
 });
 
 describe('withS3Client', () => {

@@ -26,7 +26,8 @@ export function createS3Client(config: S3ConnectionConfig, tuning: S3ClientTunin
   const connectionTimeoutMs = tuning.connectionTimeoutMs ?? config.connect_timeout_seconds * 1000;
   // Keep-alive sockets, enough for every part in flight plus manifest/list calls.
   const agentOptions = { keepAlive: true, maxSockets: config.concurrency * 2 + 2 };
-  const checksums = config.checksum_mode === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
+  // `auto`: our own hashes cover every byte stored (see CHECKSUM_MODES), so the SDK adds none of its own.
+  const checksums = config.checksum_mode === 'when_supported' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED';
   const client = new S3Client({
     region: config.region,
     ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),

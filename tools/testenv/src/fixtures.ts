@@ -72,7 +72,6 @@ region = "${gateway.region}"
 prefix = "${prefix}"
 endpoint = "${extra.endpoint ?? gateway.endpoint}"
 path_style = true
-checksum_mode = "when_required"
 part_size_bytes = 5242880
 chunk_size_bytes = 15728640
 ${extra.s3 ?? ''}

@@ -56,7 +56,7 @@ describe('config defaults', () => {
       region: 'eu-central-1',
       prefix: 'host1',
       path_style: false,
-      checksum_mode: 'when_supported',
+      checksum_mode: 'auto',
       chunk_size_bytes: 200 * GiB,
       part_size_bytes: 128 * MiB,
       max_object_size_bytes: 5 * TiB,

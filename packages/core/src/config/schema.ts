@@ -25,8 +25,14 @@ export const STORAGE_CLASSES = [
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export const VERIFY_MODES = ['full', 'sample', 'none'] as const;
 export const RESTORE_TIERS = ['Standard', 'Bulk', 'Expedited'] as const;
-/** AWS SDK v3 request checksum modes; `when_required` suits many S3-compatible stores. */
-export const CHECKSUM_MODES = ['when_supported', 'when_required'] as const;
+/**
+ * The AWS SDK v3's own checksums. `auto` (the default) adds none beyond what an operation
+ * requires: every part already carries its SHA-256 as the signed payload hash and as
+ * `x-amz-checksum-sha256`, and locked writes carry Content-MD5, so the store checks every
+ * byte either way, and stores slow with the SDK's aws-chunked trailers (Ceph RGW) stay fast.
+ * `when_supported` and `when_required` pass the SDK's modes through.
+ */
+export const CHECKSUM_MODES = ['auto', 'when_supported', 'when_required'] as const;
 /** `aws:kms` is SSE-KMS (with `s3.sse_kms_key_id`, or the bucket's default key), for buckets whose policy requires it. */
 export const SSE_MODES = ['AES256', 'aws:kms', 'none'] as const;
 /** Object Lock retention modes, as written in the config (S3 spells them in upper case). */
@@ -204,7 +210,7 @@ const S3Schema = v.strictObject({
     ),
   ),
   path_style: v.optional(v.boolean(), false),
-  checksum_mode: v.optional(oneOf(CHECKSUM_MODES), 'when_supported'),
+  checksum_mode: v.optional(oneOf(CHECKSUM_MODES), 'auto'),
   chunk_size_bytes: v.optional(size(positiveInteger), 200 * GiB),
   part_size_bytes: v.optional(size(partSize), 128 * MiB),
   max_object_size_bytes: v.optional(size(positiveInteger), S3_LIMITS.defaultMaxObjectSize),
