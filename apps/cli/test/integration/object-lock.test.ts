@@ -14,7 +14,7 @@ import { ListResultSchema, PruneResultSchema } from '@org/btrfs-s3-bucket';
 import { ExitCode } from '@org/btrfs-s3-core';
 import { RestoreResultSchema } from '@org/btrfs-s3-restore';
 import { backupConfig, Bucket, gatewayEnv, MiB, run, uniquePrefix, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { cli } from '../helpers';
@@ -184,7 +184,10 @@ describe('Object Lock against the real gateway', () => {
       }
       expect(await bucket.keys(`${prefix}/`)).toEqual([]);
       expect(existsSync(join(mnt, 'snapshots'))).toBe(false);
-      expect(existsSync(join(mnt, 'state'))).toBe(false);
+      // Only the refused attempts' metrics records: no state, no lock.
+      expect(readdirSync(join(mnt, 'state')).sort()).toEqual(['metrics-prune.json', 'metrics.json']);
+      const record = JSON.parse(readFileSync(join(mnt, 'state', 'metrics.json'), 'utf8')) as { run: { last_exit_code: number } };
+      expect(record.run.last_exit_code).toBe(ExitCode.Usage);
     });
   });
 });
