@@ -1,6 +1,5 @@
-import { errnoCode, type Logger, lockHolder, readState, type RemoteConfig, writeFileAtomic } from '@org/btrfs-s3-core';
+import { type Logger, lockHolder, readMetricsRecord, readState, type RemoteConfig, writeFileAtomic } from '@org/btrfs-s3-core';
 import { renderPrometheusTextfile, type SubvolumeRunMetrics } from '@org/btrfs-s3-metrics';
-import { readFile } from 'node:fs/promises';
 import * as v from 'valibot';
 import { type BackupResult, RunMetricsSchema } from './schemas';
 
@@ -50,24 +49,15 @@ const emptyRecord = (): RunRecord => ({
   last_success: {},
 });
 
-/** The record as last written; missing, an earlier release's (version 1) or damaged ones start over, with a warning for damage. */
-async function readRecord(path: string, logger: Logger): Promise<RunRecord> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return emptyRecord();
-    throw error;
-  }
-  try {
-    const document: unknown = JSON.parse(text);
-    if (typeof document === 'object' && document !== null && !('version' in document)) return emptyRecord(); // before runs were recorded
-    return v.parse(RunRecordSchema, document);
-  } catch (error) {
-    logger.warn(`${path} is damaged and is replaced (${error instanceof Error ? error.message : String(error)})`);
-    return emptyRecord();
-  }
-}
+/** The record as last written; missing, damaged (with a warning) or an earlier release's (no `version`): an empty one. */
+const readRecord = (path: string, logger: Logger): Promise<RunRecord> =>
+  readMetricsRecord(
+    path,
+    logger,
+    (document) =>
+      typeof document === 'object' && document !== null && !('version' in document) ? emptyRecord() : v.parse(RunRecordSchema, document),
+    emptyRecord,
+  );
 
 /** The last published stream size of a subvolume's backups of this kind, from the metrics record; undefined before one. */
 export async function lastStreamBytes(

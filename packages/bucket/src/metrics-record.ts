@@ -1,6 +1,5 @@
-import { errnoCode, type Logger, metricsFiles, type RemoteConfig, type RemoteObject, writeFileAtomic } from '@org/btrfs-s3-core';
+import { type Logger, metricsFiles, readMetricsRecord, type RemoteConfig, type RemoteObject, writeFileAtomic } from '@org/btrfs-s3-core';
 import { type CheckCommand, renderCheckTextfile, renderInventoryTextfile, type StoredObjects } from '@org/btrfs-s3-metrics';
-import { readFile } from 'node:fs/promises';
 import * as v from 'valibot';
 
 const timestamp = v.pipe(v.string(), v.isoTimestamp());
@@ -19,22 +18,13 @@ const CheckRecordSchema = v.object({ version: v.literal(1), checks: v.array(Reco
 
 export type RecordedCheck = v.InferOutput<typeof RecordedCheckSchema>;
 
-/** The record as last written; a missing file is an empty record, a damaged one is reported and replaced. */
-async function readChecks(path: string, logger: Logger): Promise<RecordedCheck[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return [];
-    throw error;
-  }
-  try {
-    return v.parse(CheckRecordSchema, JSON.parse(text)).checks;
-  } catch (error) {
-    logger.warn(`${path} is damaged and is replaced; earlier times are lost (${error instanceof Error ? error.message : String(error)})`);
-    return [];
-  }
-}
+const readChecks = (path: string, logger: Logger): Promise<RecordedCheck[]> =>
+  readMetricsRecord(
+    path,
+    logger,
+    (document) => v.parse(CheckRecordSchema, document).checks,
+    () => [],
+  );
 
 const sameLabels = (a: RecordedCheck['labels'], b: RecordedCheck['labels']) => JSON.stringify(a) === JSON.stringify(b);
 const seconds = (iso: string) => new Date(iso).getTime() / 1000;

@@ -25,7 +25,7 @@ export type { Config, ConfigInput, RemoteConfig } from './config/schema';
 export { ENV_PREFIX, envName, applyEnvOverrides } from './config/env';
 export type { Env, EnvOverrides } from './config/env';
 export { validateConfig, parseConfig, loadConfig, loadRemoteConfig } from './config/load';
-export { commandFilePath, metricsFiles } from './config/metrics-files';
+export { commandFilePath, metricsFiles, readMetricsRecord } from './config/metrics-files';
 export type { MetricsCommand } from './config/metrics-files';
 export type { ConfigResult, S3Flags } from './config/load';
 export type { ConfigIssue } from './config/issues';

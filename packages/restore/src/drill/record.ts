@@ -1,6 +1,5 @@
-import { errnoCode, type Logger, metricsFiles, type RemoteConfig, writeFileAtomic } from '@org/btrfs-s3-core';
+import { type Logger, metricsFiles, readMetricsRecord, type RemoteConfig, writeFileAtomic } from '@org/btrfs-s3-core';
 import { type DrillOutcome, renderDrillTextfile } from '@org/btrfs-s3-metrics';
-import { readFile } from 'node:fs/promises';
 import * as v from 'valibot';
 
 const timestamp = v.pipe(v.string(), v.isoTimestamp());
@@ -26,24 +25,13 @@ export function drillRecordPaths(config: RemoteConfig): { readonly json: string;
   return metricsFiles(config, 'drill');
 }
 
-/** The record as last written; a missing file is an empty record, a damaged one is reported and replaced. */
-async function readRecord(path: string, logger: Logger): Promise<RecordedDrill[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return [];
-    throw error;
-  }
-  try {
-    return v.parse(DrillRecordSchema, JSON.parse(text)).drills;
-  } catch (error) {
-    logger.warn(
-      `${path} is damaged and is replaced; earlier drill times are lost (${error instanceof Error ? error.message : String(error)})`,
-    );
-    return [];
-  }
-}
+const readRecord = (path: string, logger: Logger): Promise<RecordedDrill[]> =>
+  readMetricsRecord(
+    path,
+    logger,
+    (document) => v.parse(DrillRecordSchema, document).drills,
+    () => [],
+  );
 
 /**
  * Records one drill's outcome: replaces its subvolume and mode's entry in the JSON
