@@ -98,7 +98,11 @@ describe('the run record and textfile', () => {
     expect(host.textfile().get('btrfs_to_s3_last_exit_code')).toBe(0);
   });
 
-  it('records a run refused by the lock with exit code 3, leaving the holder in progress', async () => {
+  it('records a run refused by the lock with exit code 3, leaving the backup that holds it in progress', async () => {
+    await runBackup({ config: host.config, deps: host.deps() });
+    const path = host.config.global.metrics_path;
+    const record = JSON.parse(readFileSync(path, 'utf8')) as { run: Record<string, unknown> };
+    writeFileSync(path, JSON.stringify({ ...record, run: { ...record.run, in_progress: true, pid: process.pid } })); // as its start wrote it
     const lock = await acquireLock(host.config.global.lock_path);
     try {
       const error = await outcomeOf(runBackup({ config: host.config, deps: host.deps() }));
@@ -108,6 +112,26 @@ describe('the run record and textfile', () => {
     } finally {
       await lock.release();
     }
+  });
+
+  it('shows no backup in progress when the lock is held by something else (a prune, a drill), and the next run finds no dead run', async () => {
+    const lock = await acquireLock(host.config.global.lock_path);
+    try {
+      await outcomeOf(runBackup({ config: host.config, deps: host.deps() }));
+      expect(host.textfile().get('btrfs_to_s3_last_exit_code')).toBe(ExitCode.LockBusy);
+      expect(host.textfile().get('btrfs_to_s3_run_in_progress')).toBe(0);
+    } finally {
+      await lock.release();
+    }
+    let during = new Map<string, number>();
+    host.failpoint = (at) => {
+      if (at === 'backup:snapshot-created' && during.size === 0) during = host.textfile();
+    };
+
+    await runBackup({ config: host.config, deps: host.deps() });
+
+    expect(during.get('btrfs_to_s3_last_exit_code')).toBe(ExitCode.LockBusy); // not 137: nothing died
+    expect(host.textfile().get('btrfs_to_s3_last_exit_code')).toBe(0);
   });
 
   it('writes nothing for bad input, which fails before any side effect', async () => {

@@ -74,8 +74,8 @@ const seconds = (iso: string) => new Date(iso).getTime() / 1000;
 /**
  * Records backup runs in the metrics record and the Prometheus textfile, at a run's
  * start and on every way it ends, so that a failed, interrupted or killed run never
- * looks like the last good one. `run_in_progress` is whether a live process holds the
- * run lock when the file is written.
+ * looks like the last good one. `run_in_progress` is 1 while a backup that set it at its
+ * start has not ended and a live process holds the run lock.
  */
 export class RunRecorder {
   private holder = false;
@@ -108,11 +108,14 @@ export class RunRecorder {
    */
   async finished(exitCode: number, result: BackupResult | undefined, finishedAt: Date): Promise<void> {
     const record = await readRecord(this.config.global.metrics_path, this.logger);
-    const running = (await lockHolder(this.config.global.lock_path)) !== undefined;
-    if (!running) record.run.in_progress = false;
+    // Only the run that set it clears it: a run refused beside another backup leaves that
+    // one in progress, and one refused beside a dead run leaves the next start to find it.
+    if (this.holder) record.run.in_progress = false;
     record.run.last_attempt_at = this.startedAt.toISOString();
     record.run.last_exit_code = exitCode;
     if (result !== undefined) this.recordOutcomes(record, result, finishedAt);
+    // In progress as the file says: a backup set it and a live process holds the lock (not a prune or drill alone).
+    const running = record.run.in_progress && (await lockHolder(this.config.global.lock_path)) !== undefined;
     await this.write(record, running);
   }
 
