@@ -1,0 +1,104 @@
+// One scale run: a fresh sink, the uploader in a child process (long-run-child.js) in a
+// process group of its own, and its RSS and CPU sampled from /proc every second.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Interrupted } from './exec';
+import { type ChildReport, type ChildRequest, isChildReport } from './scale-protocol';
+import { readUsage } from './proc-stats';
+import { SINK_CREDENTIALS } from './scale-config';
+import type { Sample } from './scale-stats';
+import { type SinkStats, startSink } from './sink';
+
+export interface RunSpec {
+  readonly label: string;
+  readonly sizeBytes: number;
+  readonly chunkSizeBytes: number;
+  readonly partSizeBytes: number;
+}
+
+export type DoneReport = Extract<ChildReport, { kind: 'done' }>;
+
+export interface RunRecord {
+  readonly spec: RunSpec;
+  readonly samples: readonly Sample[];
+  readonly report: DoneReport;
+  readonly sink: SinkStats;
+}
+
+const SAMPLE_MS = 1000;
+
+/** Stops a run's whole process group (the uploader and its source), and only that. */
+function stopGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // The group is gone already.
+  }
+}
+
+export async function runUpload(
+  spec: RunSpec,
+  options: { readonly signal: AbortSignal; readonly ticksPerSecond: number; readonly onSample?: (sample: Sample) => void },
+): Promise<RunRecord> {
+  if (options.signal.aborted) throw new Interrupted('interrupted');
+  const sink = await startSink();
+  let timer: NodeJS.Timeout | undefined;
+  let child: ChildProcess | undefined;
+  const stop = () => {
+    if (child !== undefined) stopGroup(child);
+  };
+  options.signal.addEventListener('abort', stop, { once: true });
+  try {
+    const request: ChildRequest = {
+      endpoint: sink.endpoint,
+      sizeBytes: spec.sizeBytes,
+      chunkSizeBytes: spec.chunkSizeBytes,
+      partSizeBytes: spec.partSizeBytes,
+    };
+    const started = performance.now();
+    const running = spawn(process.execPath, ['--expose-gc', join(__dirname, 'long-run-child.js'), JSON.stringify(request)], {
+      detached: true,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, ...SINK_CREDENTIALS },
+    });
+    child = running;
+    const samples: Sample[] = [];
+    let sampling = false;
+    timer = setInterval(() => {
+      const pid = running.pid;
+      if (sampling || pid === undefined) return;
+      sampling = true;
+      readUsage(pid, options.ticksPerSecond)
+        .then((usage) => {
+          if (usage === undefined) return;
+          const { bytesReceived, partsAccepted } = sink.stats();
+          const sample = { t: (performance.now() - started) / 1000, ...usage, bytes: bytesReceived, parts: partsAccepted };
+          samples.push(sample);
+          options.onSample?.(sample);
+        })
+        .finally(() => {
+          sampling = false;
+        });
+    }, SAMPLE_MS);
+    const report = await new Promise<ChildReport | undefined>((resolve, reject) => {
+      let received: ChildReport | undefined;
+      running.on('message', (message: unknown) => {
+        if (isChildReport(message)) received = message;
+      });
+      running.once('error', reject);
+      // 'close' comes after the IPC channel closed, so the report has arrived by then.
+      running.once('close', () => resolve(received));
+    });
+    if (options.signal.aborted) throw new Interrupted('interrupted');
+    if (report === undefined)
+      throw new Error(`${spec.label}: the uploader exited (${running.signalCode ?? running.exitCode}) without a report`);
+    if (report.kind === 'failed') throw new Error(`${spec.label}: the upload failed: ${report.message}`);
+    return { spec, samples, report, sink: sink.stats() };
+  } finally {
+    clearInterval(timer);
+    options.signal.removeEventListener('abort', stop);
+    stop();
+    await sink.close();
+  }
+}
