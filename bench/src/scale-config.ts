@@ -2,6 +2,8 @@
 // so every setting not named here (concurrency, checksum mode, SSE, retry policy) is the
 // default a user gets.
 import { type Config, parseConfig } from '@org/btrfs-s3-core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const SINK_BUCKET = 'bench-scale';
 
@@ -36,4 +38,24 @@ export function sinkConfig(endpoint: string, layout: SinkLayout): Config {
 
 export function chunkKeyFor(index: number): string {
   return `scale/chunks/part-${String(index).padStart(5, '0')}.bin`;
+}
+
+/** The executable the uploader's Node flags are taken from, relative to the repository root. */
+export const CLI_EXECUTABLE = 'apps/cli/bin/run.js';
+
+/** The Node flags on a `#!/usr/bin/env -S node FLAGS` line (none on a plain `#!/usr/bin/env node`). */
+export function shebangNodeFlags(text: string): string[] {
+  const line = text.split('\n', 1)[0] ?? '';
+  const match = /^#!\S*env(?:\s+-S)?\s+node(?:\s+(.*))?$/.exec(line.trim());
+  if (match === null) throw new Error(`not a node shebang: "${line}"`);
+  return (match[1] ?? '').split(/\s+/).filter((flag) => flag !== '');
+}
+
+/**
+ * The Node flags btrfs-to-s3 runs with (the checkout's executable, and the release's
+ * launcher, pass the same): the memory bound relies on them, so the uploader under test
+ * gets them too.
+ */
+export function cliNodeFlags(root = join(__dirname, '..', '..')): string[] {
+  return shebangNodeFlags(readFileSync(join(root, CLI_EXECUTABLE), 'utf8'));
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Interrupted } from './exec';
 import { type ChildReport, type ChildRequest, isChildReport } from './scale-protocol';
 import { readUsage } from './proc-stats';
-import { SINK_CREDENTIALS } from './scale-config';
+import { cliNodeFlags, SINK_CREDENTIALS } from './scale-config';
 import type { Sample } from './scale-stats';
 import { type SinkStats, startSink } from './sink';
 
@@ -57,7 +57,8 @@ export async function runUpload(
       partSizeBytes: spec.partSizeBytes,
     };
     const started = performance.now();
-    const running = spawn(process.execPath, ['--expose-gc', join(__dirname, 'long-run-child.js'), JSON.stringify(request)], {
+    const flags = [...cliNodeFlags(), '--expose-gc'];
+    const running = spawn(process.execPath, [...flags, join(__dirname, 'long-run-child.js'), JSON.stringify(request)], {
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, ...SINK_CREDENTIALS },

@@ -32,12 +32,13 @@ if (require.main === module) {
     process.stderr.write('usage: node scale-source.js BYTES\n');
     process.exit(2);
   }
-  writeSource(process.stdout, size).then(
-    () => process.stdout.end(),
-    (error: unknown) => {
-      // EPIPE: the uploader stopped reading (it failed or was stopped) and reports why itself.
-      if (!(error instanceof Error && 'code' in error && error.code === 'EPIPE')) process.stderr.write(`scale-source: ${String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  const stop = (error: unknown) => {
+    // EPIPE: the uploader stopped reading (it failed or was stopped) and reports why itself.
+    const code: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'code') : undefined;
+    if (code !== 'EPIPE') process.stderr.write(`scale-source: ${String(error)}\n`);
+    process.exit(1);
+  };
+  // A failed write is reported both to its callback and as the stream's 'error'.
+  process.stdout.on('error', stop);
+  writeSource(process.stdout, size).then(() => process.stdout.end(), stop);
 }

@@ -65,9 +65,10 @@ describe('splitPartCost', () => {
 });
 
 describe('heapPerPart', () => {
-  it('is the slope of the heap against parts', () => {
-    const points = [100, 200, 300].map((parts) => ({ parts, heapBytes: 12e6 + 400 * parts }));
+  it('is the slope of the heap against parts, after the first chunk', () => {
+    const points = [100, 200, 300, 400].map((parts) => ({ parts, heapBytes: 12e6 + 400 * parts + (parts === 100 ? 2e6 : 0) }));
     expect(heapPerPart(points)).toBeCloseTo(400);
+    expect(heapPerPart(points.slice(1, 3))).toBeCloseTo(400);
     expect(heapPerPart(points.slice(0, 1))).toBeUndefined();
   });
 });
