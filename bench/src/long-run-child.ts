@@ -1,8 +1,8 @@
 // The uploader under test in a scale run, alone in its process so that its RSS and CPU
 // are the uploader's: it spawns the source (scale-source.js) as a backup spawns
 // `btrfs send`, streams its stdout through S3Bucket.uploadChunkedStream into the sink,
-// and reports over IPC. Started by long-run.ts with `--expose-gc`, which only lets it
-// weigh what the run keeps per part once a chunk completes.
+// and reports over IPC. Started by long-run.ts with the CLI's Node flags and
+// `--expose-gc`, which only lets it weigh what the run keeps per part.
 import { createS3Client, S3Bucket, uploadOptionsFromConfig } from '@org/btrfs-s3-store';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,6 +11,13 @@ import { join } from 'node:path';
 import { parseStatus } from './proc-stats';
 import { chunkKeyFor, sinkConfig } from './scale-config';
 import { type ChildReport, type ChildRequest, type HeapPoint, parseChildRequest } from './scale-protocol';
+
+/**
+ * The heap is weighed after every GiB acknowledged: often enough for a slope over a long
+ * run, and per byte, not per part, so the collections (10-20 ms each) cost runs with small
+ * parts no more than runs with large ones.
+ */
+const HEAP_EVERY_BYTES = 2 ** 30;
 
 function cpuSeconds(): number {
   const { user, system } = process.cpuUsage();
@@ -36,14 +43,15 @@ export async function uploadToSink(request: ChildRequest): Promise<ChildReport> 
   const exited = once(source, 'close');
   const heap: HeapPoint[] = [];
   let parts = 0;
+  let nextHeapAt = HEAP_EVERY_BYTES;
   const upload = new S3Bucket(client, config.s3).uploadChunkedStream(
     { source: source.stdout, keyForChunk: chunkKeyFor, storageClass: config.s3.storage_class_chunks },
     {
       ...uploadOptionsFromConfig(config),
-      onProgress: () => {
+      onProgress: ({ bytesUploaded }) => {
         parts += 1;
-      },
-      onChunkComplete: () => {
+        if (bytesUploaded < nextHeapAt) return;
+        nextHeapAt += HEAP_EVERY_BYTES;
         const heapBytes = collectedHeap();
         if (heapBytes !== undefined) heap.push({ parts, heapBytes });
       },

@@ -1,8 +1,8 @@
 // pnpm bench:scale: streams --size bytes (default 50 GiB) through the chunked uploader into
 // a local S3 sink, with the uploader alone in a child process whose RSS and CPU are
-// sampled every second; then a shorter run with smaller parts to split CPU into per-byte
-// and per-part cost; then a paper model of 5 TiB from the measured costs. Prints the
-// report (Markdown) on stdout and progress on stderr.
+// sampled every second; then pairs of short runs (the main run's parts, and small ones)
+// to split CPU into per-byte and per-part cost; then a paper model of 5 TiB from the
+// measured costs. Prints the report (Markdown) on stdout and progress on stderr.
 //
 // Exit status: 0 pass; 1 when RSS is not flat within 10% after the warm-up, when peak RSS
 // exceeds concurrency x part size + 100 MiB, or when a run fails; 2 for bad arguments;
@@ -21,6 +21,7 @@ import { type RunRecord, runUpload, type RunSpec } from './scale-run';
 import type { Sample } from './scale-stats';
 
 const GiB = 2 ** 30;
+const mibOf = (bytes: number) => bytes / 2 ** 20;
 const log = (line: string) => process.stderr.write(`bench:scale: ${line}\n`);
 
 function describeMachine(): string {
@@ -58,12 +59,27 @@ export async function main(argv: readonly string[], signal: AbortSignal): Promis
     signal,
     ticksPerSecond,
   );
-  const overhead = args.overhead === undefined ? undefined : await run({ label: 'per-part run', ...args.overhead }, signal, ticksPerSecond);
-  const analysis = analyse(main, overhead, args.warmupSeconds);
+  const pairs: Array<[RunRecord, RunRecord]> = [];
+  const overhead = args.overhead;
+  for (let round = 1; overhead !== undefined && round <= overhead.rounds; round += 1) {
+    const spec = { sizeBytes: overhead.sizeBytes, chunkSizeBytes: overhead.chunkSizeBytes };
+    const big = await run(
+      { label: `pair ${round}, ${mibOf(args.partSizeBytes)} MiB parts`, ...spec, partSizeBytes: args.partSizeBytes },
+      signal,
+      ticksPerSecond,
+    );
+    const small = await run(
+      { label: `pair ${round}, ${mibOf(overhead.smallPartSizeBytes)} MiB parts`, ...spec, partSizeBytes: overhead.smallPartSizeBytes },
+      signal,
+      ticksPerSecond,
+    );
+    pairs.push([big, small]);
+  }
+  const analysis = analyse(main, pairs, args.warmupSeconds);
   const command = ['pnpm bench:scale', ...(argv.length === 0 ? [] : ['--', ...argv.filter((arg) => arg !== '--')])].join(' ');
   process.stdout.write(renderReport(analysis, { command, machine, mainSamples: main.samples }));
   if (args.jsonPath !== undefined) {
-    await writeFile(args.jsonPath, `${JSON.stringify({ command, machine, args, main, overhead, analysis }, null, 1)}\n`);
+    await writeFile(args.jsonPath, `${JSON.stringify({ command, machine, args, main, pairs, analysis }, null, 1)}\n`);
   }
   return analysis.problems.length === 0 ? 0 : 1;
 }

@@ -5,28 +5,29 @@ const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
 describe('parseScaleArgs', () => {
-  it('defaults to 50 GiB in 10 GiB chunks with the config part size, and a 10 GiB per-part run in 16 MiB parts', () => {
+  it('defaults to 50 GiB in 10 GiB chunks with the config part size, then three pairs of 2 GiB runs against 8 MiB parts', () => {
     expect(parseScaleArgs([], 128 * MiB)).toEqual({
       sizeBytes: 50 * GiB,
       chunkSizeBytes: 10 * GiB,
       partSizeBytes: 128 * MiB,
-      overhead: { sizeBytes: 10 * GiB, chunkSizeBytes: 2 * GiB, partSizeBytes: 16 * MiB },
+      overhead: { sizeBytes: 2 * GiB, chunkSizeBytes: 384 * MiB, smallPartSizeBytes: 8 * MiB, rounds: 3 },
       warmupSeconds: 60,
     });
   });
 
-  it('keeps several chunks in a quick check, and a per-part run of at least 2 GiB', () => {
-    const args = parseScaleArgs(['--', '--size', '4G', '--json', 'out.json'], 128 * MiB);
-    expect(args).toMatchObject({ sizeBytes: 4 * GiB, chunkSizeBytes: 768 * MiB, jsonPath: 'out.json' });
-    expect(args.overhead).toEqual({ sizeBytes: 2 * GiB, chunkSizeBytes: 384 * MiB, partSizeBytes: 16 * MiB });
+  it('keeps several chunks in a quick check, and pairs no longer than the main run', () => {
+    const args = parseScaleArgs(['--', '--size', '1G', '--overhead-rounds', '1', '--json', 'out.json'], 128 * MiB);
+    expect(args).toMatchObject({ sizeBytes: GiB, chunkSizeBytes: 128 * MiB, jsonPath: 'out.json' });
+    expect(args.overhead).toEqual({ sizeBytes: GiB, chunkSizeBytes: 128 * MiB, smallPartSizeBytes: 8 * MiB, rounds: 1 });
   });
 
   it('runs no per-part run with --skip-overhead', () => {
     expect(parseScaleArgs(['--skip-overhead'], 128 * MiB).overhead).toBeUndefined();
   });
 
-  it('refuses a per-part run with the main run part size, and unknown options', () => {
-    expect(() => parseScaleArgs(['--overhead-part-size', '128M'], 128 * MiB)).toThrow(/must differ/);
+  it('refuses pairs without smaller parts, and unknown options', () => {
+    expect(() => parseScaleArgs(['--overhead-part-size', '128M'], 128 * MiB)).toThrow(/must be smaller/);
+    expect(() => parseScaleArgs(['--overhead-rounds', '0'], 128 * MiB)).toThrow(/whole number/);
     expect(() => parseScaleArgs(['--rounds', '3'], 128 * MiB)).toThrow(UsageError);
   });
 });

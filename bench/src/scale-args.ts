@@ -6,10 +6,11 @@ export const SCALE_USAGE = `usage: pnpm bench:scale [-- options]
   --size SIZE                bytes streamed through the uploader (default 50G; 4G is a quick check)
   --chunk-size SIZE          chunk objects (default: a fifth of --size in whole parts, at most 10G)
   --part-size SIZE           parts of the main run (default: the config's default, 128M)
-  --overhead-part-size SIZE  parts of a second, shorter run, to split CPU into per-byte and
-                             per-part cost (default 16M)
-  --overhead-size SIZE       bytes of that run (default: a fifth of --size, at least 2G, at most --size)
-  --skip-overhead            no second run: no per-part cost and no 5 TiB model
+  --overhead-part-size SIZE  to split CPU into per-byte and per-part cost, pairs of short runs
+                             follow: one in the main run's parts, one in these (default 8M)
+  --overhead-size SIZE       bytes of each of those runs (default 2G, at most --size)
+  --overhead-rounds N        pairs (default 3); the per-part cost is their median
+  --skip-overhead            no pairs: no per-part cost and no 5 TiB model
   --warmup SECONDS           RSS is judged after this (default 60); a run with fewer than 5
                              samples after it (a quick check) is not judged
   --json FILE                also write the samples and results as JSON
@@ -23,8 +24,10 @@ export interface ScaleArgs {
   readonly sizeBytes: number;
   readonly chunkSizeBytes: number;
   readonly partSizeBytes: number;
-  /** Undefined: --skip-overhead. */
-  readonly overhead: { readonly sizeBytes: number; readonly chunkSizeBytes: number; readonly partSizeBytes: number } | undefined;
+  /** The pairs of short runs, one in `partSizeBytes` parts, one in `smallPartSizeBytes`; undefined with --skip-overhead. */
+  readonly overhead:
+    | { readonly sizeBytes: number; readonly chunkSizeBytes: number; readonly smallPartSizeBytes: number; readonly rounds: number }
+    | undefined;
   readonly warmupSeconds: number;
   readonly jsonPath?: string;
 }
@@ -53,8 +56,9 @@ export function parseScaleArgs(argv: readonly string[], defaultPartSizeBytes: nu
         size: { type: 'string', default: '50G' },
         'chunk-size': { type: 'string' },
         'part-size': { type: 'string' },
-        'overhead-part-size': { type: 'string', default: '16M' },
-        'overhead-size': { type: 'string' },
+        'overhead-part-size': { type: 'string', default: '8M' },
+        'overhead-size': { type: 'string', default: '2G' },
+        'overhead-rounds': { type: 'string', default: '3' },
         'skip-overhead': { type: 'boolean', default: false },
         warmup: { type: 'string', default: '60' },
         json: { type: 'string' },
@@ -78,14 +82,14 @@ export function parseScaleArgs(argv: readonly string[], defaultPartSizeBytes: nu
   if (!Number.isFinite(warmupSeconds) || warmupSeconds < 0) throw new UsageError(`--warmup: "${values.warmup}" is not a number of seconds`);
   let overhead: ScaleArgs['overhead'];
   if (!values['skip-overhead']) {
-    const overheadPart = parseBytes(values['overhead-part-size'], 'overhead-part-size', 5 * MiB);
-    if (overheadPart === partSizeBytes) throw new UsageError('--overhead-part-size must differ from the main run part size');
-    const overheadSize =
-      values['overhead-size'] === undefined
-        ? Math.min(sizeBytes, Math.max(2 * GiB, Math.floor(sizeBytes / 5)))
-        : parseBytes(values['overhead-size'], 'overhead-size', 256 * MiB);
-    // Chunk ends in the same proportion as the main run, so both runs mix first and later chunks alike.
-    overhead = { sizeBytes: overheadSize, chunkSizeBytes: defaultChunkSize(overheadSize, partSizeBytes), partSizeBytes: overheadPart };
+    const smallPartSizeBytes = parseBytes(values['overhead-part-size'], 'overhead-part-size', 5 * MiB);
+    if (smallPartSizeBytes >= partSizeBytes) throw new UsageError('--overhead-part-size must be smaller than the main run part size');
+    const overheadSize = Math.min(sizeBytes, parseBytes(values['overhead-size'], 'overhead-size', 256 * MiB));
+    const rounds = Number(values['overhead-rounds']);
+    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20)
+      throw new UsageError(`--overhead-rounds: "${values['overhead-rounds']}" is not a whole number from 1 to 20`);
+    // Chunk ends in the same proportion as the main run, so both runs of a pair mix first and later chunks alike.
+    overhead = { sizeBytes: overheadSize, chunkSizeBytes: defaultChunkSize(overheadSize, partSizeBytes), smallPartSizeBytes, rounds };
   }
   return {
     sizeBytes,

@@ -7,7 +7,7 @@ export interface ChildRequest extends SinkLayout {
   readonly sizeBytes: number;
 }
 
-/** Heap in use after a full collection, when a chunk completed, against the parts acknowledged by then. */
+/** Heap in use after a full collection, against the parts acknowledged by then. */
 export interface HeapPoint {
   readonly parts: number;
   readonly heapBytes: number;

@@ -1,5 +1,5 @@
 // The scale run's report, in Markdown so its tables can go into docs/benchmark-scale.md.
-import { type Analysis, mib, type RunFigures } from './scale-analysis';
+import { type Analysis, mib, type PairFigures, type RunFigures } from './scale-analysis';
 import type { ScaleModel } from './scale-model';
 import { evenlySpaced, type Sample, sparkline } from './scale-stats';
 
@@ -63,7 +63,7 @@ function rssSection(analysis: Analysis, samples: readonly Sample[]): string[] {
   const flat = analysis.flatness;
   lines.push('');
   if (flat === undefined) {
-    lines.push('No samples after the warm-up.');
+    lines.push('No samples after the warm-up: RSS not judged (a quick check).');
   } else {
     const verdict = flat.flat === undefined ? 'not judged (too few samples)' : flat.flat ? 'flat within 10%' : 'NOT flat within 10%';
     lines.push(
@@ -93,7 +93,7 @@ function modelSection(model: ScaleModel): string[] {
     row(['client ceiling (one core)', `${(model.clientCeilingBytesPerSecond / MiB).toFixed(0)} MiB/s`]),
     row([
       'memory',
-      `${mib(memory.peak)} MiB: the measured peak ${mib(memory.measuredPeak)} (pool ${mib(memory.pool)}), and ${mib(memory.moreParts)} kept for the parts beyond the run's (bound ${mib(memory.bound)})`,
+      `${mib(memory.peak)} MiB: the measured peak ${mib(memory.measuredPeak)}, and ${mib(memory.moreParts)} kept for the parts beyond the run's; bound ${mib(memory.bound)} (a pool of ${mib(memory.pool)})`,
     ]),
     '',
     row(['uplink', 'uplink alone', 'bound by', 'time', 'client cores busy']),
@@ -110,21 +110,50 @@ function modelSection(model: ScaleModel): string[] {
   ];
 }
 
-export function renderReport(analysis: Analysis, context: ReportContext): string {
-  const runs = analysis.overhead === undefined ? [analysis.main] : [analysis.main, analysis.overhead];
-  const lines = ['# Scale run', '', `Command: \`${context.command}\``, '', `Machine: ${context.machine}`, '', ...runTable(runs), ''];
-  lines.push(`## RSS of the ${analysis.main.label}`, '', ...rssSection(analysis, context.mainSamples), '');
-  const split = analysis.split;
-  if (split !== undefined && analysis.overhead !== undefined) {
+function pairSection(analysis: Analysis, pairs: readonly PairFigures[]): string[] {
+  const first = pairs[0];
+  if (first === undefined) return [];
+  const big = size(first.big.report.partSizeBytes);
+  const small = size(first.small.report.partSizeBytes);
+  const lines = [
+    `Pairs of ${gib(first.big.report.totalBytes)} runs back to back, CPU per GiB after the first chunk (${size(first.big.chunkSizeBytes)} chunks):`,
+    '',
+    row(['pair', `${big} parts (s/GiB)`, `${small} parts (s/GiB)`, 'per part (ms)', `peak RSS (MiB), ${big} / ${small}`]),
+    row(['---', '---', '---', '---', '---']),
+    ...pairs.map((pair, index) =>
+      row([
+        String(index + 1),
+        num(pair.big.cpuPerGiBLaterChunks),
+        num(pair.small.cpuPerGiBLaterChunks),
+        pair.split === undefined ? 'n/a' : num(pair.split.perPart * 1000, 1),
+        `${mib(pair.big.report.peakRssBytes)} / ${mib(pair.small.report.peakRssBytes)}`,
+      ]),
+    ),
+    '',
+  ];
+  const { perPart, costs } = analysis;
+  if (perPart !== undefined && costs !== undefined) {
     lines.push(
-      '## Per-part cost',
-      '',
-      `CPU per GiB after the first chunk: ${num(analysis.main.cpuPerGiBLaterChunks)} s with ${size(analysis.main.report.partSizeBytes)} parts, ` +
-        `${num(analysis.overhead.cpuPerGiBLaterChunks)} s with ${size(analysis.overhead.report.partSizeBytes)} parts: ` +
-        `${num(split.perByte * GiB)} s per GiB plus ${num(split.perPart * 1000, 1)} ms per part.`,
-      '',
+      `Per part: median ${num(perPart.median * 1000, 1)} ms (${num(perPart.min * 1000, 1)} to ${num(perPart.max * 1000, 1)}). ` +
+        `Per byte, the ${analysis.main.label}'s rate after its first chunk less its parts' share: ${num(costs.perByte * GiB)} s/GiB.`,
     );
   }
+  return lines;
+}
+
+export function renderReport(analysis: Analysis, context: ReportContext): string {
+  const lines = [
+    '# Scale run',
+    '',
+    `Command: \`${context.command}\``,
+    '',
+    `Machine: ${context.machine}`,
+    '',
+    ...runTable([analysis.main]),
+    '',
+  ];
+  lines.push(`## RSS of the ${analysis.main.label}`, '', ...rssSection(analysis, context.mainSamples), '');
+  if (analysis.pairs.length > 0) lines.push('## Per-part cost', '', ...pairSection(analysis, analysis.pairs), '');
   if (analysis.model !== undefined) lines.push('## 5 TiB, on paper', '', ...modelSection(analysis.model), '');
   for (const note of analysis.notes) lines.push(`Note: ${note}.`);
   lines.push(analysis.problems.length === 0 ? 'Verdict: PASS' : `Verdict: FAIL\n${analysis.problems.map((p) => `- ${p}`).join('\n')}`);

@@ -65,11 +65,11 @@ describe('splitPartCost', () => {
 });
 
 describe('heapPerPart', () => {
-  it('is the slope of the heap against parts, after the first chunk', () => {
-    const points = [100, 200, 300, 400].map((parts) => ({ parts, heapBytes: 12e6 + 400 * parts + (parts === 100 ? 2e6 : 0) }));
-    expect(heapPerPart(points)).toBeCloseTo(400);
-    expect(heapPerPart(points.slice(1, 3))).toBeCloseTo(400);
-    expect(heapPerPart(points.slice(0, 1))).toBeUndefined();
+  it('is the slope of the heap against parts over the second half of the run', () => {
+    const settling = [8, 16, 24].map((parts) => ({ parts, heapBytes: 11e6 + 50_000 * parts }));
+    const steady = [32, 40, 48, 56, 64].map((parts) => ({ parts, heapBytes: 12.2e6 + 400 * parts }));
+    expect(heapPerPart([...settling, ...steady])).toBeCloseTo(400);
+    expect(heapPerPart(steady.slice(0, 1))).toBeUndefined();
   });
 });
 

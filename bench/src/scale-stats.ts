@@ -78,13 +78,15 @@ export function splitPartCost(a: PartRate, b: PartRate): SplitCost | undefined {
 }
 
 /**
- * Heap bytes the run keeps per acknowledged part: the slope of the heap, collected at each
- * chunk's end, against parts. The first chunk's end is left out when there are three or
- * more: it still holds start-up leftovers (seen: 2 MB more than at the second).
+ * Heap bytes the run keeps per acknowledged part: the slope of the heap, after a full
+ * collection, against parts, over the second half of the run. The first half is left
+ * out because the heap settles there (start-up leftovers, V8's caches filling: seen
+ * 11.6 MB after 8 parts, 12.3 MB after 24, then flat), which a short run would
+ * otherwise count as kept per part.
  */
 export function heapPerPart(points: ReadonlyArray<{ readonly parts: number; readonly heapBytes: number }>): number | undefined {
-  const steady = points.length >= 3 ? points.slice(1) : points;
-  return linearFit(steady.map((point) => ({ x: point.parts, y: point.heapBytes })))?.slope;
+  const half = (points.at(-1)?.parts ?? 0) / 2;
+  return linearFit(points.filter((point) => point.parts >= half).map((point) => ({ x: point.parts, y: point.heapBytes })))?.slope;
 }
 
 const BARS = '▁▂▃▄▅▆▇█';
