@@ -27,9 +27,13 @@ export interface RunRecord {
 
 const SAMPLE_MS = 1000;
 
-/** Stops a run's whole process group (the uploader and its source), and only that. */
+/**
+ * Stops a run's process group (the uploader and its source), and only that: the group
+ * the uploader leads, by its id. Also after the uploader exited, as a source it left
+ * behind is still in the group.
+ */
 function stopGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, 'SIGTERM');
   } catch {
@@ -45,6 +49,7 @@ export async function runUpload(
   const sink = await startSink();
   let timer: NodeJS.Timeout | undefined;
   let child: ChildProcess | undefined;
+  let succeeded = false;
   const stop = () => {
     if (child !== undefined) stopGroup(child);
   };
@@ -95,11 +100,13 @@ export async function runUpload(
     if (report === undefined)
       throw new Error(`${spec.label}: the uploader exited (${running.signalCode ?? running.exitCode}) without a report`);
     if (report.kind === 'failed') throw new Error(`${spec.label}: the upload failed: ${report.message}`);
+    succeeded = true;
     return { spec, samples, report, sink: sink.stats() };
   } finally {
     clearInterval(timer);
     options.signal.removeEventListener('abort', stop);
-    stop();
+    // A run that succeeded has nothing left: the uploader waited for its source to exit.
+    if (!succeeded) stop();
     await sink.close();
   }
 }
