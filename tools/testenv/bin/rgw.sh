@@ -8,7 +8,9 @@
 #   rgw.sh restart-rgw DIR       start radosgw of DIR again after it died (fault tests kill it); same port,
 #                                returns once it answers
 #
-# Environment: RGW_MEMSTORE_BYTES (default 8 GiB; memstore allocates as it fills), RGW_BUCKET (default btrfs-to-s3-test).
+# Environment: RGW_MEMSTORE_BYTES (default 8 GiB; memstore allocates as it fills), RGW_BUCKET (default btrfs-to-s3-test),
+# RGW_EXTRA_ADDRESS (an IPv4 address of an interface here that radosgw also listens on, same port: a client
+# in another network namespace reaches it over a veth, netns-link.sh; default none, loopback only).
 set -euo pipefail
 
 die() { echo "rgw.sh: $*" >&2; exit 1; }
@@ -44,8 +46,10 @@ wait_for() {
 }
 
 write_conf() {
-  local mon_port=$1 rgw_port=$2 fsid=$3 key
+  local mon_port=$1 rgw_port=$2 fsid=$3 key endpoints
   key=$(head -c 32 /dev/urandom | base64)
+  endpoints="endpoint=127.0.0.1:$rgw_port"
+  [[ -z ${RGW_EXTRA_ADDRESS:-} ]] || endpoints+=" endpoint=$RGW_EXTRA_ADDRESS:$rgw_port"
   cat >"$DIR/ceph.conf" <<CONF
 [global]
 fsid = $fsid
@@ -74,7 +78,7 @@ osd max object size = 134217728
 keyring = $DIR/keyring
 
 [client.rgw]
-rgw frontends = beast endpoint=127.0.0.1:$rgw_port
+rgw frontends = beast $endpoints
 rgw dns name = localhost
 rgw crypt require ssl = false
 rgw crypt default encryption key = $key
@@ -194,7 +198,7 @@ restart_rgw() {
   DIR=$(cd "$1" && pwd)
   local pid_file=$DIR/run/client.rgw.pid port
   if [[ -f $pid_file ]] && alive "$(cat "$pid_file")"; then die "radosgw (PID $(cat "$pid_file")) still runs in $DIR"; fi
-  port=$(sed -n 's/^rgw frontends = beast endpoint=127\.0\.0\.1:\([0-9]*\)$/\1/p' "$DIR/ceph.conf")
+  port=$(sed -n 's/^rgw frontends = beast endpoint=127\.0\.0\.1:\([0-9]*\)\( .*\)\{0,1\}$/\1/p' "$DIR/ceph.conf")
   [[ -n $port ]] || die "no radosgw port in $DIR/ceph.conf"
   start_rgw
   # Polled more often than wait_for does: a client is retrying against this gateway while it comes back.
