@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # pnpm bench: btrfs-to-s3 against `btrfs send | aws s3 cp -` and `btrfs send | rclone rcat`
-# (and the restores, an incremental, a scaling check) on a loop Btrfs and a dedicated local
-# gateway; writes docs/benchmark.md, docs/benchmark-throughput.svg and
-# bench/results/latest.json. Exit 1 when a target of issue 8 fails (the page is written anyway).
+# (and the restores, incrementals, a scaling check) at two dataset sizes on a loop Btrfs and a
+# dedicated local gateway; the client behind rate-limited links (a network namespace of its
+# own); the upload rate cap against rclone's and restic's. Writes docs/benchmark.md,
+# docs/benchmark-throughput.svg and bench/results/latest.json. Exit 1 when a target of
+# issue 19 (or 8, 17) fails (the page is written anyway).
 #
-#   pnpm bench [-- --size 2G --rounds 3]    the benchmark (as root; 20-25 min at the defaults on 2 cores)
+#   pnpm bench [-- --sizes 768M,2G --rounds 3]
+#                                           the benchmark (as root; about 40 min at the defaults on 2 cores)
+#   pnpm bench -- --link-only | --cap-only  only the rate-limited runs, or the rate cap (6-10 min each); prints them
+#   pnpm bench -- --help                    every option
 #   pnpm bench -- --report-only             render the page again from bench/results/latest.json
 #   pnpm bench -- --startup-only [--executable FILE]
 #                                           only the fixed cost of a run (exec to first S3 request), in
@@ -24,10 +29,13 @@ apt_install() {
 
 if ((report_only == 0)); then
   # Debian's awscli (v2, /usr/bin/aws; a pip-installed v1 may come first on PATH), rclone,
-  # GNU time for peak RSS and CPU; the gateway's packages are rgw.sh's business.
+  # restic (the rate cap's anchor), GNU time for peak RSS and CPU, iproute2 for the link;
+  # the gateway's packages are rgw.sh's business.
   missing=()
   [[ -x /usr/bin/aws ]] || missing+=(awscli)
   [[ -x /usr/bin/rclone ]] || missing+=(rclone)
+  [[ -x /usr/bin/restic ]] || missing+=(restic)
+  command -v tc >/dev/null || missing+=(iproute2)
   [[ -x /usr/bin/time ]] || missing+=(time)
   command -v btrfs >/dev/null || missing+=(btrfs-progs)
   ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
@@ -45,13 +53,15 @@ fi
 . scripts/lib/local-env.sh
 local_env_setup btrfs-to-s3-bench
 # The benchmark runs in the background so a signal reaches this trap at once; the trap
-# stops it (it stops its own commands and cleans up), then removes what is left.
+# stops it (it stops its own commands and cleans up), then removes what is left (the
+# client's network namespace too, before the directory that names it goes).
 bench_pid=
 stop_bench() {
   if [[ -n $bench_pid ]] && kill -0 "$bench_pid" 2>/dev/null; then
     kill -TERM "$bench_pid" 2>/dev/null || true
     wait "$bench_pid" 2>/dev/null || true
   fi
+  [[ -z $LOCAL_ENV_DIR ]] || tools/testenv/bin/netns-link.sh destroy "$LOCAL_ENV_DIR/link" || true
   local_env_cleanup
 }
 trap stop_bench EXIT

@@ -13,25 +13,34 @@ export interface ProcessUsage {
 
 /**
  * Every timed scenario. Peers read the benchmark's read-only snapshot; ours takes its own
- * snapshot of the same, unchanged subvolume.
+ * snapshot of the same, unchanged subvolume. "Defaults" is what a user gets without tuning:
+ * the README's config for ours, the tools' own defaults for the peers (the targets are
+ * against these); "matched" peers use our part size and concurrency, for diagnosis.
  */
 export type ToolId =
   | 'send' // btrfs send SNAP > /dev/null: the source limit
-  | 'ours-backup' // btrfs-to-s3 backup --full, the whole dataset (also the 1x point of the scaling check)
-  | 'aws-upload' // btrfs send SNAP | aws s3 cp -
-  | 'rclone-upload' // btrfs send SNAP | rclone rcat
+  | 'ours-backup' // btrfs-to-s3 backup --full, the README's config (also a point of the scaling check)
+  | 'ours-backup-tuned' // ... with the tuned settings (Settings.tuned)
+  | 'aws-upload' // btrfs send SNAP | aws s3 cp -, awscli's defaults
+  | 'aws-upload-matched' // ... with our part size and concurrency
+  | 'rclone-upload' // btrfs send SNAP | rclone rcat, rclone's defaults
+  | 'rclone-upload-matched' // ... with our part size and concurrency
+  | 'restic-upload' // btrfs send SNAP | restic backup --stdin (the rate cap's anchor only)
   | 'ours-restore' // btrfs-to-s3 restore --verify none
-  | 'ours-restore-sample' // btrfs-to-s3 restore --verify sample
+  | 'ours-restore-verify' // btrfs-to-s3 restore with the default verification (restore.verify_mode)
   | 'aws-restore' // aws s3 cp s3://... - | btrfs receive
-  | 'scale-0.25' // btrfs-to-s3 backup --full of a quarter of the dataset
-  | 'scale-0.5' // ... of half of it
+  | 'scale-0.25' // btrfs-to-s3 backup --full of a quarter of the largest dataset
   | 'inc-full' // the full before the 5% change (incremental check)
   | 'inc' // btrfs-to-s3 backup --once after the change: an incremental
+  | 'inc-empty' // btrfs-to-s3 backup --once after a one-file change: a near-empty incremental
+  | 'aws-inc-empty' // btrfs send -p PARENT SNAP | aws s3 cp - of the same change
   | 'sealed-backup' // btrfs-to-s3 backup --full with zstd and age, the whole (incompressible) dataset
   | 'sealed-restore'; // ... and its restore --verify none
 
 export interface RunRecord {
   readonly tool: ToolId;
+  /** The dataset it moved (DatasetInfo.id). */
+  readonly dataset: string;
   /** Round (or repetition of the incremental check), from 1. */
   readonly round: number;
   /** Wall time of the whole run (the pipeline for peers), measured by the harness. */
@@ -63,21 +72,28 @@ export interface Machine {
   readonly btrfsProgs: string;
   readonly awscli: string;
   readonly rclone: string;
+  /** When the rate cap was measured (restic is its anchor). */
+  readonly restic?: string;
   readonly ceph: string;
   /** 1-minute load average when the run started and when it ended (others share the machine). */
   readonly loadAverage: { readonly start: number; readonly end: number };
 }
 
+/** A full backup of a subvolume of some size: the scaling check's points. */
 export interface ScalePoint {
-  readonly tool: Extract<ToolId, 'scale-0.25' | 'scale-0.5' | 'ours-backup'>;
+  readonly tool: Extract<ToolId, 'scale-0.25' | 'ours-backup'>;
+  readonly dataset: string;
   readonly label: string;
-  readonly fraction: number;
   readonly subvolume: string;
   /** Bytes of file data in the subvolume. */
   readonly bytes: number;
 }
 
-export interface Dataset {
+/** One generated dataset: a subvolume of its own, and the read-only snapshot the peers send. */
+export interface DatasetInfo {
+  /** As given to --sizes ("768M", "2G"); runs name it. */
+  readonly id: string;
+  readonly sizeBytes: number;
   readonly bytes: number;
   readonly largeFiles: number;
   readonly largeBytes: number;
@@ -86,21 +102,81 @@ export interface Dataset {
   /** Length of `btrfs send` of the benchmark snapshot. */
   readonly streamBytes: number;
   readonly generateSeconds: number;
-  readonly scaling: readonly ScalePoint[];
 }
 
-export interface Settings {
-  readonly sizeBytes: number;
-  readonly rounds: number;
+/** What one of our configs comes to, from `config show --json`. */
+export interface OurSettings {
   readonly partSizeBytes: number;
   readonly concurrency: number;
   readonly chunkSizeBytes: number;
+  readonly checksumMode: string;
+}
+
+/** A peer's part size and concurrency (for the defaults: the tool's own, as documented; the run sets none). */
+export interface PeerSettings {
+  readonly partSizeBytes: number;
+  readonly concurrency: number;
+}
+
+export interface Settings {
+  readonly rounds: number;
+  /** The README's config (ours-backup, the restores, scaling, incremental, sealed). */
+  readonly defaults: OurSettings;
+  /** ours-backup-tuned. */
+  readonly tuned: OurSettings;
+  readonly awsDefaults: PeerSettings;
+  readonly rcloneDefaults: PeerSettings;
+  /** aws-upload-matched and rclone-upload-matched. */
+  readonly matched: PeerSettings;
   readonly memstoreBytes: number;
+}
+
+/** A full backup (or a peer's upload) from a client behind a shaped link. */
+export interface LinkRecord extends RunRecord {
+  /** The link's rate (tbf on the client's end of the veth), bits per second. */
+  readonly rateBitsPerSecond: number;
+  /** Round trip added by the delay relay; 0 when the client reached the gateway directly. */
+  readonly rttMs: number;
+  /** Bytes the gateway's end of the veth received (payload, HTTP, TCP/IP and Ethernet headers). */
+  readonly linkBytes: number;
+}
+
+export interface LinkSettings {
+  readonly ratesBitsPerSecond: readonly number[];
+  readonly rounds: number;
+  readonly rttMs: number;
+  /** The dataset the link runs back up. */
+  readonly dataset: string;
+}
+
+/** One upload with a rate cap, through a counting relay on an unshaped path. */
+export interface CapRecord {
+  readonly tool: Extract<ToolId, 'ours-backup' | 'rclone-upload' | 'restic-upload'>;
+  readonly round: number;
+  /** The cap as the tool was given it, bytes per second (restic takes whole KiB/s). */
+  readonly capBytesPerSecond: number;
+  /** The option as passed. */
+  readonly option: string;
+  readonly wallSeconds: number;
+  readonly streamBytes: number;
+  readonly main: ProcessUsage;
+  /** The `btrfs send` feeding a peer. */
+  readonly source?: ProcessUsage;
+  /** Cumulative bytes the relay read from the tool, about once a second. */
+  readonly samples: readonly { readonly ms: number; readonly bytes: number }[];
+}
+
+export interface CapSettings {
+  /** The cap asked for, bytes per second, and as written (`--cap-rate`). */
+  readonly bytesPerSecond: number;
+  readonly text: string;
+  readonly dataset: string;
 }
 
 /** One extra, untimed run of ours under `node --cpu-prof`: where its time goes. */
 export interface ProfiledRun {
   readonly tool: Extract<ToolId, 'ours-backup' | 'ours-restore' | 'inc'>;
+  readonly dataset: string;
   readonly wallSeconds: number;
   readonly streamBytes: number;
   readonly summary: ProfileSummary;
@@ -127,14 +203,18 @@ export interface StartupResult {
 }
 
 export interface Results {
-  readonly schema: 1;
+  readonly schema: 2;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationSeconds: number;
   readonly machine: Machine;
   readonly settings: Settings;
-  readonly dataset: Dataset;
+  /** Smallest first. */
+  readonly datasets: readonly DatasetInfo[];
+  readonly scaling: readonly ScalePoint[];
   readonly runs: readonly RunRecord[];
+  readonly link?: { readonly settings: LinkSettings; readonly runs: readonly LinkRecord[] };
+  readonly cap?: { readonly settings: CapSettings; readonly runs: readonly CapRecord[] };
   readonly profiles?: readonly ProfiledRun[];
   readonly startup?: StartupResult;
   /** One zstd backup of text-heavy data: what it stores of its send stream. */
@@ -148,7 +228,7 @@ export interface CompressionResult {
   readonly storedBytes: number;
 }
 
-/** The bound every backup's peak RSS must stay within (issue 8). */
-export function rssBoundBytes(settings: Pick<Settings, 'concurrency' | 'partSizeBytes'>): number {
+/** The bound every backup's peak RSS must stay within (issues 8 and 19). */
+export function rssBoundBytes(settings: Pick<OurSettings, 'concurrency' | 'partSizeBytes'>): number {
   return settings.concurrency * settings.partSizeBytes + 100 * 1024 * 1024;
 }

@@ -8,7 +8,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { execFile } from './exec';
 import type { StartupResult, StartupRun } from './results';
-import { type Gateway, ourConfigToml, ourEnv, type Tuning } from './tools';
+import { type Gateway, ourConfigToml, ourEnv } from './tools';
 
 export interface Executable {
   /** The release's launcher, the checkout's bin/run.js, or one named with --executable. */
@@ -137,7 +137,6 @@ export interface StartupCase {
   readonly executable: Executable;
   /** Only fills the config: list reads the bucket alone. */
   readonly subvolume: string;
-  readonly tuning: Tuning;
   readonly runs: number;
   readonly signal: AbortSignal;
   readonly log: (message: string) => void;
@@ -157,7 +156,7 @@ export async function startupCase(options: StartupCase): Promise<StartupResult> 
       snapshotsDir: join(work, 'snapshots-startup'),
       prefix: 'bench-startup',
     };
-    await writeFile(file, ourConfigToml(config, { ...gateway, endpoint: relay.endpoint }, options.tuning));
+    await writeFile(file, ourConfigToml(config, { ...gateway, endpoint: relay.endpoint }));
     const command = ['list', '--json'];
     log(`fixed cost of a run: ${executable.path} ${command.join(' ')}, ${options.runs} runs, each after a bare node -e 0`);
     const runs = await timeStartup({

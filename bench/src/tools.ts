@@ -1,8 +1,9 @@
 // Each tool's command line, as one bash command that /usr/bin/time measures. Pipelines
 // measure both sides (`time -v -o A send | time -v -o B uploader`) under `pipefail`, and
-// the harness times the whole command. Peers get the same part size and concurrency as ours
-// where they have the knobs, and SSE-S3 as ours sends it (AWS encrypts at rest by default, so
-// a real store does that work for every tool; this gateway only does it when asked).
+// the harness times the whole command. Peers run with their own defaults (as a user pipes
+// them) or matched to our part size and concurrency, and send SSE-S3 as ours does (AWS
+// encrypts at rest by default, so a real store does that work for every tool; this gateway
+// only does it when asked).
 export const AWS = '/usr/bin/aws'; // Debian's awscli v2, not a pip-installed v1 earlier on PATH
 export const TIME = '/usr/bin/time';
 export const RCLONE_REMOTE = 'bench';
@@ -27,20 +28,21 @@ export interface Gateway {
 export interface Tuning {
   readonly partSizeBytes: number;
   readonly concurrency: number;
-  readonly chunkSizeBytes?: number;
 }
 
-/** awscli reads its transfer settings from the config file only. */
-export function awsConfigFile(gateway: Gateway, tuning: Tuning): string {
-  const mb = Math.round(tuning.partSizeBytes / 2 ** 20);
-  return [
-    '[default]',
-    `region = ${gateway.region}`,
-    's3 =',
-    `  multipart_chunksize = ${mb}MB`,
-    `  max_concurrent_requests = ${tuning.concurrency}`,
-    '',
-  ].join('\n');
+/** Our tuned settings: a part size, a concurrency and the SDK's checksum mode. */
+export interface OurTuning extends Tuning {
+  readonly checksumMode: string;
+}
+
+/** awscli reads its transfer settings from the config file only; without tuning, its defaults (8 MiB parts, 10 requests). */
+export function awsConfigFile(gateway: Gateway, tuning?: Tuning): string {
+  const lines = ['[default]', `region = ${gateway.region}`];
+  if (tuning !== undefined) {
+    const mb = Math.round(tuning.partSizeBytes / 2 ** 20);
+    lines.push('s3 =', `  multipart_chunksize = ${mb}MB`, `  max_concurrent_requests = ${tuning.concurrency}`);
+  }
+  return [...lines, ''].join('\n');
 }
 
 export function awsEnv(gateway: Gateway, configFile: string): Record<string, string> {
@@ -85,8 +87,13 @@ export interface OurConfig {
   readonly encryption?: { readonly recipient: string; readonly identityFile: string };
 }
 
-/** Our config for one scenario: its own state, lock and prefix. */
-export function ourConfigToml(config: OurConfig, gateway: Gateway, tuning: Tuning): string {
+/**
+ * Our config for one scenario: its own state, lock and prefix. Without tuning it is the
+ * README's config plus only what this environment needs: the endpoint, path-style, and the
+ * STANDARD class for chunks (this gateway cannot thaw archive classes, so nothing stored in
+ * one could be restored).
+ */
+export function ourConfigToml(config: OurConfig, gateway: Gateway, tuning?: OurTuning): string {
   const state = `${config.workDir}/state-${config.name}`;
   return [
     '[global]',
@@ -107,13 +114,14 @@ export function ourConfigToml(config: OurConfig, gateway: Gateway, tuning: Tunin
     `prefix = ${JSON.stringify(config.prefix)}`,
     `endpoint = ${JSON.stringify(gateway.endpoint)}`,
     'path_style = true',
-    'checksum_mode = "when_required"',
     'storage_class_chunks = "STANDARD"',
-    `part_size_bytes = ${tuning.partSizeBytes}`,
-    `concurrency = ${tuning.concurrency}`,
-    ...(tuning.chunkSizeBytes === undefined ? [] : [`chunk_size_bytes = ${tuning.chunkSizeBytes}`]),
-    // The harness deletes each run's objects itself once it is measured.
-    'prune_after_backup = false',
+    ...(tuning === undefined
+      ? []
+      : [
+          `checksum_mode = ${JSON.stringify(tuning.checksumMode)}`,
+          `part_size_bytes = ${tuning.partSizeBytes}`,
+          `concurrency = ${tuning.concurrency}`,
+        ]),
     ...(config.compression === true ? ['compression = "zstd"'] : []),
     '',
     ...(config.encryption === undefined
@@ -144,27 +152,43 @@ export interface TimeFiles {
   readonly source?: string;
 }
 
+/** `btrfs send` of a snapshot, or of its difference from a parent (an incremental). */
+export interface SendSource {
+  readonly snapshot: string;
+  readonly parent?: string;
+}
+
+function send({ snapshot, parent }: SendSource): string {
+  return `btrfs send -q${parent === undefined ? '' : ` -p ${q(parent)}`} ${q(snapshot)}`;
+}
+
 export function sendToNull(snapshot: string, files: TimeFiles): string {
-  return `${timed(files.main, `btrfs send -q ${q(snapshot)}`)} >/dev/null`;
+  return `${timed(files.main, send({ snapshot }))} >/dev/null`;
 }
 
 /** Run by its path, so the shebang's Node flags (the small young generation) apply. */
-export function oursBackup(cli: string, configFile: string, files: TimeFiles, kind: 'full' | 'incremental'): string {
-  return timed(files.main, `${q(cli)} backup ${kind === 'full' ? '--full' : '--once'} --json --config ${q(configFile)}`);
+export function oursBackup(
+  cli: string,
+  configFile: string,
+  files: TimeFiles,
+  kind: 'full' | 'incremental',
+  options: { readonly maxUploadRate?: string } = {},
+): string {
+  const cap = options.maxUploadRate === undefined ? '' : ` --max-upload-rate ${q(options.maxUploadRate)}`;
+  return timed(files.main, `${q(cli)} backup ${kind === 'full' ? '--full' : '--once'}${cap} --json --config ${q(configFile)}`);
 }
 
+/** `verify: 'default'` passes no --verify: the config's restore.verify_mode decides, as for a user. */
 export function oursRestore(
   cli: string,
   configFile: string,
   subvolume: string,
   target: string,
-  verify: 'none' | 'sample',
+  verify: 'none' | 'default',
   files: TimeFiles,
 ): string {
-  return timed(
-    files.main,
-    `${q(cli)} restore --json --subvolume ${q(subvolume)} --target ${q(target)} --verify ${verify} --config ${q(configFile)}`,
-  );
+  const flag = verify === 'none' ? ' --verify none' : '';
+  return timed(files.main, `${q(cli)} restore --json --subvolume ${q(subvolume)} --target ${q(target)}${flag} --config ${q(configFile)}`);
 }
 
 function pipeline(left: string, right: string): string {
@@ -176,9 +200,9 @@ function requireSource(files: TimeFiles): string {
   return files.source;
 }
 
-export function awsUpload(snapshot: string, gateway: Gateway, key: string, expectedSize: number, files: TimeFiles): string {
+export function awsUpload(source: SendSource, gateway: Gateway, key: string, expectedSize: number, files: TimeFiles): string {
   return pipeline(
-    timed(requireSource(files), `btrfs send -q ${q(snapshot)}`),
+    timed(requireSource(files), send(source)),
     timed(
       files.main,
       `${AWS} s3 cp - ${q(`s3://${gateway.bucket}/${key}`)} --endpoint-url ${q(gateway.endpoint)} --expected-size ${expectedSize} --sse AES256 --only-show-errors`,
@@ -186,15 +210,60 @@ export function awsUpload(snapshot: string, gateway: Gateway, key: string, expec
   );
 }
 
-export function rcloneUpload(snapshot: string, gateway: Gateway, key: string, tuning: Tuning, files: TimeFiles): string {
-  const mib = Math.round(tuning.partSizeBytes / 2 ** 20);
+export interface RcloneOptions {
+  /** Our part size and concurrency; absent, rclone's defaults (5 MiB chunks, 4 streams). */
+  readonly tuning?: Tuning;
+  /** `--bwlimit`, bytes per second. */
+  readonly bwlimitBytesPerSecond?: number;
+}
+
+export function rcloneUpload(snapshot: string, gateway: Gateway, key: string, options: RcloneOptions, files: TimeFiles): string {
+  const { tuning, bwlimitBytesPerSecond } = options;
+  const knobs =
+    tuning === undefined
+      ? ''
+      : ` --s3-chunk-size ${Math.round(tuning.partSizeBytes / 2 ** 20)}M --s3-upload-concurrency ${tuning.concurrency}`;
+  const limit = bwlimitBytesPerSecond === undefined ? '' : ` --bwlimit ${Math.round(bwlimitBytesPerSecond)}B`;
   return pipeline(
-    timed(requireSource(files), `btrfs send -q ${q(snapshot)}`),
+    timed(requireSource(files), send({ snapshot })),
+    timed(files.main, `rclone rcat ${q(`${RCLONE_REMOTE}:${gateway.bucket}/${key}`)}${knobs}${limit} --s3-server-side-encryption AES256`),
+  );
+}
+
+/** A restic repository under `prefix` in the gateway's bucket; its password and cache from the environment. */
+export function resticRepository(gateway: Gateway, prefix: string): string {
+  return `s3:${gateway.endpoint}/${gateway.bucket}/${prefix}`;
+}
+
+export function resticEnv(gateway: Gateway, cacheDir: string): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: gateway.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: gateway.secretAccessKey,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    RESTIC_PASSWORD: 'bench',
+    RESTIC_CACHE_DIR: cacheDir,
+  };
+}
+
+export function resticInit(repository: string): string {
+  return `restic -r ${q(repository)} init --quiet`;
+}
+
+/** `btrfs send | restic backup --stdin`, restic's defaults but for `--limit-upload` (whole KiB/s). */
+export function resticUpload(snapshot: string, repository: string, limitKiBPerSecond: number, files: TimeFiles): string {
+  return pipeline(
+    timed(requireSource(files), send({ snapshot })),
     timed(
       files.main,
-      `rclone rcat ${q(`${RCLONE_REMOTE}:${gateway.bucket}/${key}`)} --s3-chunk-size ${mib}M --s3-upload-concurrency ${tuning.concurrency} --s3-server-side-encryption AES256`,
+      `restic -r ${q(repository)} backup --stdin --stdin-filename data.btrfs --host bench --limit-upload ${limitKiBPerSecond} --quiet`,
     ),
   );
+}
+
+/** A command run with the network of another namespace (nsenter --net): files and processes as here. */
+export function inNamespace(netns: string, command: string): string {
+  return `nsenter --net=${q(netns)} -- bash -c ${q(command)}`;
 }
 
 export function awsRestore(gateway: Gateway, key: string, targetDir: string, files: TimeFiles): string {
