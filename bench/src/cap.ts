@@ -2,14 +2,13 @@
 // (rclone rcat --bwlimit, restic backup --limit-upload), each uploading the same send stream
 // through a relay that counts the bytes it sends, on a path with no other limit near the
 // cap. The steady rate (rate.ts) is judged against the cap.
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backupMetrics, CLI, log, measure, run, timeFiles } from './harness';
 import { formatRate, steadyOrWhole } from './rate';
 import { type ByteSample, TcpRelay } from './relay';
 import type { CapRecord } from './results';
-import { ourConfigToml, oursBackup, rcloneEnv, rcloneUpload, resticEnv, resticInit, resticRepository, resticUpload } from './tools';
-import type { Bench, BenchDataset } from './units';
+import { oursBackup, rcloneEnv, rcloneUpload, resticEnv, resticInit, resticRepository, resticUpload } from './tools';
+import { type Bench, type BenchDataset, writeSideConfig } from './units';
 
 export interface CapPlan {
   readonly bytesPerSecond: number;
@@ -48,16 +47,7 @@ export async function capRuns(bench: Bench, plan: CapPlan): Promise<CapRecord[]>
     const gateway = bench.gateway.at(relay.endpoint);
     const { dataset } = plan;
     const configFile = join(bench.work, 'config-cap.toml');
-    const prefix = 'bench-cap';
-    await mkdir(join(bench.work, 'state-cap'), { recursive: true });
-    await mkdir(join(bench.mnt, 'snapshots-cap'), { recursive: true });
-    await writeFile(
-      configFile,
-      ourConfigToml(
-        { workDir: bench.work, name: 'cap', subvolume: dataset.subvolume, snapshotsDir: join(bench.mnt, 'snapshots-cap'), prefix },
-        gateway,
-      ),
-    );
+    const prefix = await writeSideConfig(bench, 'cap', dataset.subvolume, gateway, configFile);
     const rclone = rcloneEnv(gateway);
     const restic = resticEnv(gateway, join(bench.work, 'restic-cache'));
     const limitKiB = Math.max(1, Math.round(plan.bytesPerSecond / 1024));

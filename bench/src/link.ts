@@ -2,15 +2,15 @@
 // network namespace of its own, joined to the gateway's by a veth pair whose client end is
 // shaped with tbf (netns-link.sh); the gateway stays here and listens on the veth's other
 // end too. With --link-rtt a delay relay sits in front of the gateway instead.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sh } from './exec';
 import { backupMetrics, CLI, errorText, log, measure, NETNS_LINK, parseEnvFile, run, timeFiles } from './harness';
 import { formatRate } from './rate';
 import { TcpRelay } from './relay';
 import type { LinkRecord, ToolId } from './results';
-import { awsUpload, inNamespace, ourConfigToml, oursBackup, q, rcloneEnv, rcloneUpload } from './tools';
-import type { Bench, BenchDataset } from './units';
+import { awsUpload, inNamespace, oursBackup, q, rcloneEnv, rcloneUpload } from './tools';
+import { type Bench, type BenchDataset, writeSideConfig } from './units';
 
 /** The client's namespace and the veth pair to it, made and removed by netns-link.sh. */
 export class NetnsLink {
@@ -77,16 +77,7 @@ export async function linkRuns(bench: Bench, link: NetnsLink, plan: LinkPlan): P
     const gateway = bench.gateway.at(endpoint);
     const { dataset } = plan;
     const configFile = join(bench.work, `config-link-${dataset.info.id}.toml`);
-    const prefix = 'bench-link';
-    await mkdir(join(bench.work, 'state-link'), { recursive: true });
-    await mkdir(join(bench.mnt, 'snapshots-link'), { recursive: true });
-    await writeFile(
-      configFile,
-      ourConfigToml(
-        { workDir: bench.work, name: 'link', subvolume: dataset.subvolume, snapshotsDir: join(bench.mnt, 'snapshots-link'), prefix },
-        gateway,
-      ),
-    );
+    const prefix = await writeSideConfig(bench, 'link', dataset.subvolume, gateway, configFile);
     const rcloneLinkEnv = rcloneEnv(gateway);
     const records: LinkRecord[] = [];
     let turn = 0;

@@ -19,7 +19,19 @@ import {
 } from './harness';
 import { type CpuProfile, summarizeProfiles } from './profile';
 import type { CompressionResult, DatasetInfo, ProfiledRun, RunRecord, ToolId } from './results';
-import { awsCat, awsRestore, awsUpload, oursBackup, oursRestore, q, rcloneUpload, sendToNull, type Tuning } from './tools';
+import {
+  awsCat,
+  awsRestore,
+  awsUpload,
+  type Gateway,
+  ourConfigToml,
+  oursBackup,
+  oursRestore,
+  q,
+  rcloneUpload,
+  sendToNull,
+  type Tuning,
+} from './tools';
 
 export const INCREMENTAL_CHANGE = 0.05;
 
@@ -368,4 +380,21 @@ export async function compressionCase(bench: Bench, textBytes: number): Promise<
   await bench.gateway.release(`${config.prefix}/`, bench.envs.aws);
   log(`  text: ${(streamBytes / MiB).toFixed(1)} MiB of send stream stored in ${(manifest.stored_bytes / MiB).toFixed(1)} MiB`);
   return { textBytes, streamBytes, storedBytes: manifest.stored_bytes };
+}
+
+/**
+ * A config of ours with the README's settings for a part of the bench that runs apart
+ * (`name`: its own state and snapshot directories), reaching the store at `gateway`.
+ */
+export async function writeSideConfig(bench: Bench, name: string, subvolume: string, gateway: Gateway, file: string): Promise<string> {
+  await mkdir(join(bench.work, `state-${name}`), { recursive: true });
+  await mkdir(join(bench.mnt, `snapshots-${name}`), { recursive: true });
+  await writeFile(
+    file,
+    ourConfigToml(
+      { workDir: bench.work, name, subvolume, snapshotsDir: join(bench.mnt, `snapshots-${name}`), prefix: `bench-${name}` },
+      gateway,
+    ),
+  );
+  return `bench-${name}`;
 }
