@@ -143,5 +143,11 @@ describe('runBackup with s3.prune_after_backup', () => {
     await expect(runBackup({ config: host.config, deps: host.deps(), once: true, subvolumes: ['data'] })).rejects.toThrow(
       'prune failed for data',
     );
+
+    // The backup itself was published: its metrics say so, beside the run's failure and the prune's.
+    const textfile = host.textfile();
+    expect(textfile.get('btrfs_to_s3_last_exit_code')).not.toBe(0);
+    expect(textfile.get(`btrfs_to_s3_last_run_timestamp_seconds{subvolume="data",kind="inc"}`)).toBe(host.now.getTime() / 1000);
+    expect(textfile.get(`btrfs_to_s3_last_run_success{subvolume="data",kind="inc"}`)).toBe(1);
   });
 });

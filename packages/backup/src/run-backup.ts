@@ -169,7 +169,7 @@ async function run(context: BackupContext, options: BackupOptions, recorder?: Ru
     // An upgrade's first run moves the state from an earlier release's default path (never a surprise full).
     const migrated = await migrateLegacyStatePaths(config, context.logger);
     await recordStart(recorder, migrated);
-    return runLocked(migrated === config ? context : { ...context, config: migrated }, options);
+    return runLocked(migrated === config ? context : { ...context, config: migrated }, options, recorder);
   };
   return withLock(config.global.lock_path, locked, { warn: (message) => context.logger.warn(message) });
 }
@@ -197,7 +197,7 @@ const worldOf = (context: BackupContext, options: BackupOptions) => ({
   manifests: options.noS3 === true ? ASSUME_MANIFESTS_PRESENT : context.bucket,
 });
 
-async function runLocked(context: BackupContext, options: BackupOptions): Promise<BackupResult> {
+async function runLocked(context: BackupContext, options: BackupOptions, recorder?: RunRecorder): Promise<BackupResult> {
   const { config } = context;
   const noS3 = options.noS3 ?? false;
   // Before anything that writes, deletes or aborts under the prefix.
@@ -213,6 +213,7 @@ async function runLocked(context: BackupContext, options: BackupOptions): Promis
   state.last_run_at = context.now().toISOString();
   await writeState(config.global.state_path, state);
   const result: BackupResult = { dryRun: false, plan: plan.map(toPlanEntry), outcomes };
+  recorder?.ran(result); // what was published counts even if the prune after it fails
   const failed = outcomes.filter((outcome) => outcome.result === 'failed').map((outcome) => outcome.subvolume);
   if (failed.length > 0)
     throw new BackupFailedError(result, failed, failed.length === outcomes.filter((outcome) => outcome.result !== 'not-due').length);

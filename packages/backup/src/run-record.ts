@@ -79,6 +79,8 @@ const seconds = (iso: string) => new Date(iso).getTime() / 1000;
  */
 export class RunRecorder {
   private holder = false;
+  /** The run's outcomes once every subvolume was tried: kept for its end, whatever fails after them (the prune). */
+  private result: BackupResult | undefined;
 
   constructor(
     private config: RemoteConfig,
@@ -101,6 +103,11 @@ export class RunRecorder {
     await this.write(record, true);
   }
 
+  /** Called once every due subvolume was backed up (or failed), before the prune after them. */
+  ran(result: BackupResult): void {
+    this.result = result;
+  }
+
   /**
    * Called however the run ended, after the lock is released: its exit code, and the
    * outcomes of a run that got as far as backing up. A run that never held the lock
@@ -113,7 +120,8 @@ export class RunRecorder {
     if (this.holder) record.run.in_progress = false;
     record.run.last_attempt_at = this.startedAt.toISOString();
     record.run.last_exit_code = exitCode;
-    if (result !== undefined) this.recordOutcomes(record, result, finishedAt);
+    const outcomes = result ?? this.result;
+    if (outcomes !== undefined) this.recordOutcomes(record, outcomes, finishedAt);
     // In progress as the file says: a backup set it and a live process holds the lock (not a prune or drill alone).
     const running = record.run.in_progress && (await lockHolder(this.config.global.lock_path)) !== undefined;
     await this.write(record, running);
