@@ -1,7 +1,7 @@
 import { ExitCode } from '@org/btrfs-s3-core';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as v from 'valibot';
@@ -76,8 +76,57 @@ describe('status', () => {
       nextIncrementalAt: '2026-11-08T02:00:00.000Z',
       nextFullAt: '2026-11-28T02:00:00.000Z',
       lastRun: null,
+      pendingResume: null,
     });
     expect(result.subvolumes[1]).toMatchObject({ subvolume: 'home', lastBackupAt: null, nextIncrementalAt: null });
+  });
+
+  it('shows an interrupted backup waiting to be resumed, in text and JSON', () => {
+    const { dir, config } = setup();
+    const now = new Date();
+    mkdirSync(join(dir, 'resume'));
+    const chunk = { key: 'host1/subvol/data/full/20261201T020000Z/chunks/part-00000.bin', size: 4096, etag: 'e-1' };
+    writeFileSync(
+      join(dir, 'resume', 'data.json'),
+      JSON.stringify({
+        version: 1,
+        subvolume: 'data',
+        kind: 'full',
+        snapshot: {
+          name: 'data__20261201T020000Z__full',
+          path: '/srv/.snapshots/data__20261201T020000Z__full',
+          uuid: 'u',
+          created_at: '2026-12-01T02:00:00.000Z',
+        },
+        parent: null,
+        backup_prefix: 'host1/subvol/data/full/20261201T020000Z',
+        layout: { chunk_size: 4096, part_size: 1024, compression: null, recipients: [] },
+        chunks: [
+          {
+            ...chunk,
+            sha256: 'a'.repeat(64),
+            parts: [{ number: 1, size: 4096, sha256: 'b'.repeat(64) }],
+            plain_size: 4096,
+            plain_sha256: 'a'.repeat(64),
+          },
+        ],
+        open_upload: {
+          key: chunk.key.replace('00000', '00001'),
+          upload_id: 'up',
+          parts: [{ number: 1, size: 1024, sha256: 'c'.repeat(64), etag: 'e' }],
+        },
+        started_at: '2026-12-01T02:00:00.000Z',
+        updated_at: now.toISOString(),
+      }),
+    );
+    const text = cli(['status', '--config', config]);
+    expect(text.stdout).toContain(
+      `  an interrupted full backup of data__20261201T020000Z__full is pending: 5.0 KiB uploaded in 1 chunk(s) and 1 part(s), last progress ${now.toISOString()}`,
+    );
+    const json = cli(['status', '--json', '--config', config]);
+    const [data, home] = v.parse(StatusResultSchema, JSON.parse(json.stdout)).subvolumes;
+    expect(data?.pendingResume).toMatchObject({ kind: 'full', bytesDone: 5120, chunksDone: 1, partsDone: 1 });
+    expect(home?.pendingResume).toBeNull();
   });
 
   it("shows each subvolume's outcome in the last run from the metrics file, validated by the output schema", () => {

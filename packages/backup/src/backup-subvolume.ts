@@ -15,9 +15,11 @@ import {
   type SubvolumePlan,
   type SubvolumeState,
 } from '@org/btrfs-s3-core';
-import { describeS3Error, uploadOptionsFromConfig } from '@org/btrfs-s3-store';
+import { ChunkUploadError, describeS3Error, ResumeMismatchError, uploadOptionsFromConfig } from '@org/btrfs-s3-store';
 import { join } from 'node:path';
 import type { BackupContext } from './context';
+import { discardResumption, findResumption, type Resumption, uploadResume } from './resume';
+import { type ChunkLayout, ResumeRecorder } from './resume-recorder';
 import { lastStreamBytes } from './run-record';
 import type { RunMetrics } from './schemas';
 import { UploadProgressReporter } from './upload-progress';
@@ -33,33 +35,84 @@ export interface PublishedBackup {
 /**
  * One subvolume's backup: snapshot, send, chunked upload, then publish the
  * manifest and only then `current.json`. Until the pointer is written nothing a
- * reader can see has changed; on any failure before that, the new snapshot is
- * deleted so it is never mistaken for an uploaded parent.
+ * reader can see has changed.
+ *
+ * Resume (docs/failure-model.md): while it uploads, a resume record names every
+ * completed chunk and the open upload's parts. A run that fails or is stopped after
+ * some of them keeps its snapshot and record, and the next run of the same plan
+ * continues it: it sends the same snapshot again, proves each stored chunk by hashing
+ * its slice of the stream, and uploads only the rest. A slice that differs gives up
+ * the resume and starts the backup afresh in the same run. Without progress to keep,
+ * a failure deletes the new snapshot so it is never mistaken for an uploaded parent.
  */
 export async function backupSubvolume(
   context: BackupContext,
   plan: RunnablePlan,
   previous: SubvolumeState | undefined,
+  options: { readonly noResume: boolean },
+): Promise<PublishedBackup> {
+  const resumption = await findResumption(context, plan, chunkLayout(context.config), options.noResume);
+  try {
+    return await backupFrom(context, plan, previous, resumption);
+  } catch (error) {
+    const mismatch = resumeMismatch(error);
+    if (resumption === undefined || mismatch === undefined) throw error;
+    await discardResumption(context, resumption.record, mismatch);
+    return backupFrom(context, plan, previous, undefined);
+  }
+}
+
+/** Why a resumed upload's re-read did not match the record, if that is how it failed. */
+function resumeMismatch(error: unknown): string | undefined {
+  const cause = error instanceof ChunkUploadError ? error.cause : error;
+  return cause instanceof ResumeMismatchError ? cause.message : undefined;
+}
+
+async function backupFrom(
+  context: BackupContext,
+  plan: RunnablePlan,
+  previous: SubvolumeState | undefined,
+  resumption: Resumption | undefined,
 ): Promise<PublishedBackup> {
   const { config, logger } = context;
   const kind = plan.action === 'full' ? 'full' : 'inc';
   const startedAt = context.now();
-  const snapshot = await context.snapshots.create(plan.path, plan.subvolume, kind, startedAt);
+  const snapshot = resumption?.snapshot ?? (await context.snapshots.create(plan.path, plan.subvolume, kind, startedAt));
   let published = false;
+  let recorder: ResumeRecorder | undefined;
   try {
-    logger.info(`${plan.subvolume}: ${plan.action} backup of snapshot ${snapshot.name}`, { reason: plan.reason });
+    if (resumption === undefined)
+      logger.info(`${plan.subvolume}: ${plan.action} backup of snapshot ${snapshot.name}`, { reason: plan.reason });
     context.failpoint('backup:snapshot-created');
     const info = await context.btrfs.showSubvolume(snapshot.path);
     const parentPath = plan.action === 'incremental' ? join(config.snapshots.base_dir, plan.parentSnapshot) : undefined;
     const parentInfo = parentPath === undefined ? undefined : await context.btrfs.showSubvolume(parentPath);
     const backup = backupPrefix(config.s3.prefix, plan.subvolume, kind, compactTimestamp(snapshot.createdAt));
     // Before the first upload: another host meeting this directory mid-run must know it is not its own.
-    await context.bucket.putObject(writerMarkerKey(backup), serializeWriterMarker(context.writer, startedAt), {
-      storageClass: config.s3.storage_class_manifest,
-      contentType: 'application/json',
-      condition: { ifNoneMatch: true },
-      locked: true,
-    });
+    // A resumed backup's marker is there already (findResumption checked that it is ours).
+    if (resumption === undefined)
+      await context.bucket.putObject(writerMarkerKey(backup), serializeWriterMarker(context.writer, startedAt), {
+        storageClass: config.s3.storage_class_manifest,
+        contentType: 'application/json',
+        condition: { ifNoneMatch: true },
+        locked: true,
+      });
+    recorder = new ResumeRecorder(
+      config.global.state_path,
+      {
+        subvolume: plan.subvolume,
+        kind,
+        snapshot: { name: snapshot.name, path: snapshot.path, uuid: info.uuid, created_at: snapshot.createdAt.toISOString() },
+        parent: plan.action === 'incremental' ? { snapshot: plan.parentSnapshot, manifest: plan.parentManifest } : null,
+        backup_prefix: backup,
+        layout: chunkLayout(config),
+        started_at: resumption?.record.started_at ?? startedAt.toISOString(),
+      },
+      logger,
+      context.now,
+      resumption?.record,
+    );
+    const record = recorder;
 
     const encoding = chunkEncoding(config);
     const progress = new UploadProgressReporter(context.onProgress, {
@@ -84,10 +137,17 @@ export async function backupSubvolume(
             context.failpoint('backup:first-part-uploaded');
             progress.part(uploaded);
           },
-          onChunkComplete: () => {
+          // Parts of an encoded chunk cannot be proven by re-reading (age output is randomized): only whole chunks are
+          // recorded, and its open upload is aborted as before.
+          ...(encoding.plain ? { onPartComplete: record.part, keepOpenUpload: true } : {}),
+          onChunkComplete: async (chunk, index) => {
             progress.chunk();
+            await record.chunk(chunk, index);
             context.failpoint('backup:chunk-completed');
           },
+          ...(resumption === undefined
+            ? {}
+            : { resume: uploadResume(resumption.record, (message) => logger.warn(`${plan.subvolume}: ${message}`)) }),
           onRetry: (retry) => {
             progress.retry();
             logger.warn(
@@ -150,12 +210,14 @@ export async function backupSubvolume(
       { ...metadata, ...(etag === undefined ? {} : { condition: etag === null ? { ifNoneMatch: true } : { ifMatch: etag } }) },
     );
     published = true;
+    await recorder.discard();
     context.failpoint('backup:pointer-written');
 
     const finishedAt = context.now();
     const elapsedSeconds = (finishedAt.getTime() - startedAt.getTime()) / 1000;
     logger.info(`${plan.subvolume}: published ${key}`, {
       bytes: upload.totalBytes,
+      ...(resumption === undefined ? {} : { resumed_bytes: upload.resumedBytes }),
       chunks: upload.chunks.length,
       parts: upload.partCount,
       retries: upload.retries,
@@ -179,6 +241,7 @@ export async function backupSubvolume(
         chunks: upload.chunks.length,
         parts: upload.partCount,
         retries: upload.retries,
+        resumedBytes: upload.resumedBytes,
         elapsedSeconds,
         finishedAt: finishedAt.getTime() / 1000,
       },
@@ -186,6 +249,14 @@ export async function backupSubvolume(
   } catch (error) {
     // Once current.json names the snapshot it is the next incremental's parent: keep it.
     if (published) throw error;
+    await recorder?.flush();
+    if (recorder?.hasProgress === true && resumeMismatch(error) === undefined) {
+      logger.warn(
+        `${plan.subvolume}: kept snapshot ${snapshot.name} and what is uploaded of it: the next run resumes this backup (backup --no-resume starts afresh)`,
+      );
+      throw error;
+    }
+    if (resumption === undefined) await recorder?.discard();
     await context.btrfs
       .deleteSubvolume(snapshot.path)
       .catch((cleanupError: unknown) =>
@@ -193,6 +264,16 @@ export async function backupSubvolume(
       );
     throw error;
   }
+}
+
+/** The layout and encoding a resume record is made under. */
+function chunkLayout(config: Config): ChunkLayout {
+  return {
+    chunk_size: config.s3.chunk_size_bytes,
+    part_size: config.s3.part_size_bytes,
+    compression: config.s3.compression === 'zstd' ? config.s3.compression_level : null,
+    recipients: [...config.encryption.recipients],
+  };
 }
 
 /** How chunks are stored under this config: `plain` when neither compressed nor encrypted (the send stream as it is). */

@@ -29,6 +29,17 @@ export {
   StatusResultSchema,
   StatusSubvolumeSchema,
   LastRunSchema,
+  PendingResumeSchema,
   toPlanEntry,
 } from './schemas';
-export type { BackupResult, SubvolumeOutcome, RunMetrics, PlanEntry, PlanResult, StatusResult, StatusSubvolume, LastRun } from './schemas';
+export type {
+  BackupResult,
+  SubvolumeOutcome,
+  RunMetrics,
+  PlanEntry,
+  PlanResult,
+  PendingResume,
+  StatusResult,
+  StatusSubvolume,
+  LastRun,
+} from './schemas';

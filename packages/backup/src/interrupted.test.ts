@@ -1,4 +1,8 @@
 import { BackupHost, DAY_MS, HOUR_MS } from './__fakes__/harness';
+import { createLogger, readResumeRecord, type ResumeRecord, resumeRecordPath } from '@org/btrfs-s3-core';
+import { readFile, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { BackupFailedError, runBackup } from './index';
 
 describe('runBackup stopped by its signal', () => {
@@ -8,13 +12,32 @@ describe('runBackup stopped by its signal', () => {
   });
   afterEach(() => host.cleanup());
 
-  it('rejects with the abort, aborts its open upload, deletes its snapshot and leaves the previous backup current', async () => {
+  it('stopped before any part is stored: rejects with the abort, deletes its snapshot and leaves the previous backup current', async () => {
     await runBackup({ config: host.config, deps: host.deps() });
     const previous = {
       pointer: host.text(host.pointerKey('data')),
       state: host.state(),
       snapshots: host.world.snapshotsIn(host.config.snapshots.base_dir),
     };
+    host.advance(8 * DAY_MS);
+    const controller = new AbortController();
+    host.failpoint = (at) => {
+      if (at === 'backup:snapshot-created') controller.abort(new Error('stopped by the test'));
+    };
+
+    await expect(runBackup({ config: host.config, deps: host.deps(), signal: controller.signal })).rejects.toThrow('stopped by the test');
+
+    expect(host.text(host.pointerKey('data'))).toBe(previous.pointer);
+    expect(host.state()).toEqual(previous.state);
+    expect(host.bucket.uploads.size).toBe(0);
+    expect(host.world.snapshotsIn(host.config.snapshots.base_dir)).toEqual(previous.snapshots);
+    expect(await readResumeRecord(host.config.global.state_path, 'data')).toBeUndefined();
+  });
+
+  it('stopped after a part is stored: keeps its snapshot and open upload, and the next run resumes them', async () => {
+    await runBackup({ config: host.config, deps: host.deps() });
+    const previous = { pointer: host.text(host.pointerKey('data')), state: host.state() };
+    const snapshotsBefore = host.world.snapshotsIn(host.config.snapshots.base_dir);
     host.advance(8 * DAY_MS);
     const controller = new AbortController();
     host.failpoint = (at) => {
@@ -25,8 +48,84 @@ describe('runBackup stopped by its signal', () => {
 
     expect(host.text(host.pointerKey('data'))).toBe(previous.pointer);
     expect(host.state()).toEqual(previous.state);
+    expect(host.bucket.uploads.size).toBe(1);
+    const kept = host.world.snapshotsIn(host.config.snapshots.base_dir);
+    expect(kept).toHaveLength(snapshotsBefore.length + 1);
+    const read = await readResumeRecord(host.config.global.state_path, 'data');
+    expect(read !== undefined && 'record' in read ? read.record.open_upload?.parts.map((part) => part.number) : []).toEqual([1]);
+
+    host.failpoint = () => undefined;
+    host.advance(HOUR_MS);
+    const result = await runBackup({ config: host.config, deps: host.deps() });
+    const outcome = result.outcomes[0];
+    expect(outcome?.result).toBe('published');
+    expect(outcome?.result === 'published' ? outcome.metrics.resumedBytes : 0).toBeGreaterThan(0);
     expect(host.bucket.uploads.size).toBe(0);
-    expect(host.world.snapshotsIn(host.config.snapshots.base_dir)).toEqual(previous.snapshots);
+    expect(host.manifest(host.current('data') ?? '').snapshot.name).toBe(kept.find((name) => !snapshotsBefore.includes(name)));
+    expect(await readResumeRecord(host.config.global.state_path, 'data')).toBeUndefined();
+  });
+
+  it('a record whose chunk hash does not match the re-read stream: says so, starts afresh and publishes a correct backup', async () => {
+    const controller = new AbortController();
+    host.failpoint = (at) => {
+      if (at === 'backup:chunk-completed') controller.abort(new Error('stopped by the test'));
+    };
+    await expect(runBackup({ config: host.config, deps: host.deps(), signal: controller.signal })).rejects.toThrow('stopped by the test');
+    const path = resumeRecordPath(host.config.global.state_path, 'data');
+    const record = JSON.parse(await readFile(path, 'utf8')) as ResumeRecord;
+    const [first, ...rest] = record.chunks;
+    expect(first).toBeDefined();
+    await writeFile(path, JSON.stringify({ ...record, chunks: [{ ...first, plain_sha256: '0'.repeat(64) }, ...rest] }));
+
+    host.failpoint = () => undefined;
+    host.advance(HOUR_MS);
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (data: Buffer) => lines.push(data.toString('utf8')));
+    const logger = createLogger({ level: 'warn', format: 'json', stream });
+    const result = await runBackup({ config: host.config, deps: host.deps(), logger });
+    const flushed = once(logger, 'finish');
+    logger.end();
+    await flushed;
+    const messages = lines
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => String(JSON.parse(line).message));
+    expect(messages).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^data: not resuming the interrupted full backup of ${record.snapshot.name}: chunk 0's slice of the send stream differs .*; starting afresh$`,
+        ),
+      ),
+    );
+    const outcome = result.outcomes[0];
+    expect(outcome?.result === 'published' ? outcome.metrics.resumedBytes : -1).toBe(0);
+    const manifest = host.manifest(host.current('data') ?? '');
+    expect(manifest.snapshot.name).not.toBe(record.snapshot.name);
+    expect(host.world.snapshotsIn(host.config.snapshots.base_dir)).not.toContain(record.snapshot.name);
+    expect(host.bucket.uploads.size).toBe(0);
+    expect(await readResumeRecord(host.config.global.state_path, 'data')).toBeUndefined();
+  });
+
+  it('backup --no-resume discards the kept upload and snapshot and starts afresh', async () => {
+    await runBackup({ config: host.config, deps: host.deps() });
+    const snapshotsBefore = host.world.snapshotsIn(host.config.snapshots.base_dir);
+    host.advance(8 * DAY_MS);
+    const controller = new AbortController();
+    host.failpoint = (at) => {
+      if (at === 'backup:first-part-uploaded') controller.abort(new Error('stopped by the test'));
+    };
+    await expect(runBackup({ config: host.config, deps: host.deps(), signal: controller.signal })).rejects.toThrow('stopped by the test');
+    const interrupted = host.world.snapshotsIn(host.config.snapshots.base_dir).find((name) => !snapshotsBefore.includes(name));
+
+    host.failpoint = () => undefined;
+    host.advance(HOUR_MS);
+    const result = await runBackup({ config: host.config, deps: host.deps(), noResume: true });
+    const outcome = result.outcomes[0];
+    expect(outcome?.result === 'published' ? outcome.metrics.resumedBytes : -1).toBe(0);
+    expect(host.world.snapshotsIn(host.config.snapshots.base_dir)).not.toContain(interrupted);
+    expect(host.bucket.uploads.size).toBe(0);
   });
 });
 

@@ -3,6 +3,7 @@ import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
 import { type Config, type PlanOptions, readState, selectSubvolumes, withLegacyStatePaths } from '@org/btrfs-s3-core';
 import { S3Bucket, withS3Client } from '@org/btrfs-s3-store';
 import { planNow } from './plan-world';
+import { pendingResume } from './resume';
 import { type PlanResult, toPlanEntry } from './schemas';
 
 export interface PlanBackupOptions extends PlanOptions {
@@ -24,6 +25,11 @@ export async function planBackup(options: PlanBackupOptions): Promise<PlanResult
     const now = (deps.now ?? (() => new Date()))();
     const selection = { once: options.once ?? false, full: options.full ?? false, subvolumes: options.subvolumes ?? [] };
     const plan = await planNow(config, state, { btrfs, manifests: new S3Bucket(client, config.s3) }, now, selection);
-    return { now: now.toISOString(), subvolumes: plan.map(toPlanEntry) };
+    const entries = [];
+    for (const entry of plan.map(toPlanEntry)) {
+      const resume = await pendingResume(config, entry.subvolume, now);
+      entries.push(resume === null ? entry : { ...entry, resume });
+    }
+    return { now: now.toISOString(), subvolumes: entries };
   });
 }

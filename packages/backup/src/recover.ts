@@ -1,5 +1,6 @@
 import {
   type Config,
+  liveResumeRecords,
   type Manifest,
   parseManifest,
   parsePointer,
@@ -43,9 +44,16 @@ async function abortDeadUploads(context: BackupContext): Promise<void> {
   // a first full over a slow uplink keeps one chunk's upload open for days.
   const foreign = (await foreignRuns(context, `${config.s3.prefix}/subvol/`)).map((run) => `${run.dir}/`);
   const isForeign = (key: string) => foreign.some((dir) => key.startsWith(dir));
+  // The open upload of an interrupted backup that the next run resumes (docs/failure-model.md, "Resume").
+  const subvolumes = config.subvolumes.paths.map(subvolumeName);
+  const resumable = new Set(
+    (await liveResumeRecords(config.global.state_path, subvolumes, context.now(), config.s3.resume_max_age_hours)).flatMap((record) =>
+      record.open_upload === null ? [] : [record.open_upload.upload_id],
+    ),
+  );
   const aborted = await context.bucket.abortStaleMultipartUploads(
     `${config.s3.prefix}/`,
-    (upload) => !isForeign(upload.key) && (isOurs(upload.key) || upload.initiated.getTime() < cutoff),
+    (upload) => !isForeign(upload.key) && !resumable.has(upload.uploadId) && (isOurs(upload.key) || upload.initiated.getTime() < cutoff),
   );
   for (const upload of aborted) {
     logger.info(

@@ -11,6 +11,7 @@ import {
   errnoCode,
   ExitCode,
   exitCodeOf,
+  liveResumeRecords,
   type Logger,
   migrateLegacyStatePaths,
   type ProgressListener,
@@ -49,6 +50,8 @@ export interface BackupOptions {
   readonly subvolumes?: readonly string[];
   /** Plan and change nothing. */
   readonly dryRun?: boolean;
+  /** Start afresh instead of resuming an interrupted backup (its snapshot and open upload are cleaned up). */
+  readonly noResume?: boolean;
   /** Snapshots only: no S3 access at all. */
   readonly noS3?: boolean;
   /**
@@ -208,7 +211,7 @@ async function runLocked(context: BackupContext, options: BackupOptions, recorde
   const outcomes: SubvolumeOutcome[] = [];
   for (const entry of plan) {
     context.signal.throwIfAborted();
-    outcomes.push(await runOne(context, entry, state, noS3));
+    outcomes.push(await runOne(context, entry, state, { noS3, noResume: options.noResume ?? false }));
   }
   state.last_run_at = context.now().toISOString();
   await writeState(config.global.state_path, state);
@@ -255,7 +258,12 @@ async function loadState(context: BackupContext): Promise<State> {
   }
 }
 
-async function runOne(context: BackupContext, plan: SubvolumePlan, state: State, noS3: boolean): Promise<SubvolumeOutcome> {
+async function runOne(
+  context: BackupContext,
+  plan: SubvolumePlan,
+  state: State,
+  { noS3, noResume }: { readonly noS3: boolean; readonly noResume: boolean },
+): Promise<SubvolumeOutcome> {
   const { config, logger } = context;
   const { subvolume } = plan;
   if (plan.action === 'none') {
@@ -280,7 +288,7 @@ async function runOne(context: BackupContext, plan: SubvolumePlan, state: State,
     return { subvolume, result: 'snapshot-only', snapshot: snapshot.name };
   }
   try {
-    const published = await backupSubvolume(context, plan, previous);
+    const published = await backupSubvolume(context, plan, previous, { noResume });
     // State follows the pointer, so it never names a backup a restore could not find.
     state.subvolumes[subvolume] = published.state;
     await writeState(config.global.state_path, state);
@@ -295,8 +303,12 @@ async function runOne(context: BackupContext, plan: SubvolumePlan, state: State,
   }
 }
 
+/** Local retention: never the next incremental's parent (`keep`), nor the snapshot of a backup waiting to be resumed. */
 async function pruneSnapshots(context: BackupContext, subvolume: string, keep: string | undefined): Promise<void> {
-  const deleted = await context.snapshots.prune(subvolume, context.config.snapshots.retain, keep);
+  const { config } = context;
+  const pending = await liveResumeRecords(config.global.state_path, [subvolume], context.now(), config.s3.resume_max_age_hours);
+  const kept = [...(keep === undefined ? [] : [keep]), ...pending.map((record) => record.snapshot.name)];
+  const deleted = await context.snapshots.prune(subvolume, config.snapshots.retain, kept);
   for (const name of deleted) context.logger.info(`${subvolume}: deleted old snapshot ${name}`);
 }
 

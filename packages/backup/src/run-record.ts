@@ -173,6 +173,7 @@ function failedRun(subvolume: string, kind: SubvolumeRunMetrics['kind'], finishe
     chunks: 0,
     parts: 0,
     retries: 0,
+    resumedBytes: 0,
     elapsedSeconds: 0,
     finishedAt: finishedAt.getTime() / 1000,
   };

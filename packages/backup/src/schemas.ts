@@ -12,6 +12,21 @@ const count = v.pipe(v.number(), v.integer(), v.minValue(0));
 const kind = v.picklist(['full', 'inc']);
 const runKind = v.picklist(['full', 'inc', 'none']);
 
+/** An interrupted backup kept for the next run to resume (docs/failure-model.md, "Resume"). */
+export const PendingResumeSchema = v.strictObject({
+  kind,
+  snapshot: v.string(),
+  /** Bytes of the send stream already in the bucket: completed chunks and the open upload's parts. */
+  bytesDone: count,
+  chunksDone: count,
+  partsDone: count,
+  startedAt: isoTime,
+  /** Its last progress. */
+  updatedAt: isoTime,
+  /** From then on it is no longer resumed, and cleanup and prune treat it as any failed run (s3.resume_max_age_hours). */
+  expiresAt: isoTime,
+});
+
 const planBase = {
   subvolume: v.string(),
   path: v.string(),
@@ -20,6 +35,8 @@ const planBase = {
   /** When the next incremental and full are due by the schedule; absent before the first backup. */
   nextIncrementalAt: v.optional(isoTime),
   nextFullAt: v.optional(isoTime),
+  /** An interrupted backup the run continues if it plans the same kind (and parent); absent when there is none. */
+  resume: v.optional(PendingResumeSchema),
 };
 
 /** What a run does for one subvolume, and why (the planner's SubvolumePlan, with ISO times). */
@@ -45,6 +62,8 @@ export const RunMetricsSchema = v.strictObject({
   chunks: count,
   parts: count,
   retries: count,
+  /** Bytes of the send stream an interrupted run had stored, which this run proved and did not send again (0 unless resumed). */
+  resumedBytes: v.optional(count, 0),
   elapsedSeconds: v.pipe(v.number(), v.minValue(0)),
   /** Seconds since the epoch. */
   finishedAt: v.number(),
@@ -93,6 +112,8 @@ export const StatusSubvolumeSchema = v.strictObject({
   nextFullAt: v.nullable(isoTime),
   /** Null when no run's metrics mention the subvolume. */
   lastRun: v.nullable(LastRunSchema),
+  /** An interrupted backup waiting to be resumed; null when there is none. */
+  pendingResume: v.nullable(PendingResumeSchema),
 });
 
 export const StatusResultSchema = v.strictObject({
@@ -102,6 +123,7 @@ export const StatusResultSchema = v.strictObject({
 });
 
 export type PlanEntry = v.InferOutput<typeof PlanEntrySchema>;
+export type PendingResume = v.InferOutput<typeof PendingResumeSchema>;
 export type PlanResult = v.InferOutput<typeof PlanResultSchema>;
 export type RunMetrics = v.InferOutput<typeof RunMetricsSchema>;
 export type SubvolumeOutcome = v.InferOutput<typeof SubvolumeOutcomeSchema>;

@@ -9,6 +9,7 @@ import {
   withLegacyStatePaths,
 } from '@org/btrfs-s3-core';
 import { readLastRuns } from './last-run';
+import { pendingResume } from './resume';
 import type { StatusResult, StatusSubvolume } from './schemas';
 
 export interface StatusOptions {
@@ -28,6 +29,9 @@ export async function readStatus(options: StatusOptions): Promise<StatusResult> 
   const state = await readState(config.global.state_path);
   const holder = await lockHolder(config.global.lock_path);
   const lastRuns = await readLastRuns(config.global.metrics_path, options.logger ?? silentLogger());
+  const now = new Date();
+  const resumes = new Map<string, Awaited<ReturnType<typeof pendingResume>>>();
+  for (const path of config.subvolumes.paths) resumes.set(subvolumeName(path), await pendingResume(config, subvolumeName(path), now));
   const subvolumes = config.subvolumes.paths.map((path): StatusSubvolume => {
     const subvolume = subvolumeName(path);
     const last = state.subvolumes[subvolume];
@@ -43,6 +47,7 @@ export async function readStatus(options: StatusOptions): Promise<StatusResult> 
       nextIncrementalAt: due?.nextIncrementalAt.toISOString() ?? null,
       nextFullAt: due?.nextFullAt.toISOString() ?? null,
       lastRun: lastRuns.get(subvolume) ?? null,
+      pendingResume: resumes.get(subvolume) ?? null,
     };
   });
   return { lastRunAt: state.last_run_at, lock: holder ?? null, subvolumes };

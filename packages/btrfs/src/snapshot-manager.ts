@@ -40,9 +40,10 @@ export class SnapshotManager {
 
   /**
    * Deletes our snapshots of `subvolume` beyond the newest `retain`, never `keep`
-   * (the last uploaded snapshot, parent of the next incremental). Returns what went.
+   * (the last uploaded snapshot, parent of the next incremental, and a snapshot whose
+   * interrupted backup waits to be resumed). Returns what went.
    */
-  async prune(subvolume: string, retain: number, keep: string | undefined): Promise<string[]> {
+  async prune(subvolume: string, retain: number, keep: string | readonly string[] | undefined): Promise<string[]> {
     const names = (await this.list(subvolume)).map((snapshot) => snapshot.name);
     const doomed = snapshotsToDelete({ subvolume, names, retain, ...(keep === undefined ? {} : { keep }) });
     for (const name of doomed) await this.btrfs.deleteSubvolume(join(this.baseDir, name));

@@ -14,6 +14,7 @@ import {
   silentLogger,
   withActivity,
   withLock,
+  liveResumeRecords,
   parseWriterMarker,
   subvolumePrefix,
   type Writer,
@@ -176,6 +177,7 @@ async function pruneOne(context: BucketContext, subvolume: string, dryRun: boole
     retainGenerations: config.s3.retain_generations,
     graceHours: config.s3.prune_grace_hours,
     foreignRuns: await foreignRunDirs(context, inventory, writer),
+    resumableRuns: await resumableRunDirs(context, subvolume),
     uploadActivity: newestActivityByDir(uploads),
   };
   const first = planRemoteRetention(inventory, settings);
@@ -219,6 +221,13 @@ async function foreignRunDirs(context: BucketContext, inventory: RemoteInventory
     if (text !== undefined && parseWriterMarker(key, text).writer.id !== writer.id) foreign.add(run.dir);
   }
   return foreign;
+}
+
+/** Directories an interrupted backup of this host left to be resumed (live resume records beside the state file). */
+async function resumableRunDirs(context: BucketContext, subvolume: string): Promise<Set<string>> {
+  const { config } = context;
+  const records = await liveResumeRecords(config.global.state_path, [subvolume], context.now(), config.s3.resume_max_age_hours);
+  return new Set(records.map((record) => record.backup_prefix));
 }
 
 /**

@@ -137,6 +137,7 @@ export const PruneSubvolumeSchema = v.strictObject({
       'within-grace',
       'being-restored',
       'another-writer',
+      'resumable',
     ] as const),
   ),
   delete: v.array(PruneEntrySchema(['old-generation', 'failed-run'] as const)),

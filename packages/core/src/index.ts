@@ -47,6 +47,19 @@ export type { RetentionInput } from './snapshots/retention';
 export { StateSchema, SubvolumeStateSchema, STATE_VERSION, emptyState } from './state/schema';
 export type { State, SubvolumeState } from './state/schema';
 export { readState, writeState, StateError } from './state/store';
+export {
+  RESUME_VERSION,
+  ResumeRecordSchema,
+  ResumeChunkSchema,
+  resumeRecordPath,
+  readResumeRecord,
+  writeResumeRecord,
+  deleteResumeRecord,
+  isResumeLive,
+  resumedBytes,
+  liveResumeRecords,
+} from './state/resume';
+export type { ResumeRecord, ResumeChunk, ResumeRead } from './state/resume';
 export { planBackups, selectSubvolumes, nextDue, UnknownSubvolumeError } from './planner/plan';
 export type { LocalSnapshot, PlanInput, PlanOptions, PlannedAction, SubvolumePlan } from './planner/plan';
 export { acquireLock, withLock, lockHolder, LockBusyError, LockError } from './lock/lock';

@@ -13,6 +13,7 @@ export const METRIC_NAMES = {
     'btrfs_to_s3_last_run_success',
     'btrfs_to_s3_last_run_timestamp_seconds',
     'btrfs_to_s3_last_run_bytes',
+    'btrfs_to_s3_last_run_resumed_bytes',
     'btrfs_to_s3_last_run_chunks',
     'btrfs_to_s3_last_run_parts',
     'btrfs_to_s3_last_run_retries',

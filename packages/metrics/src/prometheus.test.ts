@@ -8,6 +8,7 @@ const run: SubvolumeRunMetrics = {
   chunks: 1,
   parts: 2,
   retries: 3,
+  resumedBytes: 0,
   elapsedSeconds: 4,
   finishedAt: 1_700_000_000,
 };

@@ -11,6 +11,8 @@ export interface SubvolumeRunMetrics {
   readonly chunks: number;
   readonly parts: number;
   readonly retries: number;
+  /** Bytes of the stream an interrupted run had stored, which this run proved and did not send again. */
+  readonly resumedBytes: number;
   readonly elapsedSeconds: number;
   /** When the run finished, seconds since the epoch. */
   readonly finishedAt: number;
@@ -57,7 +59,16 @@ const PER_RUN: readonly PerRun[] = [
     help: 'When the last backup of the subvolume finished.',
     value: (run) => run.finishedAt,
   },
-  { name: 'btrfs_to_s3_last_run_bytes', help: 'Bytes of btrfs send stream uploaded by the last backup.', value: (run) => run.bytes },
+  {
+    name: 'btrfs_to_s3_last_run_bytes',
+    help: 'Bytes of btrfs send stream stored by the last backup (resumed bytes included).',
+    value: (run) => run.bytes,
+  },
+  {
+    name: 'btrfs_to_s3_last_run_resumed_bytes',
+    help: 'Bytes of the last backup that an interrupted run had uploaded: proven by their hash, not sent again.',
+    value: (run) => run.resumedBytes,
+  },
   { name: 'btrfs_to_s3_last_run_chunks', help: 'Chunk objects written by the last backup.', value: (run) => run.chunks },
   { name: 'btrfs_to_s3_last_run_parts', help: 'Multipart parts uploaded by the last backup.', value: (run) => run.parts },
   { name: 'btrfs_to_s3_last_run_retries', help: 'Retried S3 requests in the last backup.', value: (run) => run.retries },

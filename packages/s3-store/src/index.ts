@@ -29,7 +29,11 @@ export { ConditionalWriteError } from './object-store';
 export type { ObjectInfo, PutOptions, WriteCondition } from './object-store';
 export type { RetryConfig, RetryEvent, RetryOptions, RetryPolicy, RetrySettings } from './retry';
 export { uploadOptionsFromConfig } from './upload/limits';
+export { ChunkUploadError, ResumeMismatchError } from './upload/errors';
 export type {
+  AcknowledgedPart,
+  AcknowledgedPartRecord,
+  UploadResume,
   ChunkedUploadOptions,
   ChunkedUploadRequest,
   ChunkEncoder,

@@ -10,7 +10,8 @@ import { cli } from './cli';
  * each step of its publish sequence. The process kills itself at a named
  * failpoint (BTRFS_TO_S3_FAILPOINT, see apps/cli/src/failpoints.ts), so each case
  * hits its step exactly. One part in flight (`concurrency = 1`) makes "between
- * chunks" a real gap.
+ * chunks" a real gap. Where the killed run had stored parts, the next run resumes it
+ * (resume.test.ts has the details).
  */
 const POINTS = [
   ['backup:snapshot-created', 'right after taking its snapshot'],
@@ -20,6 +21,9 @@ const POINTS = [
   ['backup:manifest-written', 'between the manifest and current.json'],
   ['backup:pointer-written', 'after current.json, before local state'],
 ] as const;
+
+/** Where the killed run had stored parts of its stream: the next run resumes it and does not send them again. */
+const RESUMED = new Set<string>(['backup:first-part-uploaded', 'backup:chunk-completed', 'backup:chunks-uploaded']);
 
 describe('a backup killed with SIGKILL', () => {
   const bucket = new Bucket();
@@ -59,6 +63,9 @@ describe('a backup killed with SIGKILL', () => {
           const current = (await readPointer(bucket, prefix)).manifest_key;
           const next = backup();
           expect({ code: next.code, stderr: next.stderr }).toMatchObject({ code: 0 });
+          const [outcome] = (JSON.parse(next.stdout) as { outcomes: Array<{ metrics?: { resumedBytes: number } }> }).outcomes;
+          if (RESUMED.has(point)) expect(outcome?.metrics?.resumedBytes).toBeGreaterThan(0);
+          else expect(outcome?.metrics?.resumedBytes).toBe(0);
           const pointer = await readPointer(bucket, prefix);
           expect(pointer.kind).toBe('inc');
           const manifest = (await bucket.json(pointer.manifest_key)) as { parent_manifest: string; snapshot: { name: string } };

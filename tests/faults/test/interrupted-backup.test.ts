@@ -1,5 +1,16 @@
 import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
-import { backupConfig, Bucket, gatewayEnv, MiB, uniquePrefix, until, withLoopBtrfs, writeRandomFiles } from '@org/testenv';
+import {
+  backupConfig,
+  Bucket,
+  gatewayEnv,
+  MiB,
+  startFaultProxy,
+  testGateway,
+  uniquePrefix,
+  until,
+  withLoopBtrfs,
+  writeRandomFiles,
+} from '@org/testenv';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectRestorableChain, pointerKeyOf } from './backup-intact';
@@ -10,7 +21,7 @@ describe('a backup stopped by a signal', () => {
   afterAll(() => bucket.destroy());
 
   it.each(['SIGTERM', 'SIGINT'] as const)(
-    'on %s mid-upload rolls back: exit 143 (SIGTERM) or 130 (SIGINT) naming the signal, multipart aborted, snapshot removed, lock released, previous backup current; the next run succeeds',
+    'on %s before any part is stored rolls back: exit 143 (SIGTERM) or 130 (SIGINT) naming the signal, multipart aborted, snapshot removed, lock released, previous backup current; the next run succeeds',
     async (signal) => {
       await withLoopBtrfs(
         async (mnt) => {
@@ -25,10 +36,32 @@ describe('a backup stopped by a signal', () => {
           const snapshotsBefore = await btrfs.listSubvolumes(join(mnt, 'snapshots'));
 
           await writeRandomFiles(join(data, 'more'), 40, 5 * MiB);
-          const run = startBackground(['backup', '--once', '--config', config], gatewayEnv());
-          await until('a multipart upload to start', async () => (await bucket.uploads(prefix)).length > 0);
-          run.child.kill(signal);
-          const result = await run.done;
+          // The gateway's answer to the first part is held: nothing is stored when the signal comes
+          // (a stop after stored parts keeps them for a resume: resume.test.ts).
+          let release = () => undefined as void;
+          const held = new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          let partsSent = 0;
+          const proxy = await startFaultProxy({
+            upstream: testGateway().endpoint,
+            faults: (request) => {
+              if (request.method !== 'PUT' || !request.target.includes('partNumber=')) return undefined;
+              partsSent += 1;
+              return { holdResponseUntil: held };
+            },
+          });
+          const proxied = backupConfig(mnt, prefix, ['data'], { s3: 'concurrency = 1', endpoint: proxy.endpoint });
+          const run = startBackground(['backup', '--once', '--config', proxied], gatewayEnv());
+          let result: Awaited<typeof run.done>;
+          try {
+            await until('the first part to be sent', () => partsSent > 0);
+            run.child.kill(signal);
+            result = await run.done;
+          } finally {
+            release();
+            await proxy.close();
+          }
 
           expect(result.code).toBe(signal === 'SIGINT' ? 130 : 143);
           expect(result.stderr).toContain(`interrupted by ${signal}`);
@@ -36,6 +69,7 @@ describe('a backup stopped by a signal', () => {
           expect((await bucket.bytes(pointerKeyOf(prefix))).equals(pointerBefore)).toBe(true);
           await expectRestorableChain(bucket, prefix);
           expect(existsSync(join(mnt, 'state', 'run.lock'))).toBe(false);
+          expect(existsSync(join(mnt, 'state', 'resume', 'data.json'))).toBe(false);
           expect(await btrfs.listSubvolumes(join(mnt, 'snapshots'))).toEqual(snapshotsBefore);
 
           expect(cli(['backup', '--once', '--config', config], gatewayEnv()).code).toBe(0);

@@ -27,6 +27,11 @@ export default class Backup extends BaseCommand {
         "Back up even where current.json was written by another host: for a rebuilt host resuming the old host's prefix after a disaster. Never for two live hosts.",
       exclusive: ['no-s3'],
     }),
+    'no-resume': Flags.boolean({
+      summary:
+        'Start afresh instead of resuming an interrupted backup: its snapshot and open upload are cleaned up, its chunks left to prune.',
+      exclusive: ['no-s3'],
+    }),
     'max-upload-rate': Flags.string({
       summary: 'Cap the upload rate for this run, e.g. 50Mbit or 6MiB/s (overrides s3.max_upload_rate).',
       exclusive: ['no-s3'],
@@ -52,6 +57,7 @@ export default class Backup extends BaseCommand {
           subvolumes: flags.subvolume ?? [],
           dryRun: flags['dry-run'],
           noS3: flags['no-s3'],
+          noResume: flags['no-resume'],
           takeOver: flags['take-over'],
           logger,
           signal,

@@ -1,6 +1,7 @@
 import type { LastRun, StatusResult } from '@org/btrfs-s3-backup';
 import { formatBytes, formatRate } from '@org/btrfs-s3-metrics';
 import { BaseCommand } from '@org/btrfs-s3-command';
+import { describeResume } from '../describe';
 
 export default class Status extends BaseCommand {
   static override summary = 'Show the last backup of each subvolume with its run metrics, when the next is due, and who holds the lock.';
@@ -24,6 +25,7 @@ export default class Status extends BaseCommand {
           : `${entry.subvolume}: last ${entry.lastKind} at ${entry.lastBackupAt} (${entry.lastSnapshot}); next incremental ${entry.nextIncrementalAt}, next full ${entry.nextFullAt}`,
       );
       if (entry.lastRun !== null) this.log(`  last run ${entry.lastRun.finishedAt}: ${describeLastRun(entry.lastRun)}`);
+      if (entry.pendingResume !== null) this.log(`  ${describeResume(entry.pendingResume)}`);
     }
     return status;
   }

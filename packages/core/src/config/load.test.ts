@@ -71,6 +71,7 @@ describe('config defaults', () => {
       prune_after_backup: true,
       prune_grace_hours: 24,
       stale_upload_age_hours: 24,
+      resume_max_age_hours: 168,
       request_timeout_seconds: 120,
       connect_timeout_seconds: 10,
       retry_attempts: 5,

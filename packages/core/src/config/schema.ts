@@ -281,6 +281,12 @@ const S3Schema = v.strictObject({
     ),
     24,
   ),
+  /**
+   * An interrupted backup's snapshot, completed chunks and open upload are kept for the
+   * next run to resume (docs/failure-model.md) until this long after its last progress;
+   * then they are cleaned up like any failed run's.
+   */
+  resume_max_age_hours: v.optional(duration('hours', positiveNumber), 168),
   /** A request that sends and receives nothing for this long fails (and is retried): a hung store must not hang the run. */
   request_timeout_seconds: v.optional(duration('seconds', positiveNumber), 120),
   /** Opening a connection to the endpoint fails (and is retried) after this long. */

@@ -370,6 +370,21 @@ describe('planRemoteRetention', () => {
     expect(old.keys).toEqual([chunkKey(dir, 0), chunkKey(dir, 1)]);
   });
 
+  it('keeps a failed run past the grace period while a live resume record names it, and only that one', () => {
+    const bucket = new TestBucket();
+    const full = bucket.add({ kind: 'full', at: '20261231T000000Z' });
+    bucket.current(full, 'full');
+    const failedAt = new Date(NOW.getTime() - 2 * 3_600_000);
+    bucket.add({ kind: 'inc', at: '20261231T210000Z', parent: full, manifest: 'absent', lastModified: failedAt });
+    bucket.add({ kind: 'inc', at: '20261231T220000Z', parent: full, manifest: 'absent', lastModified: failedAt });
+    const resumable = `${base}/inc/20261231T220000Z`;
+    const plan = planRemoteRetention(bucket.inventory(), settings({ graceHours: 1, resumableRuns: new Set([resumable]) }));
+    expect(plan.keep.filter((item) => item.what === 'incomplete').map((item) => [item.dir, item.reason])).toEqual([
+      [resumable, 'resumable'],
+    ]);
+    expect(plan.delete.map((item) => [item.dir, item.reason])).toEqual([[`${base}/inc/20261231T210000Z`, 'failed-run']]);
+  });
+
   it('deletes a generation without a readable full by age: kept while not older than the oldest retained one', () => {
     const bucket = new TestBucket();
     const oldBroken = bucket.add({ kind: 'full', at: '20260101T020000Z', manifest: 'broken' });

@@ -28,6 +28,8 @@ export interface RemoteRetentionSettings {
   readonly beingRestored?: ReadonlySet<string>;
   /** Directories without a manifest whose writer.json names another writer: its run, maybe still uploading; never deleted here. */
   readonly foreignRuns?: ReadonlySet<string>;
+  /** Directories without a manifest that this host's live resume records name: its next backup continues them. */
+  readonly resumableRuns?: ReadonlySet<string>;
 }
 
 /**
@@ -37,10 +39,18 @@ export interface RemoteRetentionSettings {
  * - `current-chain-broken`: current.json, or its chain, cannot be followed to a full, so nothing is deleted by age;
  * - `within-grace`: a failed run's directory, younger than the grace period;
  * - `being-restored`: it would be deleted, but an object of it has a thaw ongoing or unexpired;
- * - `another-writer`: a directory without a manifest whose writer.json names another host.
+ * - `another-writer`: a directory without a manifest whose writer.json names another host;
+ * - `resumable`: a directory without a manifest whose interrupted backup this host resumes (a live resume record).
  */
 export type KeepReason =
-  'current' | 'retained' | 'newer-than-retained' | 'current-chain-broken' | 'within-grace' | 'being-restored' | 'another-writer';
+  | 'current'
+  | 'retained'
+  | 'newer-than-retained'
+  | 'current-chain-broken'
+  | 'within-grace'
+  | 'being-restored'
+  | 'another-writer'
+  | 'resumable';
 
 /** - `old-generation`: older than the retained generations and not reachable; - `failed-run`: no manifest, past the grace period. */
 export type DeleteReason = 'old-generation' | 'failed-run';
@@ -129,6 +139,11 @@ function judgeFailedRun(
 ): { keep: KeepReason; detail: string } | { delete: DeleteReason; detail: string } {
   if (settings.foreignRuns?.has(failed.dir) === true)
     return { keep: 'another-writer', detail: 'no manifest, and its writer.json names another host: its run, which may still be uploading' };
+  if (settings.resumableRuns?.has(failed.dir) === true)
+    return {
+      keep: 'resumable',
+      detail: 'no manifest: an interrupted backup that the next backup run resumes (a resume record within s3.resume_max_age_hours)',
+    };
   const now = settings.now.getTime();
   const objectAge = now - failed.newestObjectAt.getTime();
   const uploadAt = settings.uploadActivity?.get(failed.dir);

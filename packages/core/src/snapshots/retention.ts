@@ -6,8 +6,8 @@ export interface RetentionInput {
   readonly names: readonly string[];
   /** `snapshots.retain`: how many of our snapshots of this subvolume to keep. */
   readonly retain: number;
-  /** The last successfully uploaded snapshot (the next incremental's parent): always kept. */
-  readonly keep?: string;
+  /** The last successfully uploaded snapshot (the next incremental's parent), and any other to keep whatever its age. */
+  readonly keep?: string | readonly string[];
 }
 
 /**
@@ -17,6 +17,6 @@ export interface RetentionInput {
 export function snapshotsToDelete(input: RetentionInput): string[] {
   const ours = input.names.filter((name) => parseSnapshotName(name)?.subvolume === input.subvolume).sort(); // one subvolume's names sort by time: a fixed prefix, then a fixed-width timestamp
   const keep = new Set(ours.slice(-input.retain));
-  if (input.keep !== undefined) keep.add(input.keep);
+  for (const name of typeof input.keep === 'string' ? [input.keep] : (input.keep ?? [])) keep.add(name);
   return ours.filter((name) => !keep.has(name));
 }

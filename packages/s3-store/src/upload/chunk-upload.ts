@@ -4,8 +4,6 @@ import {
   CreateMultipartUploadCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
-  ListPartsCommand,
-  type Part,
   PutObjectRetentionCommand,
   type StorageClass,
   UploadPartCommand,
@@ -16,6 +14,7 @@ import { sseParams } from '../encryption';
 import { lockParams, type ObjectLockConfig, type Retention, retentionFor } from '../lock/retention';
 import { isS3Error } from '../s3-errors';
 import { type FailurePoint, PartMismatchError } from './errors';
+import { listAllParts } from './list-parts';
 import type { ChunkEndItem, PartItem } from './split-stream';
 import { signedWithHash } from './signed-hash';
 import { StepError } from './step-error';
@@ -43,6 +42,12 @@ interface SentPart extends UploadedPart {
   readonly etag: string | undefined;
 }
 
+/** A multipart upload an interrupted run left open, with the parts it acknowledged (the store's ListParts agreed). */
+export interface OpenUpload {
+  readonly uploadId: string;
+  readonly parts: ReadonlyArray<UploadedPart & { readonly etag: string }>;
+}
+
 const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
 const base64OfHex = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 
@@ -64,9 +69,23 @@ export class ChunkUpload {
   constructor(
     private readonly ctx: ChunkContext,
     readonly key: string,
-  ) {}
+    /** A resumed run continues this upload: its parts count as sent, and only the rest are uploaded. */
+    resumed?: OpenUpload,
+  ) {
+    if (resumed === undefined) return;
+    this.uploadId = Promise.resolve(resumed.uploadId);
+    for (const part of resumed.parts) this.sent.set(part.number, part);
+    // Asked for again: the store may not have applied the original request's (see lockIfUnlocked).
+    if (ctx.objectLock !== undefined) this.retention = retentionFor(ctx.objectLock, new Date());
+  }
 
-  async uploadPart(part: PartItem): Promise<void> {
+  /** Parts acknowledged so far (a resumed upload's included). */
+  get acknowledgedParts(): number {
+    return this.sent.size;
+  }
+
+  /** Sends one part; returns the upload it went to and its ETag, which a resume record keeps. */
+  async uploadPart(part: PartItem): Promise<{ readonly uploadId: string; readonly etag: string | undefined }> {
     const uploadId = await this.start();
     const { client, bucket, signal } = this.ctx;
     const response = await this.ctx.retry(
@@ -91,6 +110,7 @@ export class ChunkUpload {
       signal,
     );
     this.sent.set(part.partNumber, { number: part.partNumber, size: part.size, sha256: part.sha256, etag: response.ETag });
+    return { uploadId, etag: response.ETag };
   }
 
   seal(end: ChunkEndItem): void {
@@ -272,28 +292,10 @@ export class ChunkUpload {
    * Complete: lib-storage once completed objects with parts missing (aws-sdk-js-v3 #2311, #8299).
    */
   private async checkStoredParts(uploadId: string, sent: ReadonlyArray<SentPart & { etag: string }>): Promise<void> {
-    const stored: Part[] = [];
-    let marker: string | undefined;
-    do {
-      const { client, bucket, signal } = this.ctx;
-      const response = await this.ctx.retry(
-        { operation: 'ListParts', key: this.key },
-        () =>
-          client.send(
-            new ListPartsCommand({
-              Bucket: bucket,
-              Key: this.key,
-              UploadId: uploadId,
-              ...(marker === undefined ? {} : { PartNumberMarker: marker }),
-            }),
-            { abortSignal: signal },
-          ),
-        signal,
-      );
-      stored.push(...(response.Parts ?? []));
-      marker = response.IsTruncated === true ? response.NextPartNumberMarker : undefined;
-    } while (marker !== undefined);
-
+    const { client, bucket, signal } = this.ctx;
+    const stored = await listAllParts({ client, bucket, key: this.key, uploadId, signal }, (point, call) =>
+      this.ctx.retry(point, call, signal),
+    );
     const mismatch = (message: string) => new StepError({ operation: 'verify parts', key: this.key }, new PartMismatchError(message));
     if (stored.length !== sent.length) throw mismatch(`the store holds ${stored.length} parts, ${sent.length} were sent`);
     const byNumber = new Map(stored.map((part) => [part.PartNumber, part]));

@@ -83,3 +83,15 @@ export class ChunkUploadError extends BtrfsToS3Error {
     this.cleanupErrors = details.cleanupErrors;
   }
 }
+
+/**
+ * A resumed upload's re-read of the source differs from what the interrupted run
+ * recorded (another stream, a changed part): nothing of it may be published, and the
+ * caller starts the backup afresh.
+ */
+export class ResumeMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResumeMismatchError';
+  }
+}

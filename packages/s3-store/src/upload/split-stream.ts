@@ -1,8 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { ResumeMismatchError } from './errors';
 import { StepError } from './step-error';
 import type { PartStore, PartWriter, StoredPart } from './part-store';
-import type { ChunkEncoder, EncodedBoundary } from './types';
+import type { ChunkEncoder, EncodedBoundary, UploadedPart } from './types';
 
 export interface PartItem {
   readonly kind: 'part';
@@ -12,6 +13,8 @@ export interface PartItem {
   readonly size: number;
   readonly sha256: string;
   readonly stored: StoredPart;
+  /** Already in the chunk's open upload (a resumed run): proven by its hash, not sent again. */
+  readonly resumed?: true;
 }
 
 /** Follows the last part of a chunk: the chunk's size and hash are now final. */
@@ -42,6 +45,10 @@ export interface SplitLayout {
   readonly keyForChunk: (index: number) => string;
   /** Chunks end where the encoder says, not every chunkSizeBytes. */
   readonly encode?: ChunkEncoder | undefined;
+  /** A resumed upload: the index of the first chunk read (those before it are in the bucket). Default 0. */
+  readonly firstChunkIndex?: number | undefined;
+  /** Parts of that first chunk already in its open upload (unencoded only): re-read and compared, not stored again. */
+  readonly resumedParts?: ReadonlyMap<number, UploadedPart> | undefined;
 }
 
 interface OpenChunk {
@@ -57,9 +64,13 @@ interface OpenPart {
   readonly number: number;
   readonly capacity: number;
   readonly hash: Hash;
-  readonly writer: PartWriter;
+  /** Undefined for a resumed part: its bytes are only hashed. */
+  readonly writer: PartWriter | undefined;
   size: number;
 }
+
+/** A resumed part holds no bytes: it is never sent. */
+const NOTHING_STORED: StoredPart = { size: 0, body: () => Buffer.alloc(0), release: async () => undefined };
 
 /**
  * Cuts the source into numbered parts of consecutive chunk objects, hashing each
@@ -87,7 +98,9 @@ export async function* splitStream(
 ): AsyncGenerator<SplitItem, void, undefined> {
   let streamHash: Hash | undefined; // undefined while the first chunk is open: its hash is the stream's
   let totalBytes = 0;
-  let chunkIndex = 0;
+  let chunkIndex = layout.firstChunkIndex ?? 0;
+  const resumedChunk = chunkIndex;
+  const resumed = (index: number, number: number) => (index === resumedChunk ? layout.resumedParts?.get(number) : undefined);
   let chunk: OpenChunk | undefined;
   let part: OpenPart | undefined;
   const failure = (operation: string, error: unknown) =>
@@ -99,23 +112,34 @@ export async function* splitStream(
   async function finishPart(open: OpenPart, into: OpenChunk): Promise<PartItem> {
     let stored: StoredPart;
     try {
-      stored = await open.writer.finish();
+      stored = open.writer === undefined ? NOTHING_STORED : await open.writer.finish();
     } catch (error) {
       throw failure('spool', error);
     }
     into.parts = open.number;
     into.hash ??= open.hash.copy(); // the first part: the chunk so far is exactly this part
+    const sha256 = open.hash.digest('hex');
+    const recorded = resumed(into.index, open.number);
+    if (recorded !== undefined && (recorded.size !== open.size || recorded.sha256 !== sha256))
+      throw failure(
+        'verify resume',
+        new ResumeMismatchError(`part ${open.number} of ${into.key} differs from the one the interrupted run uploaded`),
+      );
     return {
       kind: 'part',
       chunkIndex: into.index,
       key: into.key,
       partNumber: open.number,
       size: open.size,
-      sha256: open.hash.digest('hex'),
+      sha256,
       stored,
+      ...(recorded === undefined ? {} : { resumed: true as const }),
     };
   }
   function finishChunk(into: OpenChunk, hash: Hash, plain?: EncodedBoundary): ChunkEndItem {
+    const beyond = into.index === resumedChunk ? [...(layout.resumedParts?.keys() ?? [])].find((number) => number > into.parts) : undefined;
+    if (beyond !== undefined)
+      throw failure('verify resume', new ResumeMismatchError(`${into.key} ends before part ${beyond}, which the interrupted run uploaded`));
     chunkIndex += 1;
     if (plain === undefined) streamHash ??= hash.copy(); // the first chunk: the stream so far is exactly this chunk
     const sha256 = hash.digest('hex');
@@ -170,8 +194,10 @@ export async function* splitStream(
           // An encoded chunk ends at its boundary; a plain one after chunkSizeBytes.
           const capacity =
             encoded === undefined ? Math.min(layout.partSizeBytes, layout.chunkSizeBytes - chunk.size) : layout.partSizeBytes;
+          const number = chunk.parts + 1;
           try {
-            part = { number: chunk.parts + 1, capacity, hash: createHash('sha256'), writer: await store.open(capacity), size: 0 };
+            const writer = resumed(chunk.index, number) === undefined ? await store.open(capacity) : undefined;
+            part = { number, capacity, hash: createHash('sha256'), writer, size: 0 };
           } catch (error) {
             throw failure('spool', error);
           }
@@ -183,7 +209,7 @@ export async function* splitStream(
         chunk.hash?.update(piece);
         streamHash?.update(piece);
         try {
-          await part.writer.write(piece);
+          await part.writer?.write(piece);
         } catch (error) {
           throw failure('spool', error);
         }

@@ -140,10 +140,42 @@ export interface ChunkedUploadOptions {
   readonly contentType?: string;
   /** Called after every acknowledged part. */
   readonly onProgress?: (progress: UploadProgress) => void;
-  /** Called once per chunk object, right after S3 completed it. */
-  readonly onChunkComplete?: (chunk: UploadedChunk) => void;
+  /** Called once per chunk object, right after S3 completed it; awaited, so a resume record can be written first. */
+  readonly onChunkComplete?: (chunk: UploadedChunk, index: number) => void | Promise<void>;
+  /** Called after every part S3 acknowledged, with what a resume needs of it; awaited like onChunkComplete. */
+  readonly onPartComplete?: (part: AcknowledgedPart) => void | Promise<void>;
   readonly onRetry?: (event: UploadRetryEvent) => void;
+  /** Continue an interrupted upload (docs/failure-model.md, "Resume"). */
+  readonly resume?: UploadResume;
+  /**
+   * On failure, leave open the multipart upload of the first incomplete chunk when it
+   * has acknowledged parts (a resume record names it) instead of aborting it.
+   */
+  readonly keepOpenUpload?: boolean;
 }
+
+/** A part S3 acknowledged, with the upload it belongs to. */
+export interface AcknowledgedPart extends UploadedPart {
+  readonly chunkIndex: number;
+  readonly key: string;
+  readonly uploadId: string;
+  readonly etag: string;
+}
+
+/** What an interrupted upload of the same source left: proven by re-reading the source, not uploaded again. */
+export interface UploadResume {
+  /** The chunks it completed, from the first, in order. */
+  readonly chunks: readonly UploadedChunk[];
+  /**
+   * The next chunk's open multipart upload and its acknowledged parts (unencoded only).
+   * Checked with ListParts before reading: if the store no longer holds them, the upload
+   * is aborted and that chunk starts over (`onResumeNotice` says why).
+   */
+  readonly openUpload?: { readonly key: string; readonly uploadId: string; readonly parts: readonly AcknowledgedPartRecord[] };
+  readonly onResumeNotice?: (message: string) => void;
+}
+
+export type AcknowledgedPartRecord = UploadedPart & { readonly etag: string };
 
 export interface UploadedPart {
   /** 1-based, within its chunk object. */
@@ -179,4 +211,6 @@ export interface ChunkedUploadResult {
   readonly partCount: number;
   /** Retried S3 calls, summed over the run. */
   readonly retries: number;
+  /** Bytes of the source a resume proved already stored (whole chunks and open-upload parts) and did not send. */
+  readonly resumedBytes: number;
 }

@@ -161,7 +161,15 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
     const fake = new FakeS3();
     const result = await upload(fake, Readable.from([], { objectMode: false }));
     expect(fake.commands).toEqual([]);
-    expect(result).toEqual({ chunks: [], totalBytes: 0, storedBytes: 0, streamSha256: sha256(Buffer.alloc(0)), partCount: 0, retries: 0 });
+    expect(result).toEqual({
+      chunks: [],
+      totalBytes: 0,
+      storedBytes: 0,
+      streamSha256: sha256(Buffer.alloc(0)),
+      partCount: 0,
+      retries: 0,
+      resumedBytes: 0,
+    });
   });
 
   it('creates no empty trailing chunk when the stream ends exactly on a chunk boundary', async () => {
@@ -192,7 +200,9 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
     const completed: Array<{ key: string; size: number }> = [];
     const result = await upload(fake, sourceOf(randomData(25)), {
       concurrency: 3,
-      onChunkComplete: (chunk) => completed.push({ key: chunk.key, size: chunk.size }),
+      onChunkComplete: (chunk) => {
+        completed.push({ key: chunk.key, size: chunk.size });
+      },
     });
     expect(completed.map((chunk) => chunk.key).sort()).toEqual(result.chunks.map((chunk) => chunk.key).sort());
     expect(completed.reduce((sum, chunk) => sum + chunk.size, 0)).toBe(25);

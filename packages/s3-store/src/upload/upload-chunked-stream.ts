@@ -1,12 +1,15 @@
-import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { withRetry } from '../retry';
 import { isS3Error, sseHint } from '../s3-errors';
-import { ChunkUpload, type ChunkContext } from './chunk-upload';
+import { ChunkUpload, type ChunkContext, type OpenUpload } from './chunk-upload';
 import { ChunkUploadError, type FailurePoint } from './errors';
 import { largestPartBytes, resolveLayout, type UploadLayout } from './limits';
+import { openUploadProblem } from './list-parts';
 import { MemoryPartStore, type PartStore } from './part-store';
 import { RateLimiter } from './rate-limit';
 import { ReadAhead } from './read-ahead';
+import { skipProvenPrefix, type SourceTally } from './resume-source';
 import { type PartItem, type SplitItem, splitStream, type StreamEndItem } from './split-stream';
 import { SpoolPartStore } from './spool-store';
 import { StepError } from './step-error';
@@ -51,6 +54,11 @@ class UploadRun implements ChunkContext {
   private bytesRead = 0;
   private lastPoint: FailurePoint;
   private readonly limiter: RateLimiter | undefined;
+  /** A resumed run: the chunks already stored, the open upload continued, and the whole source's size and hash. */
+  private readonly resumedChunks: readonly UploadedChunk[];
+  private openUpload: (OpenUpload & { readonly key: string }) | undefined;
+  private tally: SourceTally | undefined;
+  private resumedPartBytes = 0;
 
   constructor(
     private readonly params: ChunkedUploadParams,
@@ -68,6 +76,9 @@ class UploadRun implements ChunkContext {
     this.lastPoint = { operation: 'read', key: params.keyForChunk(0), partNumber: 1 };
     const cap = options.maxUploadBytesPerSecond;
     this.limiter = cap === undefined ? undefined : new RateLimiter(cap);
+    this.resumedChunks = options.resume?.chunks ?? [];
+    // Parts of an encoded chunk cannot be proven by re-reading (age output is randomized): it starts over.
+    this.openUpload = params.encode === undefined ? options.resume?.openUpload : undefined;
   }
 
   /** A part's body, paced by `s3.max_upload_rate` when one is set. */
@@ -98,8 +109,22 @@ class UploadRun implements ChunkContext {
     if (external?.aborted) onAbort();
     external?.addEventListener('abort', onAbort, { once: true });
 
-    const layout = { ...this.layout, keyForChunk: this.params.keyForChunk, encode: this.params.encode };
-    const items = splitStream(this.params.source, layout, this.store, (bytes) => {
+    try {
+      await this.checkOpenUpload();
+    } catch (error) {
+      external?.removeEventListener('abort', onAbort);
+      this.fail(error); // stops the source (`btrfs send`) too
+      await this.storeClosing;
+      throw await this.failed(error);
+    }
+    const layout = {
+      ...this.layout,
+      keyForChunk: this.params.keyForChunk,
+      encode: this.params.encode,
+      firstChunkIndex: this.resumedChunks.length,
+      resumedParts: new Map((this.openUpload?.parts ?? []).map((part) => [part.number, part])),
+    };
+    const items = splitStream(this.source(), layout, this.store, (bytes) => {
       this.bytesRead = bytes;
     });
     // With a spool, reading runs ahead into files (paced by the spool's budget); in memory,
@@ -122,6 +147,37 @@ class UploadRun implements ChunkContext {
     } finally {
       external?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** The source, or for a resumed run what follows the stored chunks' slices once each is proven by its hash. */
+  private source(): Readable {
+    if (this.options.resume === undefined) return this.params.source;
+    const tally: SourceTally = { bytes: 0, hash: createHash('sha256') };
+    this.tally = tally;
+    const slices = this.resumedChunks.map((chunk) => ({ plainSize: chunk.plainSize, plainSha256: chunk.plainSha256 }));
+    return Readable.from(skipProvenPrefix(this.params.source, slices, tally), { objectMode: true });
+  }
+
+  /**
+   * A resumed run continues the interrupted run's open upload only if the store still holds
+   * every part it recorded; otherwise that upload is aborted and its chunk starts over.
+   */
+  private async checkOpenUpload(): Promise<void> {
+    const open = this.openUpload;
+    if (open === undefined) return;
+    const expected = this.params.keyForChunk(this.resumedChunks.length);
+    const problem =
+      open.key !== expected
+        ? `the open upload is of ${open.key}, not of the next chunk ${expected}`
+        : await openUploadProblem(
+            { client: this.client, bucket: this.bucket, key: open.key, uploadId: open.uploadId },
+            open.parts,
+            (point, call) => this.retry(point, call, this.signal),
+          );
+    if (problem === undefined) return;
+    this.openUpload = undefined;
+    this.options.resume?.onResumeNotice?.(`${problem}: uploading that chunk again from its start`);
+    await new ChunkUpload(this, open.key, open).abort();
   }
 
   /** One of `concurrency` workers: takes the next item when it is free, so memory stays at one part per worker. */
@@ -151,14 +207,19 @@ class UploadRun implements ChunkContext {
     const chunk = this.chunkFor(item.chunkIndex, item.kind === 'part' ? item.key : undefined);
     if (item.kind === 'chunk-end') {
       chunk.seal(item);
+    } else if (item.resumed === true) {
+      this.resumedPartBytes += item.size; // proven by its hash, and already in the open upload
     } else {
       this.lastPoint = { operation: 'UploadPart', key: item.key, partNumber: item.partNumber };
+      let sent: Awaited<ReturnType<ChunkUpload['uploadPart']>>;
       try {
         if (this.failure !== undefined) return;
-        await chunk.uploadPart(item);
+        sent = await chunk.uploadPart(item);
       } finally {
         await item.stored.release();
       }
+      const { chunkIndex, key, partNumber: number, size, sha256 } = item;
+      await this.options.onPartComplete?.({ chunkIndex, key, uploadId: sent.uploadId, number, size, sha256, etag: sent.etag ?? '' });
       this.bytesUploaded += item.size;
       this.options.onProgress?.({ bytesUploaded: this.bytesUploaded, bytesRead: this.bytesRead });
     }
@@ -166,7 +227,7 @@ class UploadRun implements ChunkContext {
     // Several workers may await the same completion; report it once.
     if (chunk.result !== undefined && !this.reported.has(chunk)) {
       this.reported.add(chunk);
-      this.options.onChunkComplete?.(chunk.result);
+      await this.options.onChunkComplete?.(chunk.result, item.chunkIndex);
     }
   }
 
@@ -175,7 +236,8 @@ class UploadRun implements ChunkContext {
     if (chunk === undefined) {
       // The splitter sends a chunk's parts before its chunk-end, so the first sight carries the key.
       if (key === undefined) throw new Error(`chunk ${index} ended before any of its parts was seen`);
-      chunk = new ChunkUpload(this, key);
+      const open = this.openUpload;
+      chunk = new ChunkUpload(this, key, index === this.resumedChunks.length && open?.key === key ? open : undefined);
       this.chunks.set(index, chunk);
     }
     return chunk;
@@ -192,7 +254,9 @@ class UploadRun implements ChunkContext {
   }
 
   private async failed(error: unknown): Promise<ChunkUploadError> {
-    const cleanup = await Promise.all([...this.chunks.values()].map((chunk) => chunk.abort()));
+    const kept = this.options.keepOpenUpload === true ? this.firstIncomplete() : undefined;
+    const open = [...this.chunks.values()].filter((chunk) => chunk !== kept || chunk.acknowledgedParts === 0);
+    const cleanup = await Promise.all(open.map((chunk) => chunk.abort()));
     const point = error instanceof StepError ? error.point : this.lastPoint;
     const cause = error instanceof StepError ? error.cause : error;
     return new ChunkUploadError({
@@ -204,27 +268,38 @@ class UploadRun implements ChunkContext {
     });
   }
 
+  /** The open chunk a resume record can name: the first one not completed (the ones before it all are). */
+  private firstIncomplete(): ChunkUpload | undefined {
+    const indexes = [...this.chunks.keys()].sort((a, b) => a - b);
+    const first = indexes.find((index) => this.chunks.get(index)?.result === undefined);
+    return first === undefined ? undefined : this.chunks.get(first);
+  }
+
   private completed(): UploadedChunk[] {
     return [...this.chunks.entries()].sort(([a], [b]) => a - b).flatMap(([, chunk]) => (chunk.result === undefined ? [] : [chunk.result]));
   }
 
   private result(): ChunkedUploadResult {
-    const chunks = this.completed();
+    const uploaded = this.completed();
     const end = this.streamEnd;
-    const storedBytes = chunks.reduce((sum, chunk) => sum + chunk.size, 0);
+    const uploadedBytes = uploaded.reduce((sum, chunk) => sum + chunk.size, 0);
     // Every worker awaits the completion it triggers, so a missing chunk here is a bug, not an S3 failure.
-    if (end === undefined || chunks.length !== this.chunks.size || storedBytes !== end.storedBytes) {
+    if (end === undefined || uploaded.length !== this.chunks.size || uploadedBytes !== end.storedBytes) {
       throw new Error(
-        `upload finished inconsistently: ${chunks.length} of ${this.chunks.size} chunks complete, ${storedBytes} bytes of ${end?.storedBytes ?? '?'}`,
+        `upload finished inconsistently: ${uploaded.length} of ${this.chunks.size} chunks complete, ${uploadedBytes} bytes of ${end?.storedBytes ?? '?'}`,
       );
     }
+    const chunks = [...this.resumedChunks, ...uploaded];
+    const tally = this.tally;
     return {
       chunks,
-      totalBytes: end.totalBytes,
-      storedBytes,
-      streamSha256: end.sha256,
+      // A resumed run's splitter saw only what followed the stored chunks; the tally saw the whole source.
+      totalBytes: tally === undefined ? end.totalBytes : tally.bytes,
+      storedBytes: chunks.reduce((sum, chunk) => sum + chunk.size, 0),
+      streamSha256: tally === undefined ? end.sha256 : tally.hash.digest('hex'),
       partCount: chunks.reduce((sum, chunk) => sum + chunk.parts.length, 0),
       retries: this.retries,
+      resumedBytes: this.resumedChunks.reduce((sum, chunk) => sum + chunk.plainSize, 0) + this.resumedPartBytes,
     };
   }
 }
