@@ -3,7 +3,7 @@ import { createLogger, readResumeRecord, type ResumeRecord, resumeRecordPath } f
 import { readFile, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { BackupFailedError, runBackup } from './index';
+import { BackupFailedError, type Failpoint, runBackup } from './index';
 
 describe('runBackup stopped by its signal', () => {
   let host: BackupHost;
@@ -11,6 +11,16 @@ describe('runBackup stopped by its signal', () => {
     host = new BackupHost();
   });
   afterEach(() => host.cleanup());
+
+  /** A backup stopped by its signal at `point`; rejects as the run does. */
+  const stoppedAt = async (point: Failpoint) => {
+    const controller = new AbortController();
+    host.failpoint = (at) => {
+      if (at === point) controller.abort(new Error('stopped by the test'));
+    };
+    await expect(runBackup({ config: host.config, deps: host.deps(), signal: controller.signal })).rejects.toThrow('stopped by the test');
+    host.failpoint = () => undefined;
+  };
 
   it('stopped before any part is stored: rejects with the abort, deletes its snapshot and leaves the previous backup current', async () => {
     await runBackup({ config: host.config, deps: host.deps() });
@@ -20,12 +30,7 @@ describe('runBackup stopped by its signal', () => {
       snapshots: host.world.snapshotsIn(host.config.snapshots.base_dir),
     };
     host.advance(8 * DAY_MS);
-    const controller = new AbortController();
-    host.failpoint = (at) => {
-      if (at === 'backup:snapshot-created') controller.abort(new Error('stopped by the test'));
-    };
-
-    await expect(runBackup({ config: host.config, deps: host.deps(), signal: controller.signal })).rejects.toThrow('stopped by the test');
+    await stoppedAt('backup:snapshot-created');
 
     expect(host.text(host.pointerKey('data'))).toBe(previous.pointer);
     expect(host.state()).toEqual(previous.state);
@@ -39,12 +44,7 @@ describe('runBackup stopped by its signal', () => {
     const previous = { pointer: host.text(host.pointerKey('data')), state: host.state() };
     const snapshotsBefore = host.world.snapshotsIn(host.config.snapshots.base_dir);
     host.advance(8 * DAY_MS);
-    const controller = new AbortController();
-    host.failpoint = (at) => {
-      if (at === 'backup:first-part-uploaded') controller.abort(new Error('stopped by the test'));
-    };
-
-    await expect(runBackup({ config: host.config, deps: host.deps(), signal: controller.signal })).rejects.toThrow('stopped by the test');
+    await stoppedAt('backup:first-part-uploaded');
 
     expect(host.text(host.pointerKey('data'))).toBe(previous.pointer);
     expect(host.state()).toEqual(previous.state);
@@ -54,7 +54,6 @@ describe('runBackup stopped by its signal', () => {
     const read = await readResumeRecord(host.config.global.state_path, 'data');
     expect(read !== undefined && 'record' in read ? read.record.open_upload?.parts.map((part) => part.number) : []).toEqual([1]);
 
-    host.failpoint = () => undefined;
     host.advance(HOUR_MS);
     const result = await runBackup({ config: host.config, deps: host.deps() });
     const outcome = result.outcomes[0];
@@ -66,18 +65,13 @@ describe('runBackup stopped by its signal', () => {
   });
 
   it('a record whose chunk hash does not match the re-read stream: says so, starts afresh and publishes a correct backup', async () => {
-    const controller = new AbortController();
-    host.failpoint = (at) => {
-      if (at === 'backup:chunk-completed') controller.abort(new Error('stopped by the test'));
-    };
-    await expect(runBackup({ config: host.config, deps: host.deps(), signal: controller.signal })).rejects.toThrow('stopped by the test');
+    await stoppedAt('backup:chunk-completed');
     const path = resumeRecordPath(host.config.global.state_path, 'data');
     const record = JSON.parse(await readFile(path, 'utf8')) as ResumeRecord;
     const [first, ...rest] = record.chunks;
     expect(first).toBeDefined();
     await writeFile(path, JSON.stringify({ ...record, chunks: [{ ...first, plain_sha256: '0'.repeat(64) }, ...rest] }));
 
-    host.failpoint = () => undefined;
     host.advance(HOUR_MS);
     const stream = new PassThrough();
     const lines: string[] = [];
@@ -108,18 +102,30 @@ describe('runBackup stopped by its signal', () => {
     expect(await readResumeRecord(host.config.global.state_path, 'data')).toBeUndefined();
   });
 
+  it('an interrupted backup older than s3.resume_max_age_hours is not resumed: its upload and snapshot are cleaned up', async () => {
+    await runBackup({ config: host.config, deps: host.deps() });
+    const snapshotsBefore = host.world.snapshotsIn(host.config.snapshots.base_dir);
+    host.advance(8 * DAY_MS);
+    await stoppedAt('backup:first-part-uploaded');
+    const interrupted = host.world.snapshotsIn(host.config.snapshots.base_dir).find((name) => !snapshotsBefore.includes(name));
+    expect(host.bucket.uploads.size).toBe(1);
+
+    host.advance(168 * HOUR_MS + 60_000);
+    const result = await runBackup({ config: host.config, deps: host.deps() });
+    const outcome = result.outcomes[0];
+    expect(outcome?.result === 'published' ? outcome.metrics.resumedBytes : -1).toBe(0);
+    expect(host.world.snapshotsIn(host.config.snapshots.base_dir)).not.toContain(interrupted);
+    expect(host.bucket.uploads.size).toBe(0);
+    expect(await readResumeRecord(host.config.global.state_path, 'data')).toBeUndefined();
+  });
+
   it('backup --no-resume discards the kept upload and snapshot and starts afresh', async () => {
     await runBackup({ config: host.config, deps: host.deps() });
     const snapshotsBefore = host.world.snapshotsIn(host.config.snapshots.base_dir);
     host.advance(8 * DAY_MS);
-    const controller = new AbortController();
-    host.failpoint = (at) => {
-      if (at === 'backup:first-part-uploaded') controller.abort(new Error('stopped by the test'));
-    };
-    await expect(runBackup({ config: host.config, deps: host.deps(), signal: controller.signal })).rejects.toThrow('stopped by the test');
+    await stoppedAt('backup:first-part-uploaded');
     const interrupted = host.world.snapshotsIn(host.config.snapshots.base_dir).find((name) => !snapshotsBefore.includes(name));
 
-    host.failpoint = () => undefined;
     host.advance(HOUR_MS);
     const result = await runBackup({ config: host.config, deps: host.deps(), noResume: true });
     const outcome = result.outcomes[0];
