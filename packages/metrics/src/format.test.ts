@@ -16,5 +16,6 @@ describe('formatting', () => {
     expect(throughput(1000, 4)).toBe(250);
     expect(throughput(1000, 0)).toBe(0);
     expect(formatRate(3 * 1024 * 1024, 2)).toBe('1.5 MiB/s');
+    expect(formatRate(434, 1.876)).toBe('231 B/s');
   });
 });

@@ -8,7 +8,8 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit += 1;
   }
-  return `${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
+  // Whole bytes: a rate below 1 KiB/s (a near-empty incremental) is not 231.34328358208955 B/s.
+  return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${UNITS[unit]}`;
 }
 
 /** Bytes per second over an elapsed time; 0 when no time has passed. */
