@@ -119,6 +119,19 @@ describe('runBackup stopped by its signal', () => {
     expect(await readResumeRecord(host.config.global.state_path, 'data')).toBeUndefined();
   });
 
+  it('a record naming a snapshot that is not ours is discarded, and that subvolume is never deleted', async () => {
+    await stoppedAt('backup:chunk-completed');
+    const path = resumeRecordPath(host.config.global.state_path, 'data');
+    const record = JSON.parse(await readFile(path, 'utf8')) as ResumeRecord;
+    await writeFile(path, JSON.stringify({ ...record, snapshot: { ...record.snapshot, path: '/srv/data' } }));
+
+    host.advance(HOUR_MS);
+    const result = await runBackup({ config: host.config, deps: host.deps() });
+    expect(result.outcomes[0]?.result).toBe('published');
+    expect(host.world.snapshotsIn('/srv')).toEqual(['data']);
+    expect(await readResumeRecord(host.config.global.state_path, 'data')).toBeUndefined();
+  });
+
   it('backup --no-resume discards the kept upload and snapshot and starts afresh', async () => {
     await runBackup({ config: host.config, deps: host.deps() });
     const snapshotsBefore = host.world.snapshotsIn(host.config.snapshots.base_dir);

@@ -5,13 +5,16 @@ import {
   deleteResumeRecord,
   isResumeLive,
   manifestKey,
+  parseSnapshotName,
   parseWriterMarker,
   readResumeRecord,
   type ResumeRecord,
   resumedBytes,
+  subvolumePrefix,
   writerMarkerKey,
 } from '@org/btrfs-s3-core';
 import type { UploadResume } from '@org/btrfs-s3-store';
+import { join } from 'node:path';
 import type { BackupContext } from './context';
 import type { RunnablePlan } from './backup-subvolume';
 import type { ChunkLayout } from './resume-recorder';
@@ -72,6 +75,7 @@ async function unusable(
     return `this run plans ${plan.action === 'full' ? 'a full' : `an incremental on ${plan.parentSnapshot}`} instead`;
   const changed = changedLayout(record.layout, layout);
   if (changed !== undefined) return `${changed} changed since`;
+  if (!isOurSnapshot(config, record)) return `${record.snapshot.path} is not one of our snapshots in snapshots.base_dir`;
   const expected = backupPrefix(config.s3.prefix, plan.subvolume, kind, compactTimestamp(new Date(record.snapshot.created_at)));
   if (record.backup_prefix !== expected) return `its backup directory ${record.backup_prefix} is not under s3.prefix ${config.s3.prefix}`;
   try {
@@ -99,6 +103,13 @@ async function bucketProblem(context: BackupContext, record: ResumeRecord): Prom
   return undefined;
 }
 
+/** The record's snapshot is one this tool names and keeps: `<snapshots.base_dir>/<subvolume>__<time>__<kind>`. */
+function isOurSnapshot(config: Config, record: ResumeRecord): boolean {
+  const { name, path } = record.snapshot;
+  const parsed = parseSnapshotName(name);
+  return parsed?.subvolume === record.subvolume && parsed.kind === record.kind && path === join(config.snapshots.base_dir, name);
+}
+
 function changedLayout(recorded: ResumeRecord['layout'], layout: ChunkLayout): string | undefined {
   if (recorded.chunk_size !== layout.chunk_size) return 's3.chunk_size_bytes';
   if (recorded.part_size !== layout.part_size) return 's3.part_size_bytes';
@@ -119,10 +130,13 @@ export async function discardResumption(context: BackupContext, record: ResumeRe
   );
   const open = record.open_upload;
   try {
-    if (open !== undefined && open !== null)
+    // Only under the subvolume's own keys, as the stale-upload cleanup would.
+    const ours = `${subvolumePrefix(config.s3.prefix, record.subvolume)}/`;
+    if (open !== null && open.key.startsWith(ours) && open.key.startsWith(`${record.backup_prefix}/`))
       await bucket.abortStaleMultipartUploads(open.key, (upload) => upload.uploadId === open.upload_id);
     const published = (await bucket.readTextIfExists(manifestKey(record.backup_prefix))) !== undefined;
-    if (!published) await context.btrfs.deleteSubvolume(record.snapshot.path).catch(() => undefined);
+    // Only ever a snapshot this tool made: a damaged or edited record must not name anything else to delete.
+    if (!published && isOurSnapshot(config, record)) await context.btrfs.deleteSubvolume(record.snapshot.path).catch(() => undefined);
   } catch (error) {
     logger.warn(
       `${record.subvolume}: cleaning up after the interrupted backup failed: ${error instanceof Error ? error.message : String(error)}`,
