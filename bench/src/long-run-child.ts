@@ -44,7 +44,7 @@ export async function uploadToSink(request: ChildRequest): Promise<ChildReport> 
     spawn: (_command, _args, options) =>
       spawnProcessRunner.spawn(process.execPath, [join(__dirname, 'scale-source.js'), String(request.sizeBytes)], options),
   };
-  const source = new Btrfs(sourceRunner).send('/scale-source');
+  const source = new Btrfs(sourceRunner).send('/scale-source', { buffers: 'reused' });
   const heap: HeapPoint[] = [];
   let parts = 0;
   let nextHeapAt = HEAP_EVERY_BYTES;

@@ -131,13 +131,16 @@ describe('Btrfs.send', () => {
     expect(output.bytes()).toBe(total);
   });
 
-  it('reads a real program through the real runner into reused buffers, ending only once it exited 0', async () => {
+  it('with reused buffers, reads a real program through the real runner exactly, ending only once it exited 0', async () => {
     // `btrfs send` played by a shell writing 3 MiB of a known pattern, then exiting with the status asked for.
     const program = (status: number): ProcessRunner => ({
       run: (command, args) => spawnProcessRunner.run(command, args),
       spawn: () => spawnProcessRunner.spawn('sh', ['-c', `head -c 3145728 /dev/zero | tr '\\0' 'x'; exit ${status}`]),
     });
-    const stream = new Btrfs(program(0)).send('/s/snap');
+    const fresh = new Btrfs(program(0)).send('/s/snap');
+    expect(isRecyclingReadable(fresh)).toBe(false);
+    fresh.destroy();
+    const stream = new Btrfs(program(0)).send('/s/snap', { buffers: 'reused' });
     if (!isRecyclingReadable(stream)) throw new Error('not read into reused buffers');
     let bytes = 0;
     for await (const chunk of stream) {
@@ -147,7 +150,7 @@ describe('Btrfs.send', () => {
     }
     expect(bytes).toBe(3 * 1024 * 1024);
 
-    const failing = new Btrfs(program(5)).send('/s/snap');
+    const failing = new Btrfs(program(5)).send('/s/snap', { buffers: 'reused' });
     await expect(pipeline(failing, sink().stream)).rejects.toThrow('btrfs send failed: `btrfs send /s/snap` exited with code 5');
   });
 });

@@ -2,6 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { BtrfsError } from './errors';
 import { exitError, type SpawnedProcess } from '@org/btrfs-s3-core';
+import type { SendOptions } from './btrfs';
 import { takeOverPipe } from './pipe-reads';
 
 /**
@@ -13,10 +14,16 @@ import { takeOverPipe } from './pipe-reads';
  * a consumer that stops reading fills the OS pipe and `btrfs send` blocks.
  * Destroying the Readable (a consumer aborting) kills the program.
  *
- * From a real pipe it reads into a few reused buffers (see `takeOverPipe`): a Readable
- * in object mode whose Buffers a consumer may hand back with `recycle`.
+ * With `buffers` 'reused' it reads a real pipe into a few reused buffers (see
+ * `takeOverPipe`): a Readable in object mode whose Buffers the consumer hands back with
+ * `recycle`.
  */
-export function sendStream(child: SpawnedProcess, command: string, args: readonly string[]): Readable {
+export function sendStream(
+  child: SpawnedProcess,
+  command: string,
+  args: readonly string[],
+  buffers: NonNullable<SendOptions['buffers']>,
+): Readable {
   // send reads nothing; an open stdin would only hold a pipe.
   child.stdin.end();
   let exited = false;
@@ -33,7 +40,7 @@ export function sendStream(child: SpawnedProcess, command: string, args: readonl
   const kill = () => {
     if (!exited) child.kill();
   };
-  const reads = takeOverPipe(child.stdout, { atEnd, onDestroy: kill });
+  const reads = buffers === 'reused' ? takeOverPipe(child.stdout, { atEnd, onDestroy: kill }) : undefined;
   if (reads !== undefined) return reads;
   const output = new PassThrough({
     flush(callback) {
