@@ -1,11 +1,12 @@
 // The uploader under test in a scale run, alone in its process so that its RSS and CPU
-// are the uploader's: it spawns the source (scale-source.js) as a backup spawns
-// `btrfs send`, streams its stdout through S3Bucket.uploadChunkedStream into the sink,
+// are the uploader's: it spawns the source (scale-source.js) and reads its stdout exactly
+// as a backup reads `btrfs send` (Btrfs.send, through a runner that starts the source in
+// its place), streams it through S3Bucket.uploadChunkedStream into the sink,
 // and reports over IPC. Started by long-run.ts with the CLI's Node flags and
 // `--expose-gc`, which only lets it weigh what the run keeps per part.
+import { Btrfs, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
+import type { ProcessRunner } from '@org/btrfs-s3-core';
 import { createS3Client, S3Bucket, uploadOptionsFromConfig } from '@org/btrfs-s3-store';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStatus } from './proc-stats';
@@ -37,15 +38,18 @@ export async function uploadToSink(request: ChildRequest): Promise<ChildReport> 
   const client = createS3Client(config.s3);
   const startCpuSeconds = cpuSeconds();
   const started = performance.now();
-  const source = spawn(process.execPath, [join(__dirname, 'scale-source.js'), String(request.sizeBytes)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = once(source, 'close');
+  // `btrfs send` is the scale source here; everything else is the real runner's.
+  const sourceRunner: ProcessRunner = {
+    run: (command, args, options) => spawnProcessRunner.run(command, args, options),
+    spawn: (_command, _args, options) =>
+      spawnProcessRunner.spawn(process.execPath, [join(__dirname, 'scale-source.js'), String(request.sizeBytes)], options),
+  };
+  const source = new Btrfs(sourceRunner).send('/scale-source', { buffers: 'reused' });
   const heap: HeapPoint[] = [];
   let parts = 0;
   let nextHeapAt = HEAP_EVERY_BYTES;
   const upload = new S3Bucket(client, config.s3).uploadChunkedStream(
-    { source: source.stdout, keyForChunk: chunkKeyFor, storageClass: config.s3.storage_class_chunks },
+    { source, keyForChunk: chunkKeyFor, storageClass: config.s3.storage_class_chunks },
     {
       ...uploadOptionsFromConfig(config),
       onProgress: ({ bytesUploaded }) => {
@@ -57,16 +61,9 @@ export async function uploadToSink(request: ChildRequest): Promise<ChildReport> 
       },
     },
   );
-  // A failed upload destroys the pipe, which ends the source with EPIPE; this makes sure.
-  upload.catch(() => source.kill());
-  const [uploaded, closed] = await Promise.allSettled([upload, exited]);
+  // A failed upload destroys the stream, which kills the source; a source that exits non-zero fails the stream.
+  const result = await upload.finally(() => client.destroy());
   const uploadSeconds = (performance.now() - started) / 1000;
-  client.destroy();
-  if (uploaded.status === 'rejected') throw uploaded.reason;
-  if (closed.status === 'rejected') throw closed.reason;
-  const [code]: unknown[] = closed.value;
-  if (code !== 0) throw new Error(`the source exited with ${String(code)}`);
-  const result = uploaded.value;
   if (result.totalBytes !== request.sizeBytes) throw new Error(`uploaded ${result.totalBytes} bytes of ${request.sizeBytes}`);
   return {
     kind: 'done',

@@ -1,8 +1,8 @@
 #!/bin/sh
 # btrfs-to-s3: runs the bundled CLI on the release's own Node (no Node needed on the
 # host) with the flags the memory bound relies on: --max-semi-space-size=1 keeps the
-# young generation small, so gigabytes of short-lived stream buffers are collected
-# promptly (docs/upload.md). Follows symlinks such as /usr/bin/btrfs-to-s3.
+# young generation small, which keeps a backup's peak RSS within the bound
+# (docs/upload.md, "Measured memory"). Follows symlinks such as /usr/bin/btrfs-to-s3.
 set -e
 self=$(readlink -f -- "$0")
 root=${self%/bin/*}

@@ -120,7 +120,12 @@ async function backupFrom(
       estimatedTotalBytes: await lastStreamBytes(config, plan.subvolume, kind, logger),
       encoded: !encoding.plain,
     });
-    const source = context.btrfs.send(snapshot.path, parentPath === undefined ? {} : { parent: parentPath });
+    // Reused read buffers only when the uploader's splitter reads the stream itself: it hands
+    // each read back, an encoder keeps what it reads.
+    const source = context.btrfs.send(snapshot.path, {
+      ...(parentPath === undefined ? {} : { parent: parentPath }),
+      buffers: encoding.plain ? 'reused' : 'fresh',
+    });
     progress.started();
     const upload = await progress.track(
       context.bucket.uploadChunkedStream(

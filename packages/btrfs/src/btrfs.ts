@@ -11,6 +11,13 @@ import { parseSubvolumeShow, type SubvolumeInfo } from './subvolume-info';
 export interface SendOptions {
   /** A read-only snapshot the receiver already has: send only the difference (`-p`). */
   readonly parent?: string;
+  /**
+   * `reused`: the pipe is read into a few reused buffers, and the stream is a
+   * RecyclingReadable whose consumer hands each chunk back once done with it (as the
+   * uploader's splitter does); much cheaper per byte. `fresh` (the default): a new Buffer
+   * per read, for a consumer that keeps what it reads (an encoder).
+   */
+  readonly buffers?: 'reused' | 'fresh';
 }
 
 /** Subvolume operations over btrfs-progs, through an injected process runner. */
@@ -103,7 +110,7 @@ export class Btrfs {
    */
   send(snapshotPath: string, options: SendOptions = {}): Readable {
     const args = ['send', ...(options.parent === undefined ? [] : ['-p', options.parent]), snapshotPath];
-    return sendStream(this.runner.spawn(this.binary, args), this.binary, args);
+    return sendStream(this.runner.spawn(this.binary, args), this.binary, args, options.buffers ?? 'fresh');
   }
 
   /**

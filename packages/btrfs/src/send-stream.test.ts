@@ -2,9 +2,11 @@ import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FakeRunner } from './__fakes__/fake-runner';
+import { isRecyclingReadable, type ProcessRunner } from '@org/btrfs-s3-core';
 import { Btrfs } from './btrfs';
 import { Deferred } from './deferred';
 import { BtrfsError } from './errors';
+import { spawnProcessRunner } from './process-runner';
 
 /** A sink that keeps what it is given, for pipeline. */
 function sink() {
@@ -127,5 +129,28 @@ describe('Btrfs.send', () => {
     process.exitWith({ exitCode: 0 });
     await done;
     expect(output.bytes()).toBe(total);
+  });
+
+  it('with reused buffers, reads a real program through the real runner exactly, ending only once it exited 0', async () => {
+    // `btrfs send` played by a shell writing 3 MiB of a known pattern, then exiting with the status asked for.
+    const program = (status: number): ProcessRunner => ({
+      run: (command, args) => spawnProcessRunner.run(command, args),
+      spawn: () => spawnProcessRunner.spawn('sh', ['-c', `head -c 3145728 /dev/zero | tr '\\0' 'x'; exit ${status}`]),
+    });
+    const fresh = new Btrfs(program(0)).send('/s/snap');
+    expect(isRecyclingReadable(fresh)).toBe(false);
+    fresh.destroy();
+    const stream = new Btrfs(program(0)).send('/s/snap', { buffers: 'reused' });
+    if (!isRecyclingReadable(stream)) throw new Error('not read into reused buffers');
+    let bytes = 0;
+    for await (const chunk of stream) {
+      if (!Buffer.isBuffer(chunk) || chunk.some((byte) => byte !== 0x78)) throw new Error('wrong bytes');
+      bytes += chunk.length;
+      stream.recycle(chunk);
+    }
+    expect(bytes).toBe(3 * 1024 * 1024);
+
+    const failing = new Btrfs(program(5)).send('/s/snap', { buffers: 'reused' });
+    await expect(pipeline(failing, sink().stream)).rejects.toThrow('btrfs send failed: `btrfs send /s/snap` exited with code 5');
   });
 });

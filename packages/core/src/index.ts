@@ -100,6 +100,8 @@ export type { Writer } from './writer/writer';
 export { writeFileAtomic } from './fs/atomic';
 export { ProcessError, exitError, lastMeaningfulLine } from './process/runner';
 export type { ProcessRunner, ProcessResult, ProcessExit, SpawnedProcess, SpawnOptions } from './process/runner';
+export { isRecyclingReadable } from './process/recycling';
+export type { RecyclingReadable } from './process/recycling';
 export { resolveChain, resolveStartKey, ChainError } from './chain/chain';
 export type { ChainLink, ManifestSource } from './chain/chain';
 export type { ProgressEvent, ProgressListener } from './progress';

@@ -1,3 +1,4 @@
+import { isRecyclingReadable } from '@org/btrfs-s3-core';
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ResumeMismatchError } from './errors';
@@ -162,6 +163,10 @@ export async function* splitStream(
   const encoded = layout.encode;
   let encodedEnd: EncodedBoundary | undefined;
   const reads = (encoded === undefined ? source : encoded(source))[Symbol.asyncIterator]();
+  // Each read is handed back once its bytes are hashed and copied into their part (an
+  // encoder may keep them, so not then): `btrfs send`'s pipe then reads into the same
+  // few buffers all run long, instead of allocating one per read.
+  const recycling = encoded === undefined && isRecyclingReadable(source) ? source : undefined;
   try {
     for (;;) {
       let next: IteratorResult<unknown>;
@@ -187,7 +192,8 @@ export async function* splitStream(
         chunk = undefined;
         continue;
       }
-      let data = Buffer.isBuffer(value) ? value : Buffer.from(String(value));
+      const received = Buffer.isBuffer(value) ? value : Buffer.from(String(value));
+      let data = received;
       while (data.length > 0) {
         chunk ??= { index: chunkIndex, key: layout.keyForChunk(chunkIndex), hash: undefined, size: 0, parts: 0 };
         if (part === undefined) {
@@ -227,6 +233,7 @@ export async function* splitStream(
           }
         }
       }
+      recycling?.recycle(received);
     }
     if (encoded !== undefined) {
       if (chunk !== undefined || encodedEnd === undefined)
