@@ -1,4 +1,11 @@
-import { deleteResumeRecord, type Logger, type ResumeChunk, type ResumeRecord, writeResumeRecord } from '@org/btrfs-s3-core';
+import {
+  deleteResumeRecord,
+  type Logger,
+  type ResumeChunk,
+  type ResumeRecord,
+  writeOpenUploadRecord,
+  writeResumeRecord,
+} from '@org/btrfs-s3-core';
 import type { AcknowledgedPart, UploadedChunk } from '@org/btrfs-s3-store';
 
 /** The layout and encoding a record was made under: a run with others cannot continue it. */
@@ -9,8 +16,10 @@ export type ResumeBase = Omit<ResumeRecord, 'version' | 'chunks' | 'open_upload'
 
 /**
  * Keeps the resume record of the backup in progress (docs/failure-model.md, "Resume"):
- * after every completed chunk and every acknowledged part of the next one, the record
- * is rewritten atomically, in order, before the upload goes on. Chunks can complete out
+ * after every completed chunk the record is rewritten, and after every acknowledged part
+ * of the next chunk its small open-upload file (the record holds every completed chunk's
+ * parts: megabytes late in a multi-terabyte full); atomically, in order, before the
+ * upload goes on. Chunks can complete out
  * of order (parts of two chunks in flight), so the record holds the completed ones from
  * the first without a gap, and the open upload of the chunk after them.
  *
@@ -23,6 +32,8 @@ export class ResumeRecorder {
   private writes: Promise<void> = Promise.resolve();
   private failed = false;
   private written = false;
+  /** The record itself is on disk: from then on a part rewrites only the open-upload file. */
+  private recordWritten = false;
 
   constructor(
     private readonly statePath: string,
@@ -39,6 +50,7 @@ export class ResumeRecorder {
         open.parts.map((part) => ({ ...part, chunkIndex: this.completed.size, key: open.key, uploadId: open.upload_id })),
       );
     this.written = resumed !== undefined;
+    this.recordWritten = resumed !== undefined;
   }
 
   chunk = (chunk: UploadedChunk, index: number): Promise<void> => {
@@ -51,7 +63,8 @@ export class ResumeRecorder {
   part = (part: AcknowledgedPart): Promise<void> => {
     const held = this.parts.get(part.chunkIndex)?.filter((known) => known.uploadId === part.uploadId) ?? [];
     this.parts.set(part.chunkIndex, [...held.filter((known) => known.number !== part.number), part]);
-    return part.chunkIndex === this.contiguous().length ? this.save() : Promise.resolve();
+    if (part.chunkIndex !== this.contiguous().length) return Promise.resolve();
+    return this.recordWritten ? this.saveOpenUpload(part.chunkIndex) : this.save();
   };
 
   /** Whether the bucket holds anything a next run could skip: then the snapshot is kept for it. */
@@ -102,10 +115,25 @@ export class ResumeRecorder {
 
   private save(): Promise<void> {
     const record = this.record();
+    return this.write(async () => {
+      await writeResumeRecord(this.statePath, record);
+      this.recordWritten = true;
+    });
+  }
+
+  private saveOpenUpload(chunkIndex: number): Promise<void> {
+    const { open_upload: open, updated_at } = this.record();
+    if (open === null) return Promise.resolve();
+    const record = { version: 1 as const, backup_prefix: this.base.backup_prefix, chunk_index: chunkIndex, open_upload: open, updated_at };
+    return this.write(() => writeOpenUploadRecord(this.statePath, this.base.subvolume, record));
+  }
+
+  /** Writes in order; the first failure is logged once and ends the recording. */
+  private write(operation: () => Promise<void>): Promise<void> {
     this.writes = this.writes.then(async () => {
       if (this.failed) return;
       try {
-        await writeResumeRecord(this.statePath, record);
+        await operation();
         this.written = true;
       } catch (error) {
         this.failed = true;

@@ -58,8 +58,11 @@ export {
   isResumeLive,
   resumedBytes,
   liveResumeRecords,
+  OpenUploadRecordSchema,
+  openUploadRecordPath,
+  writeOpenUploadRecord,
 } from './state/resume';
-export type { ResumeRecord, ResumeChunk, ResumeRead } from './state/resume';
+export type { ResumeRecord, ResumeChunk, ResumeRead, OpenUploadRecord } from './state/resume';
 export { planBackups, selectSubvolumes, nextDue, UnknownSubvolumeError } from './planner/plan';
 export type { LocalSnapshot, PlanInput, PlanOptions, PlannedAction, SubvolumePlan } from './planner/plan';
 export { acquireLock, withLock, lockHolder, LockBusyError, LockError } from './lock/lock';

@@ -226,7 +226,12 @@ describe('resuming an interrupted full backup', () => {
           ).toBe('SIGKILL');
           const record = await readRecord(mnt);
           expect(record.chunks).toHaveLength(1);
-          expect(record.open_upload?.parts.map((part) => part.number)).toEqual([1, 2]);
+          // Parts go to the small open-upload file; the record itself was rewritten when chunk 0 completed.
+          const open = JSON.parse(await readFile(join(mnt, 'state', 'resume', 'data.open.json'), 'utf8')) as {
+            chunk_index: number;
+            open_upload: { parts: Array<{ number: number }> };
+          };
+          expect([open.chunk_index, open.open_upload.parts.map((part) => part.number)]).toEqual([1, [1, 2]]);
           expect(await bucket.uploads(prefix)).toHaveLength(1);
 
           const next = await resumed();

@@ -5,10 +5,12 @@ import { snapshotsToDelete } from '../snapshots/retention';
 import {
   deleteResumeRecord,
   liveResumeRecords,
+  openUploadRecordPath,
   readResumeRecord,
   type ResumeRecord,
   resumedBytes,
   resumeRecordPath,
+  writeOpenUploadRecord,
   writeResumeRecord,
 } from './resume';
 
@@ -75,6 +77,32 @@ describe('resume records', () => {
     expect(await readResumeRecord(statePath, 'data')).toEqual({ problem: expect.stringContaining('is not a resume record') });
     await writeFile(resumeRecordPath(statePath, 'data'), 'torn');
     expect(await readResumeRecord(statePath, 'data')).toEqual({ problem: `${resumeRecordPath(statePath, 'data')} is not JSON` });
+  });
+
+  it('takes the open upload from its own file when that is newer and of the chunk after the completed ones', async () => {
+    const base = record('2026-12-02T00:00:00.000Z');
+    await writeResumeRecord(statePath, { ...base, open_upload: null });
+    const open = {
+      version: 1 as const,
+      backup_prefix: base.backup_prefix,
+      chunk_index: 1,
+      open_upload: base.open_upload ?? { key: '', upload_id: '', parts: [] },
+      updated_at: '2026-12-02T01:00:00.000Z',
+    };
+    await writeOpenUploadRecord(statePath, 'data', open);
+    expect(await readResumeRecord(statePath, 'data')).toEqual({
+      record: { ...base, open_upload: base.open_upload, updated_at: '2026-12-02T01:00:00.000Z' },
+    });
+    // Of an earlier chunk (the record was rewritten when that chunk completed), or of another backup: ignored.
+    await writeOpenUploadRecord(statePath, 'data', { ...open, chunk_index: 0 });
+    expect(await readResumeRecord(statePath, 'data')).toEqual({ record: { ...base, open_upload: null } });
+    await writeOpenUploadRecord(statePath, 'data', { ...open, backup_prefix: 'host1/subvol/data/full/20261101T020000Z' });
+    expect(await readResumeRecord(statePath, 'data')).toEqual({ record: { ...base, open_upload: null } });
+    await writeFile(openUploadRecordPath(statePath, 'data'), 'torn');
+    expect(await readResumeRecord(statePath, 'data')).toEqual({ record: { ...base, open_upload: null } });
+    await deleteResumeRecord(statePath, 'data');
+    expect(await readResumeRecord(statePath, 'data')).toBeUndefined();
+    await expect(stat(openUploadRecordPath(statePath, 'data'))).rejects.toThrow();
   });
 
   it('counts a record live until s3.resume_max_age_hours after its last progress', async () => {

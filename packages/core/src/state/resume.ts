@@ -28,6 +28,12 @@ export const ResumeChunkSchema = v.strictObject({
   plain_sha256: sha256Hex,
 });
 
+const OpenUploadSchema = v.strictObject({
+  key: v.string(),
+  upload_id: v.string(),
+  parts: v.array(v.strictObject({ ...ManifestPartSchema.entries, etag: v.string() })),
+});
+
 export const ResumeRecordSchema = v.strictObject({
   version: v.literal(RESUME_VERSION),
   subvolume: v.string(),
@@ -48,24 +54,38 @@ export const ResumeRecordSchema = v.strictObject({
   /** Completed chunk objects, in stream order from the first. */
   chunks: v.array(ResumeChunkSchema),
   /** The next chunk's open multipart upload and its acknowledged parts (unencoded chunks only). */
-  open_upload: v.nullable(
-    v.strictObject({
-      key: v.string(),
-      upload_id: v.string(),
-      parts: v.array(v.strictObject({ ...ManifestPartSchema.entries, etag: v.string() })),
-    }),
-  ),
+  open_upload: v.nullable(OpenUploadSchema),
   started_at: isoDate,
   /** Last progress: the record expires `s3.resume_max_age_hours` after it. */
   updated_at: isoDate,
 });
 
+/**
+ * What changes after every part, in a small file of its own (`<subvolume>.open.json`):
+ * the record itself, with every completed chunk's parts, is rewritten only when a chunk
+ * completes, so a multi-terabyte full does not rewrite megabytes after every part.
+ */
+export const OpenUploadRecordSchema = v.strictObject({
+  version: v.literal(RESUME_VERSION),
+  backup_prefix: v.string(),
+  /** The chunk it is the upload of: how many chunks the record held complete when it was written. */
+  chunk_index: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  open_upload: OpenUploadSchema,
+  updated_at: isoDate,
+});
+
 export type ResumeRecord = v.InferOutput<typeof ResumeRecordSchema>;
+export type OpenUploadRecord = v.InferOutput<typeof OpenUploadRecordSchema>;
 export type ResumeChunk = v.InferOutput<typeof ResumeChunkSchema>;
 
 /** `<state dir>/resume/<subvolume>.json`. */
 export function resumeRecordPath(statePath: string, subvolume: string): string {
   return join(dirname(statePath), 'resume', `${subvolume}.json`);
+}
+
+/** `<state dir>/resume/<subvolume>.open.json`. */
+export function openUploadRecordPath(statePath: string, subvolume: string): string {
+  return join(dirname(statePath), 'resume', `${subvolume}.open.json`);
 }
 
 /** A record read back: `problem` when the file exists but cannot be used (the caller starts afresh and says why). */
@@ -92,18 +112,43 @@ export async function readResumeRecord(statePath: string, subvolume: string): Pr
     return { problem: `${path} is not a resume record (${v.getDotPath(issue) ?? '(top level)'}: ${issue.message})` };
   }
   if (result.output.subvolume !== subvolume) return { problem: `${path} is the record of ${result.output.subvolume}` };
-  return { record: result.output };
+  return { record: withOpenUpload(result.output, await readOpenUploadRecord(statePath, subvolume)) };
+}
+
+/** The open upload file, when it parses; a damaged one only costs the open chunk, which then starts over. */
+async function readOpenUploadRecord(statePath: string, subvolume: string): Promise<OpenUploadRecord | undefined> {
+  try {
+    const result = v.safeParse(OpenUploadRecordSchema, JSON.parse(await readFile(openUploadRecordPath(statePath, subvolume), 'utf8')));
+    return result.success ? result.output : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The record with the newer open upload of the chunk after its completed ones, if the open file has one. */
+function withOpenUpload(record: ResumeRecord, open: OpenUploadRecord | undefined): ResumeRecord {
+  if (open === undefined || open.backup_prefix !== record.backup_prefix || open.chunk_index !== record.chunks.length) return record;
+  if (Date.parse(open.updated_at) < Date.parse(record.updated_at)) return record;
+  return { ...record, open_upload: open.open_upload, updated_at: open.updated_at };
 }
 
 export async function writeResumeRecord(statePath: string, record: ResumeRecord): Promise<void> {
   await writeFileAtomic(resumeRecordPath(statePath, record.subvolume), `${JSON.stringify(v.parse(ResumeRecordSchema, record))}\n`);
 }
 
+/** Only after the record itself exists: alone, an open upload names no snapshot to resume from. */
+export async function writeOpenUploadRecord(statePath: string, subvolume: string, open: OpenUploadRecord): Promise<void> {
+  await writeFileAtomic(openUploadRecordPath(statePath, subvolume), `${JSON.stringify(v.parse(OpenUploadRecordSchema, open))}\n`);
+}
+
 export async function deleteResumeRecord(statePath: string, subvolume: string): Promise<void> {
-  try {
-    await unlink(resumeRecordPath(statePath, subvolume));
-  } catch (error) {
-    if (errnoCode(error) !== 'ENOENT') throw error;
+  // The record first: an open upload file left alone names no backup to resume.
+  for (const path of [resumeRecordPath(statePath, subvolume), openUploadRecordPath(statePath, subvolume)]) {
+    try {
+      await unlink(path);
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') throw error;
+    }
   }
 }
 
