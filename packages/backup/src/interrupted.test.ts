@@ -132,6 +132,21 @@ describe('runBackup stopped by its signal', () => {
     expect(await readResumeRecord(host.config.global.state_path, 'data')).toBeUndefined();
   });
 
+  it('a recorded chunk the bucket no longer holds: says so, starts afresh and publishes', async () => {
+    await stoppedAt('backup:chunk-completed');
+    const read = await readResumeRecord(host.config.global.state_path, 'data');
+    const record = read !== undefined && 'record' in read ? read.record : undefined;
+    const lost = record?.chunks[0]?.key ?? '';
+    host.bucket.objects.delete(lost);
+
+    host.advance(HOUR_MS);
+    const result = await runBackup({ config: host.config, deps: host.deps() });
+    const outcome = result.outcomes[0];
+    expect(outcome?.result === 'published' ? outcome.metrics.resumedBytes : -1).toBe(0);
+    expect(host.manifest(host.current('data') ?? '').snapshot.name).not.toBe(record?.snapshot.name);
+    expect(await readResumeRecord(host.config.global.state_path, 'data')).toBeUndefined();
+  });
+
   it('backup --no-resume discards the kept upload and snapshot and starts afresh', async () => {
     await runBackup({ config: host.config, deps: host.deps() });
     const snapshotsBefore = host.world.snapshotsIn(host.config.snapshots.base_dir);
