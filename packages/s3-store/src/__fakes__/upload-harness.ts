@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { uploadChunkedStream } from '../upload/upload-chunked-stream';
-import type { ChunkedUploadOptions, ChunkedUploadParams, ChunkedUploadResult } from '../upload/types';
+import type { ChunkedUploadOptions, ChunkedUploadParams, ChunkedUploadResult, ChunkEncoder } from '../upload/types';
 import { FakeS3 } from './fake-s3';
 
 export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -15,6 +15,24 @@ export function sourceOf(data: Buffer, readSize = 7): Readable {
 }
 
 export const randomData = (size: number) => randomBytes(size);
+
+/**
+ * A stand-in for zstd and age: chunks of `sliceBytes` of the source, each stored doubled,
+ * so stored sizes and hashes differ from the plaintext's.
+ */
+export function doublingEncoder(sliceBytes: number): ChunkEncoder {
+  return async function* (source) {
+    const plain: Buffer[] = [];
+    for await (const piece of source as AsyncIterable<Buffer>) plain.push(piece);
+    const data = Buffer.concat(plain);
+    for (let offset = 0; offset < data.length; offset += sliceBytes) {
+      const slice = data.subarray(offset, offset + sliceBytes);
+      yield Buffer.concat([slice, slice]);
+      yield { kind: 'chunk-end', plainSize: slice.length, plainSha256: sha256(slice) };
+    }
+    yield { kind: 'stream-end', plainSize: data.length, plainSha256: sha256(data) };
+  };
+}
 
 /** Small parts for byte-sized tests, instant retries, the rest from `options`. */
 export function upload(

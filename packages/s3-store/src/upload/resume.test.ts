@@ -1,7 +1,7 @@
 import { AbortMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
-import { chunkKey, FakeS3, randomData, sha256, sourceOf, upload } from '../__fakes__/upload-harness';
+import { chunkKey, doublingEncoder, FakeS3, randomData, sha256, sourceOf, upload } from '../__fakes__/upload-harness';
 import { ChunkUploadError, ResumeMismatchError } from './errors';
-import type { AcknowledgedPart, ChunkedUploadOptions, ChunkEncoder, UploadedChunk, UploadResume } from './types';
+import type { AcknowledgedPart, ChunkedUploadOptions, UploadedChunk, UploadResume } from './types';
 
 // 25 bytes in chunks of 10 and parts of 4: chunk 0 = parts [4, 4, 2], chunk 1 = [4, 4, 2], chunk 2 = [4, 1].
 const DATA = randomData(25);
@@ -132,18 +132,7 @@ describe('uploadChunkedStream: resuming an interrupted upload', () => {
   });
 
   it('with an encoder, resumes whole chunks only: the open chunk starts over', async () => {
-    // A stand-in for zstd and age: chunks of 10 bytes of the source, stored doubled.
-    const encode: ChunkEncoder = async function* (source) {
-      const plain: Buffer[] = [];
-      for await (const piece of source as AsyncIterable<Buffer>) plain.push(piece);
-      const data = Buffer.concat(plain);
-      for (let offset = 0; offset < data.length; offset += 10) {
-        const slice = data.subarray(offset, offset + 10);
-        yield Buffer.concat([slice, slice]);
-        yield { kind: 'chunk-end', plainSize: slice.length, plainSha256: sha256(slice) };
-      }
-      yield { kind: 'stream-end', plainSize: data.length, plainSha256: sha256(data) };
-    };
+    const encode = doublingEncoder(10);
     const clean = await upload(new FakeS3(), sourceOf(DATA), { partSizeBytes: 8 }, { encode });
     const fake = new FakeS3();
     const resume = { chunks: clean.chunks.slice(0, 1), openUpload: { key: chunkKey(1), uploadId: 'gone', parts: [] } };

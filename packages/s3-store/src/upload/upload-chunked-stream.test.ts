@@ -1,7 +1,6 @@
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import type { ChunkEncoder } from './types';
-import { chunkKey, commandNames, FakeS3, randomData, sha256, sourceOf, upload } from '../__fakes__/upload-harness';
+import { chunkKey, commandNames, doublingEncoder, FakeS3, randomData, sha256, sourceOf, upload } from '../__fakes__/upload-harness';
 
 describe('uploadChunkedStream: splitting and the call sequence', () => {
   it('sends Create, each part in order, ListParts, Complete and HeadObject per chunk, with exact part numbers and bytes', async () => {
@@ -41,18 +40,7 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
 
   it('with an encoder, stores its bytes, ends chunks at its boundaries and reports its plaintext sizes and hashes', async () => {
     const fake = new FakeS3();
-    // A stand-in for zstd and age: each chunk of the source stored doubled, so sizes differ from the plaintext's.
-    const encode: ChunkEncoder = async function* (source) {
-      const plain: Buffer[] = [];
-      for await (const piece of source as AsyncIterable<Buffer>) plain.push(piece);
-      const data = Buffer.concat(plain);
-      for (let offset = 0; offset < data.length; offset += 6) {
-        const slice = data.subarray(offset, offset + 6);
-        yield Buffer.concat([slice, slice]);
-        yield { kind: 'chunk-end', plainSize: slice.length, plainSha256: sha256(slice) };
-      }
-      yield { kind: 'stream-end', plainSize: data.length, plainSha256: sha256(data) };
-    };
+    const encode = doublingEncoder(6);
     const data = randomData(15);
     const limits = { minPartSizeBytes: 1, maxPartsPerObject: 1_000_000 }; // an encoded chunk's bound adds 64 KiB: many 4-byte parts
     const result = await upload(fake, sourceOf(data), { limits }, { encode });
