@@ -8,22 +8,12 @@ import type { BackupContext } from './context';
  * checked, and every chunk of it exists with its recorded size. Each part's bytes were
  * checked by the store against its recorded SHA-256 as it was uploaded (the signed
  * payload hash), so together nothing is deleted in favour of a chain that would not
- * restore. Returns the subvolumes proven and the reports of those that are not.
+ * restore. Returns the check's report (`ok` when proven).
  */
-export async function proveChains(
-  context: BackupContext,
-  published: readonly { readonly subvolume: string; readonly manifestKey: string }[],
-): Promise<{ readonly proven: string[]; readonly damaged: VerifySubvolume[] }> {
+export async function proveChain(context: BackupContext, subvolume: string, manifestKey: string): Promise<VerifySubvolume> {
   const source = { readText: (key: string) => context.bucket.readTextIfExists(key) };
-  const proven: string[] = [];
-  const damaged: VerifySubvolume[] = [];
-  for (const { subvolume, manifestKey } of published) {
-    const chain = await resolveChain(source, manifestKey, subvolume);
-    const report = await verifyChain(context, subvolume, manifestKey, chain, { reads: 'none' });
-    if (report.ok) proven.push(subvolume);
-    else damaged.push(report);
-  }
-  return { proven, damaged };
+  const chain = await resolveChain(source, manifestKey, subvolume);
+  return verifyChain(context, subvolume, manifestKey, chain, { reads: 'none' });
 }
 
 /** The error for chains that failed their proof: the same report `verify` gives. */

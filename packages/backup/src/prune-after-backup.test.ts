@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { createLogger } from '@org/btrfs-s3-core';
 import { s3Error } from '@org/btrfs-s3-store/testing';
 import { once } from 'node:events';
@@ -71,6 +71,27 @@ describe('runBackup with s3.prune_after_backup', () => {
     });
     expect(host.keys()).toContain(failed.data); // the proof failed: nothing of data was pruned
     expect(host.keys()).not.toContain(failed.home); // home's chain is whole: pruned as usual
+  });
+
+  it.each([
+    ['deletes nothing (the failed runs are within their grace)', 0, false],
+    ['deletes an aged failed run', 2 * HOUR_MS, true],
+  ])('proves the new chain only when its plan deletes something: a plan that %s', async (_what, age, proven) => {
+    await setUp(true);
+    host.advance(age);
+    const full = host.current('data') ?? '';
+    const fullChunk = host.manifest(full).chunks[0]?.key ?? '';
+    const headed: string[] = [];
+    host.bucket.objectOps.hook = (command) => {
+      if (command instanceof HeadObjectCommand) headed.push(command.input.Key ?? '');
+    };
+
+    const result = await runBackup({ config: host.config, deps: host.deps(), once: true, subvolumes: ['data'] });
+
+    expect(result.outcomes.map((outcome) => outcome.result)).toEqual(['published']);
+    // Only the proof checks the full's chunk: the new backup's own upload checks only its new chunk.
+    expect(headed.includes(fullChunk)).toBe(proven);
+    expect(host.keys().includes(failed.data)).toBe(!proven);
   });
 
   it('deletes nothing when s3.prune_after_backup is false', async () => {

@@ -1,6 +1,6 @@
 import { unusableRecipient } from '@org/btrfs-s3-codec';
 import { Btrfs, SnapshotManager, spawnProcessRunner } from '@org/btrfs-s3-btrfs';
-import { PruneFailedError, pruneHeld } from '@org/btrfs-s3-bucket';
+import { PruneFailedError, pruneHeld, type VerifySubvolume } from '@org/btrfs-s3-bucket';
 import {
   ActivityBusyError,
   BtrfsToS3Error,
@@ -35,7 +35,7 @@ import type { BackupContext, BackupDeps } from './context';
 import { ASSUME_MANIFESTS_PRESENT, planNow } from './plan-world';
 import { recoverFromDeadRuns } from './recover';
 import { assertOwnPrefix } from './own-prefix';
-import { proveChains, unprovenChains } from './prove-chains';
+import { proveChain, unprovenChains } from './prove-chains';
 import { RunRecorder } from './run-record';
 import { type BackupResult, type SubvolumeOutcome, toPlanEntry } from './schemas';
 import { TOOL_VERSION } from './version';
@@ -313,9 +313,11 @@ async function pruneSnapshots(context: BackupContext, subvolume: string, keep: s
 }
 
 /**
- * `s3.prune_after_backup`: prunes the subvolumes this run published, inside its lock,
- * each only once its new chain is proven (proveChains); a chain that fails the proof
- * keeps every older generation and fails the run (exit 1), naming what is damaged.
+ * `s3.prune_after_backup`: prunes the subvolumes this run published, inside its lock.
+ * A subvolume whose plan deletes something is first proven (proveChain): its new chain
+ * back to its full is read and checked. One that fails keeps every older generation
+ * and fails the run (exit 1), naming what is damaged. A plan that deletes nothing needs
+ * no proof, which saves reading the whole chain again after every backup.
  * A credential that may not delete (a backup-only policy) gets AccessDenied: the
  * backup itself succeeded, so that is a warning, not a failed run.
  */
@@ -323,16 +325,31 @@ async function pruneAfterBackup(context: BackupContext, outcomes: readonly Subvo
   const published = outcomes.flatMap((outcome) => (outcome.result === 'published' ? [outcome] : []));
   if (!context.config.s3.prune_after_backup || published.length === 0) return;
   const { config, logger, signal, bucket, now } = context;
-  const { proven, damaged } = await proveChains(context, published);
-  for (const report of damaged)
+  const damaged: VerifySubvolume[] = [];
+  const beforeDelete = async (subvolume: string): Promise<boolean> => {
+    const newest = published.find((outcome) => outcome.subvolume === subvolume);
+    if (newest === undefined) return false;
+    const report = await proveChain(context, subvolume, newest.manifestKey);
+    if (report.ok) return true;
+    damaged.push(report);
     logger.error(
-      `${report.subvolume}: not pruned: the new chain failed its check (${report.problems.map((problem) => problem.message).join('; ')})`,
+      `${subvolume}: not pruned: the new chain failed its check (${report.problems.map((problem) => problem.message).join('; ')})`,
     );
+    return false;
+  };
   try {
-    if (proven.length > 0)
-      await withActivity(config.global.lock_path, 'prune', () =>
-        pruneHeld({ config, logger, signal, bucket, now, subvolumes: proven, writer: context.writer }),
-      );
+    await withActivity(config.global.lock_path, 'prune', () =>
+      pruneHeld({
+        config,
+        logger,
+        signal,
+        bucket,
+        now,
+        subvolumes: published.map((outcome) => outcome.subvolume),
+        writer: context.writer,
+        beforeDelete,
+      }),
+    );
   } catch (error) {
     if (error instanceof ActivityBusyError) logger.warn(`the backup succeeded; pruning after it waits for the next run: ${error.message}`);
     else if (error instanceof PruneFailedError && error.errors.length > 0 && error.errors.every(isAccessDenied))

@@ -52,18 +52,22 @@ export async function readInventory(context: BucketContext, subvolume: string, o
     );
   const manifests = new Map<string, ManifestRead>();
   const base = `${subvolumePrefix(prefix, subvolume)}/`;
-  for (const object of objects.filter((entry) => /^(full|inc)\/[^/]+\/manifest\.json$/.test(entry.key.slice(base.length)))) {
-    context.signal.throwIfAborted();
-    const text = await bucket.readTextIfExists(object.key);
+  const keys = objects
+    .filter((entry) => /^(full|inc)\/[^/]+\/manifest\.json$/.test(entry.key.slice(base.length)))
+    .map((entry) => entry.key);
+  context.signal.throwIfAborted();
+  const texts = await bucket.readTextsIfExist(keys, context.config.s3.concurrency);
+  for (const [index, manifestKey] of keys.entries()) {
+    const text = texts[index];
     // Listed a moment ago: gone now means deleted meanwhile, which the grouping treats as a broken manifest.
     const read: ManifestRead =
       text === undefined
-        ? { problem: `manifest ${object.key} vanished after it was listed` }
+        ? { problem: `manifest ${manifestKey} vanished after it was listed` }
         : parseOrProblem<ManifestRead>(
-            () => ({ manifest: parseManifest(object.key, text) }),
+            () => ({ manifest: parseManifest(manifestKey, text) }),
             (problem) => ({ problem }),
           );
-    manifests.set(object.key, read);
+    manifests.set(manifestKey, read);
   }
   return buildInventory({ prefix, subvolume, objects, manifests, pointer });
 }

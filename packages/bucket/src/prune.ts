@@ -56,6 +56,12 @@ export interface HeldPruneOptions {
   readonly now?: () => Date;
   /** This host as a writer (the backup's); others' unpublished runs are never deleted. */
   readonly writer: Writer;
+  /**
+   * Asked for each subvolume whose plan deletes something, before anything of it is
+   * deleted (a backup proves the new chain here); false deletes nothing of that
+   * subvolume. Not asked when the plan deletes nothing, nor in a dry run.
+   */
+  readonly beforeDelete?: (subvolume: string) => Promise<boolean>;
 }
 
 /** Pruning some or all subvolumes failed; the others were pruned. */
@@ -111,7 +117,7 @@ export function pruneHeld(options: HeldPruneOptions): Promise<PruneResult> {
     now: options.now ?? (() => new Date()),
     signal: options.signal ?? new AbortController().signal,
   };
-  const prune = pruneSubvolumes(context, options.subvolumes, options.dryRun ?? false, options.writer);
+  const prune = pruneSubvolumes(context, options.subvolumes, options.dryRun ?? false, options.writer, options.beforeDelete);
   return options.dryRun === true ? prune : recordPrune(context.config, context.logger, context.now, prune);
 }
 
@@ -129,7 +135,15 @@ async function recordPrune(config: RemoteConfig, logger: Logger, now: () => Date
   }
 }
 
-async function pruneSubvolumes(given: BucketContext, subvolumes: readonly string[], dryRun: boolean, writer: Writer): Promise<PruneResult> {
+type BeforeDelete = HeldPruneOptions['beforeDelete'];
+
+async function pruneSubvolumes(
+  given: BucketContext,
+  subvolumes: readonly string[],
+  dryRun: boolean,
+  writer: Writer,
+  beforeDelete?: BeforeDelete,
+): Promise<PruneResult> {
   // A versioned bucket is pruned version by version, judged by what is really there:
   // objects hidden under delete markers count (a backup's handle does not see them).
   const context = { ...given, bucket: await given.bucket.throughDeleteMarkers((message) => given.logger.warn(message)) };
@@ -139,7 +153,7 @@ async function pruneSubvolumes(given: BucketContext, subvolumes: readonly string
   for (const subvolume of subvolumes) {
     context.signal.throwIfAborted();
     try {
-      results.push(await pruneOne(context, subvolume, dryRun, writer));
+      results.push(await pruneOne(context, subvolume, dryRun, writer, beforeDelete));
     } catch (error) {
       if (context.signal.aborted) throw error;
       context.logger.error(`${subvolume}: prune failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -163,7 +177,13 @@ const summary = (entry: RetentionEntry<string>) => ({
   bytes: bytesOf(entry),
 });
 
-async function pruneOne(context: BucketContext, subvolume: string, dryRun: boolean, writer: Writer): Promise<PruneSubvolume> {
+async function pruneOne(
+  context: BucketContext,
+  subvolume: string,
+  dryRun: boolean,
+  writer: Writer,
+  beforeDelete?: BeforeDelete,
+): Promise<PruneSubvolume> {
   const { config, logger, bucket } = context;
   const prefix = `${subvolumePrefix(config.s3.prefix, subvolume)}/`;
   // Uploads before objects: one completing in between is then seen as a fresh object, or dated now.
@@ -184,6 +204,11 @@ async function pruneOne(context: BucketContext, subvolume: string, dryRun: boole
   // Someone may be restoring what would go: a thaw ongoing or unexpired keeps it.
   const beingRestored = await thawedKeys(context, first.delete);
   const plan = beingRestored.size === 0 ? first : planRemoteRetention(inventory, { ...settings, beingRestored });
+  if (!dryRun && plan.delete.length > 0 && beforeDelete !== undefined && !(await beforeDelete(subvolume)))
+    return {
+      ...keptWhole(inventory, plan),
+      warnings: [...plan.warnings, 'nothing deleted: the caller refused (a new chain failed its check)'],
+    };
   report(context, plan, dryRun);
   let deleted: VersionedDeletion = { deletedObjects: 0, deletedBytes: 0, locked: NOTHING_LOCKED };
   if (!dryRun && plan.keys.length > 0)
@@ -208,6 +233,21 @@ async function pruneOne(context: BucketContext, subvolume: string, dryRun: boole
     warnings: [...plan.warnings],
     restorablePointsLeft: pointsLeft(inventory, plan),
     locked,
+  };
+}
+
+/** The result of a subvolume whose plan was not carried out: every entry kept, nothing deleted. */
+function keptWhole(inventory: RemoteInventory, plan: RemoteRetentionPlan): PruneSubvolume {
+  return {
+    subvolume: plan.subvolume,
+    keep: plan.keep.map((entry) => ({ ...summary(entry), reason: entry.reason })),
+    delete: [],
+    deletedObjects: 0,
+    deletedBytes: 0,
+    earlyDeletions: [],
+    warnings: [],
+    restorablePointsLeft: restorablePoints(inventory).map((point) => point.createdAt.toISOString()),
+    locked: NOTHING_LOCKED,
   };
 }
 

@@ -43,6 +43,7 @@ import { type ChunkCheckClient, type ChunkCheckOptions, type ChunkCheckResult, c
 import { deleteObjects, deleteVersions, type KeyFailure, DeleteObjectsError } from './bucket/delete-objects';
 import { listObjects } from './bucket/listing';
 import { readTextIfExists } from './bucket/read-text';
+import { mapBounded } from './bounded';
 import { DeleteMarkerReads } from './bucket/see-through';
 import { listVersions, type ObjectVersion, type VersionListing } from './bucket/versions';
 import { downloadVerifiedStream } from './download/download-verified-stream';
@@ -219,6 +220,15 @@ export class S3Bucket {
   /** A small object's content as text (manifests, pointers), or undefined when it does not exist. */
   readTextIfExists(key: string): Promise<string | undefined> {
     return readTextIfExists(this.objects, key);
+  }
+
+  /**
+   * Several small objects' texts, in the order of `keys` (undefined where absent), read
+   * `concurrency` at a time: a listing's manifests cost a round trip per batch rather
+   * than one each.
+   */
+  readTextsIfExist(keys: readonly string[], concurrency: number): Promise<(string | undefined)[]> {
+    return mapBounded(keys, concurrency, (key) => readTextIfExists(this.objects, key));
   }
 
   /**
