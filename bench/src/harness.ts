@@ -5,10 +5,17 @@ import { join, resolve } from 'node:path';
 import { sh } from './exec';
 import type { OurSettings, RunRecord, ToolId } from './results';
 import { cpuSeconds, parseTimeV } from './time-v';
+import { releaseLauncher } from './startup';
 import { awsDelete, type Gateway, q, type TimeFiles } from './tools';
 
 export const ROOT = resolve(__dirname, '../..');
-export const CLI = join(ROOT, 'apps/cli/bin/run.js');
+/** The checkout's executable: the profiled runs use it (their Node flags come from its shebang). */
+export const CHECKOUT_CLI = join(ROOT, 'apps/cli/bin/run.js');
+/**
+ * Ours as a user runs it: the release's launcher, which bench/run.sh builds before every
+ * run (scripts/release.sh), else (bench/dist/run.js started by hand) the checkout's.
+ */
+export const CLI = releaseLauncher(ROOT) ?? CHECKOUT_CLI;
 export const LOOP = join(ROOT, 'tools/testenv/bin/loop-btrfs.sh');
 export const RGW = join(ROOT, 'tools/testenv/bin/rgw.sh');
 export const NETNS_LINK = join(ROOT, 'tools/testenv/bin/netns-link.sh');

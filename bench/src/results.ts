@@ -129,6 +129,8 @@ export interface Settings {
   /** aws-upload-matched and rclone-upload-matched. */
   readonly matched: PeerSettings;
   readonly memstoreBytes: number;
+  /** What ran as ours (the release's launcher, normally); absent in results from before it was recorded. */
+  readonly executable?: string;
 }
 
 /** A full backup (or a peer's upload) from a client behind a shaped link. */

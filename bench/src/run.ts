@@ -7,7 +7,7 @@
 // Exit 0: every target passes; 1: a target fails (the page is written anyway) or the run
 // failed; 2: usage; 130/143: interrupted (everything started is stopped and removed).
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { type BenchArgs, describePlan, parseBenchArgs, USAGE, UsageError } from './args';
 import { capRuns } from './cap';
 import { CHART_FILE, renderSvg } from './chart';
@@ -246,6 +246,7 @@ async function benchmark(args: BenchArgs, resultsPath: string, executable: Execu
       rcloneDefaults: RCLONE_DEFAULTS,
       matched: args.tuned,
       memstoreBytes,
+      executable: relative(ROOT, CLI),
     };
 
     let compression: Results['compression'];

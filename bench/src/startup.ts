@@ -2,8 +2,8 @@
 // reaches the gateway, which every run pays before it does any work (Node, oclif, the
 // config, the AWS SDK), set against a bare `node -e 0` of the same Node. The command is
 // `list` on an empty prefix, which has nothing else to do (docs/release.md, "Start-up").
-import { existsSync, realpathSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { execFile } from './exec';
@@ -28,13 +28,17 @@ export async function ourExecutable(root: string, given?: string): Promise<Execu
     const ownNode = join(dirname(dirname(realpathSync(given))), 'node', 'bin', 'node');
     return { kind: 'given', path: given, node: existsSync(ownNode) ? ownNode : process.execPath };
   }
-  const { version } = JSON.parse(await readFile(join(root, 'apps/cli/package.json'), 'utf8')) as { version: string };
-  const release = join(root, 'release', 'stage', `btrfs-to-s3-${version}-linux-x64`);
-  if (existsSync(join(release, 'bin', 'btrfs-to-s3'))) {
-    return { kind: 'release', path: join(release, 'bin', 'btrfs-to-s3'), node: join(release, 'node', 'bin', 'node') };
-  }
+  const launcher = releaseLauncher(root);
+  if (launcher !== undefined) return { kind: 'release', path: launcher, node: join(dirname(dirname(launcher)), 'node', 'bin', 'node') };
   // Its shebang runs the Node on PATH, as this process was started.
   return { kind: 'checkout', path: join(root, 'apps/cli/bin/run.js'), node: process.execPath };
+}
+
+/** The launcher of the release scripts/release.sh built from this checkout's version, if it is there. */
+export function releaseLauncher(root: string): string | undefined {
+  const { version } = JSON.parse(readFileSync(join(root, 'apps/cli/package.json'), 'utf8')) as { version: string };
+  const launcher = join(root, 'release', 'stage', `btrfs-to-s3-${version}-linux-x64`, 'bin', 'btrfs-to-s3');
+  return existsSync(launcher) ? launcher : undefined;
 }
 
 /** A TCP relay in front of the gateway that notes when the first bytes of a request arrive. */

@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { changeDataset } from './dataset';
 import {
   backupMetrics,
+  CHECKOUT_CLI,
   CLI,
   log,
   measure,
@@ -223,7 +224,7 @@ export async function unitScale(bench: Bench, dataset: BenchDataset, round: numb
 
 /** The Node flags of our executable's shebang (`#!/usr/bin/env -S node FLAGS`), so a profiled run keeps them. */
 async function shebangFlags(): Promise<string[]> {
-  const first = (await readFile(CLI, 'utf8')).split('\n')[0] ?? '';
+  const first = (await readFile(CHECKOUT_CLI, 'utf8')).split('\n')[0] ?? '';
   const words = first.replace(/^#!\s*/, '').split(/\s+/);
   return words.slice(words.indexOf('node') + 1);
 }
@@ -244,7 +245,7 @@ async function profiled(
   await mkdir(dir, { recursive: true });
   await settle(bench.mnt);
   const flags = [...(await shebangFlags()), '--cpu-prof', `--cpu-prof-dir=${dir}`];
-  const result = await run(`node ${flags.map(q).join(' ')} ${q(CLI)} ${args}`, bench.envs.ours);
+  const result = await run(`node ${flags.map(q).join(' ')} ${q(CHECKOUT_CLI)} ${args}`, bench.envs.ours);
   await writeFile(join(bench.logs, `profile-${tool}.stderr`), result.stderr);
   const profiles: CpuProfile[] = [];
   for (const name of (await readdir(dir)).filter((file) => file.endsWith('.cpuprofile'))) {

@@ -138,9 +138,10 @@ class VerifiedDownload extends Readable {
 }
 
 /**
- * Verified parts in stream order, each as the pieces its GETs delivered. Each part is
- * hashed as its slices come in, in order, and checked once the last is in; the chunk
- * and stream hashes follow the parts handed over.
+ * Verified parts in stream order, each as the pieces its GETs delivered. Each part, its
+ * chunk and the stream are hashed as the part's slices come in, in order; the part is
+ * checked once its last slice is in, before any of it is handed over, and its chunk's
+ * and the stream's hashes before the part that ends them is.
  */
 async function* verifiedParts(
   window: SliceWindow,
@@ -153,16 +154,23 @@ async function* verifiedParts(
   // Without chunk hashes there is no state to continue from: hash the stream on its own, if it is checked at all.
   let streamHash: Hash | undefined = !checkChunks && streamSha256 !== undefined ? createHash('sha256') : undefined;
   let chunkHash = createHash('sha256');
+  let chunkStarts = true;
   for (const [index, part] of plan.entries()) {
-    const partHash = createHash('sha256');
+    // A chunk's first part: the part's hash state is also the chunk's, continued from a copy.
+    const sharesChunkHash = checkChunks && chunkStarts;
+    const partHash = sharesChunkHash ? chunkHash : createHash('sha256');
     const pieces: Buffer[] = [];
     for (let slice = window.slicesIn(part); slice > 0; slice -= 1) {
+      // Every hash is fed as each slice arrives, not in a burst once the part is whole: the
+      // sockets keep being read meanwhile. Only the part's check decides what is handed over.
       for (const piece of await window.take()) {
         partHash.update(piece);
+        if (checkChunks && !sharesChunkHash) chunkHash.update(piece);
+        streamHash?.update(piece);
         pieces.push(piece);
       }
     }
-    const actual = partHash.digest('hex');
+    const actual = (sharesChunkHash ? partHash.copy() : partHash).digest('hex');
     if (actual !== part.sha256)
       throw new ChecksumMismatchError({
         subject: 'part sha256',
@@ -171,10 +179,7 @@ async function* verifiedParts(
         expected: part.sha256,
         actual,
       });
-    for (const piece of pieces) {
-      streamHash?.update(piece);
-      if (checkChunks) chunkHash.update(piece);
-    }
+    chunkStarts = part.lastOfChunk;
     if (part.lastOfChunk && checkChunks) {
       // Encoded chunks have no stored-stream hash to check: skip that pass.
       if (streamSha256 !== undefined) streamHash ??= chunkHash.copy();
