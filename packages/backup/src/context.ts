@@ -45,4 +45,6 @@ export interface BackupContext {
    * still absent (If-None-Match), so a writer that slipped in meanwhile is not overwritten.
    */
   readonly pointerEtags: Map<string, string | null>;
+  /** The same reads' texts (null: none existed): the recovery after them reads no pointer again. */
+  readonly pointerTexts: Map<string, string | null>;
 }

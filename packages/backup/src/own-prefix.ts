@@ -9,6 +9,13 @@ import {
 } from '@org/btrfs-s3-core';
 import type { BackupContext } from './context';
 
+/** An unpublished run (writer.json, no manifest) of another writer. */
+export interface ForeignRun {
+  readonly key: string;
+  readonly dir: string;
+  readonly writer: Writer;
+}
+
 /**
  * One writer per prefix: for each configured subvolume, current.json must have been
  * written by this host (or by a version that did not record its writer). Another
@@ -18,15 +25,25 @@ import type { BackupContext } from './context';
  * resuming after a disaster) goes ahead; this host's next pointer makes it the writer.
  * Another host's unpublished run under a configured subvolume (its writer.json marker)
  * is refused the same way: this run's recovery would abort its uploads. Records each
- * pointer's ETag in `context.pointerEtags` for the conditional replacement.
+ * pointer's ETag in `context.pointerEtags` for the conditional replacement, and its
+ * text in `context.pointerTexts`.
+ *
+ * Returns every other writer's unpublished run under the prefix, configured subvolume
+ * or not, for the recovery after it: one listing serves both, and the pointers are read
+ * beside it, so the check costs one round trip rather than two per subvolume.
  */
-export async function assertOwnPrefix(context: BackupContext, takeOver: boolean): Promise<void> {
+export async function assertOwnPrefix(context: BackupContext, takeOver: boolean): Promise<ForeignRun[]> {
   const { config, logger, writer } = context;
-  for (const path of config.subvolumes.paths) {
-    const subvolume = subvolumeName(path);
+  const subvolumes = config.subvolumes.paths.map(subvolumeName);
+  const [foreign, reads] = await Promise.all([
+    foreignRuns(context, `${config.s3.prefix}/subvol/`),
+    Promise.all(subvolumes.map((subvolume) => context.bucket.readTextWithEtag(pointerKey(config.s3.prefix, subvolume)))),
+  ]);
+  for (const [index, subvolume] of subvolumes.entries()) {
     const key = pointerKey(config.s3.prefix, subvolume);
-    const read = await context.bucket.readTextWithEtag(key);
+    const read = reads[index];
     context.pointerEtags.set(subvolume, read?.etag ?? null);
+    context.pointerTexts.set(subvolume, read?.text ?? null);
     const recorded = read === undefined ? undefined : parsePointer(key, read.text).writer;
     if (recorded !== undefined && recorded.id !== writer.id) {
       if (!takeOver) throw new WriterConflictError(key, recorded, writer);
@@ -34,21 +51,18 @@ export async function assertOwnPrefix(context: BackupContext, takeOver: boolean)
         `${key}: taking over from host ${recorded.host} (writer ${recorded.id}) as ${writer.host} (writer ${writer.id}) (--take-over)`,
       );
     }
-    for (const run of await foreignRuns(context, `${subvolumePrefix(config.s3.prefix, subvolume)}/`)) {
+    const under = `${subvolumePrefix(config.s3.prefix, subvolume)}/`;
+    for (const run of foreign.filter((candidate) => candidate.key.startsWith(under))) {
       if (!takeOver) throw new WriterConflictError(run.key, run.writer, writer);
       logger.warn(`${run.key}: an unpublished run of host ${run.writer.host}; taking over (--take-over)`);
     }
   }
+  return foreign;
 }
 
-/**
- * Another writer's runs under `prefix` that have not published (a writer.json with no
- * manifest.json beside it): uploads in progress, or a run that failed. Their directories
- * are not this host's to abort or delete.
- */
-export async function foreignRuns(context: BackupContext, prefix: string): Promise<{ key: string; dir: string; writer: Writer }[]> {
+export async function foreignRuns(context: BackupContext, prefix: string): Promise<ForeignRun[]> {
   const keys = new Set((await context.bucket.listObjects(prefix)).map((object) => object.key));
-  const runs: { key: string; dir: string; writer: Writer }[] = [];
+  const runs: ForeignRun[] = [];
   for (const key of keys) {
     if (!key.endsWith('/writer.json')) continue;
     const dir = key.slice(0, -'/writer.json'.length);

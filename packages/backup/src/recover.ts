@@ -12,7 +12,7 @@ import {
 } from '@org/btrfs-s3-core';
 import { join } from 'node:path';
 import type { BackupContext } from './context';
-import { foreignRuns } from './own-prefix';
+import type { ForeignRun } from './own-prefix';
 
 /**
  * What a run that died (kill -9, power cut) can leave behind, put right before
@@ -25,15 +25,20 @@ import { foreignRuns } from './own-prefix';
  * - A `current.json` newer than local state (the run died between the two). The
  *   pointer is what readers see, so state adopts it when its snapshot is here.
  */
-export async function recoverFromDeadRuns(context: BackupContext, state: State): Promise<{ stateChanged: boolean }> {
-  await abortDeadUploads(context);
+export async function recoverFromDeadRuns(
+  context: BackupContext,
+  state: State,
+  /** Other writers' unpublished runs under the prefix, as assertOwnPrefix just listed them. */
+  foreign: readonly ForeignRun[],
+): Promise<{ stateChanged: boolean }> {
+  await abortDeadUploads(context, foreign);
   let stateChanged = false;
   for (const path of context.config.subvolumes.paths)
     stateChanged = (await adoptPublishedBackup(context, state, subvolumeName(path))) || stateChanged;
   return { stateChanged };
 }
 
-async function abortDeadUploads(context: BackupContext): Promise<void> {
+async function abortDeadUploads(context: BackupContext, foreignRuns: readonly ForeignRun[]): Promise<void> {
   const { config, logger } = context;
   const ours = config.subvolumes.paths.map((path) => `${subvolumePrefix(config.s3.prefix, subvolumeName(path))}/`);
   const isOurs = (key: string) => ours.some((prefix) => key.startsWith(prefix));
@@ -42,7 +47,7 @@ async function abortDeadUploads(context: BackupContext): Promise<void> {
   // our other runs out); anyone else's only once older than the cutoff.
   // Another host's run in progress (its writer marker) is never ours to abort, however old:
   // a first full over a slow uplink keeps one chunk's upload open for days.
-  const foreign = (await foreignRuns(context, `${config.s3.prefix}/subvol/`)).map((run) => `${run.dir}/`);
+  const foreign = foreignRuns.map((run) => `${run.dir}/`);
   const isForeign = (key: string) => foreign.some((dir) => key.startsWith(dir));
   // The open upload of an interrupted backup that the next run resumes (docs/failure-model.md, "Resume").
   const subvolumes = config.subvolumes.paths.map(subvolumeName);
@@ -66,7 +71,9 @@ async function abortDeadUploads(context: BackupContext): Promise<void> {
 async function adoptPublishedBackup(context: BackupContext, state: State, subvolume: string): Promise<boolean> {
   const { config, logger } = context;
   const key = pointerKey(config.s3.prefix, subvolume);
-  const pointerText = await context.bucket.readTextIfExists(key);
+  // Read moments ago by assertOwnPrefix, under this run's lock; read here only if not.
+  const known = context.pointerTexts.get(subvolume);
+  const pointerText = known === undefined ? await context.bucket.readTextIfExists(key) : (known ?? undefined);
   const recorded = state.subvolumes[subvolume];
   if (pointerText === undefined) return false;
   const pointer = parsePointer(key, pointerText);

@@ -151,6 +151,7 @@ async function runBackupUnrecorded(options: BackupOptions, recorder?: RunRecorde
         toolVersion: deps.toolVersion ?? TOOL_VERSION,
         writer,
         pointerEtags: new Map(),
+        pointerTexts: new Map(),
       },
       options,
       recorder,
@@ -204,9 +205,9 @@ async function runLocked(context: BackupContext, options: BackupOptions, recorde
   const { config } = context;
   const noS3 = options.noS3 ?? false;
   // Before anything that writes, deletes or aborts under the prefix.
-  if (!noS3) await assertOwnPrefix(context, options.takeOver ?? false);
+  const foreign = noS3 ? [] : await assertOwnPrefix(context, options.takeOver ?? false);
   const state = await loadState(context);
-  if (!noS3 && (await recoverFromDeadRuns(context, state)).stateChanged) await writeState(config.global.state_path, state);
+  if (!noS3 && (await recoverFromDeadRuns(context, state, foreign)).stateChanged) await writeState(config.global.state_path, state);
   const plan = await planNow(config, state, worldOf(context, options), context.now(), planOptionsOf(options));
   const outcomes: SubvolumeOutcome[] = [];
   for (const entry of plan) {

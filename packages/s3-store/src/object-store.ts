@@ -121,23 +121,27 @@ export class S3ObjectStore {
   /**
    * A conditional write got 412. Not every 412 is another writer: a retried write whose
    * first response was lost meets its own object (same content: done), and Ceph RGW
-   * refuses `If-Match` with the standard quoted ETag even when it matches (unchanged
-   * ETag: ask again unquoted). In a versioned bucket (Object Lock's) Ceph RGW 16 refuses
-   * every `If-Match`, matching, unquoted or `*`: when the ETag just read is still the
-   * one expected and the unquoted form is refused too, no other writer came between, so
-   * the object is written without the condition (a versioned bucket keeps what it
-   * replaces anyway). Anything else is a ConditionalWriteError.
+   * refuses `If-Match` with the standard quoted ETag even when it matches: the same ETag
+   * unquoted is asked at once (no read first: that costs a round trip on every run there).
+   * Refused too, the object is read. In a versioned bucket (Object Lock's) Ceph RGW 16
+   * refuses every `If-Match`, matching, unquoted or `*`: when the ETag just read is still
+   * the one expected, no other writer came between, so the object is written without the
+   * condition (a versioned bucket keeps what it replaces anyway). Anything else is a
+   * ConditionalWriteError.
    */
   private async settleRefusedWrite(key: string, body: Buffer | string, options: PutOptions, condition: WriteCondition): Promise<void> {
-    const current = await this.readWithEtag(key);
-    if (current !== undefined && current.bytes.equals(Buffer.from(body))) return;
-    if ('ifMatch' in condition && current !== undefined && unquote(current.etag) === unquote(condition.ifMatch)) {
+    // The same ETag unquoted is as strict a condition; a refusal of it too is judged by the read below.
+    if ('ifMatch' in condition && unquote(condition.ifMatch) !== condition.ifMatch) {
       try {
         await this.put(key, body, options, { ifMatch: unquote(condition.ifMatch) });
         return;
       } catch (error) {
         if (!isS3Error(error, 'PreconditionFailed')) throw new S3StoreError('PutObject', key, error);
       }
+    }
+    const current = await this.readWithEtag(key);
+    if (current !== undefined && current.bytes.equals(Buffer.from(body))) return;
+    if ('ifMatch' in condition && current !== undefined && unquote(current.etag) === unquote(condition.ifMatch)) {
       try {
         await this.put(key, body, options, undefined);
         return;
