@@ -319,7 +319,14 @@ function machineAndSettings(results: Results): string[] {
       results.scaling.map((p) => `${p.label} ${bytes(p.bytes)}`).join(', ') + ' (0.25x: reflinks of a quarter of the largest dataset)',
     ]);
   rows.push(
-    ...(settings.executable === undefined ? [] : [['ours, executable', `\`${settings.executable}\`${settings.executable.startsWith('release/') ? ' (the release as installed: its own Node, the bundled CLI)' : ''}`]]),
+    ...(settings.executable === undefined
+      ? []
+      : [
+          [
+            'ours, executable',
+            `\`${settings.executable}\`${settings.executable.startsWith('release/') ? ' (the release as installed: its own Node, the bundled CLI)' : ''}`,
+          ],
+        ]),
     [
       'ours, README config',
       `${settingsText(settings.defaults)}; the README's keys plus only what this gateway needs: endpoint, path-style, \`storage_class_chunks = "STANDARD"\` (it cannot thaw archive classes); SSE-S3 (the default)`,

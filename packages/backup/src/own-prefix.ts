@@ -60,6 +60,11 @@ export async function assertOwnPrefix(context: BackupContext, takeOver: boolean)
   return foreign;
 }
 
+/**
+ * Another writer's runs under `prefix` that have not published (a writer.json with no
+ * manifest.json beside it): uploads in progress, or a run that failed. Their directories
+ * are not this host's to abort or delete.
+ */
 export async function foreignRuns(context: BackupContext, prefix: string): Promise<ForeignRun[]> {
   const keys = new Set((await context.bucket.listObjects(prefix)).map((object) => object.key));
   const runs: ForeignRun[] = [];
