@@ -43,20 +43,23 @@ export async function readInventory(context: BucketContext, subvolume: string, o
   const { bucket } = context;
   const { prefix } = context.config.s3;
   const key = pointerKey(prefix, subvolume);
+  const base = `${subvolumePrefix(prefix, subvolume)}/`;
+  const keys = objects
+    .filter((entry) => /^(full|inc)\/[^/]+\/manifest\.json$/.test(entry.key.slice(base.length)))
+    .map((entry) => entry.key);
+  context.signal.throwIfAborted();
+  // The pointer in the same batch as the manifests: one round trip fewer.
+  const pointerListed = objects.some((object) => object.key === key);
+  const fetched = await bucket.readTextsIfExist(pointerListed ? [key, ...keys] : keys, context.config.s3.concurrency);
+  const pointerText = pointerListed ? fetched[0] : undefined;
+  const texts = pointerListed ? fetched.slice(1) : fetched;
   let pointer: PointerRead = { state: 'absent' };
-  const pointerText = objects.some((object) => object.key === key) ? await bucket.readTextIfExists(key) : undefined;
   if (pointerText !== undefined)
     pointer = parseOrProblem<PointerRead>(
       () => ({ state: 'ok', pointer: parsePointer(key, pointerText) }),
       (problem) => ({ state: 'unreadable', problem }),
     );
   const manifests = new Map<string, ManifestRead>();
-  const base = `${subvolumePrefix(prefix, subvolume)}/`;
-  const keys = objects
-    .filter((entry) => /^(full|inc)\/[^/]+\/manifest\.json$/.test(entry.key.slice(base.length)))
-    .map((entry) => entry.key);
-  context.signal.throwIfAborted();
-  const texts = await bucket.readTextsIfExist(keys, context.config.s3.concurrency);
   for (const [index, manifestKey] of keys.entries()) {
     const text = texts[index];
     // Listed a moment ago: gone now means deleted meanwhile, which the grouping treats as a broken manifest.
