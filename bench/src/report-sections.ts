@@ -80,7 +80,9 @@ export function profileSection(results: Results): string[] {
   const profiles = results.profiles ?? [];
   if (profiles.length === 0) return [];
   const out: string[] = ['## CPU profiles of our runs', ''];
-  out.push(`One extra run of each under \`node --cpu-prof\` (with the executable's own Node flags), not part of any comparison: profiling`);
+  out.push(
+    `One extra run of each under \`node --cpu-prof\` (the checkout's \`apps/cli/bin/run.js\` with its Node flags), not part of any comparison: profiling`,
+  );
   out.push('slows it down. Self time of our process by category; "idle" is its main thread waiting on I/O (the gateway, the pipe from');
   out.push('`btrfs send`, `btrfs receive` taking the data). V8 samples wall-clock time: on a busy machine, time spent waiting for a core');
   out.push(
