@@ -7,6 +7,7 @@ import {
   type Writer,
   WriterConflictError,
 } from '@org/btrfs-s3-core';
+import type { OpenUpload } from '@org/btrfs-s3-store';
 import type { BackupContext } from './context';
 
 /** An unpublished run (writer.json, no manifest) of another writer. */
@@ -14,6 +15,14 @@ export interface ForeignRun {
   readonly key: string;
   readonly dir: string;
   readonly writer: Writer;
+}
+
+/** What assertOwnPrefix listed of the prefix, for the dead-run recovery after it. */
+export interface PrefixAtStart {
+  /** Every other writer's unpublished run under the prefix, configured subvolume or not. */
+  readonly foreign: readonly ForeignRun[];
+  /** The open multipart uploads under the prefix. */
+  readonly uploads: readonly OpenUpload[];
 }
 
 /**
@@ -28,15 +37,16 @@ export interface ForeignRun {
  * pointer's ETag in `context.pointerEtags` for the conditional replacement, and its
  * text in `context.pointerTexts`.
  *
- * Returns every other writer's unpublished run under the prefix, configured subvolume
- * or not, for the recovery after it: one listing serves both, and the pointers are read
- * beside it, so the check costs one round trip rather than two per subvolume.
+ * Returns what it listed for the recovery after it (PrefixAtStart): one listing of the
+ * prefix serves both, and the pointers and the open uploads are read beside it, so the
+ * start costs one round trip rather than two per subvolume and two more.
  */
-export async function assertOwnPrefix(context: BackupContext, takeOver: boolean): Promise<ForeignRun[]> {
+export async function assertOwnPrefix(context: BackupContext, takeOver: boolean): Promise<PrefixAtStart> {
   const { config, logger, writer } = context;
   const subvolumes = config.subvolumes.paths.map(subvolumeName);
-  const [foreign, reads] = await Promise.all([
+  const [foreign, uploads, reads] = await Promise.all([
     foreignRuns(context, `${config.s3.prefix}/subvol/`),
+    context.bucket.listOpenUploads(`${config.s3.prefix}/`),
     Promise.all(subvolumes.map((subvolume) => context.bucket.readTextWithEtag(pointerKey(config.s3.prefix, subvolume)))),
   ]);
   for (const [index, subvolume] of subvolumes.entries()) {
@@ -57,7 +67,7 @@ export async function assertOwnPrefix(context: BackupContext, takeOver: boolean)
       logger.warn(`${run.key}: an unpublished run of host ${run.writer.host}; taking over (--take-over)`);
     }
   }
-  return foreign;
+  return { foreign, uploads };
 }
 
 /**

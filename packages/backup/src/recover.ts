@@ -12,7 +12,7 @@ import {
 } from '@org/btrfs-s3-core';
 import { join } from 'node:path';
 import type { BackupContext } from './context';
-import type { ForeignRun } from './own-prefix';
+import type { PrefixAtStart } from './own-prefix';
 
 /**
  * What a run that died (kill -9, power cut) can leave behind, put right before
@@ -28,17 +28,17 @@ import type { ForeignRun } from './own-prefix';
 export async function recoverFromDeadRuns(
   context: BackupContext,
   state: State,
-  /** Other writers' unpublished runs under the prefix, as assertOwnPrefix just listed them. */
-  foreign: readonly ForeignRun[],
+  /** Other writers' unpublished runs and the open uploads under the prefix, as assertOwnPrefix just listed them. */
+  listed: PrefixAtStart,
 ): Promise<{ stateChanged: boolean }> {
-  await abortDeadUploads(context, foreign);
+  await abortDeadUploads(context, listed);
   let stateChanged = false;
   for (const path of context.config.subvolumes.paths)
     stateChanged = (await adoptPublishedBackup(context, state, subvolumeName(path))) || stateChanged;
   return { stateChanged };
 }
 
-async function abortDeadUploads(context: BackupContext, foreignRuns: readonly ForeignRun[]): Promise<void> {
+async function abortDeadUploads(context: BackupContext, listed: PrefixAtStart): Promise<void> {
   const { config, logger } = context;
   const ours = config.subvolumes.paths.map((path) => `${subvolumePrefix(config.s3.prefix, subvolumeName(path))}/`);
   const isOurs = (key: string) => ours.some((prefix) => key.startsWith(prefix));
@@ -47,7 +47,7 @@ async function abortDeadUploads(context: BackupContext, foreignRuns: readonly Fo
   // our other runs out); anyone else's only once older than the cutoff.
   // Another host's run in progress (its writer marker) is never ours to abort, however old:
   // a first full over a slow uplink keeps one chunk's upload open for days.
-  const foreign = foreignRuns.map((run) => `${run.dir}/`);
+  const foreign = listed.foreign.map((run) => `${run.dir}/`);
   const isForeign = (key: string) => foreign.some((dir) => key.startsWith(dir));
   // The open upload of an interrupted backup that the next run resumes (docs/failure-model.md, "Resume").
   const subvolumes = config.subvolumes.paths.map(subvolumeName);
@@ -59,6 +59,7 @@ async function abortDeadUploads(context: BackupContext, foreignRuns: readonly Fo
   const aborted = await context.bucket.abortStaleMultipartUploads(
     `${config.s3.prefix}/`,
     (upload) => !isForeign(upload.key) && !resumable.has(upload.uploadId) && (isOurs(upload.key) || upload.initiated.getTime() < cutoff),
+    listed.uploads,
   );
   for (const upload of aborted) {
     logger.info(

@@ -205,9 +205,10 @@ async function runLocked(context: BackupContext, options: BackupOptions, recorde
   const { config } = context;
   const noS3 = options.noS3 ?? false;
   // Before anything that writes, deletes or aborts under the prefix.
-  const foreign = noS3 ? [] : await assertOwnPrefix(context, options.takeOver ?? false);
+  const listed = noS3 ? undefined : await assertOwnPrefix(context, options.takeOver ?? false);
   const state = await loadState(context);
-  if (!noS3 && (await recoverFromDeadRuns(context, state, foreign)).stateChanged) await writeState(config.global.state_path, state);
+  if (listed !== undefined && (await recoverFromDeadRuns(context, state, listed)).stateChanged)
+    await writeState(config.global.state_path, state);
   const plan = await planNow(config, state, worldOf(context, options), context.now(), planOptionsOf(options));
   const outcomes: SubvolumeOutcome[] = [];
   for (const entry of plan) {

@@ -312,9 +312,12 @@ export class S3Bucket {
     return thawObjects(this.reads, this.bucket, keys, { ...options, ...this.runOptions() });
   }
 
-  /** Aborts the incomplete multipart uploads under `prefix` that `stale` picks (abortStaleMultipartUploads). */
-  abortStaleMultipartUploads(prefix: string, stale: Date | StaleUploadTest): Promise<AbortedUpload[]> {
-    return abortStaleMultipartUploads(this.client, this.bucket, prefix, stale, this.requestOptions());
+  /**
+   * Aborts the incomplete multipart uploads under `prefix` that `stale` picks
+   * (abortStaleMultipartUploads), from `listed` when the caller listed them already.
+   */
+  abortStaleMultipartUploads(prefix: string, stale: Date | StaleUploadTest, listed?: readonly OpenUpload[]): Promise<AbortedUpload[]> {
+    return abortStaleMultipartUploads(this.client, this.bucket, prefix, stale, this.requestOptions(), listed);
   }
 
   /** The incomplete multipart uploads under `prefix`, every page (listOpenUploads). */

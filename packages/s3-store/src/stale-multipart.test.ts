@@ -31,6 +31,22 @@ describe('abortStaleMultipartUploads', () => {
     expect(fake.of(ListMultipartUploadsCommand)[0]?.input).toMatchObject({ Bucket: 'backups', Prefix: 'host/' });
   });
 
+  it("aborts from the caller's listing without listing again, and only what is under the prefix", async () => {
+    const fake = new FakeS3();
+    const stale = await startUpload(fake, 'host/subvol/data/full/1/chunks/part-00000.bin', before);
+    const foreign = await startUpload(fake, 'other-host/x.bin', before);
+    const listed = [
+      { key: 'host/subvol/data/full/1/chunks/part-00000.bin', uploadId: stale, initiated: before },
+      { key: 'other-host/x.bin', uploadId: foreign, initiated: before },
+    ];
+
+    const aborted = await abortStaleMultipartUploads(fake, 'backups', 'host/', runStart, instant, listed);
+
+    expect(aborted.map((upload) => upload.uploadId)).toEqual([stale]);
+    expect([...fake.uploads.keys()]).toEqual([foreign]);
+    expect(fake.of(ListMultipartUploadsCommand)).toHaveLength(0);
+  });
+
   it('lets a function pick the uploads to abort, from one listing', async () => {
     const fake = new FakeS3();
     const ours = await startUpload(fake, 'host/subvol/data/full/2/chunks/part-00000.bin', after);

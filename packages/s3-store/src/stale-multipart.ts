@@ -30,9 +30,13 @@ export async function abortStaleMultipartUploads(
   prefix: string,
   stale: Date | StaleUploadTest,
   options: StaleUploadOptions = {},
+  /** The uploads under `prefix` as the caller just listed them (listOpenUploads); listed here when absent. */
+  listed?: readonly OpenUpload[],
 ): Promise<AbortedUpload[]> {
   const isStale: StaleUploadTest = stale instanceof Date ? (upload) => upload.initiated.getTime() < stale.getTime() : stale;
-  const picked = (await listOpenUploads(client, bucket, prefix, options)).filter(isStale);
+  const picked = (listed ?? (await listOpenUploads(client, bucket, prefix, options))).filter(
+    (upload) => upload.key.startsWith(prefix) && isStale(upload),
+  );
 
   const aborted: AbortedUpload[] = [];
   for (const upload of picked) {
