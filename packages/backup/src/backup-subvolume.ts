@@ -77,7 +77,9 @@ async function backupFrom(
   const { config, logger } = context;
   const kind = plan.action === 'full' ? 'full' : 'inc';
   const startedAt = context.now();
-  const snapshot = resumption?.snapshot ?? (await context.snapshots.create(plan.path, plan.subvolume, kind, startedAt));
+  // Never the last backup's second, even when its snapshot was deleted by hand: the backup's keys are named by it.
+  const lastName = previous === undefined ? [] : [previous.last_snapshot];
+  const snapshot = resumption?.snapshot ?? (await context.snapshots.create(plan.path, plan.subvolume, kind, startedAt, lastName));
   let published = false;
   let recorder: ResumeRecorder | undefined;
   try {

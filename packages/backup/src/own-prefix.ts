@@ -44,11 +44,15 @@ export interface PrefixAtStart {
 export async function assertOwnPrefix(context: BackupContext, takeOver: boolean): Promise<PrefixAtStart> {
   const { config, logger, writer } = context;
   const subvolumes = config.subvolumes.paths.map(subvolumeName);
-  const [foreign, uploads, reads] = await Promise.all([
+  const [pointersRead, foreignListed, uploadsListed] = await Promise.allSettled([
+    Promise.all(subvolumes.map((subvolume) => context.bucket.readTextWithEtag(pointerKey(config.s3.prefix, subvolume)))),
     foreignRuns(context, `${config.s3.prefix}/subvol/`),
     context.bucket.listOpenUploads(`${config.s3.prefix}/`),
-    Promise.all(subvolumes.map((subvolume) => context.bucket.readTextWithEtag(pointerKey(config.s3.prefix, subvolume)))),
   ]);
+  // A failure is reported as when these ran one by one: the pointers' first, whichever answered first.
+  const reads = settled(pointersRead);
+  const foreign = settled(foreignListed);
+  const uploads = settled(uploadsListed);
   for (const [index, subvolume] of subvolumes.entries()) {
     const key = pointerKey(config.s3.prefix, subvolume);
     const read = reads[index];
@@ -68,6 +72,11 @@ export async function assertOwnPrefix(context: BackupContext, takeOver: boolean)
     }
   }
   return { foreign, uploads };
+}
+
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 /**

@@ -59,6 +59,26 @@ describe('runBackup publishing', () => {
     expect(manifest.total_bytes).toBe(stored.length);
   });
 
+  it('names a backup in the same second as the last one, whose snapshot was deleted by hand, by the next second: both stay in the bucket', async () => {
+    const first = await runBackup({ config: host.config, deps: host.deps() });
+    const snapshots = join(host.dir, 'snapshots');
+    for (const name of host.world.snapshotsIn(snapshots)) await host.world.btrfs.deleteSubvolume(join(snapshots, name));
+
+    const second = await runBackup({ config: host.config, deps: host.deps(), once: true }); // the clock has not moved
+
+    const keys = [first, second].map((result) => {
+      const [outcome] = result.outcomes;
+      if (outcome?.result !== 'published') throw new Error(`expected a published outcome, got ${JSON.stringify(outcome)}`);
+      return outcome.manifestKey;
+    });
+    expect(keys[1]).not.toBe(keys[0]);
+    expect(host.manifest(keys[1] ?? '').snapshot.name).toMatch(/__20\d{6}T\d{6}Z__full$/);
+    expect(new Date(host.manifest(keys[1] ?? '').created_at).getTime() - new Date(host.manifest(keys[0] ?? '').created_at).getTime()).toBe(
+      1000,
+    );
+    expect(host.keys()).toEqual(expect.arrayContaining([keys[0], keys[1]]));
+  });
+
   it('writes the state file only after current.json names the new backup', async () => {
     await runBackup({ config: host.config, deps: host.deps() });
     const first = host.current('data');

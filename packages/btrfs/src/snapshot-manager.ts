@@ -18,10 +18,20 @@ export class SnapshotManager {
     private readonly baseDir: string,
   ) {}
 
-  /** A new read-only snapshot of `sourcePath`, with a name no existing entry has. */
-  async create(sourcePath: string, subvolume: string, kind: BackupKind, now: Date): Promise<CreatedSnapshot> {
+  /**
+   * A new read-only snapshot of `sourcePath`, with a name no existing entry has, nor any
+   * of `taken` (names in use elsewhere: the last backup's, whose snapshot may be gone
+   * from here while its backup, named by the same second, is in the bucket).
+   */
+  async create(
+    sourcePath: string,
+    subvolume: string,
+    kind: BackupKind,
+    now: Date,
+    taken: readonly string[] = [],
+  ): Promise<CreatedSnapshot> {
     await mkdir(this.baseDir, { recursive: true });
-    const name = nextSnapshotName(subvolume, now, kind, await readdir(this.baseDir));
+    const name = nextSnapshotName(subvolume, now, kind, [...(await readdir(this.baseDir)), ...taken]);
     const path = join(this.baseDir, name.name);
     await this.btrfs.createReadOnlySnapshot(sourcePath, path);
     return { ...name, path };
