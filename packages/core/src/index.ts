@@ -36,6 +36,7 @@ export type { QuantityUnit } from './config/units';
 export { DEFAULT_LOCK_PATH, LEGACY_LOCK_PATHS, ROOT_STATE_DIR, defaultStateDir, legacyStateDir } from './config/default-paths';
 export { migrateLegacyStatePaths, withLegacyStatePaths } from './config/legacy-paths';
 export { ExitCode } from './exit-codes';
+export { mapBounded } from './bounded';
 export { BtrfsToS3Error, ConfigError, InterruptedError, ThawPendingError, errnoCode, exitCodeOf } from './errors';
 export { createLogger, silentLogger, LOG_FORMATS } from './logging/logger';
 export type { Logger, LoggerOptions, LogLevel, LogFormat } from './logging/logger';

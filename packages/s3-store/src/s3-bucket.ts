@@ -34,6 +34,7 @@ import type {
   UploadPartCommand,
   UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
+import { mapBounded } from '@org/btrfs-s3-core';
 import type { Config, StoredChunk, RemoteObject } from '@org/btrfs-s3-core';
 import type { Readable } from 'node:stream';
 import { thawObjects } from './archive/thaw';
@@ -43,7 +44,6 @@ import { type ChunkCheckClient, type ChunkCheckOptions, type ChunkCheckResult, c
 import { deleteObjects, deleteVersions, type KeyFailure, DeleteObjectsError } from './bucket/delete-objects';
 import { listObjects } from './bucket/listing';
 import { readTextIfExists } from './bucket/read-text';
-import { mapBounded } from './bounded';
 import { DeleteMarkerReads } from './bucket/see-through';
 import { listVersions, type ObjectVersion, type VersionListing } from './bucket/versions';
 import { downloadVerifiedStream } from './download/download-verified-stream';

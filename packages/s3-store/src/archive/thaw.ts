@@ -1,6 +1,5 @@
 import { HeadObjectCommand, RestoreObjectCommand } from '@aws-sdk/client-s3';
-import { ThawPendingError } from '@org/btrfs-s3-core';
-import { mapBounded } from '../bounded';
+import { mapBounded, ThawPendingError } from '@org/btrfs-s3-core';
 import { abortableSleep, withRetry } from '../retry';
 import { isS3Error } from '../s3-errors';
 import { type ArchiveClassification, type ArchiveState, classifyArchiveState } from './classify';

@@ -1,9 +1,9 @@
 import { type GetObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput, S3ServiceException } from '@aws-sdk/client-s3';
+import { mapBounded } from '@org/btrfs-s3-core';
 import type { StoredChunk } from '@org/btrfs-s3-core';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { mapBounded } from '../bounded';
 import { downloadVerifiedStream } from '../download/download-verified-stream';
 import { DownloadError, ChecksumMismatchError, type VerificationSubject } from '../download/errors';
 import type { RangedGetOutput } from '../download/types';

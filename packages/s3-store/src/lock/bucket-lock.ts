@@ -4,8 +4,7 @@ import {
   PutObjectRetentionCommand,
   type PutObjectRetentionCommandOutput,
 } from '@aws-sdk/client-s3';
-import { BtrfsToS3Error, ExitCode } from '@org/btrfs-s3-core';
-import { mapBounded } from '../bounded';
+import { BtrfsToS3Error, ExitCode, mapBounded } from '@org/btrfs-s3-core';
 import type { BucketSettings } from '../bucket/bucket-settings';
 import { S3StoreError } from '../object-store';
 import { type RetryOptions, withRetry } from '../retry';
