@@ -1,5 +1,5 @@
 import { ExitCode } from '../exit-codes';
-import { emptyState, type State } from '../state/schema';
+import { emptyState, type State, type SubvolumeState } from '../state/schema';
 import { type LocalSnapshot, type PlanInput, planBackups, UnknownSubvolumeError } from './plan';
 
 const config = {
@@ -23,6 +23,12 @@ const state: State = {
     },
   },
 };
+
+function requireData(given: State): SubvolumeState {
+  const data = given.subvolumes.data;
+  if (data === undefined) throw new Error('no state for data');
+  return data;
+}
 
 function input(overrides: Partial<PlanInput> = {}): PlanInput {
   return {
@@ -117,6 +123,19 @@ describe('planBackups', () => {
       'the clock went backwards: now is 2026-10-01T00:00:00.000Z, but the state records 2026-11-01T02:05:00.000Z; fix the system clock (snapshot names and schedules depend on it)',
     );
     expect(plan({ now: new Date('2026-10-01T00:00:00Z'), options: { full: true, once: true } })[0]?.action).toBe('blocked');
+  });
+
+  it('plans as usual when the state is a few seconds ahead: backups less than a second apart are named ahead of the clock', () => {
+    const now = new Date('2026-11-01T02:00:00.400Z');
+    const ahead = {
+      ...state,
+      last_run_at: '2026-11-01T02:00:01.000Z',
+      subvolumes: { data: { ...requireData(state), last_backup_at: '2026-11-01T02:00:02.000Z' } },
+    };
+    expect(dataPlan({ state: ahead, now, options: { once: true } })).toMatchObject({ action: 'incremental', parentSnapshot: PARENT });
+    // Five minutes is where a clock is wrong, not early.
+    expect(dataPlan({ state: ahead, now: new Date('2026-11-01T01:55:01.000Z') }).action).toBe('blocked');
+    expect(dataPlan({ state: ahead, now: new Date('2026-11-01T01:55:03.000Z'), options: { once: true } }).action).toBe('incremental');
   });
 
   it('restricts the plan to --subvolume names', () => {

@@ -5,6 +5,14 @@ import { ExitCode } from '../exit-codes';
 import type { State, SubvolumeState } from '../state/schema';
 
 const DAY_MS = 24 * 3600 * 1000;
+/**
+ * How far the clock may be behind a time in the state before planning stops. Snapshot
+ * names are whole seconds, each after the last (nextSnapshotName), so backups less than
+ * a second apart are named, and recorded, ahead of the clock; and a clock that NTP sets
+ * back by a moment harms nothing, as the next name still comes after the last. What the
+ * check is for is a clock wrong by far: a reset RTC, a wrong time zone.
+ */
+const CLOCK_BACKWARDS_TOLERANCE_MS = 5 * 60 * 1000;
 
 /** What exists locally for the planner: a snapshot in `snapshots.base_dir`. */
 export interface LocalSnapshot {
@@ -104,7 +112,7 @@ function planOne(input: PlanInput, subvolume: string): PlannedAction & { reason:
   const latestKnown = [lastRunAt, last && new Date(last.last_backup_at), last && new Date(last.last_full_at)]
     .filter((date): date is Date => date !== undefined)
     .reduce<Date | undefined>((latest, date) => (latest === undefined || date > latest ? date : latest), undefined);
-  if (latestKnown !== undefined && now < latestKnown) {
+  if (latestKnown !== undefined && now.getTime() < latestKnown.getTime() - CLOCK_BACKWARDS_TOLERANCE_MS) {
     return {
       action: 'blocked',
       reason: `the clock went backwards: now is ${now.toISOString()}, but the state records ${latestKnown.toISOString()}; fix the system clock (snapshot names and schedules depend on it)`,
