@@ -1,12 +1,15 @@
 import type { Readable } from 'node:stream';
 import { dirname, join, resolve } from 'node:path';
-import { errnoCode } from '@org/btrfs-s3-core';
+import { errnoCode, mapBounded } from '@org/btrfs-s3-core';
 import { BTRFS_SUPER_MAGIC, nodeDirectoryProbe, SUBVOLUME_ROOT_INODE, type DirectoryProbe } from './directory-probe';
 import { BtrfsError, fileSystemFailure, NotBtrfsError } from './errors';
 import { ProcessError, type ProcessRunner } from '@org/btrfs-s3-core';
 import { ReceiveStream } from './receive-stream';
 import { sendStream } from './send-stream';
 import { parseSubvolumeShow, type SubvolumeInfo } from './subvolume-info';
+
+/** `btrfs subvolume show` processes at once while a directory's snapshots are listed. */
+const SHOW_CONCURRENCY = 4;
 
 export interface SendOptions {
   /** A read-only snapshot the receiver already has: send only the difference (`-p`). */
@@ -98,9 +101,8 @@ export class Btrfs {
     }
     // Code-unit order, not locale order: the same on every machine, and timestamped names sort by time.
     names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const subvolumes: SubvolumeInfo[] = [];
-    for (const name of names) subvolumes.push(await this.showSubvolume(join(dir, name)));
-    return subvolumes;
+    // A `btrfs subvolume show` (about 12 ms) per snapshot, side by side: a run lists the snapshots three times or more.
+    return mapBounded(names, SHOW_CONCURRENCY, (name) => this.showSubvolume(join(dir, name)));
   }
 
   /**

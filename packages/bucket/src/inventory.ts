@@ -11,7 +11,7 @@ import {
   type RemoteObject,
   subvolumePrefix,
 } from '@org/btrfs-s3-core';
-import type { S3Bucket } from '@org/btrfs-s3-store';
+import { connectionsFor, type S3Bucket } from '@org/btrfs-s3-store';
 import type { BucketContext } from './context';
 
 export function manifestSource(bucket: S3Bucket): ManifestSource {
@@ -50,7 +50,7 @@ export async function readInventory(context: BucketContext, subvolume: string, o
   context.signal.throwIfAborted();
   // The pointer in the same batch as the manifests: one round trip fewer.
   const pointerListed = objects.some((object) => object.key === key);
-  const fetched = await bucket.readTextsIfExist(pointerListed ? [key, ...keys] : keys, context.config.s3.concurrency);
+  const fetched = await bucket.readTextsIfExist(pointerListed ? [key, ...keys] : keys, connectionsFor(context.config.s3));
   const pointerText = pointerListed ? fetched[0] : undefined;
   const texts = pointerListed ? fetched.slice(1) : fetched;
   let pointer: PointerRead = { state: 'absent' };

@@ -18,14 +18,22 @@ export interface S3ClientTuning {
 }
 
 /**
+ * The keep-alive sockets the client holds: enough for every part in flight plus as many
+ * small requests beside them. Reads of many small objects (a chain's manifests) go this
+ * many at a time.
+ */
+export function connectionsFor(config: Pick<Config['s3'], 'concurrency'>): number {
+  return config.concurrency * 2 + 2;
+}
+
+/**
  * The one place the project creates its S3 client. Credentials come only from the
  * SDK's standard chain (environment, profile, instance role), never from config.
  */
 export function createS3Client(config: S3ConnectionConfig, tuning: S3ClientTuning = {}): S3Client {
   const requestTimeoutMs = tuning.requestTimeoutMs ?? config.request_timeout_seconds * 1000;
   const connectionTimeoutMs = tuning.connectionTimeoutMs ?? config.connect_timeout_seconds * 1000;
-  // Keep-alive sockets, enough for every part in flight plus manifest/list calls.
-  const agentOptions = { keepAlive: true, maxSockets: config.concurrency * 2 + 2 };
+  const agentOptions = { keepAlive: true, maxSockets: connectionsFor(config) };
   // `auto`: our own hashes cover every byte stored (see CHECKSUM_MODES), so the SDK adds none of its own.
   const checksums = config.checksum_mode === 'when_supported' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED';
   const client = new S3Client({

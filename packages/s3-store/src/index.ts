@@ -6,7 +6,7 @@
  * reads through delete markers, and Object Lock retention; and the client a library call
  * makes for itself.
  */
-export { createS3Client, withS3Client } from './client';
+export { connectionsFor, createS3Client, withS3Client } from './client';
 export { describeS3Error, isAccessDenied } from './s3-errors';
 export type { S3ClientTuning, S3ConnectionConfig } from './client';
 export { S3Bucket } from './s3-bucket';

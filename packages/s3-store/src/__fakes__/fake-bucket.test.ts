@@ -78,10 +78,11 @@ describe('FakeS3Bucket', () => {
 
   it('records every command in order and routes HeadObject to objectOps, multipart calls to multipart', async () => {
     const bucket = new FakeS3Bucket();
-    await uploadTo(bucket, randomData(3), 'STANDARD');
+    await uploadTo(bucket, randomData(6), 'STANDARD');
 
     expect(bucket.commands.map((command) => command.constructor.name)).toEqual([
       'CreateMultipartUploadCommand',
+      'UploadPartCommand',
       'UploadPartCommand',
       'ListPartsCommand',
       'CompleteMultipartUploadCommand',
@@ -91,6 +92,18 @@ describe('FakeS3Bucket', () => {
     expect(bucket.multipart.of(HeadObjectCommand)).toHaveLength(0);
     expect(bucket.multipart.of(ListPartsCommand)).toHaveLength(1);
     expect(bucket.of(CompleteMultipartUploadCommand)).toHaveLength(1);
+  });
+
+  it('completes a chunk of one part without listing its parts (Complete names it, the HEAD checks its size)', async () => {
+    const bucket = new FakeS3Bucket();
+    await uploadTo(bucket, randomData(3), 'STANDARD');
+
+    expect(bucket.commands.map((command) => command.constructor.name)).toEqual([
+      'CreateMultipartUploadCommand',
+      'UploadPartCommand',
+      'CompleteMultipartUploadCommand',
+      'HeadObjectCommand',
+    ]);
   });
 
   it('answers S3ObjectStore through asS3Client: PutObject, HeadObject and GetObject reach the fake, and a missing key is not found', async () => {
