@@ -49,16 +49,18 @@ export async function backupSubvolume(
   context: BackupContext,
   plan: RunnablePlan,
   previous: SubvolumeState | undefined,
-  options: { readonly noResume: boolean },
+  /** `takenNames`: snapshot names whose runs are in the bucket (PrefixAtStart.runNames); the new one differs from them. */
+  options: { readonly noResume: boolean; readonly takenNames?: readonly string[] },
 ): Promise<PublishedBackup> {
   const resumption = await findResumption(context, plan, chunkLayout(context.config), options.noResume);
+  const taken = [...(previous === undefined ? [] : [previous.last_snapshot]), ...(options.takenNames ?? [])];
   try {
-    return await backupFrom(context, plan, previous, resumption);
+    return await backupFrom(context, plan, previous, taken, resumption);
   } catch (error) {
     const mismatch = resumeMismatch(error);
     if (resumption === undefined || mismatch === undefined) throw error;
     await discardResumption(context, resumption.record, mismatch);
-    return backupFrom(context, plan, previous, undefined);
+    return backupFrom(context, plan, previous, taken, undefined);
   }
 }
 
@@ -68,18 +70,22 @@ function resumeMismatch(error: unknown): string | undefined {
   return cause instanceof ResumeMismatchError ? cause.message : undefined;
 }
 
+/**
+ * `taken`: names a new snapshot must come after besides those on disk: the last backup's
+ * (its snapshot may have been deleted by hand) and every run's in the bucket (a failed
+ * run's writer.json outlives its snapshot). The backup's keys are named by its snapshot.
+ */
 async function backupFrom(
   context: BackupContext,
   plan: RunnablePlan,
   previous: SubvolumeState | undefined,
+  taken: readonly string[],
   resumption: Resumption | undefined,
 ): Promise<PublishedBackup> {
   const { config, logger } = context;
   const kind = plan.action === 'full' ? 'full' : 'inc';
   const startedAt = context.now();
-  // Never the last backup's second, even when its snapshot was deleted by hand: the backup's keys are named by it.
-  const lastName = previous === undefined ? [] : [previous.last_snapshot];
-  const snapshot = resumption?.snapshot ?? (await context.snapshots.create(plan.path, plan.subvolume, kind, startedAt, lastName));
+  const snapshot = resumption?.snapshot ?? (await context.snapshots.create(plan.path, plan.subvolume, kind, startedAt, taken));
   let published = false;
   let recorder: ResumeRecorder | undefined;
   try {

@@ -23,6 +23,13 @@ export interface PrefixAtStart {
   readonly foreign: readonly ForeignRun[];
   /** The open multipart uploads under the prefix. */
   readonly uploads: readonly OpenUpload[];
+  /**
+   * Every run directory under the prefix as the snapshot name it was made from
+   * (`<subvolume>__<timestamp>__<kind>`), published or not: a new snapshot's name must
+   * differ from all of them, since the run's keys are named by it (a failed run's
+   * writer.json stays until the prune's grace has passed).
+   */
+  readonly runNames: readonly string[];
 }
 
 /**
@@ -46,12 +53,12 @@ export async function assertOwnPrefix(context: BackupContext, takeOver: boolean)
   const subvolumes = config.subvolumes.paths.map(subvolumeName);
   const [pointersRead, foreignListed, uploadsListed] = await Promise.allSettled([
     Promise.all(subvolumes.map((subvolume) => context.bucket.readTextWithEtag(pointerKey(config.s3.prefix, subvolume)))),
-    foreignRuns(context, `${config.s3.prefix}/subvol/`),
+    listRuns(context, `${config.s3.prefix}/subvol/`),
     context.bucket.listOpenUploads(`${config.s3.prefix}/`),
   ]);
   // A failure is reported as when these ran one by one: the pointers' first, whichever answered first.
   const reads = settled(pointersRead);
-  const foreign = settled(foreignListed);
+  const { foreign, runNames } = settled(foreignListed);
   const uploads = settled(uploadsListed);
   for (const [index, subvolume] of subvolumes.entries()) {
     const key = pointerKey(config.s3.prefix, subvolume);
@@ -71,7 +78,7 @@ export async function assertOwnPrefix(context: BackupContext, takeOver: boolean)
       logger.warn(`${run.key}: an unpublished run of host ${run.writer.host}; taking over (--take-over)`);
     }
   }
-  return { foreign, uploads };
+  return { foreign, uploads, runNames };
 }
 
 function settled<T>(result: PromiseSettledResult<T>): T {
@@ -79,13 +86,26 @@ function settled<T>(result: PromiseSettledResult<T>): T {
   return result.value;
 }
 
+/** `<prefix><subvolume>/<full|inc>/<timestamp>/...`: the run directory a key is in. */
+const RUN_KEY = /^([^/]+)\/(full|inc)\/(\d{8}T\d{6}Z)\//;
+
 /**
- * Another writer's runs under `prefix` that have not published (a writer.json with no
- * manifest.json beside it): uploads in progress, or a run that failed. Their directories
- * are not this host's to abort or delete.
+ * One listing of `prefix` (`<s3.prefix>/subvol/`): another writer's runs that have not
+ * published (a writer.json with no manifest.json beside it: uploads in progress, or a
+ * run that failed; their directories are not this host's to abort or delete), and the
+ * snapshot name of every run directory (PrefixAtStart.runNames).
  */
-export async function foreignRuns(context: BackupContext, prefix: string): Promise<ForeignRun[]> {
+async function listRuns(context: BackupContext, prefix: string): Promise<{ foreign: ForeignRun[]; runNames: string[] }> {
   const keys = new Set((await context.bucket.listObjects(prefix)).map((object) => object.key));
+  const runNames = new Set<string>();
+  for (const key of keys) {
+    const run = RUN_KEY.exec(key.slice(prefix.length));
+    if (run !== null) runNames.add(`${run[1] ?? ''}__${run[3] ?? ''}__${run[2] ?? ''}`);
+  }
+  return { foreign: await foreignRuns(context, keys), runNames: [...runNames] };
+}
+
+async function foreignRuns(context: BackupContext, keys: ReadonlySet<string>): Promise<ForeignRun[]> {
   const runs: ForeignRun[] = [];
   for (const key of keys) {
     if (!key.endsWith('/writer.json')) continue;

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { CompleteMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { s3Error } from '@org/btrfs-s3-store/testing';
 import type { ProgressEvent } from '@org/btrfs-s3-core';
 import { FakeBtrfsWorld } from './__fakes__/fake-btrfs';
 import { BackupHost, DAY_MS } from './__fakes__/harness';
-import { type Failpoint, runBackup } from './index';
+import { BackupFailedError, type Failpoint, runBackup } from './index';
 
 /** The keys of every object the bucket made visible, in order: completed chunk uploads and single PUTs. */
 function publishedKeys(host: BackupHost): string[] {
@@ -77,6 +78,26 @@ describe('runBackup publishing', () => {
       1000,
     );
     expect(host.keys()).toEqual(expect.arrayContaining([keys[0], keys[1]]));
+  });
+
+  it("names a backup in the same second as a failed run past it: the failed run's writer.json outlives its snapshot", async () => {
+    await runBackup({ config: host.config, deps: host.deps() });
+    host.advance(8 * DAY_MS);
+    host.bucket.multipart.hook = (command) => {
+      if (command instanceof UploadPartCommand) throw s3Error('AccessDenied', 403);
+    };
+    await expect(runBackup({ config: host.config, deps: host.deps() })).rejects.toBeInstanceOf(BackupFailedError);
+    const failedDirs = host
+      .keys()
+      .filter((key) => key.endsWith('/writer.json') && !host.keys().includes(key.replace(/writer\.json$/, 'manifest.json')));
+    expect(failedDirs).toHaveLength(1);
+    host.bucket.multipart.hook = () => undefined;
+
+    const result = await runBackup({ config: host.config, deps: host.deps() }); // the clock has not moved
+
+    expect(result.outcomes.map((outcome) => outcome.result)).toEqual(['published']);
+    expect(host.current('data')).toMatch(/\/inc\/\d{8}T\d{6}Z\/manifest\.json$/);
+    expect(host.current('data')?.replace(/manifest\.json$/, 'writer.json')).not.toBe(failedDirs[0]);
   });
 
   it('writes the state file only after current.json names the new backup', async () => {
