@@ -205,10 +205,7 @@ async function pruneOne(
   const beingRestored = await thawedKeys(context, first.delete);
   const plan = beingRestored.size === 0 ? first : planRemoteRetention(inventory, { ...settings, beingRestored });
   if (!dryRun && plan.delete.length > 0 && beforeDelete !== undefined && !(await beforeDelete(subvolume)))
-    return {
-      ...keptWhole(inventory, plan),
-      warnings: [...plan.warnings, 'nothing deleted: the caller refused (a new chain failed its check)'],
-    };
+    return keptWhole(inventory, plan, 'nothing deleted: the caller refused (a new chain failed its check)');
   report(context, plan, dryRun);
   let deleted: VersionedDeletion = { deletedObjects: 0, deletedBytes: 0, locked: NOTHING_LOCKED };
   if (!dryRun && plan.keys.length > 0)
@@ -236,8 +233,8 @@ async function pruneOne(
   };
 }
 
-/** The result of a subvolume whose plan was not carried out: every entry kept, nothing deleted. */
-function keptWhole(inventory: RemoteInventory, plan: RemoteRetentionPlan): PruneSubvolume {
+/** The result of a subvolume whose plan was not carried out (`why`): every entry kept, nothing deleted. */
+function keptWhole(inventory: RemoteInventory, plan: RemoteRetentionPlan, why: string): PruneSubvolume {
   return {
     subvolume: plan.subvolume,
     keep: plan.keep.map((entry) => ({ ...summary(entry), reason: entry.reason })),
@@ -245,7 +242,7 @@ function keptWhole(inventory: RemoteInventory, plan: RemoteRetentionPlan): Prune
     deletedObjects: 0,
     deletedBytes: 0,
     earlyDeletions: [],
-    warnings: [],
+    warnings: [...plan.warnings, why],
     restorablePointsLeft: restorablePoints(inventory).map((point) => point.createdAt.toISOString()),
     locked: NOTHING_LOCKED,
   };
