@@ -49,18 +49,18 @@ export async function backupSubvolume(
   context: BackupContext,
   plan: RunnablePlan,
   previous: SubvolumeState | undefined,
-  /** `takenNames`: snapshot names whose runs are in the bucket (PrefixAtStart.runNames); the new one differs from them. */
-  options: { readonly noResume: boolean; readonly takenNames?: readonly string[] },
+  /** `namesInBucket`: the snapshot names of the runs in the bucket (PrefixAtStart.runNames); the new one differs from them. */
+  options: { readonly noResume: boolean; readonly namesInBucket?: readonly string[] },
 ): Promise<PublishedBackup> {
   const resumption = await findResumption(context, plan, chunkLayout(context.config), options.noResume);
-  const taken = [...(previous === undefined ? [] : [previous.last_snapshot]), ...(options.takenNames ?? [])];
+  const names = { taken: previous === undefined ? [] : [previous.last_snapshot], avoid: options.namesInBucket ?? [] };
   try {
-    return await backupFrom(context, plan, previous, taken, resumption);
+    return await backupFrom(context, plan, previous, names, resumption);
   } catch (error) {
     const mismatch = resumeMismatch(error);
     if (resumption === undefined || mismatch === undefined) throw error;
     await discardResumption(context, resumption.record, mismatch);
-    return backupFrom(context, plan, previous, taken, undefined);
+    return backupFrom(context, plan, previous, names, undefined);
   }
 }
 
@@ -71,21 +71,24 @@ function resumeMismatch(error: unknown): string | undefined {
 }
 
 /**
- * `taken`: names a new snapshot must come after besides those on disk: the last backup's
- * (its snapshot may have been deleted by hand) and every run's in the bucket (a failed
- * run's writer.json outlives its snapshot). The backup's keys are named by its snapshot.
+ * `names`: what the new snapshot's name, and so the backup's keys, must not meet besides
+ * the snapshots on disk. It comes after `taken`, the last backup's (its snapshot may have
+ * been deleted by hand), and differs from `avoid`, every run's in the bucket (a failed
+ * run's writer.json outlives its snapshot; its time, from a clock since corrected, may be
+ * far ahead, so it sets no minimum).
  */
 async function backupFrom(
   context: BackupContext,
   plan: RunnablePlan,
   previous: SubvolumeState | undefined,
-  taken: readonly string[],
+  names: { readonly taken: readonly string[]; readonly avoid: readonly string[] },
   resumption: Resumption | undefined,
 ): Promise<PublishedBackup> {
   const { config, logger } = context;
   const kind = plan.action === 'full' ? 'full' : 'inc';
   const startedAt = context.now();
-  const snapshot = resumption?.snapshot ?? (await context.snapshots.create(plan.path, plan.subvolume, kind, startedAt, taken));
+  const snapshot =
+    resumption?.snapshot ?? (await context.snapshots.create(plan.path, plan.subvolume, kind, startedAt, names.taken, names.avoid));
   let published = false;
   let recorder: ResumeRecorder | undefined;
   try {

@@ -213,7 +213,9 @@ async function runLocked(context: BackupContext, options: BackupOptions, recorde
   const outcomes: SubvolumeOutcome[] = [];
   for (const entry of plan) {
     context.signal.throwIfAborted();
-    outcomes.push(await runOne(context, entry, state, { noS3, noResume: options.noResume ?? false, takenNames: listed?.runNames ?? [] }));
+    outcomes.push(
+      await runOne(context, entry, state, { noS3, noResume: options.noResume ?? false, namesInBucket: listed?.runNames ?? [] }),
+    );
   }
   state.last_run_at = context.now().toISOString();
   await writeState(config.global.state_path, state);
@@ -264,7 +266,7 @@ async function runOne(
   context: BackupContext,
   plan: SubvolumePlan,
   state: State,
-  { noS3, noResume, takenNames }: { readonly noS3: boolean; readonly noResume: boolean; readonly takenNames: readonly string[] },
+  { noS3, noResume, namesInBucket }: { readonly noS3: boolean; readonly noResume: boolean; readonly namesInBucket: readonly string[] },
 ): Promise<SubvolumeOutcome> {
   const { config, logger } = context;
   const { subvolume } = plan;
@@ -290,7 +292,7 @@ async function runOne(
     return { subvolume, result: 'snapshot-only', snapshot: snapshot.name };
   }
   try {
-    const published = await backupSubvolume(context, plan, previous, { noResume, takenNames });
+    const published = await backupSubvolume(context, plan, previous, { noResume, namesInBucket });
     // State follows the pointer, so it never names a backup a restore could not find.
     state.subvolumes[subvolume] = published.state;
     await writeState(config.global.state_path, state);

@@ -19,9 +19,10 @@ export class SnapshotManager {
   ) {}
 
   /**
-   * A new read-only snapshot of `sourcePath`, with a name no existing entry has, nor any
-   * of `taken` (names in use elsewhere: the last backup's, whose snapshot may be gone
-   * from here while its backup, named by the same second, is in the bucket).
+   * A new read-only snapshot of `sourcePath`, named after every existing entry and every
+   * one of `taken` (names in use elsewhere: the last backup's, whose snapshot may be gone
+   * from here while its backup, named by the same second, is in the bucket), and by no
+   * second of `avoid` (runs in the bucket, failed ones included: see nextSnapshotName).
    */
   async create(
     sourcePath: string,
@@ -29,9 +30,10 @@ export class SnapshotManager {
     kind: BackupKind,
     now: Date,
     taken: readonly string[] = [],
+    avoid: readonly string[] = [],
   ): Promise<CreatedSnapshot> {
     await mkdir(this.baseDir, { recursive: true });
-    const name = nextSnapshotName(subvolume, now, kind, [...(await readdir(this.baseDir)), ...taken]);
+    const name = nextSnapshotName(subvolume, now, kind, [...(await readdir(this.baseDir)), ...taken], avoid);
     const path = join(this.baseDir, name.name);
     await this.btrfs.createReadOnlySnapshot(sourcePath, path);
     return { ...name, path };

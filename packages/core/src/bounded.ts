@@ -4,6 +4,7 @@
  * nothing is left in flight) and the first failure is rethrown.
  */
 export async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`mapBounded needs a positive integer limit, got ${limit}`);
   const results = new Array<R>(items.length);
   // One iterator shared by the workers: each takes the next item when it is free.
   const queue = items.entries();

@@ -48,6 +48,15 @@ describe('firstDifference', () => {
     await expect(firstDifference(b, a, 100)).resolves.toBe(MiB + 3);
   });
 
+  it('reads on in full steps when the files are larger than the size expected (grown since the stat)', async () => {
+    const changed = pattern(3 * MiB);
+    changed[MiB + 7] = (changed[MiB + 7] ?? 0) ^ 0xff;
+    const [a, b] = await pair('grown', pattern(3 * MiB), changed);
+    await expect(firstDifference(a, b, 0)).resolves.toBe(MiB + 7);
+    const [c, d] = await pair('grown-equal', pattern(3 * MiB), pattern(3 * MiB));
+    await expect(firstDifference(c, d, 10)).resolves.toBeUndefined();
+  });
+
   it('rejects when a file cannot be opened', async () => {
     const [a] = await pair('lonely', pattern(10), pattern(10));
     await expect(firstDifference(a, join(base, 'absent'), 10)).rejects.toThrow(/ENOENT/);

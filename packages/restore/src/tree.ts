@@ -74,18 +74,25 @@ async function entryAt(root: string, path: string): Promise<TreeEntry> {
  * over both trees and prove no more. `sizeHint` sizes the read buffers for small files.
  */
 export async function firstDifference(a: string, b: string, sizeHint: number, signal?: AbortSignal): Promise<number | undefined> {
-  // One byte more than expected: a small file's end is seen in the first read.
-  const step = Math.min(COMPARE_READ_BYTES, sizeHint + 1);
   const [fa, fb] = await openBoth(a, b);
   try {
-    const [bufferA, bufferB] = [Buffer.allocUnsafe(step), Buffer.allocUnsafe(step)];
-    for (let offset = 0; ; offset += step) {
+    // One byte more than expected: a small file's end is seen in the first read. Full
+    // steps after that, should the file have grown since it was stat'ed.
+    const first = Math.min(COMPARE_READ_BYTES, sizeHint + 1);
+    let bufferA = Buffer.allocUnsafe(first);
+    let bufferB = Buffer.allocUnsafe(first);
+    for (let offset = 0; ;) {
       signal?.throwIfAborted();
       const [readA, readB] = await Promise.all([readFully(fa, bufferA, offset), readFully(fb, bufferB, offset)]);
       const common = Math.min(readA, readB);
       if (!bufferA.subarray(0, common).equals(bufferB.subarray(0, common))) return offset + firstUnequal(bufferA, bufferB, common);
       if (readA !== readB) return offset + common;
-      if (readA < step) return undefined;
+      if (readA < bufferA.length) return undefined;
+      offset += readA;
+      if (bufferA.length < COMPARE_READ_BYTES) {
+        bufferA = Buffer.allocUnsafe(COMPARE_READ_BYTES);
+        bufferB = Buffer.allocUnsafe(COMPARE_READ_BYTES);
+      }
     }
   } finally {
     await Promise.all([fa.close(), fb.close()]);

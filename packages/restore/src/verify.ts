@@ -28,7 +28,7 @@ export interface CompareOptions {
   readonly runner: Pick<ProcessRunner, 'run'>;
   /**
    * Stops the comparison (a full one reads every byte of both trees: hours on a large
-   * restore): the walk, getfattr (through the runner) and the file being hashed;
+   * restore): the walk, getfattr (through the runner) and the file being compared;
    * the comparison then rejects instead of resolving with a partial answer.
    */
   readonly signal?: AbortSignal;

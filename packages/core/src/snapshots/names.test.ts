@@ -52,4 +52,18 @@ describe('snapshot names', () => {
     ]);
     expect(next.name).toBe('data__20261125T020006Z__inc');
   });
+
+  it('steps past the seconds to avoid that it meets, but is not pushed after one far ahead', () => {
+    const avoid = [
+      'data__20261125T020007Z__inc',
+      'data__20261125T020008Z__full',
+      'data__20261126T120000Z__inc',
+      'home__20261125T020009Z__inc',
+    ];
+    expect(nextSnapshotName('data', at('2026-11-25T02:00:07.5Z'), 'inc', [], avoid).name).toBe('data__20261125T020009Z__inc');
+    expect(nextSnapshotName('data', at('2026-11-25T02:00:05Z'), 'inc', ['data__20261125T020006Z__full'], avoid).name).toBe(
+      'data__20261125T020009Z__inc',
+    );
+    expect(nextSnapshotName('data', at('2026-11-25T02:00:05Z'), 'inc', [], avoid).name).toBe('data__20261125T020005Z__inc');
+  });
 });

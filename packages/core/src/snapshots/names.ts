@@ -41,16 +41,26 @@ export function parseSnapshotName(name: string): SnapshotName | undefined {
  * A name for a new snapshot that collides with none of `taken`. Two runs in the
  * same second (or a clock that stepped back a little) move the timestamp forward
  * one second at a time, so names stay in the documented format and still sort
- * in creation order.
+ * in creation order. `avoid` are names whose seconds must not be reused but that set
+ * no minimum (a failed run's, whose time may be far off): the timestamp moves past
+ * each one it meets, not past the newest.
  */
-export function nextSnapshotName(subvolume: string, now: Date, kind: BackupKind, taken: Iterable<string>): SnapshotName {
-  let latest = 0;
-  for (const name of taken) {
-    const parsed = parseSnapshotName(name);
-    if (parsed?.subvolume === subvolume) latest = Math.max(latest, parsed.createdAt.getTime());
-  }
-  let seconds = Math.floor(now.getTime() / 1000);
-  if (latest >= seconds * 1000) seconds = latest / 1000 + 1;
+export function nextSnapshotName(
+  subvolume: string,
+  now: Date,
+  kind: BackupKind,
+  taken: Iterable<string>,
+  avoid: Iterable<string> = [],
+): SnapshotName {
+  const secondsOf = (names: Iterable<string>) =>
+    [...names].flatMap((name) => {
+      const parsed = parseSnapshotName(name);
+      return parsed?.subvolume === subvolume ? [parsed.createdAt.getTime() / 1000] : [];
+    });
+  const latest = Math.max(0, ...secondsOf(taken));
+  const avoided = new Set(secondsOf(avoid));
+  let seconds = Math.max(Math.floor(now.getTime() / 1000), latest + 1);
+  while (avoided.has(seconds)) seconds += 1;
   const createdAt = new Date(seconds * 1000);
   return { name: formatSnapshotName(subvolume, createdAt, kind), subvolume, createdAt, kind };
 }
