@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstDifference, walkTree } from './tree';
@@ -79,6 +79,5 @@ describe('walkTree', () => {
     const tree = await walkTree(root);
     expect([...tree.keys()]).toEqual(['b', 'b/inner', 'b/inner/x', ...names]);
     expect(tree.get('f042')).toMatchObject({ type: 'file', size: 4 });
-    expect((await readdir(root)).length).toBe(101);
   });
 });
