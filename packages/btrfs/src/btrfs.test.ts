@@ -126,6 +126,20 @@ describe('Btrfs.listSubvolumes', () => {
     expect(runner.calls).toEqual(['Data__c', 'data__a', 'data__b'].map((name) => ['btrfs', 'subvolume', 'show', `/snaps/${name}`]));
   });
 
+  it('lists only the names with listSubvolumeNames, in the same order, without running btrfs', async () => {
+    const directories = fakeDirectories(BTRFS_SUPER_MAGIC, [
+      [
+        { name: 'data__b', inode: 256 },
+        { name: 'plain-dir', inode: 257 },
+        { name: 'Data__c', inode: 256 },
+        { name: 'data__a', inode: 256 },
+      ],
+    ]);
+    const runner = new FakeRunner();
+    expect(await new Btrfs(runner, 'btrfs', directories).listSubvolumeNames('/snaps')).toEqual(['Data__c', 'data__a', 'data__b']);
+    expect(runner.calls).toEqual([]);
+  });
+
   it('rejects a directory on another filesystem with NotBtrfsError before running btrfs', async () => {
     const runner = new FakeRunner();
     const attempt = new Btrfs(runner, 'btrfs', fakeDirectories(TMPFS_MAGIC, [[]])).listSubvolumes('/dev/shm/x');

@@ -85,11 +85,12 @@ export class Btrfs {
   }
 
   /**
-   * The subvolumes directly inside `dir` (not nested deeper), sorted by name.
-   * Plain directories are skipped; so are the empty placeholders a snapshot
-   * leaves where the source had nested subvolumes (their inode is not 256).
+   * The names of the subvolumes directly inside `dir` (not nested deeper), in code-unit
+   * order. Plain directories are skipped; so are the empty placeholders a snapshot
+   * leaves where the source had nested subvolumes (their inode is not 256). No process
+   * is run: for callers that need only the names (local retention).
    */
-  async listSubvolumes(dir: string): Promise<SubvolumeInfo[]> {
+  async listSubvolumeNames(dir: string): Promise<string[]> {
     let names: string[];
     try {
       const type = await this.directories.filesystemType(dir);
@@ -100,7 +101,12 @@ export class Btrfs {
       throw fileSystemFailure('list subvolumes', error);
     }
     // Code-unit order, not locale order: the same on every machine, and timestamped names sort by time.
-    names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** listSubvolumeNames with what `btrfs subvolume show` says of each (UUIDs, read-only flag). */
+  async listSubvolumes(dir: string): Promise<SubvolumeInfo[]> {
+    const names = await this.listSubvolumeNames(dir);
     // A `btrfs subvolume show` (about 12 ms) per snapshot, side by side: a run lists the snapshots three times or more.
     return mapBounded(names, SHOW_CONCURRENCY, (name) => this.showSubvolume(join(dir, name)));
   }

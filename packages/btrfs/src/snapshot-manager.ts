@@ -39,15 +39,14 @@ export class SnapshotManager {
     return { ...name, path };
   }
 
-  /** Our snapshots of `subvolume`, oldest first. */
+  /** Our snapshots of `subvolume`, oldest first (names only: no `btrfs subvolume show` each). */
   async list(subvolume: string): Promise<CreatedSnapshot[]> {
-    const subvolumes = await this.btrfs.listSubvolumes(this.baseDir);
-    return subvolumes
-      .flatMap((info) => {
-        const parsed = parseSnapshotName(info.name);
-        return parsed?.subvolume === subvolume ? [{ ...parsed, path: info.path }] : [];
-      })
-      .sort((a, b) => a.name.localeCompare(b.name));
+    const names = await this.btrfs.listSubvolumeNames(this.baseDir);
+    // In code-unit order already, which for one subvolume's names is time order.
+    return names.flatMap((name) => {
+      const parsed = parseSnapshotName(name);
+      return parsed?.subvolume === subvolume ? [{ ...parsed, path: join(this.baseDir, name) }] : [];
+    });
   }
 
   /**

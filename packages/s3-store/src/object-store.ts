@@ -92,8 +92,17 @@ export class S3ObjectStore {
    * the ETag this run read (`ifMatch`); see settleRefusedWrite for a refusal.
    */
   async putObject(key: string, body: Buffer | string, options: PutOptions): Promise<void> {
+    const { condition } = options;
     try {
-      await this.put(key, body, options, options.condition);
+      // If-Match goes out unquoted first: Ceph RGW (and DigitalOcean Spaces) refuse the quoted
+      // form even when it matches, and AWS S3 compares the value without its quotes, so
+      // this saves a refused round trip on every pointer write to such a store.
+      await this.put(
+        key,
+        body,
+        options,
+        condition !== undefined && 'ifMatch' in condition ? { ifMatch: unquote(condition.ifMatch) } : condition,
+      );
     } catch (error) {
       if (options.condition === undefined || !isS3Error(error, 'PreconditionFailed')) {
         throw new S3StoreError('PutObject', key, error, sseHint(this.config.sse, error));
@@ -120,20 +129,21 @@ export class S3ObjectStore {
 
   /**
    * A conditional write got 412. Not every 412 is another writer: a retried write whose
-   * first response was lost meets its own object (same content: done), and Ceph RGW
-   * refuses `If-Match` with the standard quoted ETag even when it matches: the same ETag
-   * unquoted is asked at once (no read first: that costs a round trip on every run there).
-   * Refused too, the object is read. In a versioned bucket (Object Lock's) Ceph RGW 16
+   * first response was lost meets its own object (same content: done), and stores differ
+   * on the form of the ETag in `If-Match`: Ceph RGW refuses the standard quoted one even
+   * when it matches, so it is sent unquoted first, and a store that wants the quotes is
+   * asked again at once with them (no read first: that would cost a round trip on every
+   * run there). Refused too, the object is read. In a versioned bucket (Object Lock's) Ceph RGW 16
    * refuses every `If-Match`, matching, unquoted or `*`: when the ETag just read is still
    * the one expected, no other writer came between, so the object is written without the
    * condition (a versioned bucket keeps what it replaces anyway). Anything else is a
    * ConditionalWriteError.
    */
   private async settleRefusedWrite(key: string, body: Buffer | string, options: PutOptions, condition: WriteCondition): Promise<void> {
-    // The same ETag unquoted is as strict a condition; a refusal of it too is judged by the read below.
+    // The same ETag quoted is as strict a condition; a refusal of it too is judged by the read below.
     if ('ifMatch' in condition && unquote(condition.ifMatch) !== condition.ifMatch) {
       try {
-        await this.put(key, body, options, { ifMatch: unquote(condition.ifMatch) });
+        await this.put(key, body, options, condition);
         return;
       } catch (error) {
         if (!isS3Error(error, 'PreconditionFailed')) throw new S3StoreError('PutObject', key, error);

@@ -1,6 +1,7 @@
 import {
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
@@ -68,16 +69,19 @@ describe('S3Bucket', () => {
     const fake = new FakeS3Bucket();
     const kms = bucketOn(fake, { sse: 'aws:kms', sse_kms_key_id: 'alias/backups' });
     await kms.putObject('k', 'v', { storageClass: 'STANDARD' });
-    await kms.uploadChunkedStream({ source: sourceOf(randomData(3)), keyForChunk: chunkKey, storageClass: 'STANDARD' }, TINY);
+    // Two parts (a multipart upload), then one (a chunk stored with one PutObject).
+    await kms.uploadChunkedStream({ source: sourceOf(randomData(6)), keyForChunk: chunkKey, storageClass: 'STANDARD' }, TINY);
+    await kms.uploadChunkedStream({ source: sourceOf(randomData(3)), keyForChunk: (i) => `one/${i}`, storageClass: 'STANDARD' }, TINY);
     await bucketOn(fake, { sse: 'aws:kms' }).putObject('k2', 'v', { storageClass: 'STANDARD' });
 
-    const [put, defaultKey] = fake.of(PutObjectCommand).map((command) => command.input);
+    const [put, chunkPut, defaultKey] = fake.of(PutObjectCommand).map((command) => command.input);
     expect(put).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/backups' });
+    expect(chunkPut).toMatchObject({ Key: 'one/0', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/backups' });
     expect(fake.of(CreateMultipartUploadCommand)[0]?.input).toMatchObject({
       ServerSideEncryption: 'aws:kms',
       SSEKMSKeyId: 'alias/backups',
     });
-    expect(defaultKey).toMatchObject({ ServerSideEncryption: 'aws:kms' });
+    expect(defaultKey).toMatchObject({ Key: 'k2', ServerSideEncryption: 'aws:kms' });
     expect(defaultKey).not.toHaveProperty('SSEKMSKeyId');
   });
 
@@ -106,17 +110,42 @@ describe('S3Bucket', () => {
       bucket.putObject('host/current.json', 'v3', { storageClass: 'STANDARD', condition: { ifMatch: read?.etag ?? '' } }),
     ).rejects.toThrow('it changed since this run read it');
     expect(await bucket.readTextIfExists('host/current.json')).toBe('v2');
-    // Each refused If-Match is asked once more unquoted before the object is read; only v2, whose ETag still matched, went unconditional.
+    // Each If-Match goes out unquoted, then quoted, before the object is read; only v2, whose ETag still matched, went unconditional.
     const quoted = read?.etag ?? '';
     const unquoted = quoted.replace(/^"(.*)"$/, '$1');
     expect(unquoted).not.toBe(quoted);
     expect(fake.of(PutObjectCommand).map((command) => command.input.IfMatch)).toEqual([
       undefined,
-      quoted,
       unquoted,
+      quoted,
       undefined,
-      quoted,
       unquoted,
+      quoted,
+    ]);
+  });
+
+  it('sends If-Match unquoted first (one PUT where the store takes it) and quoted next, without a read, where only that form matches', async () => {
+    const fake = new FakeS3Bucket();
+    const bucket = bucketOn(fake);
+    await bucket.putObject('host/current.json', 'v1', { storageClass: 'STANDARD' });
+    const first = await bucket.readTextWithEtag('host/current.json');
+    await bucket.putObject('host/current.json', 'v2', { storageClass: 'STANDARD', condition: { ifMatch: first?.etag ?? '' } });
+    const second = await bucket.readTextWithEtag('host/current.json');
+    // A store that takes only the RFC's quoted entity-tag.
+    fake.objectOps.hook = (command) => {
+      const ifMatch = command instanceof PutObjectCommand ? command.input.IfMatch : undefined;
+      if (ifMatch !== undefined && !ifMatch.startsWith('"')) throw s3Error('PreconditionFailed', 412);
+    };
+    await bucket.putObject('host/current.json', 'v3', { storageClass: 'STANDARD', condition: { ifMatch: second?.etag ?? '' } });
+
+    expect(fake.of(GetObjectCommand)).toHaveLength(2); // the test's own reads: the refusal was settled without one
+    expect(await bucket.readTextIfExists('host/current.json')).toBe('v3');
+    const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"(.*)"$/, '$1');
+    expect(fake.of(PutObjectCommand).map((command) => command.input.IfMatch)).toEqual([
+      undefined,
+      unquote(first?.etag),
+      unquote(second?.etag),
+      second?.etag,
     ]);
   });
 
@@ -133,7 +162,7 @@ describe('S3Bucket', () => {
     await expect(bucket.objectExists('k')).rejects.toThrow('S3 HeadObject s3://…/k failed: SlowDown (HTTP 503)');
     await expect(bucket.listObjects('p/')).rejects.toThrow('S3 ListObjectsV2 s3://…/p/ failed: SlowDown (HTTP 503)');
     await expect(
-      bucket.uploadChunkedStream({ source: sourceOf(randomData(3)), keyForChunk: chunkKey, storageClass: 'STANDARD' }, TINY),
+      bucket.uploadChunkedStream({ source: sourceOf(randomData(6)), keyForChunk: chunkKey, storageClass: 'STANDARD' }, TINY),
     ).rejects.toBeInstanceOf(ChunkUploadError);
 
     expect(fake.of(HeadObjectCommand)).toHaveLength(2);

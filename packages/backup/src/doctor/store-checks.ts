@@ -143,7 +143,8 @@ async function probeWrite(context: StoreContext, kind: ProbeKind, dir: string, s
       keyForChunk: (index) => `${dir}/chunk-${settings.storageClass}-${settings.sse}-${index}.bin`,
       storageClass: settings.storageClass,
     },
-    { concurrency: 1 },
+    // A backup's small chunks are one PutObject, like the manifest probe; its large ones take this path.
+    { concurrency: 1, alwaysMultipart: true },
   );
   const chunk = result.chunks[0];
   if (chunk === undefined) throw new Error('the probe upload wrote no object');

@@ -7,6 +7,7 @@ import {
   PutObjectCommand,
   RestoreObjectCommand,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { checkChunks } from '../bucket/check-chunks';
 import { deleteObjects } from '../bucket/delete-objects';
@@ -94,16 +95,21 @@ describe('FakeS3Bucket', () => {
     expect(bucket.of(CompleteMultipartUploadCommand)).toHaveLength(1);
   });
 
-  it('completes a chunk of one part without listing its parts (Complete names it, the HEAD checks its size)', async () => {
+  it('stores a chunk of one part with one PutObject carrying its SHA-256, then checks its size with a HEAD', async () => {
     const bucket = new FakeS3Bucket();
-    await uploadTo(bucket, randomData(3), 'STANDARD');
+    const data = randomData(3);
+    const uploaded = await uploadTo(bucket, data, 'DEEP_ARCHIVE');
 
-    expect(bucket.commands.map((command) => command.constructor.name)).toEqual([
-      'CreateMultipartUploadCommand',
-      'UploadPartCommand',
-      'CompleteMultipartUploadCommand',
-      'HeadObjectCommand',
-    ]);
+    expect(bucket.commands.map((command) => command.constructor.name)).toEqual(['PutObjectCommand', 'HeadObjectCommand']);
+    const [chunk] = uploaded.chunks;
+    expect(bucket.of(PutObjectCommand)[0]?.input).toMatchObject({
+      Key: chunk?.key,
+      StorageClass: 'DEEP_ARCHIVE',
+      ContentLength: 3,
+      ChecksumSHA256: createHash('sha256').update(data).digest('base64'),
+    });
+    expect(bucket.objects.get(chunk?.key ?? '')?.bytes).toEqual(data);
+    expect(chunk?.parts).toEqual([{ number: 1, size: 3, sha256: createHash('sha256').update(data).digest('hex') }]);
   });
 
   it('answers S3ObjectStore through asS3Client: PutObject, HeadObject and GetObject reach the fake, and a missing key is not found', async () => {

@@ -12,6 +12,8 @@ import {
   ListPartsCommand,
   type ListPartsCommandOutput,
   type Part,
+  PutObjectCommand,
+  type PutObjectCommandOutput,
   PutObjectRetentionCommand,
   type PutObjectRetentionCommandOutput,
   type StorageClass,
@@ -22,6 +24,7 @@ import type { MultipartClient, SendOptions } from '../upload/types';
 import {
   bodyBytes,
   compareKeys,
+  etagOf,
   type FakeObject,
   type FakeObjects,
   headObject,
@@ -41,6 +44,7 @@ export { s3Error, untilAborted };
 export type FakeCommand =
   | CreateMultipartUploadCommand
   | UploadPartCommand
+  | PutObjectCommand
   | ListPartsCommand
   | CompleteMultipartUploadCommand
   | AbortMultipartUploadCommand
@@ -51,6 +55,7 @@ export type FakeCommand =
 export type FakeOutput =
   | CreateMultipartUploadCommandOutput
   | UploadPartCommandOutput
+  | PutObjectCommandOutput
   | ListPartsCommandOutput
   | CompleteMultipartUploadCommandOutput
   | AbortMultipartUploadCommandOutput
@@ -103,7 +108,7 @@ export class FakeS3 implements MultipartClient {
   listPartsFilter: (parts: Part[]) => Part[] = (parts) => parts;
   /** The ETag UploadPart answers with; return undefined to stand in for a store that sends none. */
   etagFor: (bytes: Buffer, partNumber: number) => string | undefined = (bytes) => quotedMd5(bytes);
-  /** Every acknowledged UploadPart, in order of acknowledgement. */
+  /** Every acknowledged UploadPart, and every chunk's PutObject as its part 1, in order of acknowledgement. */
   readonly receivedParts: Array<{ key: string; partNumber: number; bytes: Buffer }> = [];
   /** ListMultipartUploads page size (below MaxUploads), to exercise pagination. */
   pageSize = MAX_PAGE;
@@ -136,6 +141,7 @@ export class FakeS3 implements MultipartClient {
 
   send(command: CreateMultipartUploadCommand, options?: SendOptions): Promise<CreateMultipartUploadCommandOutput>;
   send(command: UploadPartCommand, options?: SendOptions): Promise<UploadPartCommandOutput>;
+  send(command: PutObjectCommand, options?: SendOptions): Promise<PutObjectCommandOutput>;
   send(command: ListPartsCommand, options?: SendOptions): Promise<ListPartsCommandOutput>;
   send(command: CompleteMultipartUploadCommand, options?: SendOptions): Promise<CompleteMultipartUploadCommandOutput>;
   send(command: AbortMultipartUploadCommand, options?: SendOptions): Promise<AbortMultipartUploadCommandOutput>;
@@ -150,23 +156,23 @@ export class FakeS3 implements MultipartClient {
   async handle(command: FakeCommand, options?: SendOptions): Promise<FakeOutput> {
     this.commands.push(command);
     const signal = options?.abortSignal;
-    if (!(command instanceof UploadPartCommand)) {
-      const outcome = await this.hook(command, signal);
-      const output = this.answer(command);
-      if (outcome === 'lose-response') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-      return output;
+    if (command instanceof UploadPartCommand || command instanceof PutObjectCommand) {
+      this.inFlight += 1;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      try {
+        await untilAborted(
+          Promise.resolve(this.hook(command, signal)).then(() => undefined),
+          signal,
+        );
+        return await (command instanceof PutObjectCommand ? this.putObject(command) : this.uploadPart(command));
+      } finally {
+        this.inFlight -= 1;
+      }
     }
-    this.inFlight += 1;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      await untilAborted(
-        Promise.resolve(this.hook(command, signal)).then(() => undefined),
-        signal,
-      );
-      return await this.uploadPart(command);
-    } finally {
-      this.inFlight -= 1;
-    }
+    const outcome = await this.hook(command, signal);
+    const output = this.answer(command);
+    if (outcome === 'lose-response') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    return output;
   }
 
   /** The upload with this id, for this key (S3 answers NoSuchUpload when either does not match). */
@@ -188,7 +194,26 @@ export class FakeS3 implements MultipartClient {
     return { ...metadata, ETag: this.etagFor(bytes, PartNumber) };
   }
 
-  private answer(command: Exclude<FakeCommand, UploadPartCommand>): FakeOutput {
+  /** A chunk of one part, stored whole (the uploader's PutObject; FakeS3Bucket routes other PUTs to its objects). */
+  private async putObject(command: PutObjectCommand): Promise<PutObjectCommandOutput> {
+    const { Key = '', Body, StorageClass = 'STANDARD' } = command.input;
+    const bytes = await bodyBytes(Body);
+    const object = newObject(bytes, { storageClass: StorageClass });
+    this.store.set(Key, object);
+    this.receivedParts.push({ key: Key, partNumber: 1, bytes });
+    return { ...metadata, ETag: etagOf(object) };
+  }
+
+  private answer(
+    command:
+      | CreateMultipartUploadCommand
+      | ListPartsCommand
+      | CompleteMultipartUploadCommand
+      | AbortMultipartUploadCommand
+      | HeadObjectCommand
+      | ListMultipartUploadsCommand
+      | PutObjectRetentionCommand,
+  ): FakeOutput {
     if (command instanceof CreateMultipartUploadCommand) {
       // Zero-padded, so one key's uploads sort by id in the order they were created.
       const uploadId = `upload-${String(this.nextId++).padStart(6, '0')}`;

@@ -51,13 +51,33 @@ describe('Object Lock on writes (s3.object_lock)', () => {
     const bucket = bucketOn(fake, { object_lock: undefined });
 
     await bucket.putObject('k', 'v', { storageClass: 'STANDARD', locked: true });
+    for (const [size, prefix] of [
+      [6, 'multi'],
+      [3, 'one'],
+    ] as const) {
+      await bucket.uploadChunkedStream(
+        { source: sourceOf(randomData(size)), keyForChunk: (i) => `${prefix}/${i}`, storageClass: 'STANDARD', locked: true },
+        TINY,
+      );
+    }
+
+    const puts = fake.of(PutObjectCommand).map((command) => command.input);
+    expect(puts.map((put) => put.Key)).toEqual(['k', 'one/0']);
+    for (const put of puts) expect(put).not.toHaveProperty('ObjectLockMode');
+    expect(fake.of(CreateMultipartUploadCommand)[0]?.input).not.toHaveProperty('ObjectLockMode');
+  });
+
+  it('uploads a locked chunk of one part as a multipart upload too, locked from its CreateMultipartUpload', async () => {
+    const fake = new FakeS3Bucket();
+    const bucket = bucketOn(fake, { object_lock: { mode: 'compliance', days: 2 } });
+
     await bucket.uploadChunkedStream(
       { source: sourceOf(randomData(3)), keyForChunk: chunkKey, storageClass: 'STANDARD', locked: true },
       TINY,
     );
 
-    expect(fake.of(PutObjectCommand)[0]?.input).not.toHaveProperty('ObjectLockMode');
-    expect(fake.of(CreateMultipartUploadCommand)[0]?.input).not.toHaveProperty('ObjectLockMode');
+    expect(fake.of(PutObjectCommand)).toHaveLength(0);
+    expect(fake.of(CreateMultipartUploadCommand).map((command) => command.input.ObjectLockMode)).toEqual(['COMPLIANCE']);
   });
 
   it('locks every chunk of a `locked` upload from its CreateMultipartUpload, each part and the Complete carrying its SHA-256', async () => {

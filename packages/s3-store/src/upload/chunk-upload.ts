@@ -4,6 +4,7 @@ import {
   CreateMultipartUploadCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
+  PutObjectCommand,
   PutObjectRetentionCommand,
   type StorageClass,
   UploadPartCommand,
@@ -30,6 +31,8 @@ export interface ChunkContext {
   /** Set: every chunk object is locked until `days` after its CreateMultipartUpload. */
   readonly objectLock: ObjectLockConfig | undefined;
   readonly contentType?: string;
+  /** A chunk of one part, cut whole, is one PutObject unless this is set (ChunkedUploadOptions.alwaysMultipart). */
+  readonly alwaysMultipart: boolean;
   /** Aborted when the run fails: in-flight parts stop and retry waits end. */
   readonly signal: AbortSignal;
   /** The bytes of one UploadPart attempt: the part as stored, paced by the run's rate cap. */
@@ -63,6 +66,8 @@ export class ChunkUpload {
   private completion: Promise<UploadedChunk> | undefined;
   /** What CreateMultipartUpload asked for, when the chunk is locked. */
   private retention: Retention | undefined;
+  /** Set once the chunk was stored whole with one PutObject: the ETag it answered with. */
+  private putWhole: { readonly etag: string | undefined } | undefined;
   /** Set once CompleteMultipartUpload succeeded. */
   result: UploadedChunk | undefined;
 
@@ -84,8 +89,15 @@ export class ChunkUpload {
     return this.sent.size;
   }
 
-  /** Sends one part; returns the upload it went to and its ETag, which a resume record keeps. */
-  async uploadPart(part: PartItem): Promise<{ readonly uploadId: string; readonly etag: string | undefined }> {
+  /**
+   * Sends one part; returns the upload it went to and its ETag, which a resume record keeps.
+   * A chunk's only part, cut whole, is the chunk's PutObject instead: no upload id then.
+   */
+  async uploadPart(part: PartItem): Promise<{ readonly uploadId: string | undefined; readonly etag: string | undefined }> {
+    const { alwaysMultipart, objectLock } = this.ctx;
+    if (part.wholeChunk === true && this.uploadId === undefined && objectLock === undefined && !alwaysMultipart) {
+      return { uploadId: undefined, etag: await this.putObject(part) };
+    }
     const uploadId = await this.start();
     const { client, bucket, signal } = this.ctx;
     const response = await this.ctx.retry(
@@ -113,6 +125,41 @@ export class ChunkUpload {
     return { uploadId, etag: response.ETag };
   }
 
+  /**
+   * Stores a chunk of one part with one PutObject instead of CreateMultipartUpload,
+   * UploadPart and CompleteMultipartUpload: two round trips fewer for every small
+   * incremental. Signed with the part's SHA-256 as UploadPart is, so the store checks every
+   * byte against the manifest's hash. Not for a locked chunk: Ceph RGW wants Content-MD5
+   * on a PutObject with Object Lock, another pass over the bytes (docs/upload.md).
+   */
+  private async putObject(part: PartItem): Promise<string | undefined> {
+    const { client, bucket, storageClass, sse, sseKmsKeyId, contentType, signal } = this.ctx;
+    const response = await this.ctx.retry(
+      { operation: 'PutObject', key: this.key },
+      () =>
+        client.send(
+          signedWithHash(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: this.key,
+              Body: this.ctx.body(part),
+              ContentLength: part.size,
+              StorageClass: storageClass,
+              ChecksumSHA256: base64OfHex(part.sha256),
+              ...sseParams({ sse, sse_kms_key_id: sseKmsKeyId }),
+              ...(contentType === undefined ? {} : { ContentType: contentType }),
+            }),
+            part.sha256,
+          ),
+          { abortSignal: signal },
+        ),
+      signal,
+    );
+    this.sent.set(part.partNumber, { number: part.partNumber, size: part.size, sha256: part.sha256, etag: response.ETag });
+    this.putWhole = { etag: response.ETag };
+    return response.ETag;
+  }
+
   seal(end: ChunkEndItem): void {
     this.sealed = end;
   }
@@ -130,6 +177,7 @@ export class ChunkUpload {
    * abort itself failed (after retries), so the caller can report it.
    */
   async abort(): Promise<unknown> {
+    // A chunk stored with PutObject has no upload: it is there or not.
     if (this.result !== undefined || this.uploadId === undefined) return undefined;
     let uploadId: string;
     try {
@@ -190,8 +238,28 @@ export class ChunkUpload {
   }
 
   private async complete(sealed: ChunkEndItem): Promise<UploadedChunk> {
+    const put = this.putWhole;
+    const { etag, parts } =
+      put === undefined ? await this.completeUpload(sealed) : { etag: put.etag, parts: this.checkSentParts(sealed, false) };
+    const stored = await this.checkCompleted(sealed.size);
+    await this.lockIfUnlocked(stored);
+    this.result = {
+      key: this.key,
+      size: sealed.size,
+      sha256: sealed.sha256,
+      plainSize: sealed.plainSize,
+      plainSha256: sealed.plainSha256,
+      // Ceph RGW answers Complete with an empty ETag when SSE is on; HeadObject has it.
+      etag: unquote(etag !== undefined && etag !== '' ? etag : (stored.ETag ?? '')),
+      parts: parts.map(({ number, size, sha256 }) => ({ number, size, sha256 })),
+    };
+    return this.result;
+  }
+
+  /** Completes the multipart upload with the parts sent; returns the ETag Complete answered with. */
+  private async completeUpload(sealed: ChunkEndItem): Promise<{ readonly etag: string | undefined; readonly parts: readonly SentPart[] }> {
     const uploadId = await this.start();
-    const parts = this.checkSentParts(sealed);
+    const parts = this.checkSentParts(sealed, true);
     // One part: Complete names it by ETag and SHA-256 and the HEAD after checks the size, so a listing proves nothing more.
     if (parts.length > 1) await this.checkStoredParts(uploadId, parts);
     // Complete is sent whatever the signal (begun, it must end), so a stop asked for by now
@@ -220,19 +288,7 @@ export class ChunkUpload {
       },
       undefined,
     );
-    const stored = await this.checkCompleted(sealed.size);
-    await this.lockIfUnlocked(stored);
-    this.result = {
-      key: this.key,
-      size: sealed.size,
-      sha256: sealed.sha256,
-      plainSize: sealed.plainSize,
-      plainSha256: sealed.plainSha256,
-      // Ceph RGW answers Complete with an empty ETag when SSE is on; HeadObject has it.
-      etag: unquote(etag !== undefined && etag !== '' ? etag : (stored.ETag ?? '')),
-      parts: parts.map(({ number, size, sha256 }) => ({ number, size, sha256 })),
-    };
-    return this.result;
+    return { etag, parts };
   }
 
   /**
@@ -272,15 +328,19 @@ export class ChunkUpload {
     return head;
   }
 
-  /** What this process sent: parts 1..n, each acknowledged with an ETag, adding up to the chunk. */
-  private checkSentParts(sealed: ChunkEndItem): Array<SentPart & { etag: string }> {
+  /**
+   * What this process sent: parts 1..n adding up to the chunk, each acknowledged with an
+   * ETag when Complete must name them (`needEtags`; a PutObject's may be empty, as Ceph
+   * RGW's Complete's is with SSE, and HeadObject then has it).
+   */
+  private checkSentParts(sealed: ChunkEndItem, needEtags: boolean): Array<SentPart & { etag: string }> {
     const mismatch = (message: string) => new StepError({ operation: 'verify parts', key: this.key }, new PartMismatchError(message));
     const parts: Array<SentPart & { etag: string }> = [];
     for (let number = 1; number <= sealed.partCount; number += 1) {
       const part = this.sent.get(number);
       if (part === undefined) throw mismatch(`part ${number} of ${sealed.partCount} was never acknowledged`);
-      if (part.etag === undefined || part.etag === '') throw mismatch(`UploadPart returned no ETag for part ${number}`);
-      parts.push({ ...part, etag: part.etag });
+      if (needEtags && (part.etag === undefined || part.etag === '')) throw mismatch(`UploadPart returned no ETag for part ${number}`);
+      parts.push({ ...part, etag: part.etag ?? '' });
     }
     const bytes = parts.reduce((sum, part) => sum + part.size, 0);
     if (this.sent.size !== sealed.partCount || bytes !== sealed.size) {

@@ -3,6 +3,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
@@ -58,6 +59,28 @@ describe('uploadChunkedStream: failures', () => {
     expect(error.cause).toMatchObject({ name: 'AccessDenied' });
     expect(fake.of(UploadPartCommand).filter(({ input }) => input.PartNumber === 2)).toHaveLength(1);
     expectAbortedWithoutComplete(fake, [chunkKey(0)]);
+  });
+
+  it("retries a one-part chunk's PutObject answered 503, and names PutObject and the key when it is refused, with no upload to abort", async () => {
+    const fake = new FakeS3();
+    let attempts = 0;
+    fake.hook = (command) => {
+      if (command instanceof PutObjectCommand && ++attempts === 1) throw s3Error('SlowDown', 503);
+    };
+    const data = randomData(3);
+    const result = await upload(fake, sourceOf(data));
+    expect(result.retries).toBe(1);
+    expect(fake.objects.get(chunkKey(0))).toEqual(data);
+
+    const refused = new FakeS3();
+    refused.hook = (command) => {
+      if (command instanceof PutObjectCommand) throw s3Error('AccessDenied', 403);
+    };
+    const error = await uploadError(upload(refused, sourceOf(data)));
+    expect(error).toMatchObject({ key: chunkKey(0), operation: 'PutObject', exitCode: 1, completedChunks: [] });
+    expect(error.message).toBe(`upload of chunk s3://…/${chunkKey(0)} failed in PutObject: AccessDenied (HTTP 403)`);
+    expect(refused.commands.map((command) => command.constructor.name)).toEqual(['PutObjectCommand']);
+    expect(refused.objects.get(chunkKey(0))).toBeUndefined();
   });
 
   it('aborts after 5 failed attempts of one part and reports the retries', async () => {

@@ -16,6 +16,8 @@ export interface PartItem {
   readonly stored: StoredPart;
   /** Already in the chunk's open upload (a resumed run): proven by its hash, not sent again. */
   readonly resumed?: true;
+  /** The chunk's only part: the source or the encoder ended the chunk inside it, so the chunk can be one PutObject. */
+  readonly wholeChunk?: true;
 }
 
 /** Follows the last part of a chunk: the chunk's size and hash are now final. */
@@ -110,7 +112,8 @@ export async function* splitStream(
       error,
     );
 
-  async function finishPart(open: OpenPart, into: OpenChunk): Promise<PartItem> {
+  /** `endsChunk`: the source or the encoder ended the chunk inside this part. */
+  async function finishPart(open: OpenPart, into: OpenChunk, endsChunk: boolean): Promise<PartItem> {
     let stored: StoredPart;
     try {
       stored = open.writer === undefined ? NOTHING_STORED : await open.writer.finish();
@@ -135,6 +138,7 @@ export async function* splitStream(
       sha256,
       stored,
       ...(recorded === undefined ? {} : { resumed: true as const }),
+      ...(endsChunk && open.number === 1 && recorded === undefined ? { wholeChunk: true as const } : {}),
     };
   }
   function finishChunk(into: OpenChunk, hash: Hash, plain?: EncodedBoundary): ChunkEndItem {
@@ -186,7 +190,7 @@ export async function* splitStream(
         if (part !== undefined) {
           const done = part;
           part = undefined;
-          yield await finishPart(done, chunk);
+          yield await finishPart(done, chunk, true);
         }
         yield finishChunk(chunk, chunkHash(chunk), value);
         chunk = undefined;
@@ -226,7 +230,9 @@ export async function* splitStream(
         if (part.size === part.capacity) {
           const done = part;
           part = undefined;
-          yield await finishPart(done, chunk);
+          // Cut when full, before the end of the chunk is known: a chunk of one full part stays a
+          // multipart upload (only with chunk_size_bytes at most part_size_bytes).
+          yield await finishPart(done, chunk, false);
           if (encoded === undefined && chunk.size === layout.chunkSizeBytes) {
             yield finishChunk(chunk, chunkHash(chunk));
             chunk = undefined;
@@ -245,7 +251,7 @@ export async function* splitStream(
       if (part !== undefined) {
         const done = part;
         part = undefined;
-        yield await finishPart(done, chunk);
+        yield await finishPart(done, chunk, true);
       }
       yield finishChunk(chunk, chunkHash(chunk));
       chunk = undefined;

@@ -11,6 +11,8 @@ import type {
   ListMultipartUploadsCommandOutput,
   ListPartsCommand,
   ListPartsCommandOutput,
+  PutObjectCommand,
+  PutObjectCommandOutput,
   PutObjectRetentionCommand,
   PutObjectRetentionCommandOutput,
   StorageClass,
@@ -33,6 +35,8 @@ export interface SendOptions {
 export interface MultipartClient {
   send(command: CreateMultipartUploadCommand, options?: SendOptions): Promise<CreateMultipartUploadCommandOutput>;
   send(command: UploadPartCommand, options?: SendOptions): Promise<UploadPartCommandOutput>;
+  /** A chunk of one part. */
+  send(command: PutObjectCommand, options?: SendOptions): Promise<PutObjectCommandOutput>;
   send(command: ListPartsCommand, options?: SendOptions): Promise<ListPartsCommandOutput>;
   send(command: CompleteMultipartUploadCommand, options?: SendOptions): Promise<CompleteMultipartUploadCommandOutput>;
   send(command: AbortMultipartUploadCommand, options?: SendOptions): Promise<AbortMultipartUploadCommandOutput>;
@@ -138,6 +142,12 @@ export interface ChunkedUploadOptions {
   readonly signal?: AbortSignal;
   readonly spool?: SpoolOptions;
   readonly contentType?: string;
+  /**
+   * Every chunk as a multipart upload. By default a chunk the stream ends inside the first
+   * part of is one PutObject (two round trips fewer); doctor's probe sets this to try the
+   * path a large chunk takes (CreateMultipartUpload's storage class, SSE and permissions).
+   */
+  readonly alwaysMultipart?: boolean;
   /** Called after every acknowledged part. */
   readonly onProgress?: (progress: UploadProgress) => void;
   /** Called once per chunk object, right after S3 completed it; awaited, so a resume record can be written first. */

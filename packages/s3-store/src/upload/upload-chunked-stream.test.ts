@@ -1,4 +1,10 @@
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { chunkKey, commandNames, doublingEncoder, FakeS3, randomData, sha256, sourceOf, upload } from '../__fakes__/upload-harness';
 
@@ -172,6 +178,47 @@ describe('uploadChunkedStream: splitting and the call sequence', () => {
     const fake = new FakeS3();
     const result = await upload(fake, sourceOf(randomData(7)), { chunkSizeBytes: 3, partSizeBytes: 8 });
     expect(result.chunks.map((chunk) => chunk.parts.map((part) => part.size))).toEqual([[3], [3], [1]]);
+  });
+
+  it('stores a chunk that ends inside its first part with one PutObject signed with its SHA-256, and a fuller one as a multipart upload', async () => {
+    const fake = new FakeS3();
+    const data = randomData(23);
+    const parts: number[] = [];
+    const result = await upload(fake, sourceOf(data), { concurrency: 1, onPartComplete: (part) => void parts.push(part.chunkIndex) });
+
+    const multipart = [
+      'CreateMultipartUpload',
+      'UploadPart',
+      'UploadPart',
+      'UploadPart',
+      'ListParts',
+      'CompleteMultipartUpload',
+      'HeadObject',
+    ];
+    expect(commandNames(fake)).toEqual([...multipart, ...multipart, 'PutObject', 'HeadObject']);
+    const [put] = fake.of(PutObjectCommand);
+    expect(put?.input).toMatchObject({
+      Key: chunkKey(2),
+      ContentLength: 3,
+      StorageClass: 'DEEP_ARCHIVE',
+      ServerSideEncryption: 'AES256',
+      ChecksumSHA256: Buffer.from(sha256(data.subarray(20)), 'hex').toString('base64'),
+    });
+    expect(fake.objects.get(chunkKey(2))).toEqual(data.subarray(20));
+    expect(result.chunks[2]).toMatchObject({
+      key: chunkKey(2),
+      size: 3,
+      parts: [{ number: 1, size: 3, sha256: sha256(data.subarray(20)) }],
+    });
+    expect(result.chunks[2]?.etag).toMatch(/^[0-9a-f]{32}$/);
+    // A resume record names open uploads' parts; the PutObject's chunk has none, and is recorded whole.
+    expect(parts).toEqual([0, 0, 0, 1, 1, 1]);
+  });
+
+  it('uploads a stream that ends exactly at a part boundary as a multipart upload (the part was cut before the end was known)', async () => {
+    const fake = new FakeS3();
+    await upload(fake, sourceOf(randomData(4)));
+    expect(commandNames(fake)).toEqual(['CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload', 'HeadObject']);
   });
 
   it('reports progress after each acknowledged part, ending at the total', async () => {

@@ -41,6 +41,7 @@ class UploadRun implements ChunkContext {
   readonly sseKmsKeyId: string | undefined;
   readonly objectLock: ChunkContext['objectLock'];
   readonly contentType: string | undefined;
+  readonly alwaysMultipart: boolean;
   private readonly controller = new AbortController();
   readonly signal = this.controller.signal;
   private readonly store: PartStore;
@@ -69,6 +70,7 @@ class UploadRun implements ChunkContext {
     this.sseKmsKeyId = params.sseKmsKeyId;
     this.objectLock = params.objectLock;
     this.contentType = options.contentType;
+    this.alwaysMultipart = options.alwaysMultipart === true;
     this.store =
       layout.spool === undefined
         ? new MemoryPartStore(largestPartBytes(layout, params.encode !== undefined), layout.concurrency)
@@ -219,7 +221,9 @@ class UploadRun implements ChunkContext {
         await item.stored.release();
       }
       const { chunkIndex, key, partNumber: number, size, sha256 } = item;
-      await this.options.onPartComplete?.({ chunkIndex, key, uploadId: sent.uploadId, number, size, sha256, etag: sent.etag ?? '' });
+      // A chunk stored with one PutObject has no upload to resume: it is recorded when complete, just after.
+      if (sent.uploadId !== undefined)
+        await this.options.onPartComplete?.({ chunkIndex, key, uploadId: sent.uploadId, number, size, sha256, etag: sent.etag ?? '' });
       this.bytesUploaded += item.size;
       this.options.onProgress?.({ bytesUploaded: this.bytesUploaded, bytesRead: this.bytesRead });
     }

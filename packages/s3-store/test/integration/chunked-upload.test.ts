@@ -52,6 +52,57 @@ describe('chunked stream upload against the real gateway', () => {
     }
   });
 
+  it('stores a stream shorter than a part with one PutObject the gateway checks against its signed SHA-256: a byte flipped on the way is refused, then sent again', async () => {
+    const scope = gatewayScope('one-part');
+    try {
+      const data = randomBytes(3 * MiB + 7);
+      let flipped = 0;
+      // After signing, as a damaged network path would: the first PutObject's body loses a bit (a copy, not the part buffer).
+      scope.client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { method?: string; body?: unknown };
+          if (request.method === 'PUT' && Buffer.isBuffer(request.body) && flipped === 0) {
+            flipped += 1;
+            const damaged = Buffer.from(request.body);
+            damaged[1000] = (damaged[1000] ?? 0) ^ 0x01;
+            request.body = damaged;
+          }
+          return next(args);
+        },
+        { step: 'deserialize', name: 'flipOneBit' },
+      );
+      const errors: string[] = [];
+      const result = await uploadChunkedStream(
+        {
+          client: scope.client,
+          bucket: scope.bucket,
+          source: streamOf(data),
+          keyForChunk: (index) => `${scope.prefix}chunk-${index}.bin`,
+          storageClass: 'STANDARD',
+          sse: 'AES256',
+        },
+        {
+          chunkSizeBytes: 12 * MiB,
+          partSizeBytes: 5 * MiB,
+          retry: { baseDelayMs: 10 },
+          onRetry: (event) => errors.push(String((event.error as Error).name)),
+        },
+      );
+
+      expect(flipped).toBe(1);
+      expect(errors).toEqual(['XAmzContentSHA256Mismatch']);
+      const [chunk] = result.chunks;
+      expect(result.chunks).toHaveLength(1);
+      expect(chunk?.parts).toEqual([{ number: 1, size: data.length, sha256: sha256(data) }]);
+      expect((await getBytes(scope.client, scope.bucket, chunk?.key ?? '')).equals(data)).toBe(true);
+      // One PUT: its ETag is the MD5 of the bytes, not a multipart ETag, and no upload was opened.
+      expect(chunk?.etag).toBe(createHash('md5').update(data).digest('hex'));
+      expect(await incompleteUploads(scope.client, scope.bucket, scope.prefix)).toEqual([]);
+    } finally {
+      await scope.cleanup();
+    }
+  });
+
   it("checks a chunk of more parts than one ListParts page holds, paging through the store's answers (MaxParts forced to 2)", async () => {
     const scope = gatewayScope('list-parts-pages');
     const listParts: { marker: string | undefined; parts: number; truncated: boolean }[] = [];
