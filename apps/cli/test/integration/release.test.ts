@@ -64,6 +64,22 @@ describe('the release', () => {
     expect(help.stdout).toContain('Snapshot the configured subvolumes');
   });
 
+  it("starts its Node with the memory settings the backup's bound relies on, leaving a caller's malloc settings alone", async () => {
+    const probe = join(unpacked, '..', 'memory-settings.cjs');
+    await writeFile(
+      probe,
+      'const e = process.env; console.log(JSON.stringify([process.execArgv, e.MALLOC_MMAP_THRESHOLD_, e.MALLOC_TRIM_THRESHOLD_])); process.exit(0);\n',
+    );
+    const started = (env: Record<string, string>) =>
+      spawnSync(join(unpacked, 'bin', 'btrfs-to-s3'), ['--version'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, NODE_OPTIONS: `--require ${probe}`, ...env },
+      });
+
+    expect(JSON.parse(started({}).stdout)).toEqual([['--max-semi-space-size=1'], '131072', '131072']);
+    expect(JSON.parse(started({ MALLOC_MMAP_THRESHOLD_: '65536' }).stdout)).toEqual([['--max-semi-space-size=1'], '65536', '131072']);
+  });
+
   it('carries its plugins: the systemd commands and shell completion run from node_modules/', async () => {
     const cache = join(unpacked, '..', 'cache');
     const completion = withoutHostNode(unpacked, ['./bin/btrfs-to-s3', 'autocomplete', 'bash'], { XDG_CACHE_HOME: cache });
