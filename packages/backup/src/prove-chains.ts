@@ -1,18 +1,24 @@
 import { DamagedBackupError, verifyChain, type VerifySubvolume } from '@org/btrfs-s3-bucket';
-import { resolveChain } from '@org/btrfs-s3-core';
+import { type ManifestSource, resolveChain } from '@org/btrfs-s3-core';
 import type { BackupContext } from './context';
 
 /**
  * Before a prune may delete an older generation, the chain that replaces it is proven
- * in the same run: every manifest from the new backup back to its full is read and
- * checked, and every chunk of it exists with its recorded size. Each part's bytes were
+ * in the same run: every manifest from the new backup back to its full is parsed and
+ * checked (as the prune read them a moment before, when it passes them), and every
+ * chunk of it exists with its recorded size (a HEAD each). Each part's bytes were
  * checked by the store against its recorded SHA-256 as it was uploaded (the signed
  * payload hash), so together nothing is deleted in favour of a chain that would not
  * restore. Returns the check's report (`ok` when proven).
  */
-export async function proveChain(context: BackupContext, subvolume: string, manifestKey: string): Promise<VerifySubvolume> {
-  const source = { readText: (key: string) => context.bucket.readTextIfExists(key) };
-  const chain = await resolveChain(source, manifestKey, subvolume);
+export async function proveChain(
+  context: BackupContext,
+  subvolume: string,
+  manifestKey: string,
+  /** Where the manifests are read: the bucket, or the texts the prune read a moment before (pruneHeld's beforeDelete). */
+  manifests: ManifestSource = { readText: (key) => context.bucket.readTextIfExists(key) },
+): Promise<VerifySubvolume> {
+  const chain = await resolveChain(manifests, manifestKey, subvolume);
   return verifyChain(context, subvolume, manifestKey, chain, { reads: 'none' });
 }
 

@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { createLogger } from '@org/btrfs-s3-core';
 import { s3Error } from '@org/btrfs-s3-store/testing';
 import { once } from 'node:events';
@@ -44,6 +44,7 @@ describe('runBackup with s3.prune_after_backup', () => {
     host.advance(2 * HOUR_MS);
     const young = 'host1/subvol/data/full/20261201T030000Z/chunks/part-00000.bin';
     host.bucket.put(young, Buffer.from('a run killed just now'), { lastModified: host.now });
+    const before = host.bucket.commands.length;
 
     const result = await runBackup({ config: host.config, deps: host.deps(), once: true, subvolumes: ['data'] });
 
@@ -52,6 +53,13 @@ describe('runBackup with s3.prune_after_backup', () => {
     expect(host.keys()).toContain(young); // within the grace period
     expect(host.keys()).toContain(failed.home); // home was not published by this run
     expect(host.keys()).toEqual(expect.arrayContaining([...reachable('data'), ...reachable('home')]));
+    // The proof before deleting took the chain's manifests as the prune had just read them: each was read once.
+    const manifestReads = host.bucket.commands
+      .slice(before)
+      .flatMap((command) => (command instanceof GetObjectCommand ? [command.input.Key ?? ''] : []))
+      .filter((key) => key.endsWith('/manifest.json'));
+    expect(manifestReads.filter((key) => key === host.current('data'))).toHaveLength(1);
+    expect(new Set(manifestReads).size).toBe(manifestReads.length);
   });
 
   it('prunes nothing of a subvolume whose new chain fails its proof (a chunk of its full is gone), and fails the run naming the chunk', async () => {

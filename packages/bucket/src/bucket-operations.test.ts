@@ -1,4 +1,12 @@
-import { CreateMultipartUploadCommand, GetObjectCommand, ListPartsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import {
   backupPrefix,
   chunkKey,
@@ -220,6 +228,29 @@ describe('bucket operations over a fake bucket', () => {
       ]);
       expect(result.subvolumes[0]?.deletedObjects).toBe(0);
       expect(result.subvolumes[0]?.restorablePointsLeft).toEqual([c.manifest.created_at, d.manifest.created_at]);
+    });
+
+    it("lists a subvolume's open uploads beside its versioning read, and its objects only after both", async () => {
+      twoGenerations(bucket);
+      // The run's own handle reads versioning first (withBucketContext); the prune's read is the second, held here.
+      let versioningReads = 0;
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      bucket.objectOps.hook = (command) => (command instanceof GetBucketVersioningCommand && ++versioningReads === 2 ? held : undefined);
+      const uploadsListed = new Promise<void>((resolve) => {
+        bucket.multipart.hook = (command) => (command instanceof ListMultipartUploadsCommand ? resolve() : undefined);
+      });
+
+      const pruning = runPrune({ config, deps: deps() });
+      await uploadsListed; // never, were the listing to wait for the versioning read
+      const objectListingsMeanwhile = bucket.of(ListObjectsV2Command).length;
+      release();
+      await pruning;
+
+      expect(versioningReads).toBe(2);
+      expect(objectListingsMeanwhile).toBe(0);
+      const names = bucket.commands.map((command) => command.constructor.name);
+      expect(names.indexOf('ListMultipartUploadsCommand')).toBeLessThan(names.indexOf('ListObjectsV2Command'));
     });
 
     it('deletes generations older than s3.retain_generations and failed runs, keeping everything current.json reaches', async () => {

@@ -38,8 +38,18 @@ export async function listSubvolumeObjects(context: BucketContext, subvolumes?: 
   return byName;
 }
 
-/** Reads current.json and every listed manifest, and groups the objects (a manifest or pointer that does not parse is recorded, not thrown). */
-export async function readInventory(context: BucketContext, subvolume: string, objects: readonly RemoteObject[]): Promise<RemoteInventory> {
+/**
+ * Reads current.json and every listed manifest, and groups the objects (a manifest or
+ * pointer that does not parse is recorded, not thrown). `texts`, when given, gets every
+ * manifest's text by key, for a caller that reads the same manifests again (the prune's
+ * proof of the new chain).
+ */
+export async function readInventory(
+  context: BucketContext,
+  subvolume: string,
+  objects: readonly RemoteObject[],
+  texts?: Map<string, string>,
+): Promise<RemoteInventory> {
   const { bucket } = context;
   const { prefix } = context.config.s3;
   const key = pointerKey(prefix, subvolume);
@@ -52,7 +62,7 @@ export async function readInventory(context: BucketContext, subvolume: string, o
   const pointerListed = objects.some((object) => object.key === key);
   const fetched = await bucket.readTextsIfExist(pointerListed ? [key, ...keys] : keys, connectionsFor(context.config.s3));
   const pointerText = pointerListed ? fetched[0] : undefined;
-  const texts = pointerListed ? fetched.slice(1) : fetched;
+  const manifestTexts = pointerListed ? fetched.slice(1) : fetched;
   let pointer: PointerRead = { state: 'absent' };
   if (pointerText !== undefined)
     pointer = parseOrProblem<PointerRead>(
@@ -61,7 +71,8 @@ export async function readInventory(context: BucketContext, subvolume: string, o
     );
   const manifests = new Map<string, ManifestRead>();
   for (const [index, manifestKey] of keys.entries()) {
-    const text = texts[index];
+    const text = manifestTexts[index];
+    if (text !== undefined) texts?.set(manifestKey, text);
     // Listed a moment ago: gone now means deleted meanwhile, which the grouping treats as a broken manifest.
     const read: ManifestRead =
       text === undefined

@@ -15,6 +15,7 @@ import {
   withActivity,
   withLock,
   liveResumeRecords,
+  type ManifestSource,
   parseWriterMarker,
   subvolumePrefix,
   type Writer,
@@ -59,9 +60,11 @@ export interface HeldPruneOptions {
   /**
    * Asked for each subvolume whose plan deletes something, before anything of it is
    * deleted (a backup proves the new chain here); false deletes nothing of that
-   * subvolume. Not asked when the plan deletes nothing, nor in a dry run.
+   * subvolume. Not asked when the plan deletes nothing, nor in a dry run. `manifests`
+   * answers with the texts the prune read a moment before (the bucket for any other
+   * key), so a proof need not read the chain again one manifest after another.
    */
-  readonly beforeDelete?: (subvolume: string) => Promise<boolean>;
+  readonly beforeDelete?: (subvolume: string, manifests: ManifestSource) => Promise<boolean>;
 }
 
 /** Pruning some or all subvolumes failed; the others were pruned. */
@@ -146,14 +149,21 @@ async function pruneSubvolumes(
 ): Promise<PruneResult> {
   // A versioned bucket is pruned version by version, judged by what is really there:
   // objects hidden under delete markers count (a backup's handle does not see them).
-  const context = { ...given, bucket: await given.bucket.throughDeleteMarkers((message) => given.logger.warn(message)) };
+  const seeing = given.bucket.throughDeleteMarkers((message) => given.logger.warn(message));
+  // Open uploads read the same through either handle: the first subvolume's are listed
+  // beside the versioning read, one round trip fewer (its failure is met in pruneOne).
+  const [first] = subvolumes;
+  const firstUploads = first === undefined ? undefined : given.bucket.listOpenUploads(pruneDir(given, first));
+  firstUploads?.catch(() => undefined);
+  const context = { ...given, bucket: await seeing };
   const results: PruneSubvolume[] = [];
   const failed: string[] = [];
   const errors: unknown[] = [];
   for (const subvolume of subvolumes) {
     context.signal.throwIfAborted();
     try {
-      results.push(await pruneOne(context, subvolume, dryRun, writer, beforeDelete));
+      const uploads = subvolume === first ? firstUploads : undefined;
+      results.push(await pruneOne(context, subvolume, dryRun, writer, beforeDelete, uploads));
     } catch (error) {
       if (context.signal.aborted) throw error;
       context.logger.error(`${subvolume}: prune failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -177,20 +187,26 @@ const summary = (entry: RetentionEntry<string>) => ({
   bytes: bytesOf(entry),
 });
 
+/** The directory a subvolume's backups are under, with its trailing slash. */
+const pruneDir = (context: BucketContext, subvolume: string) => `${subvolumePrefix(context.config.s3.prefix, subvolume)}/`;
+
 async function pruneOne(
   context: BucketContext,
   subvolume: string,
   dryRun: boolean,
   writer: Writer,
-  beforeDelete?: BeforeDelete,
+  beforeDelete: BeforeDelete | undefined,
+  /** Its open uploads, when the caller started listing them already. */
+  openUploads: Promise<OpenUpload[]> | undefined,
 ): Promise<PruneSubvolume> {
   const { config, logger, bucket } = context;
-  const prefix = `${subvolumePrefix(config.s3.prefix, subvolume)}/`;
+  const prefix = pruneDir(context, subvolume);
   // Uploads before objects: one completing in between is then seen as a fresh object, or dated now.
-  const listed = await bucket.listOpenUploads(prefix);
+  const listed = await (openUploads ?? bucket.listOpenUploads(prefix));
   const versions = bucket.seesThroughDeleteMarkers ? await bucket.listVersions(prefix) : undefined;
   const objects = versions?.objects ?? (await listSubvolumeObjects(context, [subvolume])).get(subvolume) ?? [];
-  const inventory = await readInventory(context, subvolume, objects);
+  const texts = new Map<string, string>();
+  const inventory = await readInventory(context, subvolume, objects, texts);
   const uploads = await uploadsInFailedRuns(context, inventory, listed);
   const settings = {
     now: context.now(),
@@ -204,7 +220,8 @@ async function pruneOne(
   // Someone may be restoring what would go: a thaw ongoing or unexpired keeps it.
   const beingRestored = await thawedKeys(context, first.delete);
   const plan = beingRestored.size === 0 ? first : planRemoteRetention(inventory, { ...settings, beingRestored });
-  if (!dryRun && plan.delete.length > 0 && beforeDelete !== undefined && !(await beforeDelete(subvolume)))
+  const manifests: ManifestSource = { readText: async (key) => texts.get(key) ?? bucket.readTextIfExists(key) };
+  if (!dryRun && plan.delete.length > 0 && beforeDelete !== undefined && !(await beforeDelete(subvolume, manifests)))
     return keptWhole(inventory, plan, 'nothing deleted: the caller refused (a new chain failed its check)');
   report(context, plan, dryRun);
   let deleted: VersionedDeletion = { deletedObjects: 0, deletedBytes: 0, locked: NOTHING_LOCKED };
@@ -304,10 +321,7 @@ async function abortUploadsIn(context: BucketContext, plan: RemoteRetentionPlan,
   const deleted = new Set(plan.delete.filter((entry) => entry.what === 'incomplete').map((entry) => entry.dir));
   const ids = new Set(uploads.filter((upload) => deleted.has(upload.dir)).map((upload) => upload.uploadId));
   if (ids.size === 0) return;
-  const aborted = await context.bucket.abortStaleMultipartUploads(
-    `${subvolumePrefix(context.config.s3.prefix, plan.subvolume)}/`,
-    (upload) => ids.has(upload.uploadId),
-  );
+  const aborted = await context.bucket.abortStaleMultipartUploads(pruneDir(context, plan.subvolume), (upload) => ids.has(upload.uploadId));
   context.logger.info(`${plan.subvolume}: aborted ${aborted.length} open upload(s) of the deleted failed run(s)`);
 }
 

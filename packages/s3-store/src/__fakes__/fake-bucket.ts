@@ -155,7 +155,10 @@ export class FakeS3Bucket
   /** `send` for a caller that holds a union of commands. */
   async handle(command: BucketCommand, options?: SendOptions): Promise<BucketOutput> {
     this.commands.push(command);
-    if (isSettings(command)) return this.answerSettings(command);
+    if (isSettings(command)) {
+      await this.objectOps.hook(command, options?.abortSignal);
+      return this.answerSettings(command);
+    }
     if (isVersionCommand(command)) {
       await this.objectOps.hook(command, options?.abortSignal);
       return command instanceof ListObjectVersionsCommand ? this.versions.list(command) : this.versions.getRetention(command);
