@@ -103,8 +103,9 @@ describe('Btrfs.isOnBtrfs', () => {
 });
 
 describe('Btrfs.listSubvolumes', () => {
-  it('shows only the direct children whose inode is 256, sorted by name', async () => {
-    const directories = fakeDirectories(BTRFS_SUPER_MAGIC, [
+  /** A snapshot directory: three subvolumes, a plain directory, and a nested subvolume's placeholder. */
+  const snapshotDir = () =>
+    fakeDirectories(BTRFS_SUPER_MAGIC, [
       [
         { name: 'data__b', inode: 256 },
         { name: 'plain-dir', inode: 257 },
@@ -113,6 +114,9 @@ describe('Btrfs.listSubvolumes', () => {
         { name: 'data__a', inode: 256 },
       ],
     ]);
+
+  it('shows only the direct children whose inode is 256, sorted by name', async () => {
+    const directories = snapshotDir();
     const runner = new FakeRunner(async (args) => ({
       stdout: showOutput('readonly-snapshot').replace('Name: \t\t\tsnap1', `Name: \t\t\t${(args[2] ?? '').split('/').pop() ?? ''}`),
       stderr: '',
@@ -127,16 +131,8 @@ describe('Btrfs.listSubvolumes', () => {
   });
 
   it('lists only the names with listSubvolumeNames, in the same order, without running btrfs', async () => {
-    const directories = fakeDirectories(BTRFS_SUPER_MAGIC, [
-      [
-        { name: 'data__b', inode: 256 },
-        { name: 'plain-dir', inode: 257 },
-        { name: 'Data__c', inode: 256 },
-        { name: 'data__a', inode: 256 },
-      ],
-    ]);
     const runner = new FakeRunner();
-    expect(await new Btrfs(runner, 'btrfs', directories).listSubvolumeNames('/snaps')).toEqual(['Data__c', 'data__a', 'data__b']);
+    expect(await new Btrfs(runner, 'btrfs', snapshotDir()).listSubvolumeNames('/snaps')).toEqual(['Data__c', 'data__a', 'data__b']);
     expect(runner.calls).toEqual([]);
   });
 
