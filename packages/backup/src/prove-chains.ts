@@ -15,7 +15,11 @@ export async function proveChain(
   context: BackupContext,
   subvolume: string,
   manifestKey: string,
-  /** Where the manifests are read: the bucket, or the texts the prune read a moment before (pruneHeld's beforeDelete). */
+  /**
+   * Where the manifests are read: the texts the prune read a moment before (pruneHeld's
+   * beforeDelete), or, when undefined, the bucket through the backup's own handle, which
+   * does not see through delete markers: a hidden manifest fails the proof.
+   */
   manifests: ManifestSource = { readText: (key) => context.bucket.readTextIfExists(key) },
 ): Promise<VerifySubvolume> {
   const chain = await resolveChain(manifests, manifestKey, subvolume);

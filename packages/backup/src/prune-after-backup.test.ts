@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { BackupHost, DAY_MS, HOUR_MS } from './__fakes__/harness';
-import { DamagedBackupError } from '@org/btrfs-s3-bucket';
+import { DamagedBackupError, PruneFailedError } from '@org/btrfs-s3-bucket';
 import { BackupFailedError, runBackup } from './index';
 
 /**
@@ -79,6 +79,25 @@ describe('runBackup with s3.prune_after_backup', () => {
     });
     expect(host.keys()).toContain(failed.data); // the proof failed: nothing of data was pruned
     expect(host.keys()).not.toContain(failed.home); // home's chain is whole: pruned as usual
+  });
+
+  it("in a versioned bucket proves the new chain with the backup's own reads: a manifest of it under a delete marker fails the proof, and nothing of that subvolume is pruned", async () => {
+    await setUp(true);
+    host.bucket.settings.versioning = 'Enabled';
+    const full = host.current('data') ?? '';
+    await runBackup({ config: host.config, deps: host.deps(), once: true, subvolumes: ['data'] }); // an incremental on the full
+    host.bucket.versions.hide(full); // the prune reads through the marker; a restore of the chain would too
+    host.advance(2 * HOUR_MS);
+
+    const attempt = runBackup({ config: host.config, deps: host.deps(), once: true, subvolumes: ['data'] });
+
+    const error: unknown = await attempt.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(PruneFailedError);
+    expect(String((error as PruneFailedError).errors[0])).toContain(full);
+    expect(host.keys()).toContain(failed.data);
   });
 
   it.each([

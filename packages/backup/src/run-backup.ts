@@ -331,7 +331,7 @@ async function pruneAfterBackup(context: BackupContext, outcomes: readonly Subvo
   if (!context.config.s3.prune_after_backup || published.length === 0) return;
   const { config, logger, signal, bucket, now } = context;
   const damaged: VerifySubvolume[] = [];
-  const beforeDelete = async (subvolume: string, manifests: ManifestSource): Promise<boolean> => {
+  const beforeDelete = async (subvolume: string, manifests: ManifestSource | undefined): Promise<boolean> => {
     const newest = published.find((outcome) => outcome.subvolume === subvolume);
     if (newest === undefined) return false;
     const report = await proveChain(context, subvolume, newest.manifestKey, manifests);

@@ -62,9 +62,11 @@ export interface HeldPruneOptions {
    * deleted (a backup proves the new chain here); false deletes nothing of that
    * subvolume. Not asked when the plan deletes nothing, nor in a dry run. `manifests`
    * answers with the texts the prune read a moment before (the bucket for any other
-   * key), so a proof need not read the chain again one manifest after another.
+   * key), so a proof need not read the chain again one manifest after another. It is
+   * undefined in a versioned bucket: the prune reads through delete markers there, and a
+   * proof must see a manifest hidden by one as missing, so it reads with its own handle.
    */
-  readonly beforeDelete?: (subvolume: string, manifests: ManifestSource) => Promise<boolean>;
+  readonly beforeDelete?: (subvolume: string, manifests: ManifestSource | undefined) => Promise<boolean>;
 }
 
 /** Pruning some or all subvolumes failed; the others were pruned. */
@@ -220,7 +222,9 @@ async function pruneOne(
   // Someone may be restoring what would go: a thaw ongoing or unexpired keeps it.
   const beingRestored = await thawedKeys(context, first.delete);
   const plan = beingRestored.size === 0 ? first : planRemoteRetention(inventory, { ...settings, beingRestored });
-  const manifests: ManifestSource = { readText: async (key) => texts.get(key) ?? bucket.readTextIfExists(key) };
+  const manifests: ManifestSource | undefined = bucket.seesThroughDeleteMarkers
+    ? undefined
+    : { readText: async (key) => texts.get(key) ?? bucket.readTextIfExists(key) };
   if (!dryRun && plan.delete.length > 0 && beforeDelete !== undefined && !(await beforeDelete(subvolume, manifests)))
     return keptWhole(inventory, plan, 'nothing deleted: the caller refused (a new chain failed its check)');
   report(context, plan, dryRun);
