@@ -160,11 +160,11 @@ export class FakeS3 implements MultipartClient {
       this.inFlight += 1;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
       try {
-        await untilAborted(
-          Promise.resolve(this.hook(command, signal)).then(() => undefined),
-          signal,
-        );
-        return await (command instanceof PutObjectCommand ? this.putObject(command) : this.uploadPart(command));
+        const outcome = await untilAborted(Promise.resolve(this.hook(command, signal)), signal);
+        if (command instanceof UploadPartCommand) return await this.uploadPart(command);
+        const output = await this.putObject(command);
+        if (outcome === 'lose-response') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        return output;
       } finally {
         this.inFlight -= 1;
       }

@@ -117,7 +117,7 @@ function abortError(signal: AbortSignal): Error {
 }
 
 /** Like the SDK's HTTP handler: an aborted signal fails the request at once. */
-export async function untilAborted(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+export async function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return work;
   let onAbort: () => void = () => undefined;
   const aborted = new Promise<never>((_, reject) => {
@@ -126,7 +126,7 @@ export async function untilAborted(work: Promise<void>, signal: AbortSignal | un
     else signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    await Promise.race([work, aborted]);
+    return await Promise.race([work, aborted]);
   } finally {
     signal.removeEventListener('abort', onAbort);
   }

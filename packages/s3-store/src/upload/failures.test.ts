@@ -6,6 +6,7 @@ import {
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { s3Error } from '../__fakes__/fake-s3';
 import { chunkKey, deferred, FakeS3, randomData, sourceOf, upload } from '../__fakes__/upload-harness';
@@ -81,6 +82,21 @@ describe('uploadChunkedStream: failures', () => {
     expect(error.message).toBe(`upload of chunk s3://…/${chunkKey(0)} failed in PutObject: AccessDenied (HTTP 403)`);
     expect(refused.commands.map((command) => command.constructor.name)).toEqual(['PutObjectCommand']);
     expect(refused.objects.get(chunkKey(0))).toBeUndefined();
+  });
+
+  it("sends a one-part chunk's PutObject again when the store kept it but its answer was lost: the same bytes, one object", async () => {
+    const fake = new FakeS3();
+    let attempts = 0;
+    fake.hook = (command) => (command instanceof PutObjectCommand && ++attempts === 1 ? 'lose-response' : undefined);
+    const data = randomData(3);
+
+    const result = await upload(fake, sourceOf(data));
+
+    expect(result.retries).toBe(1);
+    expect(fake.of(PutObjectCommand).map(({ input }) => input.Key)).toEqual([chunkKey(0), chunkKey(0)]);
+    expect(fake.receivedParts.map((part) => part.bytes)).toEqual([data, data]);
+    expect(fake.objects.get(chunkKey(0))).toEqual(data);
+    expect(result.chunks[0]?.sha256).toBe(createHash('sha256').update(data).digest('hex'));
   });
 
   it('aborts after 5 failed attempts of one part and reports the retries', async () => {
