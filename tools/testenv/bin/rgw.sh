@@ -66,6 +66,11 @@ osd pool default pgp num = 8
 mon allow pool size one = true
 mon warn on pool no redundancy = false
 osd crush chooseleaf type = 0
+# The OSD's own crush updates at start are mon commands that, under load, the monitor
+# sometimes refuses ("wrong fsid", EPERM), failing the OSD's start; start() places osd.0 in
+# the crush map itself.
+osd crush update on start = false
+osd class update on start = false
 run dir = $DIR/run
 log file = $DIR/log/\$name.log
 admin socket = $DIR/run/\$name.asok
@@ -121,8 +126,9 @@ start() {
 
   # Right after quorum the monitor may still refuse commands (EPERM); retry, bounded.
   wait_for "the monitor to accept commands" 60 ceph_ osd create
-  # Under load the monitor sometimes refuses the new OSD once ("wrong fsid", EPERM);
-  # set it up again from an empty data directory, a bounded number of times.
+  # Under load the monitor sometimes refused the OSD's own crush updates at its start
+  # ("wrong fsid", EPERM), which ended the OSD; ceph.conf now turns them off. Should a
+  # start still fail, set it up again from an empty data directory, a bounded number of times.
   local attempt
   for attempt in 1 2 3; do
     setup_osd && break
