@@ -83,7 +83,16 @@ export class S3ObjectStore {
     private readonly config: S3StoreConfig,
     /** Attempts and backoff for every call: the S3Bucket's policy; tests inject an instant sleep. */
     private readonly retry: RetryOptions,
+    /** Ends a call still in flight, and its retries, a grace period after the run was stopped (graceAfter). */
+    private readonly stop?: AbortSignal,
   ) {}
+
+  /** One call, retried, until it ends or `stop` aborts it. */
+  private send<T>(call: (options: SendOptions) => Promise<T>): Promise<T> {
+    if (this.stop === undefined) return withRetry(() => call({}), this.retry);
+    const stop = this.stop;
+    return withRetry(() => call({ abortSignal: stop }), { ...this.retry, signal: stop });
+  }
 
   /**
    * PUTs a whole object; every PUT carries the SSE of `s3.sse` (and `s3.sse_kms_key_id`), and
@@ -124,7 +133,7 @@ export class S3ObjectStore {
       ...(lock === undefined ? {} : { ...lockParams(retentionFor(lock, new Date())), ContentMD5: md5Base64(body) }),
       ...(condition === undefined ? {} : 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch }),
     });
-    await withRetry(() => this.client.send(command), this.retry);
+    await this.send((options) => this.client.send(command, options));
   }
 
   /**
@@ -188,7 +197,9 @@ export class S3ObjectStore {
   private async getWithEtag(key: string): Promise<{ readonly body: Readable; readonly etag: string }> {
     try {
       // Retries the request only: a body that fails mid-stream is the reader's to handle.
-      const response = await withRetry(() => this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key })), this.retry);
+      const response = await this.send((options) =>
+        this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key }), options),
+      );
       if (!(response.Body instanceof Readable)) throw new Error('response body is not a Node stream');
       return { body: response.Body, etag: response.ETag ?? '' };
     } catch (error) {
@@ -199,7 +210,7 @@ export class S3ObjectStore {
   /** Whether an object exists; a 404 is "no", any other failure is an error. */
   async objectExists(key: string): Promise<boolean> {
     try {
-      await withRetry(() => this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: key })), this.retry);
+      await this.send((options) => this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: key }), options));
       return true;
     } catch (error) {
       if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404) return false;
@@ -209,7 +220,9 @@ export class S3ObjectStore {
 
   async headObject(key: string): Promise<ObjectInfo> {
     try {
-      const response = await withRetry(() => this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: key })), this.retry);
+      const response = await this.send((options) =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: key }), options),
+      );
       const restore = parseRestoreHeader(response.Restore);
       const unexpired = restore.state === 'restored' && (restore.expiresAt === undefined || restore.expiresAt > new Date());
       const thaw = restore.state === 'ongoing' ? 'ongoing' : unexpired ? 'restored' : undefined;

@@ -13,7 +13,7 @@ import { ThawPendingError } from '@org/btrfs-s3-core';
 import { receive } from './__fakes__/download-harness';
 import { FakeS3Bucket } from './__fakes__/fake-bucket';
 import { s3Error } from './__fakes__/fake-store';
-import { chunkKey, randomData, sourceOf } from './__fakes__/upload-harness';
+import { chunkKey, deferred, randomData, sourceOf } from './__fakes__/upload-harness';
 import { ChunkUploadError } from './upload/errors';
 import { S3Bucket, type S3BucketConfig } from './s3-bucket';
 
@@ -224,6 +224,32 @@ describe('S3Bucket', () => {
     expect(fake.of(ListObjectsV2Command)).toHaveLength(0);
     expect(fake.of(DeleteObjectsCommand)).toHaveLength(0);
     expect(fake.of(UploadPartCommand)).toHaveLength(0);
+  });
+
+  it("lets a whole-object call finish after the run's signal aborts, but only for the stop's grace", async () => {
+    const fake = new FakeS3Bucket();
+    const controller = new AbortController();
+    const bucket = new S3Bucket(fake, CONFIG, { retry: instant, signal: controller.signal, stopGraceMs: 50 });
+    const held = deferred();
+    let answer = true;
+    fake.objectOps.hook = (command) => {
+      if (!(command instanceof PutObjectCommand)) return undefined;
+      held.resolve();
+      // Answered at once, or, as a store that stopped answering, never.
+      return answer ? undefined : new Promise<void>(() => undefined);
+    };
+    controller.abort(new Error('SIGTERM received'));
+
+    // The store answers: the small write made after the stop still lands.
+    await bucket.putObject('p/current.json', '{}', { storageClass: 'STANDARD' });
+    expect(fake.objects.get('p/current.json')?.bytes.toString()).toBe('{}');
+
+    // The store is silent: the write fails once the grace has passed, naming the wait.
+    answer = false;
+    const silent = bucket.putObject('p/manifest.json', '{}', { storageClass: 'STANDARD' });
+    await held.promise;
+    await expect(silent).rejects.toThrow('the store did not answer within 0.05 s of the stop');
+    expect(fake.objects.has('p/manifest.json')).toBe(false);
   });
 
   it('works over an S3Client, as the libraries hand it one', async () => {

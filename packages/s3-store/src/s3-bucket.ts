@@ -51,6 +51,7 @@ import type { DownloadOptions, DownloadRequest, ObjectReadClient } from './downl
 import { extendRetention, objectLockProblem, ObjectLockUnavailableError, readRetention, type RetentionExtension } from './lock/bucket-lock';
 import { type ObjectClient, type ObjectInfo, type PutOptions, S3ObjectStore } from './object-store';
 import { type RetryConfig, retryPolicyFromConfig, type RetrySettings } from './retry';
+import { graceAfter, STOP_GRACE_MS } from './stop-grace';
 import { type AbortedUpload, abortStaleMultipartUploads, type StaleUploadTest } from './stale-multipart';
 import { listOpenUploads, type OpenUpload, type UploadActivity, uploadActivity } from './open-uploads';
 import type { ChunkedUploadOptions, ChunkedUploadRequest, ChunkedUploadResult, SendOptions } from './upload/types';
@@ -106,11 +107,14 @@ export interface S3BucketOptions {
   /**
    * The run's signal. Listing, deleting, the chunk check, the thaw, the stale-upload
    * cleanup, the upload and the download stop when it aborts. The whole-object calls
-   * (put, get, exists, head, readTextIfExists) do not take it: they are small, and the
+   * (put, get, exists, head, readTextIfExists) are let finish: they are small, and the
    * callers check the signal between them (a backup's last abort point is just before
-   * its pointer PUT).
+   * its pointer PUT); but only for `stopGraceMs`, so a store that stopped answering
+   * cannot hold a stopped run for the minutes its timeouts and retries would take.
    */
   readonly signal?: AbortSignal;
+  /** How long a whole-object call in flight may still take once `signal` aborted (default 60 s). */
+  readonly stopGraceMs?: number;
   /** Test hooks (`sleep`, `random`) and overrides of the config's retry policy. */
   readonly retry?: RetrySettings;
   /**
@@ -159,7 +163,7 @@ export class S3Bucket {
     const onHidden = options.onHiddenVersion;
     this.seeThrough = onHidden === undefined ? undefined : new DeleteMarkerReads(client, this.bucket, this.requestOptions(), onHidden);
     this.reads = this.seeThrough ?? client;
-    this.objects = new S3ObjectStore(this.reads, config, this.retry);
+    this.objects = new S3ObjectStore(this.reads, config, this.retry, graceAfter(this.signal, options.stopGraceMs ?? STOP_GRACE_MS));
   }
 
   /** Whether reads and listings see through delete markers (onHiddenVersion). */

@@ -44,7 +44,7 @@ import type { BucketClient } from '../s3-bucket';
 import type { MultipartClient, SendOptions } from '../upload/types';
 import { type FakeCommand, type FakeOutput, FakeS3 } from './fake-s3';
 import { type FakeObject, FakeObjectS3, type ObjectCommand, type ObjectOutput } from './fake-s3-objects';
-import { type FakeObjects, s3Error } from './fake-store';
+import { type FakeObjects, s3Error, untilAborted } from './fake-store';
 import { FakeVersions } from './fake-versions';
 
 export type { BucketClient };
@@ -152,19 +152,24 @@ export class FakeS3Bucket
     return this.handle(command, options);
   }
 
+  /** The test's hook on a command; as the SDK does, the caller's signal ends a request the store holds. */
+  private async held(command: ObjectCommand, signal: AbortSignal | undefined): Promise<void> {
+    await untilAborted(Promise.resolve(this.objectOps.hook(command, signal)), signal);
+  }
+
   /** `send` for a caller that holds a union of commands. */
   async handle(command: BucketCommand, options?: SendOptions): Promise<BucketOutput> {
     this.commands.push(command);
     if (isSettings(command)) {
-      await this.objectOps.hook(command, options?.abortSignal);
+      await this.held(command, options?.abortSignal);
       return this.answerSettings(command);
     }
     if (isVersionCommand(command)) {
-      await this.objectOps.hook(command, options?.abortSignal);
+      await this.held(command, options?.abortSignal);
       return command instanceof ListObjectVersionsCommand ? this.versions.list(command) : this.versions.getRetention(command);
     }
     if (command instanceof DeleteObjectsCommand && namesVersions(command)) {
-      await this.objectOps.hook(command, options?.abortSignal);
+      await this.held(command, options?.abortSignal);
       return this.versions.delete(command);
     }
     return isMultipart(command) ? this.multipart.handle(command, options) : this.objectOps.handle(command, options);

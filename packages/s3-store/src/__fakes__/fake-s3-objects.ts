@@ -139,7 +139,8 @@ export class FakeObjectS3 {
     this.commands.push(command);
     const signal = options?.abortSignal;
     if (command instanceof GetObjectCommand) return this.get(command, signal);
-    await this.hook(command, signal);
+    // As the SDK does, the caller's signal ends a request the store holds.
+    await untilAborted(Promise.resolve(this.hook(command, signal)), signal);
     if (command instanceof ListObjectsV2Command) return this.list(command);
     if (command instanceof DeleteObjectsCommand) return this.delete(command);
     if (command instanceof PutObjectCommand) return this.putObject(command);

@@ -169,7 +169,8 @@ export class FakeS3 implements MultipartClient {
         this.inFlight -= 1;
       }
     }
-    const outcome = await this.hook(command, signal);
+    // As the SDK does, the caller's signal ends a request the store holds.
+    const outcome = await untilAborted(Promise.resolve(this.hook(command, signal)), signal);
     const output = this.answer(command);
     if (outcome === 'lose-response') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     return output;

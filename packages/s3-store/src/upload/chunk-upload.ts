@@ -174,9 +174,10 @@ export class ChunkUpload {
 
   /**
    * Aborts the multipart upload unless it was completed. Returns the failure if the
-   * abort itself failed (after retries), so the caller can report it.
+   * abort itself failed (after retries, or when `deadline` fired first), so the caller
+   * can report it.
    */
-  async abort(): Promise<unknown> {
+  async abort(deadline?: AbortSignal): Promise<unknown> {
     // A chunk stored with PutObject has no upload: it is there or not.
     if (this.result !== undefined || this.uploadId === undefined) return undefined;
     let uploadId: string;
@@ -189,21 +190,26 @@ export class ChunkUpload {
     }
     const { client, bucket } = this.ctx;
     try {
-      // Not tied to the run's signal: the run is failing, and the upload must still go.
+      // Not tied to the run's signal: the run is failing, and the upload must still go;
+      // but only until `deadline`, so a store that no longer answers cannot hold the exit.
       await this.ctx.retry(
         { operation: 'AbortMultipartUpload', key: this.key },
         async () => {
           try {
-            await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: this.key, UploadId: uploadId }));
+            await client.send(
+              new AbortMultipartUploadCommand({ Bucket: bucket, Key: this.key, UploadId: uploadId }),
+              deadline === undefined ? {} : { abortSignal: deadline },
+            );
           } catch (error) {
             // Gone already (an earlier attempt succeeded but its response was lost): that is the goal.
             if (!isS3Error(error, 'NoSuchUpload')) throw error;
           }
         },
-        undefined,
+        deadline,
       );
       return undefined;
     } catch (error) {
+      if (deadline?.aborted === true) return new Error(`${this.key}: the store did not answer AbortMultipartUpload in time`);
       return error instanceof StepError ? error.cause : error;
     }
   }

@@ -208,6 +208,31 @@ describe('uploadChunkedStream: failures', () => {
     expect(fake.uploads.size).toBe(1);
   });
 
+  it('stops waiting for an AbortMultipartUpload the store never answers once the cleanup deadline passes', async () => {
+    const fake = new FakeS3();
+    const partInFlight = deferred();
+    const abortSent = deferred();
+    fake.hook = (command) => {
+      if (command instanceof AbortMultipartUploadCommand) abortSent.resolve();
+      else if (command instanceof UploadPartCommand) partInFlight.resolve();
+      else return undefined;
+      // A store that stopped answering: only the caller's signal ends the request.
+      return new Promise<void>(() => undefined);
+    };
+    const controller = new AbortController();
+    const running = uploadError(upload(fake, sourceOf(randomData(25)), { signal: controller.signal, cleanupDeadlineMs: 50 }));
+    await partInFlight.promise;
+    controller.abort(new Error('SIGTERM received'));
+    const error = await running;
+    await abortSent.promise;
+    expect(error.operation).toBe('abort');
+    expect(error.cleanupErrors).toHaveLength(1);
+    expect(error.message).toContain(
+      `1 multipart upload(s) could not be aborted: ${chunkKey(0)}: the store did not answer AbortMultipartUpload in time`,
+    );
+    expect(fake.uploads.size).toBe(1);
+  });
+
   it('treats NoSuchUpload on a retried Complete as done when the object is there with the chunk size', async () => {
     const fake = new FakeS3();
     let completes = 0;

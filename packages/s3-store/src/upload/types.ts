@@ -162,6 +162,12 @@ export interface ChunkedUploadOptions {
    * has acknowledged parts (a resume record names it) instead of aborting it.
    */
   readonly keepOpenUpload?: boolean;
+  /**
+   * How long a failed or interrupted upload waits for the store to abort its multipart
+   * uploads (default 60 s, all of them together); what is not aborted by then is listed
+   * in the error's `cleanupErrors`, and a later run's stale-upload cleanup removes it.
+   */
+  readonly cleanupDeadlineMs?: number;
 }
 
 /** A part S3 acknowledged, with the upload it belongs to. */

@@ -15,6 +15,9 @@ import { SpoolPartStore } from './spool-store';
 import { StepError } from './step-error';
 import type { ChunkedUploadOptions, ChunkedUploadParams, ChunkedUploadResult, UploadedChunk } from './types';
 
+/** How long a failed run waits for its multipart uploads to be aborted (ChunkedUploadOptions.cleanupDeadlineMs). */
+const CLEANUP_DEADLINE_MS = 60_000;
+
 /**
  * Streams `params.source` into consecutive chunk objects, each a multipart upload,
  * with at most `concurrency` parts in flight over the whole run and the source read
@@ -260,7 +263,10 @@ class UploadRun implements ChunkContext {
   private async failed(error: unknown): Promise<ChunkUploadError> {
     const kept = this.options.keepOpenUpload === true ? this.firstIncomplete() : undefined;
     const open = [...this.chunks.values()].filter((chunk) => chunk !== kept || chunk.acknowledgedParts === 0);
-    const cleanup = await Promise.all(open.map((chunk) => chunk.abort()));
+    // One deadline for the rollback: an interrupted run (systemd stops a unit with SIGKILL
+    // 90 s after SIGTERM) must not wait minutes on a store that stopped answering.
+    const deadline = AbortSignal.timeout(this.options.cleanupDeadlineMs ?? CLEANUP_DEADLINE_MS);
+    const cleanup = await Promise.all(open.map((chunk) => chunk.abort(deadline)));
     const point = error instanceof StepError ? error.point : this.lastPoint;
     const cause = error instanceof StepError ? error.cause : error;
     return new ChunkUploadError({
