@@ -88,10 +88,15 @@ export class S3ObjectStore {
   ) {}
 
   /** One call, retried, until it ends or `stop` aborts it. */
-  private send<T>(call: (options: SendOptions) => Promise<T>): Promise<T> {
+  private async send<T>(call: (options: SendOptions) => Promise<T>): Promise<T> {
     if (this.stop === undefined) return withRetry(() => call({}), this.retry);
     const stop = this.stop;
-    return withRetry(() => call({ abortSignal: stop }), { ...this.retry, signal: stop });
+    try {
+      return await withRetry(() => call({ abortSignal: stop }), { ...this.retry, signal: stop });
+    } catch (error) {
+      // The SDK says only "Request aborted"; the grace's reason says why.
+      throw stop.aborted ? stop.reason : error;
+    }
   }
 
   /**

@@ -119,6 +119,8 @@ function abortError(signal: AbortSignal): Error {
 /** Like the SDK's HTTP handler: an aborted signal fails the request at once. */
 export async function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return work;
+  // As the SDK does, a request sent with a signal already aborted fails at once.
+  if (signal.aborted) throw abortError(signal);
   let onAbort: () => void = () => undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(abortError(signal));

@@ -35,6 +35,12 @@ export interface ChunkContext {
   readonly alwaysMultipart: boolean;
   /** Aborted when the run fails: in-flight parts stop and retry waits end. */
   readonly signal: AbortSignal;
+  /**
+   * Aborted a grace period after `signal` (ChunkedUploadOptions.stopGraceMs): ends the
+   * calls a failing run lets finish (Create, Complete and its checks, the aborts of open
+   * uploads), so a store that stopped answering cannot hold the run's end for minutes.
+   */
+  readonly stopGrace: AbortSignal;
   /** The bytes of one UploadPart attempt: the part as stored, paced by the run's rate cap. */
   body(part: PartItem): Buffer | Readable;
   /** The retry helper, counting retries and tagging failures with `point`. `signal` ends its waits. */
@@ -174,10 +180,10 @@ export class ChunkUpload {
 
   /**
    * Aborts the multipart upload unless it was completed. Returns the failure if the
-   * abort itself failed (after retries, or when `deadline` fired first), so the caller
-   * can report it.
+   * abort itself failed (after retries, or when the stop's grace ran out first), so the
+   * caller can report it.
    */
-  async abort(deadline?: AbortSignal): Promise<unknown> {
+  async abort(): Promise<unknown> {
     // A chunk stored with PutObject has no upload: it is there or not.
     if (this.result !== undefined || this.uploadId === undefined) return undefined;
     let uploadId: string;
@@ -188,39 +194,40 @@ export class ChunkUpload {
       // one anyway, the next run's stale-upload cleanup finds it by prefix.
       return undefined;
     }
-    const { client, bucket } = this.ctx;
+    const { client, bucket, stopGrace } = this.ctx;
     try {
       // Not tied to the run's signal: the run is failing, and the upload must still go;
-      // but only until `deadline`, so a store that no longer answers cannot hold the exit.
+      // but only for the stop's grace, so a store that no longer answers cannot hold the exit.
       await this.ctx.retry(
         { operation: 'AbortMultipartUpload', key: this.key },
         async () => {
           try {
-            await client.send(
-              new AbortMultipartUploadCommand({ Bucket: bucket, Key: this.key, UploadId: uploadId }),
-              deadline === undefined ? {} : { abortSignal: deadline },
-            );
+            await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: this.key, UploadId: uploadId }), {
+              abortSignal: stopGrace,
+            });
           } catch (error) {
             // Gone already (an earlier attempt succeeded but its response was lost): that is the goal.
             if (!isS3Error(error, 'NoSuchUpload')) throw error;
           }
         },
-        deadline,
+        stopGrace,
       );
       return undefined;
     } catch (error) {
-      if (deadline?.aborted === true) return new Error(`${this.key}: the store did not answer AbortMultipartUpload in time`);
+      if (stopGrace.aborted) return new Error(`${this.key}: the store did not answer AbortMultipartUpload in time`);
       return error instanceof StepError ? error.cause : error;
     }
   }
 
   private start(): Promise<string> {
-    const { client, bucket, storageClass, sse, sseKmsKeyId, objectLock, contentType, signal } = this.ctx;
+    const { client, bucket, storageClass, sse, sseKmsKeyId, objectLock, contentType, signal, stopGrace } = this.ctx;
     if (this.uploadId === undefined && objectLock !== undefined) this.retention = retentionFor(objectLock, new Date());
     const retention = this.retention;
     this.uploadId ??= this.ctx.retry(
       { operation: 'CreateMultipartUpload', key: this.key },
-      // No abortSignal on the request itself: once sent, its upload id is needed to abort it.
+      // Not the run's signal on the request itself: once sent, its upload id is needed to
+      // abort it. Only the stop's grace ends it (an upload the store made anyway is then
+      // left to the next run's stale-upload cleanup).
       async () => {
         const response = await client.send(
           new CreateMultipartUploadCommand({
@@ -234,6 +241,7 @@ export class ChunkUpload {
             ...(retention === undefined ? {} : lockParams(retention)),
             ...(contentType === undefined ? {} : { ContentType: contentType }),
           }),
+          { abortSignal: stopGrace },
         );
         if (response.UploadId === undefined || response.UploadId === '') throw new Error('CreateMultipartUpload returned no UploadId');
         return response.UploadId;
@@ -271,7 +279,7 @@ export class ChunkUpload {
     // Complete is sent whatever the signal (begun, it must end), so a stop asked for by now
     // leaves the upload open for the next run to resume, as the listing's retry would.
     else this.ctx.signal.throwIfAborted();
-    const { client, bucket } = this.ctx;
+    const { client, bucket, stopGrace } = this.ctx;
     const etag = await this.ctx.retry(
       { operation: 'CompleteMultipartUpload', key: this.key },
       async (attempt) => {
@@ -284,7 +292,7 @@ export class ChunkUpload {
           },
         };
         try {
-          return (await client.send(new CompleteMultipartUploadCommand(request))).ETag;
+          return (await client.send(new CompleteMultipartUploadCommand(request), { abortSignal: stopGrace })).ETag;
         } catch (error) {
           // A retry after a lost response finds the upload gone because it was completed;
           // checkCompleted then confirms the object is there with the right size.
@@ -292,7 +300,7 @@ export class ChunkUpload {
           throw error;
         }
       },
-      undefined,
+      stopGrace,
     );
     return { etag, parts };
   }
@@ -308,22 +316,26 @@ export class ChunkUpload {
     if (wanted === undefined) return;
     const held = head.ObjectLockRetainUntilDate;
     if (held !== undefined && held.getTime() >= wanted.retainUntil.getTime()) return;
-    const { client, bucket } = this.ctx;
+    const { client, bucket, stopGrace } = this.ctx;
     const command = new PutObjectRetentionCommand({
       Bucket: bucket,
       Key: this.key,
       Retention: { Mode: wanted.mode, RetainUntilDate: wanted.retainUntil },
     });
-    await this.ctx.retry({ operation: 'PutObjectRetention', key: this.key }, () => client.send(command), undefined);
+    await this.ctx.retry(
+      { operation: 'PutObjectRetention', key: this.key },
+      () => client.send(command, { abortSignal: stopGrace }),
+      stopGrace,
+    );
   }
 
   /** The completed object must be there with the chunk's size; a store that assembled it wrong fails the run. */
   private async checkCompleted(size: number): Promise<HeadObjectCommandOutput> {
-    const { client, bucket } = this.ctx;
+    const { client, bucket, stopGrace } = this.ctx;
     const head = await this.ctx.retry(
       { operation: 'HeadObject', key: this.key },
-      () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: this.key })),
-      undefined,
+      () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: this.key }), { abortSignal: stopGrace }),
+      stopGrace,
     );
     if (head.ContentLength !== size) {
       throw new StepError(

@@ -208,7 +208,7 @@ describe('uploadChunkedStream: failures', () => {
     expect(fake.uploads.size).toBe(1);
   });
 
-  it('stops waiting for an AbortMultipartUpload the store never answers once the cleanup deadline passes', async () => {
+  it("stops waiting for an AbortMultipartUpload the store never answers once the stop's grace has passed", async () => {
     const fake = new FakeS3();
     const partInFlight = deferred();
     const abortSent = deferred();
@@ -220,7 +220,7 @@ describe('uploadChunkedStream: failures', () => {
       return new Promise<void>(() => undefined);
     };
     const controller = new AbortController();
-    const running = uploadError(upload(fake, sourceOf(randomData(25)), { signal: controller.signal, cleanupDeadlineMs: 50 }));
+    const running = uploadError(upload(fake, sourceOf(randomData(25)), { signal: controller.signal, stopGraceMs: 50 }));
     await partInFlight.promise;
     controller.abort(new Error('SIGTERM received'));
     const error = await running;
@@ -231,7 +231,27 @@ describe('uploadChunkedStream: failures', () => {
       `1 multipart upload(s) could not be aborted: ${chunkKey(0)}: the store did not answer AbortMultipartUpload in time`,
     );
     expect(fake.uploads.size).toBe(1);
-  });
+    // Without the grace the test would wait for jest's own timeout; fail fast instead.
+  }, 10_000);
+
+  it("ends a CompleteMultipartUpload the store never answers once the stop's grace has passed", async () => {
+    const fake = new FakeS3();
+    const completeSent = deferred();
+    fake.hook = (command) => {
+      if (!(command instanceof CompleteMultipartUploadCommand)) return undefined;
+      completeSent.resolve();
+      // Begun, a Complete is let finish after a stop; this store never answers it.
+      return new Promise<void>(() => undefined);
+    };
+    const controller = new AbortController();
+    const running = uploadError(upload(fake, sourceOf(randomData(10)), { signal: controller.signal, stopGraceMs: 50 }));
+    await completeSent.promise;
+    controller.abort(new Error('SIGTERM received'));
+    const error = await running;
+    expect(error.operation).toBe('abort');
+    expect(fake.objects.has(chunkKey(0))).toBe(false);
+    // Without the grace the test would wait for jest's own timeout; fail fast instead.
+  }, 10_000);
 
   it('treats NoSuchUpload on a retried Complete as done when the object is there with the chunk size', async () => {
     const fake = new FakeS3();

@@ -163,11 +163,12 @@ export interface ChunkedUploadOptions {
    */
   readonly keepOpenUpload?: boolean;
   /**
-   * How long a failed or interrupted upload waits for the store to abort its multipart
-   * uploads (default 60 s, all of them together); what is not aborted by then is listed
-   * in the error's `cleanupErrors`, and a later run's stale-upload cleanup removes it.
+   * How long a failed or stopped upload lets the calls it does not cut at once still take
+   * (default 60 s): CreateMultipartUpload, CompleteMultipartUpload and the checks after
+   * it, and the aborts of its open multipart uploads. An upload not aborted by then is
+   * listed in the error's `cleanupErrors`; a later run's stale-upload cleanup removes it.
    */
-  readonly cleanupDeadlineMs?: number;
+  readonly stopGraceMs?: number;
 }
 
 /** A part S3 acknowledged, with the upload it belongs to. */

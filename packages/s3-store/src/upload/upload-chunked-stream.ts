@@ -13,10 +13,8 @@ import { skipProvenPrefix, type SourceTally } from './resume-source';
 import { type PartItem, type SplitItem, splitStream, type StreamEndItem } from './split-stream';
 import { SpoolPartStore } from './spool-store';
 import { StepError } from './step-error';
+import { graceAfter, STOP_GRACE_MS } from '../stop-grace';
 import type { ChunkedUploadOptions, ChunkedUploadParams, ChunkedUploadResult, UploadedChunk } from './types';
-
-/** How long a failed run waits for its multipart uploads to be aborted (ChunkedUploadOptions.cleanupDeadlineMs). */
-const CLEANUP_DEADLINE_MS = 60_000;
 
 /**
  * Streams `params.source` into consecutive chunk objects, each a multipart upload,
@@ -47,6 +45,7 @@ class UploadRun implements ChunkContext {
   readonly alwaysMultipart: boolean;
   private readonly controller = new AbortController();
   readonly signal = this.controller.signal;
+  readonly stopGrace: AbortSignal;
   private readonly store: PartStore;
   private readonly chunks = new Map<number, ChunkUpload>();
   private readonly reported = new Set<ChunkUpload>();
@@ -74,6 +73,7 @@ class UploadRun implements ChunkContext {
     this.objectLock = params.objectLock;
     this.contentType = options.contentType;
     this.alwaysMultipart = options.alwaysMultipart === true;
+    this.stopGrace = graceAfter(this.signal, options.stopGraceMs ?? STOP_GRACE_MS);
     this.store =
       layout.spool === undefined
         ? new MemoryPartStore(largestPartBytes(layout, params.encode !== undefined), layout.concurrency)
@@ -263,10 +263,9 @@ class UploadRun implements ChunkContext {
   private async failed(error: unknown): Promise<ChunkUploadError> {
     const kept = this.options.keepOpenUpload === true ? this.firstIncomplete() : undefined;
     const open = [...this.chunks.values()].filter((chunk) => chunk !== kept || chunk.acknowledgedParts === 0);
-    // One deadline for the rollback: an interrupted run (systemd stops a unit with SIGKILL
-    // 90 s after SIGTERM) must not wait minutes on a store that stopped answering.
-    const deadline = AbortSignal.timeout(this.options.cleanupDeadlineMs ?? CLEANUP_DEADLINE_MS);
-    const cleanup = await Promise.all(open.map((chunk) => chunk.abort(deadline)));
+    // Bounded by the stop's grace (stopGrace): an interrupted run (systemd stops a unit
+    // with SIGKILL 90 s after SIGTERM) must not wait minutes on a store that stopped answering.
+    const cleanup = await Promise.all(open.map((chunk) => chunk.abort()));
     const point = error instanceof StepError ? error.point : this.lastPoint;
     const cause = error instanceof StepError ? error.cause : error;
     return new ChunkUploadError({
