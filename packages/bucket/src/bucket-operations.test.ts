@@ -17,12 +17,13 @@ import {
   serializeWriterMarker,
   writerMarkerKey,
 } from '@org/btrfs-s3-core';
+import { S3Bucket } from '@org/btrfs-s3-store';
 import { FakeS3Bucket, plantBackup, plantPointer } from '@org/btrfs-s3-store/testing';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bucketConfig } from './__fixtures__/config';
-import { DamagedBackupError, runList, runPrune, runVerify } from './index';
+import { DamagedBackupError, pruneHeld, runList, runPrune, runVerify } from './index';
 
 const NOW = new Date('2026-12-01T02:00:00Z');
 const DAY_MS = 24 * 3_600_000;
@@ -232,25 +233,33 @@ describe('bucket operations over a fake bucket', () => {
 
     it("lists a subvolume's open uploads beside its versioning read, and its objects only after both", async () => {
       twoGenerations(bucket);
-      // The run's own handle reads versioning first (withBucketContext); the prune's read is the second, held here.
+      // As after a backup: the run's own handle, whose versioning the prune reads first (held here).
       let versioningReads = 0;
       let release = (): void => undefined;
       const held = new Promise<void>((resolve) => (release = resolve));
-      bucket.objectOps.hook = (command) => (command instanceof GetBucketVersioningCommand && ++versioningReads === 2 ? held : undefined);
+      bucket.objectOps.hook = (command) => (command instanceof GetBucketVersioningCommand && ++versioningReads === 1 ? held : undefined);
       const uploadsListed = new Promise<void>((resolve) => {
         bucket.multipart.hook = (command) => (command instanceof ListMultipartUploadsCommand ? resolve() : undefined);
       });
 
-      const pruning = runPrune({ config, deps: deps() });
+      const pruning = pruneHeld({ config, bucket: new S3Bucket(client, config.s3), subvolumes: ['data'], writer: HOST_A, now: () => NOW });
       await uploadsListed; // never, were the listing to wait for the versioning read
       const objectListingsMeanwhile = bucket.of(ListObjectsV2Command).length;
       release();
       await pruning;
 
-      expect(versioningReads).toBe(2);
+      expect(versioningReads).toBe(1);
       expect(objectListingsMeanwhile).toBe(0);
       const names = bucket.commands.map((command) => command.constructor.name);
       expect(names.indexOf('ListMultipartUploadsCommand')).toBeLessThan(names.indexOf('ListObjectsV2Command'));
+    });
+
+    it("reads an unversioned bucket's versioning once: the prune asks the handle that already read it", async () => {
+      twoGenerations(bucket);
+
+      await runPrune({ config, deps: deps(), writer: HOST_A });
+
+      expect(bucket.of(GetBucketVersioningCommand)).toHaveLength(1);
     });
 
     it('deletes generations older than s3.retain_generations and failed runs, keeping everything current.json reaches', async () => {

@@ -151,6 +151,8 @@ export class S3Bucket {
   /** What every read goes through: the client, or one that sees through delete markers. */
   private readonly reads: BucketReads;
   private readonly seeThrough: DeleteMarkerReads | undefined;
+  /** throughDeleteMarkers already read versioning as off: this handle is the answer (an unreadable setting is asked again). */
+  private versioningOff = false;
 
   constructor(
     private readonly client: BucketClient,
@@ -176,12 +178,17 @@ export class S3Bucket {
    * left from before), one like it whose reads and listings see through delete markers
    * (onHiddenVersion): what list, verify, restore and prune read with. `say` gets one
    * line the first time a key is read so. A credential that may not read the versioning
-   * setting (s3:GetBucketVersioning) gets this handle: it reads as before.
+   * setting (s3:GetBucketVersioning) gets this handle: it reads as before. Versioning read
+   * as off is remembered: asked again (a prune given the run's handle), it answers at once.
    */
   async throughDeleteMarkers(say: (message: string) => void): Promise<S3Bucket> {
-    if (this.seeThrough !== undefined) return this;
+    if (this.seeThrough !== undefined || this.versioningOff) return this;
     const versioning = await readVersioning(this.client, this.bucket, this.requestOptions());
-    if ('unreadable' in versioning || versioning.value === 'Off') return this;
+    if ('unreadable' in versioning) return this;
+    if (versioning.value === 'Off') {
+      this.versioningOff = true;
+      return this;
+    }
     const onHiddenVersion = (key: string) =>
       say(
         `s3://${this.bucket}/${key}: its current version is a delete marker (deleted with this bucket's credentials?); reading its newest version that is not one, here and for every other such object`,

@@ -1,7 +1,14 @@
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectVersionsCommand, RestoreObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  RestoreObjectCommand,
+} from '@aws-sdk/client-s3';
 import { ThawPendingError } from '@org/btrfs-s3-core';
 import { receive } from '../__fakes__/download-harness';
 import { FakeS3Bucket } from '../__fakes__/fake-bucket';
+import { s3Error } from '../__fakes__/fake-store';
 import { chunkKey, randomData, sourceOf } from '../__fakes__/upload-harness';
 import { S3Bucket } from '../s3-bucket';
 import { DeleteObjectsError } from './delete-objects';
@@ -84,6 +91,21 @@ describe('reads through delete markers (throughDeleteMarkers)', () => {
     const through = await bucket.throughDeleteMarkers(() => undefined);
     expect(through).toBe(bucket);
     expect(through.seesThroughDeleteMarkers).toBe(false);
+  });
+
+  it('reads versioning once while it is off, and again after a read that failed', async () => {
+    const fake = new FakeS3Bucket();
+    const bucket = plainBucket(fake);
+    let refuse = true;
+    fake.objectOps.hook = (command) =>
+      command instanceof GetBucketVersioningCommand && refuse ? Promise.reject(s3Error('AccessDenied', 403)) : undefined;
+
+    expect(await bucket.throughDeleteMarkers(() => undefined)).toBe(bucket);
+    refuse = false;
+    expect(await bucket.throughDeleteMarkers(() => undefined)).toBe(bucket);
+    expect(await bucket.throughDeleteMarkers(() => undefined)).toBe(bucket);
+
+    expect(fake.of(GetBucketVersioningCommand)).toHaveLength(2);
   });
 
   it('reads, lists, downloads and thaws the newest data version of a key whose current version is a delete marker, and says so once', async () => {
