@@ -33,6 +33,21 @@ async function uploadError(promise: Promise<unknown>): Promise<ChunkUploadError>
 }
 
 /** Every multipart upload the run opened was aborted, and nothing was completed. */
+/**
+ * A store that stopped answering these commands: each is held until the caller's signal
+ * ends it, as the SDK's would be. Returns, per command, a promise that one was sent.
+ */
+function silentOn(fake: FakeS3, ...commands: Array<abstract new (...args: never[]) => object>): Array<Promise<void>> {
+  const sent = commands.map(() => deferred());
+  fake.hook = (command) => {
+    const index = commands.findIndex((type) => command instanceof type);
+    if (index < 0) return undefined;
+    sent[index]?.resolve();
+    return new Promise<void>(() => undefined);
+  };
+  return sent.map((one) => one.promise);
+}
+
 function expectAbortedWithoutComplete(fake: FakeS3, keys: string[]) {
   expect(fake.of(AbortMultipartUploadCommand).map(({ input }) => input.Key)).toEqual(keys);
   expect(fake.uploads.size).toBe(0);
@@ -136,17 +151,12 @@ describe('uploadChunkedStream: failures', () => {
 
   it('aborts in-flight parts and the multipart upload when the signal aborts', async () => {
     const fake = new FakeS3();
-    const inFlight = deferred();
-    fake.hook = (command) => {
-      if (!(command instanceof UploadPartCommand)) return undefined;
-      inFlight.resolve();
-      // Held until the run's signal aborts the request, as a slow uplink would.
-      return new Promise<void>(() => undefined);
-    };
+    // Held until the run's signal aborts the request, as a slow uplink would.
+    const [inFlight] = silentOn(fake, UploadPartCommand);
     const controller = new AbortController();
     const source = sourceOf(randomData(25));
     const running = uploadError(upload(fake, source, { signal: controller.signal, concurrency: 2 }));
-    await inFlight.promise;
+    await inFlight;
     const reason = new Error('SIGTERM received');
     controller.abort(reason);
     const error = await running;
@@ -210,21 +220,13 @@ describe('uploadChunkedStream: failures', () => {
 
   it("stops waiting for an AbortMultipartUpload the store never answers once the stop's grace has passed", async () => {
     const fake = new FakeS3();
-    const partInFlight = deferred();
-    const abortSent = deferred();
-    fake.hook = (command) => {
-      if (command instanceof AbortMultipartUploadCommand) abortSent.resolve();
-      else if (command instanceof UploadPartCommand) partInFlight.resolve();
-      else return undefined;
-      // A store that stopped answering: only the caller's signal ends the request.
-      return new Promise<void>(() => undefined);
-    };
+    const [partInFlight, abortSent] = silentOn(fake, UploadPartCommand, AbortMultipartUploadCommand);
     const controller = new AbortController();
     const running = uploadError(upload(fake, sourceOf(randomData(25)), { signal: controller.signal, stopGraceMs: 50 }));
-    await partInFlight.promise;
+    await partInFlight;
     controller.abort(new Error('SIGTERM received'));
     const error = await running;
-    await abortSent.promise;
+    await abortSent;
     expect(error.operation).toBe('abort');
     expect(error.cleanupErrors).toHaveLength(1);
     expect(error.message).toContain(
@@ -236,16 +238,11 @@ describe('uploadChunkedStream: failures', () => {
 
   it("ends a CompleteMultipartUpload the store never answers once the stop's grace has passed", async () => {
     const fake = new FakeS3();
-    const completeSent = deferred();
-    fake.hook = (command) => {
-      if (!(command instanceof CompleteMultipartUploadCommand)) return undefined;
-      completeSent.resolve();
-      // Begun, a Complete is let finish after a stop; this store never answers it.
-      return new Promise<void>(() => undefined);
-    };
+    // Begun, a Complete is let finish after a stop; this store never answers it.
+    const [completeSent] = silentOn(fake, CompleteMultipartUploadCommand);
     const controller = new AbortController();
     const running = uploadError(upload(fake, sourceOf(randomData(10)), { signal: controller.signal, stopGraceMs: 50 }));
-    await completeSent.promise;
+    await completeSent;
     controller.abort(new Error('SIGTERM received'));
     const error = await running;
     expect(error.operation).toBe('abort');
